@@ -1,0 +1,3 @@
+"""netscope: see inside a PyTorch model, in the terminal and in reports."""
+
+__version__ = "0.1.0"

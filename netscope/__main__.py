@@ -1,0 +1,5 @@
+import sys
+
+from netscope.cli import main
+
+sys.exit(main())

@@ -1,0 +1,340 @@
+"""The one data model of netscope: frozen dataclasses that the engine fills and everything else reads.
+
+Widgets render these, reports serialize them; nobody recomputes model facts from them. A value
+that could not be measured is ``None`` ("not available"), never a fake zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+Shape = tuple[int, ...]
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class TensorStats:
+    """Value statistics of one tensor; ``None`` where not computable (meta, empty, integer)."""
+
+    mean: float | None
+    std: float | None
+    min: float | None
+    max: float | None
+    l2: float | None
+    nan: int
+    inf: int
+    zero_fraction: float | None
+    histogram: tuple[int, ...] = ()
+    histogram_range: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class GradStats:
+    """Gradient of a parameter after one backward pass of a scalar loss."""
+
+    present: bool
+    norm: float | None = None
+    mean: float | None = None
+    max_abs: float | None = None
+    nan: int = 0
+    inf: int = 0
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """A parameter or buffer of a block, under its qualified name."""
+
+    name: str
+    block: str
+    attribute: str
+    kind: Literal["parameter", "buffer"]
+    shape: Shape | None  # None while uninitialized (lazy)
+    dtype: str
+    device: str
+    numel: int | None
+    bytes: int | None
+    requires_grad: bool
+    initialized: bool
+    was_lazy: bool  # uninitialized when the model was built; materialized by the example forward
+    persistent: bool  # saved in state_dict (non-persistent buffers are not)
+    stats: TensorStats | None
+    grad: GradStats | None  # None: no backward ran
+    tie_group: int | None = None  # index into Snapshot.ties
+
+    @property
+    def unused(self) -> bool:
+        """Requires grad but got none from the backward pass."""
+        return self.kind == "parameter" and self.requires_grad and (
+            self.grad is not None and not self.grad.present
+        )
+
+    @property
+    def has_nonfinite(self) -> bool:
+        return self.stats is not None and (self.stats.nan > 0 or self.stats.inf > 0)
+
+
+@dataclass(frozen=True)
+class OutputInfo:
+    """One tensor in a block's output; ``label`` locates it in nested outputs ("", "0", "logits")."""
+
+    label: str
+    shape: Shape
+    dtype: str
+
+
+@dataclass(frozen=True)
+class ActivationStats:
+    mean: float | None
+    std: float | None
+    zero_fraction: float | None
+
+
+@dataclass(frozen=True)
+class UnregisteredTensor:
+    """A tensor attribute that is neither parameter nor buffer: not saved, not moved by ``.to()``."""
+
+    module: str
+    attribute: str
+    shape: Shape
+    dtype: str
+    device: str
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """One module of the tree, at the path ``named_modules()`` gives it ("" is the root)."""
+
+    path: str
+    name: str
+    type: str
+    type_module: str
+    custom: bool  # user-defined class rather than a torch.nn built-in
+    source: str | None  # "file.py:LINE" of the class, for custom blocks
+    depth: int
+    parent: str | None
+    children: tuple[str, ...]
+    params: int  # own parameters (direct), tied counted once
+    total_params: int  # whole subtree, tied counted once
+    parameter_names: tuple[str, ...]
+    buffer_names: tuple[str, ...]
+    calls: int | None  # None: no forward ran
+    outputs: tuple[OutputInfo, ...] = ()
+    activation: ActivationStats | None = None
+    aliases: tuple[str, ...] = ()  # other paths of the same module object (block reuse)
+    unregistered: tuple[UnregisteredTensor, ...] = ()
+
+    @property
+    def shared(self) -> bool:
+        return bool(self.aliases) or (self.calls is not None and self.calls > 1)
+
+    @property
+    def unused(self) -> bool:
+        return self.calls == 0
+
+
+@dataclass(frozen=True)
+class TieGroup:
+    """Names that share one Parameter or overlapping storage; counted once everywhere."""
+
+    names: tuple[str, ...]
+    numel: int | None
+    how: Literal["same parameter", "shared storage"]
+
+    @property
+    def note(self) -> str:
+        return (
+            f"{len(self.names)} names, one tensor: counted once; its gradient is the sum "
+            "of the gradients from every use"
+        )
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    key: str
+    model_shape: Shape | None
+    checkpoint_shape: Shape | None
+    model_dtype: str
+    checkpoint_dtype: str
+    kind: Literal["shape", "dtype"]
+
+
+@dataclass(frozen=True)
+class CheckpointDiff:
+    """How a checkpoint's keys line up with the model's state_dict."""
+
+    path: str
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    mismatched: tuple[Mismatch, ...]
+    covered_by_tie: tuple[tuple[str, str], ...]  # (key left out, key that stores it)
+    loaded: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.unexpected or self.mismatched)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a user should know: an unused parameter, NaNs, weights on two devices..."""
+
+    severity: Severity
+    code: str
+    message: str
+    subject: str = ""  # block path or parameter name
+    location: str | None = None  # "file.py:LINE"
+
+
+@dataclass(frozen=True)
+class ForwardInfo:
+    """What the example forward (and backward) did, or why it did not run."""
+
+    ran: bool
+    input_summary: str = ""
+    backward_ran: bool = False
+    loss_source: str = ""  # "loss(output, batch)" or "mean of floating outputs"
+    note: str = ""  # plain words: what is missing and how to add it
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything netscope knows about one model or checkpoint, without timing."""
+
+    target: str
+    kind: Literal["model", "checkpoint"]
+    model_class: str
+    device: str
+    blocks: tuple[BlockInfo, ...]  # pre-order, root first
+    parameters: tuple[ParamInfo, ...]
+    buffers: tuple[ParamInfo, ...]
+    ties: tuple[TieGroup, ...]
+    unregistered: tuple[UnregisteredTensor, ...]
+    forward: ForwardInfo
+    total_params: int  # unique: tied counted once
+    trainable_params: int
+    total_bytes: int | None
+    checkpoint: CheckpointDiff | None = None
+    findings: tuple[Finding, ...] = ()
+    source: str | None = None  # "model.py:LINE" of the factory or class
+    devices: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def block_by_path(self) -> dict[str, BlockInfo]:
+        return {block.path: block for block in self.blocks}
+
+    @cached_property
+    def tensor_by_name(self) -> dict[str, ParamInfo]:
+        return {p.name: p for p in (*self.parameters, *self.buffers)}
+
+    def tie_members(self, name: str) -> tuple[str, ...]:
+        """All names tied to ``name`` (itself included), or just ``(name,)``."""
+        info = self.tensor_by_name.get(name)
+        if info is None or info.tie_group is None:
+            return (name,)
+        return self.ties[info.tie_group].names
+
+
+# --- profiling results (filled by the profiler; see netscope/engine/profiler) ---------------------
+
+
+@dataclass(frozen=True)
+class TimingSummary:
+    """Step time on one device: distribution of the timed runs after warm-up."""
+
+    device: str
+    median_ms: float
+    p10_ms: float
+    p90_ms: float
+    min_ms: float
+    max_ms: float
+    runs: int
+    samples_ms: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlockTiming:
+    """Inclusive and self time of one block on one device, from the hooked pass."""
+
+    path: str
+    device: str
+    inclusive_ms: float | None
+    self_ms: float | None
+    calls: int
+
+
+@dataclass(frozen=True)
+class CopyFinding:
+    """Host-device copies from one source line and block, aggregated over one step."""
+
+    direction: str  # "H2D", "D2H", "D2D", "H2META", "META2H", ...
+    bytes: int
+    count: int
+    dtype: str
+    pinned: bool | None  # source in pinned memory; None: not applicable / not known
+    non_blocking: bool
+    block: str
+    location: str | None  # "path/to/file.py:LINE", first frame outside torch and netscope
+    many_small: bool = False
+
+
+@dataclass(frozen=True)
+class SyncFinding:
+    """An operation that makes the host wait for a device value, aggregated per place."""
+
+    op: str
+    reason: str
+    count: int
+    block: str
+    location: str | None
+    stall_ms: float | None  # measured host wait on CUDA; None on CPU ("would sync on CUDA")
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class GilReport:
+    """How late a heartbeat thread got to run while the step ran (interpreter-lock pressure)."""
+
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    late_share: float | None  # fraction of beats later than 1 ms
+    beats: int
+
+
+@dataclass(frozen=True)
+class GpuSample:
+    """One GPU's readings from NVML; every field may be not available (None)."""
+
+    index: int
+    name: str | None = None
+    utilization_percent: float | None = None
+    memory_used_bytes: int | None = None
+    memory_total_bytes: int | None = None
+    pcie_tx_kbps: float | None = None
+    pcie_rx_kbps: float | None = None
+    power_watts: float | None = None
+    temperature_c: float | None = None
+
+
+@dataclass(frozen=True)
+class SystemSample:
+    time_s: float
+    process_cpu_percent: float | None
+    rss_bytes: int | None
+    per_core_percent: tuple[float, ...] = ()
+    gpus: tuple[GpuSample, ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything one profiling session measured; reports serialize it as ``profile``."""
+
+    devices: tuple[TimingSummary, ...]
+    blocks: tuple[BlockTiming, ...]
+    copies: tuple[CopyFinding, ...]
+    syncs: tuple[SyncFinding, ...]
+    gil: GilReport | None
+    system: SystemSample | None = None
+    step: str = ""  # "step(model, batch)", "forward (eval, no grad)", "train step"

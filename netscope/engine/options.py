@@ -1,0 +1,29 @@
+"""What the user asked for: one picklable value shared by the CLI, the worker and the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """A target and how to load it. ``target`` is ``model.py``, ``model.py:NAME`` or a checkpoint."""
+
+    target: str
+    weights: str | None = None
+    device: str = "cpu"
+    input_shape: tuple[int, ...] | None = None
+    input_dtype: str = "float32"
+    trust_pickle: bool = False
+    backward: bool = True  # run one backward pass for gradient statistics
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """What the profiler measures; see netscope/engine/profiler."""
+
+    devices: tuple[str, ...] | None = None  # None: cpu plus every CUDA device present
+    train: bool = False
+    min_runs: int = 10
+    max_seconds: float = 5.0  # time budget for the timed runs per device
+    timeout_s: float = 300.0  # the worker is stopped past this

@@ -1,0 +1,102 @@
+"""Typed messages the profiling worker streams to its parent (the app or the report command).
+
+Every message is a frozen dataclass and pickles across the process boundary. The stream for one
+session is: Progress* -> SnapshotReady -> (TimingSample | SystemSample | Progress)* ->
+TimingDone* -> BlockTimings* -> CopiesFound -> SyncsFound -> GilMeasured -> Finished,
+or WorkerError at any point (then the stream ends).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netscope.engine.model import (
+    BlockTiming,
+    CopyFinding,
+    GilReport,
+    Profile,
+    Snapshot,
+    SyncFinding,
+    SystemSample,
+    TimingSummary,
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str  # "importing torch", "building", "example forward", "backward", "profiling cpu" ...
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SnapshotReady:
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True)
+class TimingSample:
+    device: str
+    iteration: int
+    ms: float
+
+
+@dataclass(frozen=True)
+class TimingDone:
+    summary: TimingSummary
+
+
+@dataclass(frozen=True)
+class BlockTimings:
+    device: str
+    rows: tuple[BlockTiming, ...]
+
+
+@dataclass(frozen=True)
+class CopiesFound:
+    rows: tuple[CopyFinding, ...]
+
+
+@dataclass(frozen=True)
+class SyncsFound:
+    rows: tuple[SyncFinding, ...]
+
+
+@dataclass(frozen=True)
+class GilMeasured:
+    report: GilReport
+
+
+@dataclass(frozen=True)
+class SystemSampled:
+    sample: SystemSample
+
+
+@dataclass(frozen=True)
+class Finished:
+    profile: Profile | None  # None when only a snapshot was asked for
+
+
+@dataclass(frozen=True)
+class WorkerError:
+    """The worker failed: raised, crashed, ran out of memory, hung or was cancelled."""
+
+    message: str
+    stage: str = ""
+    location: str | None = None  # user's "file.py:LINE" where the fault is in user code
+    traceback_tail: str = ""
+    exit_code: int | None = None
+
+
+WorkerMessage = (
+    Progress
+    | SnapshotReady
+    | TimingSample
+    | TimingDone
+    | BlockTimings
+    | CopiesFound
+    | SyncsFound
+    | GilMeasured
+    | SystemSampled
+    | Finished
+    | WorkerError
+)
