@@ -1,0 +1,55 @@
+"""A loaded target: the live objects the snapshot and the profiler work on (never serialized)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from netscope.engine.model import CheckpointDiff
+from netscope.engine.options import LoadOptions
+
+
+@dataclass
+class ExampleInput:
+    """Positional and keyword arguments for ``model(*args, **kwargs)``."""
+
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # "example_input()", "--input-shape 1,20"
+
+    def to(self, device: torch.device | str) -> ExampleInput:
+        """A copy with every tensor (also nested in lists, tuples, dicts) moved to ``device``."""
+
+        def move(value: Any) -> Any:
+            if isinstance(value, torch.Tensor):
+                return value.to(device)
+            if isinstance(value, (list, tuple)):
+                return type(value)(move(v) for v in value)
+            if isinstance(value, dict):
+                return {k: move(v) for k, v in value.items()}
+            return value
+
+        return ExampleInput(move(self.args), move(self.kwargs), self.origin)
+
+    def call(self, model: nn.Module) -> Any:
+        return model(*self.args, **self.kwargs)
+
+
+@dataclass
+class LoadedTarget:
+    """What ``load_target`` returns: a model (or a checkpoint alone) and the file's helpers."""
+
+    options: LoadOptions
+    path: str  # the model file or checkpoint, as the user named it
+    model: nn.Module | None  # None for a checkpoint alone
+    example_input: ExampleInput | None = None
+    loss_fn: Callable[[Any, Any], torch.Tensor] | None = None  # loss(output, batch)
+    step_fn: Callable[[nn.Module, Any], Any] | None = None  # step(model, batch)
+    state_dict: Mapping[str, torch.Tensor] | None = None  # a checkpoint alone, or --weights
+    checkpoint_diff: CheckpointDiff | None = None
+    source: str | None = None  # "model.py:LINE" of the factory or class
+    lazy_at_build: frozenset[str] = frozenset()  # parameter names uninitialized when built
