@@ -170,8 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"netscope: error: {exc}", file=sys.stderr)
-        if exc.traceback_tail:
-            print(f"\n{exc.traceback_tail}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("netscope: interrupted", file=sys.stderr)

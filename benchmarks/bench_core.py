@@ -1,0 +1,100 @@
+"""Core figures: snapshot speed vs torchinfo, a 70B model on meta, a 2 GB checkpoint's metadata.
+
+Run: python benchmarks/bench_core.py  (prints Markdown; run_all.py collects it into the docs)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from harness import ROOT, markdown_table, median_run, python, run_process, verdict
+
+MIB = 1024 * 1024
+RESNET = str(ROOT / "sample_models" / "resnet152.py")
+BIG = str(ROOT / "sample_models" / "big_transformer.py")
+
+
+def resnet_vs_torchinfo(out: Path, repeats: int = 3) -> list[str]:
+    netscope = median_run(
+        python("-m", "netscope", "report", RESNET, "-o", str(out / "r.json")), repeats
+    )
+    baseline = median_run(
+        python(str(ROOT / "benchmarks" / "torchinfo_baseline.py"), RESNET), repeats
+    )
+    ratio = netscope.seconds / baseline.seconds
+    return [
+        "ResNet-152 snapshot + JSON report (whole process) vs torchinfo.summary",
+        f"{netscope.seconds:.2f} s vs {baseline.seconds:.2f} s = {ratio:.2f} x",
+        "<= 0.7 x",
+        verdict(ratio <= 0.7),
+    ]
+
+
+def big_on_meta(out: Path, repeats: int = 3) -> list[str]:
+    run = median_run(
+        python("-m", "netscope", "report", BIG, "--device", "meta", "-o", str(out / "b.json")),
+        repeats,
+    )
+    import json
+
+    total = json.loads((out / "b.json").read_text())["model"]["total_params"]
+    ok = run.seconds < 5 and run.peak_rss_bytes < 1024 * MIB
+    return [
+        f"{total / 1e9:.1f}B-parameter transformer on meta: whole `netscope report`",
+        f"{run.seconds:.2f} s, peak RSS {run.peak_rss_bytes / MIB:.0f} MiB",
+        "< 5 s, < 1 GiB",
+        verdict(ok),
+    ]
+
+
+CHECKPOINT_PROBE = """
+import os, sys, time, psutil
+import torch  # imported before the baseline: only the checkpoint's cost is measured
+from netscope.engine.api import take_snapshot
+from netscope.engine.options import LoadOptions
+rss0 = psutil.Process().memory_info().rss
+t0 = time.perf_counter()
+snap = take_snapshot(LoadOptions(target=sys.argv[1]))
+seconds = time.perf_counter() - t0
+growth = psutil.Process().memory_info().rss - rss0
+print(seconds, growth, len(snap.parameters))
+"""
+
+
+def checkpoint_metadata(out: Path) -> list[str]:
+    import subprocess
+
+    import torch
+
+    path = out / "big_state_dict.pt"
+    state = {f"layers.{i}.weight": torch.randn(4096, 4096) for i in range(32)}  # 32 x 64 MiB
+    torch.save(state, path)
+    del state
+    size = os.path.getsize(path)
+    run_process(python("-c", "import torch"))  # warm the page cache for torch itself
+    result = subprocess.run(
+        python("-c", CHECKPOINT_PROBE, str(path)), capture_output=True, text=True, check=True
+    )
+    seconds, growth, _count = result.stdout.split()
+    seconds, growth = float(seconds), int(growth)
+    ok = seconds < 1 and growth < 100 * MIB
+    return [
+        f"Metadata of a {size / 1024**3:.1f} GiB state_dict checkpoint (.pt)",
+        f"{seconds:.2f} s, RSS growth {growth / MIB:.0f} MiB",
+        "< 1 s, < 100 MiB",
+        verdict(ok),
+    ]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        rows = [resnet_vs_torchinfo(out), big_on_meta(out), checkpoint_metadata(out)]
+    print("## Core\n")
+    print(markdown_table(["measure", "result", "target", "verdict"], rows))
+
+
+if __name__ == "__main__":
+    main()
