@@ -85,6 +85,7 @@ class WorkerError:
     location: str | None = None  # user's "file.py:LINE" where the fault is in user code
     traceback_tail: str = ""
     exit_code: int | None = None
+    hint: str | None = None  # what to do about it (NetscopeError.hint)
 
 
 WorkerMessage = (

@@ -1,0 +1,247 @@
+"""The netscope Textual app: session control (worker, pump, keys); layout lives in MainScreen."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from functools import partial
+
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Input
+
+from netscope.app.live_state import LiveState
+from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
+from netscope.app.screens.error import ErrorScreen
+from netscope.app.screens.export import FORMATS, ExportScreen
+from netscope.app.screens.help import HelpScreen
+from netscope.app.screens.main import MainScreen
+from netscope.app.source import DataSource, SourceFactory, pump, worker_factory
+from netscope.engine.errors import NetscopeError, display_path
+from netscope.engine.model import Snapshot
+from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.profiler import messages as wm
+
+
+class NetscopeApp(App[int]):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "netscope"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        # priority: runs before the next keys are routed, so they land in the filter prompt
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("p", "profile", "Profile"),
+        Binding("e", "export", "Export"),
+        Binding("s", "screenshot", "Screenshot"),
+    ]
+
+    def __init__(self, load: LoadOptions, factory: SourceFactory, autostart: bool = True) -> None:
+        super().__init__()
+        self.load = load
+        self.factory = factory
+        self.autostart = autostart
+        self.source: DataSource | None = None
+        self.generation = 0
+        self._stop = threading.Event()
+        self.snapshot: Snapshot | None = None
+        self.live = LiveState()
+        self.status = "off"  # off | running | paused | done | failed | loading
+        self.exit_code = 0
+        self.last_export: str | None = None
+        self.last_screenshot: str | None = None
+        self.main = MainScreen()
+
+    def get_default_screen(self) -> MainScreen:
+        return self.main
+
+    def on_mount(self) -> None:
+        self.sub_title = display_path(self.load.target.split(":")[0])
+        self.call_after_refresh(self.start_session, self.autostart)  # once the tabs are mounted
+
+    # --- the worker session ---------------------------------------------------------------
+
+    def start_session(self, profile: bool) -> None:
+        """Start a fresh source and the thread that pumps its messages into the app."""
+        self.stop_session()
+        self.generation += 1
+        self._stop = threading.Event()
+        self.source = self.factory(profile)
+        self.status = "running" if profile else "off"
+        if profile:
+            self.live = LiveState()
+            self.main.show_live(self.live)
+        self._show_status()
+        work = partial(self._pump_thread, self.source, self._stop, self.generation)
+        self.run_worker(work, thread=True, group="pump", name="pump", exit_on_error=False)
+
+    def _pump_thread(self, source: DataSource, stop: threading.Event, generation: int) -> None:
+        try:
+            source.start()
+            pump(source, self.post_message, stop, generation)
+        except NetscopeError as exc:
+            error = wm.WorkerError(
+                str(exc), location=exc.location, traceback_tail=exc.traceback_tail
+            )
+            self.post_message(WorkerEvent(error, generation))
+        except Exception as exc:  # the app must survive a broken worker and say why
+            self.post_message(
+                WorkerEvent(wm.WorkerError(f"{type(exc).__name__}: {exc}"), generation)
+            )
+
+    def stop_session(self) -> None:
+        self._stop.set()
+        if self.source is not None and not self.source.finished:
+            self.source.cancel()
+
+    def on_worker_event(self, message: WorkerEvent) -> None:
+        if message.generation != self.generation:
+            return
+        event, progress = message.event, self.main.query_one("ProgressLine")
+        if isinstance(event, wm.Progress):
+            progress.stage = f"{event.stage} {event.detail}".strip()
+        elif isinstance(event, wm.SnapshotReady):
+            self._snapshot_ready(event.snapshot)
+        elif isinstance(event, wm.WorkerError):
+            self._worker_failed(event)
+        else:
+            self.live.apply(event)
+            self.main.show_live(self.live)
+            if isinstance(event, wm.Finished):
+                progress.stage = ""
+                if self.status in ("running", "paused"):
+                    self.status = "done"
+                self._show_status()
+
+    def _snapshot_ready(self, snapshot: Snapshot) -> None:
+        first = self.snapshot is None
+        self.snapshot = snapshot
+        if first:
+            self.main.show_snapshot(snapshot)
+        progress = self.main.query_one("ProgressLine")
+        progress.summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
+        progress.stage = "profiling" if self.status == "running" else ""
+
+    def _worker_failed(self, error: wm.WorkerError) -> None:
+        if self.snapshot is None:
+            self.status = "failed"
+            self.push_screen(ErrorScreen(error), self._after_error)
+            return
+        self.status = "failed"
+        self.main.query_one("ProgressLine").stage = ""
+        self._show_status(error.message)
+        where = f" at {error.location}" if error.location else ""
+        self.notify(f"Profiling failed: {error.message}{where}", severity="error", timeout=10)
+
+    def _after_error(self, choice: str | None) -> None:
+        if choice == "retry":
+            self.snapshot = None
+            self.main.query_one("ProgressLine").stage = "reloading"
+            self.start_session(profile=self.autostart)
+        else:
+            self.exit_code = 2
+            self.action_quit()
+
+    def on_timing_update(self, message: TimingUpdate) -> None:
+        if message.generation == self.generation:
+            self.live.windows[message.device] = message.window
+            self.live.iterations[message.device] = message.iteration
+            self.main.query_one("TimingPanel").show_window(
+                message.device, message.window, message.iteration
+            )
+
+    def on_system_update(self, message: SystemUpdate) -> None:
+        if message.generation == self.generation:
+            self.live.system = message.sample
+            self.main.query_one("SystemPanel").sample = message.sample
+
+    def _show_status(self, detail: str = "") -> None:
+        words = {"off": "off (press p)", "running": "running (p pauses)", "paused": "paused (p)"}
+        text = words.get(self.status, self.status)
+        self.main.query_one("ProgressLine").profiling = f"{text} {detail}".strip()
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def action_profile(self) -> None:
+        if self.source is None or self.snapshot is None:
+            self.notify("The model is still loading", severity="warning")
+        elif self.status == "running":
+            self.source.pause()
+            self.status = "paused"
+        elif self.status == "paused":
+            self.source.resume()
+            self.status = "running"
+        else:
+            self.start_session(profile=True)
+        self._show_status()
+
+    def action_export(self) -> None:
+        if self.snapshot is None:
+            self.notify("Nothing to export until the model has loaded", severity="warning")
+            return
+        self.push_screen(ExportScreen(self.load.target), self._write_export)
+
+    def _write_export(self, choice: tuple[str, str] | None) -> None:
+        if choice is None or self.snapshot is None:
+            return
+        fmt, path = choice
+        label = next(label for name, label, _ in FORMATS if name == fmt)
+        try:
+            from netscope.report.write import write_report
+
+            written = write_report(path, self.snapshot, self.live.as_profile(), fmt)
+        except (NetscopeError, OSError, ValueError) as exc:
+            self.notify(f"Export failed: {exc}", severity="error", timeout=10)
+            return
+        self.last_export = written
+        self.notify(f"Wrote {label} report to {written}", title="Exported", timeout=8)
+
+    def action_screenshot(self) -> None:
+        name = time.strftime("netscope-%Y%m%d-%H%M%S.svg")
+        self.last_screenshot = self.save_screenshot(filename=name, path=os.getcwd())
+        self.notify(f"Screenshot saved to {self.last_screenshot}", title="Screenshot", timeout=8)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":  # only over the tree; in a text field "/" is just a character
+            return self.screen is self.main and not isinstance(self.focused, Input)
+        if action in ("profile", "export"):
+            return not isinstance(self.screen, ErrorScreen)
+        return True
+
+    def action_filter(self) -> None:
+        self.main.action_filter()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.stop_session()
+        self.exit(self.exit_code, return_code=self.exit_code)
+
+    def on_unmount(self) -> None:
+        self.stop_session()
+
+
+def make_app(
+    load: LoadOptions,
+    prof: ProfileOptions,
+    source: DataSource | None = None,
+    autostart: bool = True,
+) -> NetscopeApp:
+    """The app over a real WorkerSession, or over ``source`` (tests replay real messages)."""
+    factory = (lambda _profile: source) if source is not None else worker_factory(load, prof)
+    return NetscopeApp(load, factory, autostart=autostart)
+
+
+def run_app(load: LoadOptions, prof: ProfileOptions, autostart: bool = True) -> int:
+    """Run the app in this terminal; the exit code is 0, or 2 after quitting on a load error."""
+    # Start multiprocessing's resource tracker while sys.stderr is still the real one: once the
+    # app runs, stderr is captured (fileno() == -1) and spawning the worker would fail.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    result = make_app(load, prof, autostart=autostart).run()
+    return result if isinstance(result, int) else 0

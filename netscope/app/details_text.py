@@ -1,0 +1,168 @@
+"""The details pane's text for a block, a parameter/buffer or an unregistered tensor."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from netscope.app import format as fmt
+from netscope.app.live_state import LiveState
+from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
+from netscope.app.tree_index import NodeKey, TreeIndex
+from netscope.engine.model import BlockInfo, ParamInfo
+
+
+def _facts(rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _heading(title: str, subtitle: str, markers: tuple[str, ...]) -> Text:
+    text = Text(title or "(root)", style="bold reverse")
+    text.append(f" {subtitle}", style="bold")
+    for marker in markers:
+        text.append(" ")
+        text.append(marker, style=MARKER_STYLES[marker])
+    return text
+
+
+def describe(key: NodeKey | None, index: TreeIndex, live: LiveState) -> RenderableType:
+    if key is None:
+        return Text("Select a row in the tree to see its details.", style="dim")
+    if key.kind == "block":
+        block = index.block(key.name)
+        if block is not None:
+            return block_details(block, index, live)
+    info = index.snapshot.tensor_by_name.get(key.name)
+    if info is not None:
+        return tensor_details(info, index)
+    for tensor in index.unregistered.get(key.block, ()):
+        if key.name.endswith(tensor.attribute):
+            return Group(
+                _heading(key.name, "unregistered tensor", ("unregistered",)),
+                _facts(
+                    [
+                        ("shape", fmt.shape(tensor.shape)),
+                        ("dtype", tensor.dtype),
+                        ("device", tensor.device),
+                    ]
+                ),
+                Text(
+                    "Neither parameter nor buffer: not saved in the state_dict and not moved "
+                    "by .to(); register it with register_buffer() if the model needs it.",
+                    style="italic",
+                ),
+            )
+    return Text(f"{key.name}: no details", style="dim")
+
+
+def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> RenderableType:
+    rows = [
+        ("path", block.path or "(root)"),
+        ("class", block.type),
+        ("module", block.type_module),
+        ("source", block.source or ("built-in" if not block.custom else fmt.NA)),
+        ("params", f"{fmt.count(block.total_params)} total, {fmt.count(block.params)} own"),
+        ("calls", fmt.NA if block.calls is None else str(block.calls)),
+    ]
+    for out in block.outputs:
+        rows.append((f"output {out.label}".rstrip(), f"{fmt.shape(out.shape)} {out.dtype}"))
+    if block.activation is not None:
+        act = block.activation
+        rows.append(
+            (
+                "activation",
+                f"mean {fmt.num(act.mean)} std {fmt.num(act.std)} "
+                f"zeros {fmt.fraction(act.zero_fraction)}",
+            )
+        )
+    if block.aliases:
+        rows.append(("also at", ", ".join(block.aliases)))
+    for timing in live.block_rows(block.path):
+        rows.append(
+            (
+                f"time {timing.device}",
+                f"{fmt.ms(timing.inclusive_ms)} incl, {fmt.ms(timing.self_ms)} self, "
+                f"{timing.calls} calls",
+            )
+        )
+    for copy in live.copies or ():
+        if copy.block == block.path:
+            rows.append(
+                (
+                    "copy",
+                    f"{copy.direction} {copy.count}× {fmt.size(copy.bytes)} "
+                    f"at {copy.location or fmt.NA}",
+                )
+            )
+    for sync in live.syncs or ():
+        if sync.block == block.path:
+            rows.append(
+                ("sync", f"{sync.op} {sync.count}× {sync.reason} at {sync.location or fmt.NA}")
+            )
+    parts: list[RenderableType] = [
+        _heading(block.path or index.snapshot.model_class, block.type, block_markers(block)),
+        _facts(rows),
+    ]
+    for tensor in index.unregistered.get(block.path, ()):
+        parts.append(
+            Text(f"unregistered tensor {tensor.attribute} {fmt.shape(tensor.shape)}", style="red")
+        )
+    return Group(*parts)
+
+
+def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
+    rows = [
+        ("kind", info.kind),
+        ("shape", fmt.shape(info.shape)),
+        ("dtype", info.dtype),
+        ("device", info.device),
+        ("numel", fmt.count(info.numel)),
+        ("bytes", fmt.size(info.bytes)),
+        ("requires_grad", str(info.requires_grad)),
+        ("state_dict", "saved" if info.persistent else "NOT saved (non-persistent)"),
+    ]
+    if info.was_lazy:
+        rows.append(("lazy", "shape inferred by the example forward"))
+    stats = info.stats
+    if stats is not None:
+        rows += [
+            ("mean / std", f"{fmt.num(stats.mean)} / {fmt.num(stats.std)}"),
+            ("min / max", f"{fmt.num(stats.min)} / {fmt.num(stats.max)}"),
+            ("l2", fmt.num(stats.l2)),
+            ("zeros", fmt.fraction(stats.zero_fraction)),
+            ("nan / inf", f"{stats.nan} / {stats.inf}"),
+        ]
+        if stats.histogram:
+            low, high = stats.histogram_range or (None, None)
+            rows.append(
+                ("histogram", f"{fmt.num(low, 3)} {fmt.bars(stats.histogram)} {fmt.num(high, 3)}")
+            )
+    else:
+        rows.append(("values", fmt.NA))
+    grad = info.grad
+    if grad is None:
+        rows.append(("grad", "no backward ran"))
+    elif not grad.present:
+        rows.append(("grad", "none (unused by the loss)" if info.requires_grad else "none"))
+    else:
+        rows.append(
+            (
+                "grad",
+                f"norm {fmt.num(grad.norm)} mean {fmt.num(grad.mean)} "
+                f"max|g| {fmt.num(grad.max_abs)} nan {grad.nan} inf {grad.inf}",
+            )
+        )
+    parts: list[RenderableType] = [
+        _heading(info.name, info.kind, tensor_markers(info)),
+        _facts(rows),
+    ]
+    if info.tie_group is not None:
+        group = index.snapshot.ties[info.tie_group]
+        parts.append(Text(f"tie group {info.tie_group + 1} ({group.how}): {group.note}", "yellow"))
+    return Group(*parts)

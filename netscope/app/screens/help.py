@@ -1,0 +1,70 @@
+"""The ``?`` screen: every key, and what the markers mean."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from netscope.app.markers import MARKER_STYLES
+
+KEYS = (
+    ("↑ ↓  j k", "move in the tree"),
+    ("→ l / ← h", "expand / collapse (or go to child / parent)"),
+    ("Enter Space", "toggle the block"),
+    ("/", "filter by name, class or marker; Escape clears"),
+    ("n / N", "next / previous match"),
+    ("t", "next member of the selected parameter's tie group"),
+    ("p", "start / pause profiling"),
+    ("e", "export a report (JSON, HTML, Markdown, Chrome trace)"),
+    ("s", "save an SVG screenshot in the current directory"),
+    ("Tab", "move focus: tree, details, live tabs"),
+    ("?", "this help"),
+    ("q", "quit (stops the worker)"),
+)
+MEANINGS = {
+    "custom": "user-defined block class",
+    "shared": "the same block object used at several places or called more than once",
+    "tied": "parameter shared with other names (counted once, gradients add up)",
+    "lazy": "parameter uninitialized at build time (shape inferred by the first forward)",
+    "unregistered": "tensor attribute that is neither parameter nor buffer",
+    "unused": "parameter that got no gradient / block never called",
+    "nan": "NaN or Inf values",
+}
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 96; height: 90%; max-height: 34;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [
+        Binding("escape,question_mark,q", "close", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold cyan", no_wrap=True)
+        keys.add_column()
+        for key, what in KEYS:
+            keys.add_row(key, what)
+        markers = Table.grid(padding=(0, 2))
+        markers.add_column(no_wrap=True)
+        markers.add_column()
+        for marker, meaning in MEANINGS.items():
+            markers.add_row(Text(marker, style=MARKER_STYLES[marker]), meaning)
+        with VerticalScroll() as scroll:
+            scroll.border_title = "netscope help (Escape closes)"
+            yield Static(keys, id="help-keys")
+            yield Static(Text("\nMarkers", style="bold"), id="help-markers-title")
+            yield Static(markers, id="help-markers")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

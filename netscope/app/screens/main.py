@@ -1,0 +1,163 @@
+"""The main screen: tree left, details right, live tabs below; filter, match and tie jumps."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Tree
+
+from netscope.app.live_state import LiveState
+from netscope.app.tree_index import NodeKey, TreeIndex
+from netscope.app.widgets.block_tree import BlockTree
+from netscope.app.widgets.blocks_table import BlocksTable
+from netscope.app.widgets.copies_table import CopiesTable
+from netscope.app.widgets.details_panel import DetailsPanel
+from netscope.app.widgets.filter_bar import FilterBar
+from netscope.app.widgets.live_panels import LivePanels
+from netscope.app.widgets.progress_line import ProgressLine
+from netscope.app.widgets.syncs_table import SyncsTable
+from netscope.app.widgets.system_panel import SystemPanel
+from netscope.app.widgets.timing_panel import TimingPanel
+from netscope.engine.model import Snapshot
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Prev match", show=False),
+        Binding("t", "next_tie", "Next tied", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index: TreeIndex | None = None
+        self.matches: list[NodeKey] = []
+        self.match_at = -1
+        self.query_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◎")
+        yield ProgressLine()
+        with Horizontal(id="body"):
+            yield BlockTree(id="tree")
+            yield DetailsPanel(id="details")
+        yield LivePanels(id="live")
+        yield FilterBar(id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(BlockTree).focus()
+
+    # --- data in --------------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.index = TreeIndex(snapshot)
+        details = self.query_one(DetailsPanel)
+        details.index = self.index
+        self.query_one(BlockTree).show(self.index)
+        self.query_one(BlockTree).focus()
+        self._select(self.query_one(BlockTree).selected_key)
+
+    def show_live(self, live: LiveState) -> None:
+        """Redraw the result panels and the details from what has arrived."""
+        self.query_one(TimingPanel).show_summaries(live.summaries)
+        blocks = [r for rows in live.block_timings.values() for r in rows]
+        self.query_one(BlocksTable).show(blocks if live.block_timings else None)
+        self.query_one(CopiesTable).show(live.copies)
+        self.query_one(SyncsTable).show(live.syncs)
+        self.query_one(SystemPanel).gil = live.gil
+        if live.system is not None:
+            self.query_one(SystemPanel).sample = live.system
+        details = self.query_one(DetailsPanel)
+        details.live = live
+        details.live_version += 1
+
+    # --- selection ------------------------------------------------------------------------
+
+    def _select(self, key: NodeKey | None) -> None:
+        self.query_one(DetailsPanel).key = key
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeKey]) -> None:
+        self._select(event.node.data)
+
+    def jump(self, key: NodeKey) -> bool:
+        tree = self.query_one(BlockTree)
+        if tree.node_for(key) is None and tree._visible is not None and key not in tree._visible:
+            self.apply_filter("")  # the target is filtered out: show the whole tree again
+        found = tree.reveal(key)
+        if found:
+            self._select(key)
+        return found
+
+    def on_details_panel_jump_to(self, event: DetailsPanel.JumpTo) -> None:
+        if self.index is not None:
+            info = self.index.snapshot.tensor_by_name.get(event.name)
+            if info is not None:
+                self.jump(NodeKey(info.kind, info.name, info.block))
+                self.query_one(BlockTree).focus()
+
+    # --- filter and matches ---------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        if self.index is not None:
+            self.query_one(FilterBar).open()
+
+    def action_clear_filter(self) -> None:
+        if self.query_text:
+            self.apply_filter("")
+
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        self.apply_filter(event.query)
+        self.query_one(BlockTree).focus()
+
+    def apply_filter(self, query: str) -> None:
+        if self.index is None:
+            return
+        self.query_text = query
+        self.query_one(FilterBar).value = query
+        tree = self.query_one(BlockTree)
+        if not query:
+            self.matches, self.match_at = [], -1
+            tree.show(self.index)
+            self.sub_title = None  # back to the app's: the target
+            return
+        self.matches = self.index.matches(query)
+        tree.show(self.index, self.matches)
+        self.match_at = -1
+        if self.matches:
+            self.action_next_match()
+        else:
+            self.notify(f"No row matches {query!r}", severity="warning")
+        self.sub_title = f"{self.app.sub_title} · filter {query!r}: {len(self.matches)} matches"
+
+    def _step_match(self, step: int) -> None:
+        if not self.matches:
+            if self.query_text:
+                self.notify(f"No row matches {self.query_text!r}", severity="warning")
+            return
+        self.match_at = (self.match_at + step) % len(self.matches)
+        self.jump(self.matches[self.match_at])
+        self.sub_title = (
+            f"filter {self.query_text!r}: match {self.match_at + 1}/{len(self.matches)}"
+        )
+
+    def action_next_match(self) -> None:
+        self._step_match(+1)
+
+    def action_previous_match(self) -> None:
+        self._step_match(-1)
+
+    def action_next_tie(self) -> None:
+        details = self.query_one(DetailsPanel)
+        members = details.tie_members()
+        key = details.key
+        if key is None or len(members) < 2 or self.index is None:
+            self.notify("The selected row is not a tied parameter", severity="warning")
+            return
+        target = members[(members.index(key.name) + 1) % len(members)]
+        info = self.index.snapshot.tensor_by_name.get(target)
+        if info is None or not self.jump(NodeKey(info.kind, info.name, info.block)):
+            self.notify(f"{target} is not a row of the tree", severity="warning")

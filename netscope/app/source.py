@@ -1,0 +1,86 @@
+"""Where the app's data comes from: any object with the WorkerSession interface, and the pump.
+
+The pump runs in a thread: it polls the source and posts Textual messages; it never touches a
+widget. Step-time samples are folded into a per-device window and posted at most every 50 ms.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from textual.message import Message
+
+from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
+from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.profiler import messages as wm
+
+WINDOW = 120  # step times kept per device for the sparkline
+POST_EVERY_S = 0.05
+
+
+class DataSource(Protocol):
+    """The WorkerSession interface (netscope/engine/profiler/session.py)."""
+
+    def start(self) -> None: ...
+    def poll(self, timeout: float) -> wm.WorkerMessage | None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def cancel(self) -> None: ...
+    @property
+    def finished(self) -> bool: ...
+
+
+SourceFactory = Callable[[bool], DataSource]  # profile? -> a fresh, unstarted source
+
+
+def worker_factory(load: LoadOptions, prof: ProfileOptions) -> SourceFactory:
+    """Real sessions: profiling ones stream live step times until paused or cancelled."""
+
+    def make(profile: bool) -> DataSource:
+        from netscope.engine.profiler.session import WorkerSession
+
+        return WorkerSession(load, prof, profile=profile, live=profile)
+
+    return make
+
+
+def pump(
+    source: DataSource,
+    post: Callable[[Message], object],
+    stop: threading.Event,
+    generation: int,
+) -> None:
+    """Forward the source's messages as Textual messages until the stream ends or ``stop``."""
+    windows: dict[str, deque[float]] = {}
+    iterations: dict[str, int] = {}
+    dirty: set[str] = set()
+    last_post = 0.0
+
+    def flush() -> None:
+        nonlocal last_post
+        for device in sorted(dirty):
+            post(TimingUpdate(device, tuple(windows[device]), iterations[device], generation))
+        dirty.clear()
+        last_post = time.monotonic()
+
+    while not stop.is_set():
+        message = source.poll(POST_EVERY_S)
+        if isinstance(message, wm.TimingSample):
+            windows.setdefault(message.device, deque(maxlen=WINDOW)).append(message.ms)
+            iterations[message.device] = message.iteration
+            dirty.add(message.device)
+        elif message is not None:
+            flush()
+            if isinstance(message, wm.SystemSampled):
+                post(SystemUpdate(message.sample, generation))
+            else:
+                post(WorkerEvent(message, generation))
+        if dirty and time.monotonic() - last_post >= POST_EVERY_S:
+            flush()
+        if message is None and source.finished:
+            break
+    flush()

@@ -1,0 +1,116 @@
+"""Lookups over one Snapshot that the tree and the filter need: children, tensors, matches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from netscope.app.markers import MARKERS, block_markers, tensor_markers
+from netscope.engine.model import BlockInfo, ParamInfo, Snapshot, UnregisteredTensor
+
+
+@dataclass(frozen=True)
+class NodeKey:
+    """What a tree row shows: a block, a parameter, a buffer or an unregistered tensor."""
+
+    kind: str  # "block" | "parameter" | "buffer" | "unregistered"
+    name: str  # block path, qualified tensor name, or "module.attribute"
+    block: str  # the block the row sits under ("" for the root itself)
+
+
+class TreeIndex:
+    """Children and leaves per block, built once per snapshot so lazy expansion is O(children)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for block in snapshot.blocks:
+            if block.parent is not None and block.path != "":
+                self.children[block.parent].append(block.path)
+        self.tensors: dict[str, list[ParamInfo]] = defaultdict(list)
+        for info in (*snapshot.parameters, *snapshot.buffers):
+            self.tensors[info.block].append(info)
+        self.unregistered: dict[str, list[UnregisteredTensor]] = defaultdict(list)
+        seen: set[tuple[str, str]] = set()
+        for block in snapshot.blocks:
+            for tensor in block.unregistered:
+                if (tensor.module, tensor.attribute) not in seen:
+                    seen.add((tensor.module, tensor.attribute))
+                    self.unregistered[tensor.module].append(tensor)
+        for tensor in snapshot.unregistered:
+            if (tensor.module, tensor.attribute) not in seen:
+                seen.add((tensor.module, tensor.attribute))
+                self.unregistered[tensor.module].append(tensor)
+
+    def block(self, path: str) -> BlockInfo | None:
+        return self.snapshot.block_by_path.get(path)
+
+    def child_keys(self, path: str) -> list[NodeKey]:
+        """Rows under a block in display order: child blocks, parameters, buffers, unregistered."""
+        keys = [NodeKey("block", child, path) for child in self.children.get(path, ())]
+        keys += [NodeKey(info.kind, info.name, path) for info in self.tensors.get(path, ())]
+        keys += [
+            NodeKey("unregistered", _unregistered_name(t), path)
+            for t in self.unregistered.get(path, ())
+        ]
+        return keys
+
+    def has_children(self, path: str) -> bool:
+        return bool(
+            self.children.get(path) or self.tensors.get(path) or self.unregistered.get(path)
+        )
+
+    def ancestors(self, key: NodeKey) -> list[str]:
+        """Block paths from the root down to the block holding ``key`` (inclusive)."""
+        path = key.name if key.kind == "block" else key.block
+        chain = []
+        block = self.block(path)
+        while block is not None:
+            chain.append(block.path)
+            block = self.block(block.parent) if block.parent is not None else None
+        return list(reversed(chain))
+
+    def matches(self, query: str) -> list[NodeKey]:
+        """Rows whose name, class or marker matches ``query``, in display (pre-)order."""
+        words = query.lower().split()
+        if not words:
+            return []
+        found: list[NodeKey] = []
+
+        def visit(path: str) -> None:
+            block = self.block(path)
+            if block is not None and _block_matches(block, words):
+                found.append(NodeKey("block", path, block.parent or ""))
+            for key in self.child_keys(path):
+                if key.kind == "block":
+                    visit(key.name)
+                elif self._leaf_matches(key, words):
+                    found.append(key)
+
+        root = self.snapshot.blocks[0].path if self.snapshot.blocks else ""
+        visit(root)
+        return found
+
+    def _leaf_matches(self, key: NodeKey, words: list[str]) -> bool:
+        info = self.snapshot.tensor_by_name.get(key.name)
+        markers = tensor_markers(info) if info is not None else ()
+        if key.kind == "unregistered":
+            markers = ("unregistered",)
+        texts = (key.name.lower(), key.kind, *markers)
+        return all(_word_matches(word, texts, markers) for word in words)
+
+
+def _unregistered_name(tensor: UnregisteredTensor) -> str:
+    return f"{tensor.module}.{tensor.attribute}" if tensor.module else tensor.attribute
+
+
+def _word_matches(word: str, texts: tuple[str, ...], markers: tuple[str, ...]) -> bool:
+    """A word matches a marker exactly ("tied", "nan") or any part of a name or class."""
+    marker = "unregistered" if word == "unreg" else word
+    return (marker in MARKERS and marker in markers) or any(word in text for text in texts)
+
+
+def _block_matches(block: BlockInfo, words: list[str]) -> bool:
+    markers = block_markers(block)
+    texts = (block.path.lower(), block.type.lower())
+    return all(_word_matches(word, texts, markers) for word in words)

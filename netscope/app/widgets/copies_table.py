@@ -1,0 +1,28 @@
+"""Host-device copies: direction, bytes, count and the source line that made them."""
+
+from __future__ import annotations
+
+from netscope.app import format as fmt
+from netscope.app.widgets.result_table import ResultTable
+from netscope.engine.model import CopyFinding
+
+
+class CopiesTable(ResultTable):
+    COLUMNS = ("direction", "bytes", "count", "dtype", "block", "location", "note")
+
+    def show(self, rows: tuple[CopyFinding, ...] | None) -> None:
+        if rows is None:
+            self.shown_rows = None
+            return
+        self.shown_rows = tuple(
+            (
+                c.direction,
+                fmt.size(c.bytes),
+                str(c.count),
+                c.dtype.removeprefix("torch."),
+                c.block or "(root)",
+                c.location or fmt.NA,
+                "many small" if c.many_small else ("pinned" if c.pinned else ""),
+            )
+            for c in rows
+        )

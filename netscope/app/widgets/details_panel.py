@@ -1,0 +1,92 @@
+"""Right pane: details of the selected row, with the tie group's members to jump between."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, RenderableType
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from netscope.app.details_text import describe
+from netscope.app.live_state import LiveState
+from netscope.app.tree_index import NodeKey, TreeIndex
+
+
+class DetailsPanel(VerticalScroll):
+    DEFAULT_CSS = """
+    DetailsPanel { padding: 0 1; overflow-x: hidden; }
+    DetailsPanel > #tie-members { height: auto; max-height: 8; display: none; margin-top: 1; }
+    DetailsPanel > #tie-members.-shown { display: block; }
+    """
+
+    key: reactive[NodeKey | None] = reactive(None, always_update=True)
+    live_version: reactive[int] = reactive(0)
+
+    class JumpTo(Message):
+        """The user picked a tie-group member: the tree should move there."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.index: TreeIndex | None = None
+        self.live = LiveState()
+        self.shown: RenderableType = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="details-body")
+        yield OptionList(id="tie-members")
+
+    def watch_key(self) -> None:
+        self._redraw(members=True)
+
+    def watch_live_version(self) -> None:
+        self._redraw(members=False)
+
+    def _redraw(self, members: bool) -> None:
+        if not self.is_mounted:
+            return
+        body = self.query_one("#details-body", Static)
+        if self.index is None:
+            body.update("")
+            return
+        self.shown = describe(self.key, self.index, self.live)
+        body.update(self.shown)
+        if members:
+            self._show_members()
+
+    def _show_members(self) -> None:
+        options = self.query_one("#tie-members", OptionList)
+        options.clear_options()
+        names = self.tie_members()
+        options.set_class(len(names) > 1, "-shown")
+        if len(names) > 1:
+            current = self.key.name if self.key else ""
+            for name in names:
+                marker = "▶ " if name == current else "  "
+                options.add_option(Option(f"{marker}{name}", id=name))
+            options.border_title = "tied with (Enter jumps)"
+
+    @property
+    def plain_text(self) -> str:
+        """What the pane shows, as plain text (tests, copy)."""
+        console = Console(width=100, record=True, file=io.StringIO(), color_system=None)
+        console.print(self.shown)
+        return console.export_text()
+
+    def tie_members(self) -> tuple[str, ...]:
+        if self.index is None or self.key is None or self.key.kind == "block":
+            return ()
+        return self.index.snapshot.tie_members(self.key.name)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.JumpTo(event.option.id))

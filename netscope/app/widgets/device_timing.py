@@ -1,0 +1,68 @@
+"""Step times of one device: a sparkline of the streaming window and its summary numbers."""
+
+from __future__ import annotations
+
+import statistics
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Sparkline, Static
+
+from netscope.app import format as fmt
+from netscope.engine.model import TimingSummary
+
+
+class DeviceTiming(Vertical):
+    DEFAULT_CSS = """
+    DeviceTiming { height: auto; }
+    DeviceTiming > Static { height: auto; }
+    DeviceTiming > Sparkline { height: 2; margin: 0 0 0 7; }
+    """
+
+    window: reactive[tuple[float, ...]] = reactive(())
+    iteration: reactive[int] = reactive(0)
+    summary: reactive[TimingSummary | None] = reactive(None)
+
+    def __init__(self, device: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.device = device
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._line(), classes="timing-line")
+        yield Sparkline([], summary_function=max)
+
+    def on_mount(self) -> None:
+        self.watch_window(self.window)
+
+    def watch_window(self, window: tuple[float, ...]) -> None:
+        if self.is_mounted:
+            self.query_one(Sparkline).data = list(window)
+            self._redraw()
+
+    def watch_summary(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self.is_mounted:
+            self.query_one(".timing-line", Static).update(self._line())
+
+    def _line(self) -> Text:
+        text = Text(f"{self.device:<6}", style="bold")
+        if self.window:
+            text.append(f" last {fmt.ms(self.window[-1])}")
+            text.append(
+                f" (#{self.iteration}, window median {fmt.ms(statistics.median(self.window))})",
+                style="dim",
+            )
+        summary = self.summary
+        if summary is not None:
+            text.append(
+                f"  median {fmt.ms(summary.median_ms)} p10 {fmt.ms(summary.p10_ms)} "
+                f"p90 {fmt.ms(summary.p90_ms)} ({summary.runs} runs)",
+                style="green",
+            )
+        if not self.window and summary is None:
+            text.append(" waiting for samples…", style="dim italic")
+        return text

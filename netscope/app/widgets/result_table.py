@@ -1,0 +1,41 @@
+"""A DataTable that redraws from a reactive tuple of rows; the blocks/copies/syncs tabs use it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+
+class ResultTable(DataTable):
+    DEFAULT_CSS = """
+    ResultTable { height: 1fr; }
+    """
+    COLUMNS: tuple[str, ...] = ()
+    EMPTY = "not measured yet"
+
+    shown_rows: reactive[tuple[tuple[str, ...], ...] | None] = reactive(None, always_update=True)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+
+    def on_mount(self) -> None:
+        self.add_columns(*self.COLUMNS)
+        self.watch_shown_rows(self.shown_rows)
+
+    def watch_shown_rows(self, rows: Sequence[tuple[str, ...]] | None) -> None:
+        if not self.is_mounted or not self.columns:
+            return
+        self.clear()
+        if rows is None:
+            self.add_row(self.EMPTY, *[""] * (len(self.COLUMNS) - 1))
+        elif not rows:
+            self.add_row("none found", *[""] * (len(self.COLUMNS) - 1))
+        for row in rows or ():
+            self.add_row(*row)
+
+    @property
+    def data_rows(self) -> list[tuple[str, ...]]:
+        """The rows shown, as text (for tests and for copying)."""
+        return [tuple(str(c) for c in self.get_row_at(i)) for i in range(self.row_count)]

@@ -1,0 +1,27 @@
+"""Sync points: what made the host wait for the device, how often, how long, and where."""
+
+from __future__ import annotations
+
+from netscope.app import format as fmt
+from netscope.app.widgets.result_table import ResultTable
+from netscope.engine.model import SyncFinding
+
+
+class SyncsTable(ResultTable):
+    COLUMNS = ("op", "reason", "count", "stall", "block", "location")
+
+    def show(self, rows: tuple[SyncFinding, ...] | None) -> None:
+        if rows is None:
+            self.shown_rows = None
+            return
+        self.shown_rows = tuple(
+            (
+                s.op,
+                s.reason,
+                str(s.count),
+                fmt.ms(s.stall_ms) if s.stall_ms is not None else f"n/a ({s.device})",
+                s.block or "(root)",
+                s.location or fmt.NA,
+            )
+            for s in rows
+        )

@@ -1,0 +1,120 @@
+"""Importing a user's model file and building its model, with every failure pointed at a line."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import torch
+from torch import nn
+
+from netscope.engine.errors import NetscopeError, display_path, wrap_user_error
+
+DEFAULT_FACTORY = "build_model"
+
+
+def split_target(target: str) -> tuple[str, str | None]:
+    """``model.py:NAME`` -> (``model.py``, ``NAME``); a plain path has no name."""
+    head, sep, name = target.rpartition(":")
+    if sep and head.endswith(".py") and name.isidentifier():
+        return head, name
+    return target, None
+
+
+def import_model_file(path: str) -> ModuleType:
+    """Import ``path`` as a fresh module; its folder goes on sys.path so sibling imports work."""
+    if not os.path.isfile(path):
+        raise NetscopeError(f"no such model file: {display_path(path)}", path=path)
+    absolute = os.path.abspath(path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    existing = sys.modules.get(name)
+    if not name.isidentifier() or (
+        existing is not None and getattr(existing, "__file__", None) != absolute
+    ):  # the name belongs to another module (a library, another file): keep both apart
+        digest = hashlib.sha1(absolute.encode()).hexdigest()[:8]
+        name = f"netscope_user_{digest}_{name if name.isidentifier() else 'model'}"
+    spec = importlib.util.spec_from_file_location(name, absolute)
+    if spec is None or spec.loader is None:
+        raise NetscopeError(f"cannot import {display_path(path)} as Python", path=path)
+    module = importlib.util.module_from_spec(spec)
+    folder = os.path.dirname(absolute)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:
+        sys.modules.pop(name, None)
+        raise wrap_user_error(exc, f"importing {display_path(path)} failed", path) from exc
+    return module
+
+
+def source_of(obj: Any) -> str | None:
+    """``file.py:LINE`` where a function or class is defined, or None."""
+    target = obj if inspect.isfunction(obj) or inspect.isclass(obj) else type(obj)
+    try:
+        filename = inspect.getsourcefile(target)
+        if filename is None:
+            return None
+        if inspect.isfunction(target):
+            return f"{display_path(filename)}:{target.__code__.co_firstlineno}"
+        return f"{display_path(filename)}:{inspect.getsourcelines(target)[1]}"
+    except (OSError, TypeError):
+        return None
+
+
+def _build_context(device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    return torch.device("meta") if device.type == "meta" else contextlib.nullcontext()
+
+
+def build_from_file(module: ModuleType, path: str, name: str | None, device: torch.device) -> tuple[
+    nn.Module, str | None
+]:
+    """Resolve ``name`` (default ``build_model``) to a module and build it on ``device``."""
+    attr = name or DEFAULT_FACTORY
+    shown = display_path(path)
+    if not hasattr(module, attr):
+        found = sorted(
+            n for n, v in vars(module).items()
+            if not n.startswith("_") and (isinstance(v, nn.Module) or (
+                inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == module.__name__
+            ))
+        )  # fmt: skip
+        hint = f"name one with {shown}:NAME" + (f" (candidates: {', '.join(found)})" if found else "")
+        raise NetscopeError(f"{shown} defines no {attr}()", path=path, hint=hint)
+    obj = getattr(module, attr)
+    source = source_of(obj) if not isinstance(obj, nn.Module) else None
+    if isinstance(obj, nn.Module):
+        model, what = obj, attr
+    elif callable(obj):
+        what = f"{attr}()"
+        try:
+            with _build_context(device):
+                model = obj()
+        except Exception as exc:
+            raise wrap_user_error(exc, f"{what} in {shown} raised", path) from exc
+    else:
+        raise NetscopeError(
+            f"{shown}: {attr} is a {type(obj).__name__}, not a model factory, class or module",
+            path=path,
+        )
+    if not isinstance(model, nn.Module):
+        raise NetscopeError(
+            f"{what} in {shown} returned {type(model).__name__}, not an nn.Module",
+            path=path,
+            location=source,
+            hint="return the model object, e.g. `return nn.Sequential(...)`",
+        )
+    return model, source or source_of(model)
+
+
+def optional_function(module: ModuleType, name: str) -> Callable[..., Any] | None:
+    value = getattr(module, name, None)
+    return value if callable(value) and not isinstance(value, nn.Module) else None

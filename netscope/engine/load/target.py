@@ -1,0 +1,109 @@
+"""``load_target``: turn what the user named (model file or checkpoint) into live objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.nn.parameter import is_lazy
+
+from netscope.engine.errors import NetscopeError, display_path
+from netscope.engine.load import example as examples
+from netscope.engine.load.checkpoint import read_checkpoint
+from netscope.engine.load.device import resolve_device
+from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.load.modelfile import (
+    build_from_file,
+    import_model_file,
+    optional_function,
+    split_target,
+)
+from netscope.engine.load.weights import apply_weights
+from netscope.engine.options import LoadOptions
+
+Progress = Callable[[str], None] | None
+
+
+def _say(progress: Progress, stage: str) -> None:
+    if progress is not None:
+        progress(stage)
+
+
+def is_model_file(target: str) -> bool:
+    return split_target(target)[0].endswith(".py")
+
+
+def lazy_parameter_names(model: nn.Module) -> frozenset[str]:
+    return frozenset(n for n, p in model.named_parameters(remove_duplicate=False) if is_lazy(p))
+
+
+def _place(model: nn.Module, device: torch.device, path: str) -> nn.Module:
+    """Move the model to an explicitly requested device (cpu: leave the user's placement)."""
+    if device.type == "cpu":
+        return model
+    tensors = [*model.parameters(), *model.buffers()]
+    if all(t.device == device for t in tensors):
+        return model
+    try:
+        return model.to(device)
+    except Exception as exc:
+        raise NetscopeError(
+            f"moving the model from {display_path(path)} to {device} failed: "
+            f"{type(exc).__name__}: {exc}",
+            path=path,
+        ) from exc
+
+
+def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget:
+    """Import and build the model (or read the checkpoint) named by ``options.target``."""
+    device = resolve_device(options.device)
+    if not is_model_file(options.target):
+        return _load_checkpoint_alone(options, device, progress)
+    path, name = split_target(options.target)
+    _say(progress, "importing model file")
+    module = import_model_file(path)
+    _say(progress, "building")
+    model, source = build_from_file(module, path, name, device)
+    model = _place(model, device, path)
+    loaded = LoadedTarget(
+        options=options,
+        path=path,
+        model=model,
+        loss_fn=optional_function(module, "loss"),
+        step_fn=optional_function(module, "step"),
+        source=source,
+        lazy_at_build=lazy_parameter_names(model),
+    )
+    example_fn = optional_function(module, "example_input")
+    if options.input_shape is not None:
+        loaded.example_input = examples.synthesize(options.input_shape, options.input_dtype)
+    elif example_fn is not None:
+        loaded.example_input = examples.from_function(example_fn, path)
+    if loaded.example_input is not None:
+        loaded.example_input = loaded.example_input.to(device)
+    if options.weights:
+        _say(progress, "loading weights")
+        checkpoint = read_checkpoint(
+            options.weights, trust_pickle=options.trust_pickle, values=device.type != "meta"
+        )
+        loaded.state_dict = checkpoint.tensors
+        loaded.checkpoint_diff = apply_weights(model, checkpoint, load=device.type != "meta")
+    return loaded
+
+
+def _load_checkpoint_alone(
+    options: LoadOptions, device: torch.device, progress: Progress
+) -> LoadedTarget:
+    from netscope.engine.snapshot.checkpoint import STATS_LIMIT_BYTES
+
+    _say(progress, "reading checkpoint")
+    checkpoint = read_checkpoint(options.target, trust_pickle=options.trust_pickle, values=False)
+    if checkpoint.module is not None:  # a whole pickled module, opened with --trust-pickle
+        model = _place(checkpoint.module, device, options.target)
+        return LoadedTarget(
+            options, options.target, model, lazy_at_build=lazy_parameter_names(model)
+        )
+    if checkpoint.format == "safetensors" and checkpoint.nbytes <= STATS_LIMIT_BYTES:
+        checkpoint = read_checkpoint(options.target, values=True)
+    return LoadedTarget(options, options.target, None, state_dict=checkpoint.tensors)

@@ -1,0 +1,94 @@
+"""``model.py --weights CKPT``: load a checkpoint into the model and record how the keys line up."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+from torch.nn.parameter import is_lazy
+
+from netscope.engine.errors import NetscopeError, display_path
+from netscope.engine.load.checkpoint import Checkpoint
+from netscope.engine.model import CheckpointDiff, Mismatch
+from netscope.engine.snapshot.ties import find_ties
+from netscope.engine.snapshot.values import dtype_name
+
+
+def _strip_prefix(keys: list[str], wanted: set[str]) -> str:
+    """A prefix such as ``model.`` or ``module.`` whose removal makes the keys match the model."""
+    best, best_hits = "", sum(k in wanted for k in keys)
+    for prefix in {k.split(".", 1)[0] + "." for k in keys if "." in k}:
+        hits = sum(k[len(prefix) :] in wanted for k in keys if k.startswith(prefix))
+        if hits > best_hits:
+            best, best_hits = prefix, hits
+    return best
+
+
+def apply_weights(model: nn.Module, checkpoint: Checkpoint, *, load: bool = True) -> CheckpointDiff:
+    """Compare ``checkpoint`` with ``model.state_dict()``, then load every key that fits.
+
+    Shape-mismatched keys are left out (torch would refuse the whole load); dtype mismatches are
+    loaded (copied with a cast) and reported. ``load=False`` (meta device) only compares.
+    """
+    model_sd = model.state_dict(keep_vars=True)
+    prefix = _strip_prefix(list(checkpoint.tensors), set(model_sd))
+    ckpt = {
+        (k[len(prefix) :] if prefix and k.startswith(prefix) else k): v
+        for k, v in checkpoint.tensors.items()
+    }
+    partners: dict[str, tuple[str, ...]] = {}
+    for tie in find_ties(model_sd.items()):
+        for name in tie.names:
+            partners[name] = tie.names
+    missing, covered, mismatched, to_load = [], [], [], {}
+    for key, tensor in model_sd.items():
+        stored = ckpt.get(key)
+        if stored is None:
+            partner = next((p for p in partners.get(key, ()) if p != key and p in ckpt), None)
+            if partner is None:
+                missing.append(key)
+            else:
+                covered.append((key, partner))
+            continue
+        lazy = is_lazy(tensor)
+        model_shape = None if lazy else tuple(tensor.shape)
+        if not lazy and model_shape != tuple(stored.shape):
+            mismatched.append(_mismatch(key, tensor, stored, "shape", model_shape))
+            continue
+        if tensor.dtype != stored.dtype:
+            mismatched.append(_mismatch(key, tensor, stored, "dtype", model_shape))
+        to_load[key] = stored
+    unexpected = [k for k in ckpt if k not in model_sd]
+    if load and to_load:
+        try:
+            with torch.no_grad():
+                model.load_state_dict(to_load, strict=False)
+        except Exception as exc:
+            raise NetscopeError(
+                f"loading {display_path(checkpoint.path)} into the model failed: "
+                f"{type(exc).__name__}: {exc}",
+                path=checkpoint.path,
+            ) from exc
+    return CheckpointDiff(
+        path=display_path(checkpoint.path),
+        missing=tuple(missing),
+        unexpected=tuple(unexpected),
+        mismatched=tuple(mismatched),
+        covered_by_tie=tuple(covered),
+        loaded=len(to_load) if load else 0,
+    )
+
+
+def _mismatch(
+    key: str, tensor: torch.Tensor, stored: torch.Tensor, kind: Literal["shape", "dtype"],
+    model_shape: tuple[int, ...] | None,
+) -> Mismatch:
+    return Mismatch(
+        key=key,
+        model_shape=model_shape,
+        checkpoint_shape=tuple(stored.shape),
+        model_dtype=dtype_name(tensor.dtype),
+        checkpoint_dtype=dtype_name(stored.dtype),
+        kind=kind,
+    )

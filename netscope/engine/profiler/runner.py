@@ -1,0 +1,164 @@
+"""Profile a loaded target: headline timing per device, then per-block timing, copies, syncs, GIL.
+
+Runs in the worker process (``worker.py``) but needs no process of its own, so tests call it
+directly. Results leave through ``emit`` as the messages of ``messages.py``, in the documented
+order: TimingSample*/TimingDone per device, BlockTimings per device, CopiesFound, SyncsFound,
+GilMeasured. The copy/sync pass and the heartbeat run on the first GPU when there is one (that is
+where syncs cost), else on the CPU, where the findings read "would sync on CUDA".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import torch
+
+from netscope.engine.errors import NetscopeError
+from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.model import GilReport, Profile, TimingSummary
+from netscope.engine.options import ProfileOptions
+from netscope.engine.profiler.block_timing import time_blocks
+from netscope.engine.profiler.detect import detect
+from netscope.engine.profiler.gil import measure_gil
+from netscope.engine.profiler.messages import (
+    BlockTimings,
+    CopiesFound,
+    GilMeasured,
+    Progress,
+    SyncsFound,
+    SystemSampled,
+    TimingDone,
+    TimingSample,
+    WorkerMessage,
+)
+from netscope.engine.profiler.step import Step, prepared_step
+from netscope.engine.profiler.system import SystemSampler
+from netscope.engine.profiler.timing import time_step
+
+Emit = Callable[[WorkerMessage], None]
+SYSTEM_EVERY_S = 0.5
+
+
+def cuda_devices() -> list[str]:
+    """``cuda:N`` for every GPU this torch build can use; empty on CPU-only builds."""
+    try:
+        if not torch.cuda.is_available():
+            return []
+        return [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+    except (RuntimeError, AssertionError):
+        return []
+
+
+def resolve_devices(requested: tuple[str, ...] | None) -> list[str]:
+    """The devices to profile: ``requested`` checked, or cpu plus every GPU."""
+    present = ["cpu", *cuda_devices()]
+    if not requested:
+        return present
+    chosen = []
+    for name in requested:
+        name = "cuda:0" if name == "cuda" else name
+        if name not in present:
+            raise NetscopeError(
+                f"cannot profile on {name!r}: available devices are {', '.join(present)}",
+                hint="Pass --devices with some of these, e.g. --devices cpu.",
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+def detection_device(devices: list[str]) -> str:
+    return next((d for d in devices if d != "cpu"), devices[0])
+
+
+def step_for(
+    loaded: LoadedTarget, prof: ProfileOptions, device: str
+) -> AbstractContextManager[Step]:
+    if loaded.model is None:
+        raise NetscopeError(
+            f"{loaded.path} is a checkpoint alone: there is no model to profile",
+            path=loaded.path,
+            hint="Profile the model file instead, with --weights CHECKPOINT.",
+        )
+    return prepared_step(
+        loaded.model,
+        loaded.example_input,
+        device,
+        step_fn=loaded.step_fn,
+        loss_fn=loaded.loss_fn,
+        train=prof.train,
+    )
+
+
+def profile_target(
+    loaded: LoadedTarget,
+    prof: ProfileOptions,
+    emit: Emit,
+    sampler: SystemSampler | None = None,
+) -> Profile:
+    """Measure everything ``Profile`` holds, streaming each part through ``emit`` as it is ready."""
+    devices = resolve_devices(prof.devices)
+    own_sampler = sampler is None
+    sampler = sampler or SystemSampler()
+    try:
+        summaries: list[TimingSummary] = []
+        description = ""
+        for device in devices:
+            emit(Progress("profiling", f"timing the step on {device}"))
+            with step_for(loaded, prof, device) as step:
+                description = step.description
+                summaries.append(_time_device(step, device, prof, emit, sampler))
+            emit(TimingDone(summaries[-1]))
+        blocks = []
+        for device in devices:
+            emit(Progress("profiling", f"timing each block on {device}"))
+            with step_for(loaded, prof, device) as step:
+                rows = time_blocks(step.model, step.run, device)
+            blocks.extend(rows)
+            emit(BlockTimings(device, rows))
+        where = detection_device(devices)
+        emit(Progress("profiling", f"finding copies and syncs on {where}"))
+        with step_for(loaded, prof, where) as step:
+            copies, syncs = detect(step.model, step.run, where)
+            emit(CopiesFound(copies))
+            emit(SyncsFound(syncs))
+            emit(Progress("profiling", "measuring the interpreter lock"))
+            gil: GilReport = measure_gil(step.run)
+            emit(GilMeasured(gil))
+        system = sampler.sample()
+        emit(SystemSampled(system))
+        return Profile(
+            devices=tuple(summaries),
+            blocks=tuple(blocks),
+            copies=copies,
+            syncs=syncs,
+            gil=gil,
+            system=system,
+            step=description,
+        )
+    finally:
+        if own_sampler:
+            sampler.close()
+
+
+def _time_device(
+    step: Step, device: str, prof: ProfileOptions, emit: Emit, sampler: SystemSampler
+) -> TimingSummary:
+    last_system = [time.perf_counter()]
+
+    def on_sample(iteration: int, ms: float) -> None:
+        emit(TimingSample(device, iteration, ms))
+        now = time.perf_counter()
+        if now - last_system[0] >= SYSTEM_EVERY_S:
+            last_system[0] = now
+            emit(SystemSampled(sampler.sample()))
+
+    return time_step(
+        step.run,
+        device,
+        min_runs=prof.min_runs,
+        max_seconds=prof.max_seconds,
+        on_sample=on_sample,
+    )

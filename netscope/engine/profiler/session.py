@@ -1,0 +1,260 @@
+"""The parent's side of the worker: start it, read its messages, pause, resume, cancel.
+
+Importing this module does not import torch or the user's model. Failures of the worker
+(an exception, a crash, the OOM killer, a hang past ``ProfileOptions.timeout_s``) arrive as one
+``WorkerError`` carrying the exit code and the tail of everything the worker printed.
+
+In live mode the worker sends ``Finished(profile)`` after the one-shot measurements and then keeps
+streaming ``TimingSample`` / ``SystemSampled`` until cancelled: ``finished`` turns True at
+``Finished`` (the measurements are complete) while ``poll`` keeps returning live samples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue as queues
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+
+from netscope.engine.errors import NetscopeError
+from netscope.engine.model import Profile, Snapshot
+from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.profiler.messages import (
+    Finished,
+    SnapshotReady,
+    WorkerError,
+    WorkerMessage,
+)
+
+TAIL_LINES = 20
+SIGNAL_MEANING = {
+    signal.SIGSEGV: "crashed (segmentation fault in native code)",
+    signal.SIGABRT: "aborted (native code called abort)",
+    signal.SIGKILL: "was killed (SIGKILL: the system's out-of-memory killer does this)",
+    signal.SIGTERM: "was terminated (SIGTERM)",
+    signal.SIGBUS: "crashed (bus error in native code)",
+    signal.SIGFPE: "crashed (floating point exception in native code)",
+}
+
+
+def read_tail(path: str, lines: int = TAIL_LINES, max_bytes: int = 64 * 1024) -> str:
+    """The last ``lines`` lines of a text file ("" when unreadable)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - max_bytes))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "stopped responding"
+    if code < 0:
+        try:
+            sig = signal.Signals(-code)
+        except ValueError:
+            return f"was killed by signal {-code}"
+        return SIGNAL_MEANING.get(sig, f"was killed by {sig.name}")
+    return f"exited with code {code} before reporting a result"
+
+
+class WorkerSession:
+    """One profiling (or snapshot-only) run of the worker subprocess."""
+
+    def __init__(
+        self,
+        load: LoadOptions,
+        prof: ProfileOptions,
+        *,
+        profile: bool = True,
+        live: bool = False,
+    ) -> None:
+        self.load, self.prof, self.profile, self.live = load, prof, profile, live
+        self._context = multiprocessing.get_context("spawn")
+        self._process = None
+        self._queue = None
+        self._paused = None
+        self._log_path = ""
+        self._deadline = 0.0
+        self._finished = False
+        self._ended = False  # no more messages will come (error, cancel or normal end)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self._process is None else self._process.exitcode
+
+    def start(self) -> None:
+        from netscope.engine.profiler.worker import worker_main
+
+        handle, self._log_path = tempfile.mkstemp(prefix="netscope-worker-", suffix=".log")
+        os.close(handle)
+        self._queue = self._context.Queue()
+        self._paused = self._context.Event()
+        self._process = self._context.Process(
+            target=worker_main,
+            args=(
+                self.load,
+                self.prof,
+                self._queue,
+                self._paused,
+                self._log_path,
+                self.profile,
+                self.live,
+            ),
+            name="netscope-worker",
+            daemon=True,
+        )
+        self._deadline = time.monotonic() + self.prof.timeout_s
+        self._process.start()
+
+    def poll(self, timeout: float) -> WorkerMessage | None:
+        """The next message, or None when none came within ``timeout`` seconds."""
+        if self._ended or self._queue is None:
+            return None
+        wait = max(0.0, timeout)
+        if not self._finished:
+            wait = min(wait, max(0.0, self._deadline - time.monotonic()))
+        try:
+            message = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+        except queues.Empty:
+            return self._check_health()
+        if isinstance(message, Finished):
+            self._finished = True
+            if not self.live:
+                self._end(wait_for_exit=True)
+        elif isinstance(message, WorkerError):
+            self._finished = True
+            self._end(wait_for_exit=True)
+            message = self._with_exit(message)
+        return message
+
+    def _check_health(self) -> WorkerError | None:
+        process = self._process
+        if process is not None and not process.is_alive():
+            try:  # the feeder thread may have flushed a last message just before exiting
+                return self._queue.get(timeout=0.2)
+            except queues.Empty:
+                pass
+            code = process.exitcode
+            return self._fail(f"the profiling worker {describe_exit(code)}", code)
+        if not self._finished and time.monotonic() >= self._deadline:
+            self._stop()
+            return self._fail(
+                f"the profiling worker did not finish within {self.prof.timeout_s:g} s "
+                "and was stopped",
+                self.exit_code,
+            )
+        return None
+
+    def _fail(self, message: str, code: int | None) -> WorkerError:
+        tail = read_tail(self._log_path)
+        self._finished = True
+        self._end(wait_for_exit=False)
+        return WorkerError(message, stage="worker", traceback_tail=tail, exit_code=code)
+
+    def _with_exit(self, error: WorkerError) -> WorkerError:
+        if error.exit_code is not None or self._process is None:
+            return error
+        return WorkerError(
+            error.message,
+            stage=error.stage,
+            location=error.location,
+            traceback_tail=error.traceback_tail,
+            exit_code=self._process.exitcode,
+            hint=error.hint,
+        )
+
+    def pause(self) -> None:
+        if self._paused is not None:
+            self._paused.set()
+
+    def resume(self) -> None:
+        if self._paused is not None:
+            self._paused.clear()
+
+    def cancel(self) -> None:
+        """Stop the worker now (within 1 s); no more messages after this."""
+        self._stop()
+        self._finished = True
+        self._end(wait_for_exit=False)
+
+    def _stop(self) -> None:
+        process = self._process
+        if process is None or not process.is_alive():
+            return
+        process.terminate()
+        process.join(0.5)
+        if process.is_alive():
+            process.kill()
+            process.join(0.4)
+
+    def _end(self, *, wait_for_exit: bool) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        if wait_for_exit and self._process is not None:
+            self._process.join(2.0)
+            if self._process.is_alive():
+                self._stop()
+        if self._queue is not None:
+            self._queue.cancel_join_thread()
+            self._queue.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._log_path)
+
+    def __enter__(self) -> WorkerSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._ended:
+            self.cancel()
+
+
+def error_from(message: WorkerError) -> NetscopeError:
+    """The worker's failure as the NetscopeError the CLI prints."""
+    hint = message.hint
+    if message.exit_code not in (None, 0, 1) and message.traceback_tail:
+        hint = "last lines the worker printed:\n" + message.traceback_tail
+    return NetscopeError(
+        message.message,
+        location=message.location,
+        hint=hint,
+        traceback_tail=message.traceback_tail,
+    )
+
+
+def run_profile(
+    load: LoadOptions,
+    prof: ProfileOptions,
+    on_message: Callable[[WorkerMessage], None] | None = None,
+) -> tuple[Snapshot, Profile]:
+    """Profile in a worker and wait for the result; a failed worker raises NetscopeError."""
+    snapshot: Snapshot | None = None
+    with WorkerSession(load, prof, profile=True) as session:
+        while True:
+            message = session.poll(0.5)
+            if message is None:
+                continue
+            if on_message is not None:
+                on_message(message)
+            if isinstance(message, SnapshotReady):
+                snapshot = message.snapshot
+            elif isinstance(message, WorkerError):
+                raise error_from(message)
+            elif isinstance(message, Finished):
+                if snapshot is None or message.profile is None:
+                    raise NetscopeError("the profiling worker ended without a result")
+                return snapshot, message.profile

@@ -1,0 +1,130 @@
+"""The unit the profiler measures: one step of the model on one device, as a no-argument callable.
+
+netscope moves the model and the batch to the device (the user's code does not). The step is the
+file's ``step(model, batch)`` when it has one; else the forward of ``example_input()`` in eval mode
+without grad; with ``--train`` forward + loss + backward + an SGD update. The training step
+updates the weights of the worker's own copy of the model (the worker loaded it and throws it away
+afterwards), so nothing the user owns changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from netscope.engine.errors import NetscopeError
+from netscope.engine.load.example import batch_of
+from netscope.engine.load.loaded import ExampleInput
+
+STEP_USER = "step(model, batch)"
+STEP_FORWARD = "forward (eval, no grad)"
+STEP_TRAIN = "train step (forward + loss + backward + SGD)"
+
+
+@dataclass
+class Step:
+    """A prepared step: ``run()`` does one step; ``model`` and ``batch`` live on ``device``."""
+
+    run: Callable[[], Any]
+    model: nn.Module
+    batch: Any
+    device: torch.device
+    description: str
+
+
+def default_loss(output: Any) -> torch.Tensor:
+    """Mean of every floating tensor in the output (also nested), summed into one scalar."""
+    found: list[torch.Tensor] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            found.append(value.float().mean())
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+
+    collect(output)
+    if not found:
+        raise NetscopeError(
+            "--train needs a loss: the output has no floating tensor",
+            hint="Define loss(output, batch) in the model file.",
+        )
+    return torch.stack(found).sum()
+
+
+def _move_model(model: nn.Module, device: torch.device) -> None:
+    if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
+        raise NetscopeError(
+            f"cannot profile on {device}: the model's weights are on the meta device (no data)",
+            hint="Load it with --device cpu (the default).",
+        )
+    model.to(device)
+
+
+@contextmanager
+def prepared_step(
+    model: nn.Module,
+    example: ExampleInput | None,
+    device: str | torch.device,
+    *,
+    step_fn: Callable[[nn.Module, Any], Any] | None = None,
+    loss_fn: Callable[[Any, Any], torch.Tensor] | None = None,
+    train: bool = False,
+) -> Iterator[Step]:
+    """Move model and batch to ``device``, yield the step; the training flag is restored after."""
+    device = torch.device(device)
+    if example is None and step_fn is None:
+        raise NetscopeError(
+            "nothing to profile: the model file has no example_input() and no step(model, batch)",
+            hint="Add example_input() to the model file, or pass --input-shape 1,3,224,224.",
+        )
+    _move_model(model, device)
+    moved = example.to(device) if example is not None else ExampleInput()
+    batch = batch_of(moved) if example is not None else None
+    was_training = model.training
+    try:
+        if step_fn is not None:
+            yield Step(lambda: step_fn(model, batch), model, batch, device, STEP_USER)
+        elif train:
+            model.train()
+            yield Step(_train_step(model, moved, batch, loss_fn), model, batch, device, STEP_TRAIN)
+        else:
+            model.eval()
+
+            def forward() -> Any:
+                with torch.no_grad():
+                    return moved.call(model)
+
+            yield Step(forward, model, batch, device, STEP_FORWARD)
+    finally:
+        model.train(was_training)
+
+
+def _train_step(
+    model: nn.Module,
+    example: ExampleInput,
+    batch: Any,
+    loss_fn: Callable[[Any, Any], torch.Tensor] | None,
+) -> Callable[[], Any]:
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=1e-4) if params else None
+
+    def train_step() -> Any:
+        output = example.call(model)
+        loss = loss_fn(output, batch) if loss_fn is not None else default_loss(output)
+        if loss.requires_grad:
+            loss.backward()
+        if optimizer is not None:
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        return loss
+
+    return train_step

@@ -1,0 +1,157 @@
+"""The profiling worker: a spawned process that loads the target itself and streams messages.
+
+The parent (app or CLI) never imports the user's model: a model that crashes, hangs or exhausts
+memory takes down only this process. Everything the worker and the user's code print goes to a
+log file the parent reads back when the worker fails (its tail goes into the error).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from netscope.engine.errors import NetscopeError, traceback_tail, wrap_user_error
+from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.profiler.messages import (
+    Finished,
+    Progress,
+    SnapshotReady,
+    SystemSampled,
+    TimingSample,
+    WorkerError,
+    WorkerMessage,
+)
+
+LIVE_SYSTEM_EVERY_S = 0.5
+LIVE_SAMPLE_S = 0.05  # one live sample spans at least this long: a readable stream, not a flood
+
+
+def _redirect_output(log_path: str) -> None:
+    """Send fd 1 and 2 (Python and native writers alike) to the log; crash dumps too."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    faulthandler.enable(file=sys.stderr, all_threads=True)
+
+
+def worker_main(
+    load: LoadOptions,
+    prof: ProfileOptions,
+    queue: Any,
+    paused: Any,
+    log_path: str,
+    profile: bool,
+    live: bool,
+) -> None:
+    """Entry point of the spawned process; ends with Finished or WorkerError on ``queue``."""
+    _redirect_output(log_path)
+    stage = ["starting"]
+
+    def emit(message: WorkerMessage) -> None:
+        queue.put(message)
+
+    def progress(name: str) -> None:
+        stage[0] = name
+        emit(Progress(name))
+
+    code = 0
+    try:
+        _run(load, prof, emit, progress, paused, profile, live)
+    except NetscopeError as exc:
+        code = 1
+        emit(
+            WorkerError(
+                exc.message,
+                stage=stage[0],
+                location=exc.location,
+                traceback_tail=exc.traceback_tail or traceback_tail(exc),
+                hint=exc.hint,
+            )
+        )
+    except BaseException as exc:  # the user's code may raise anything, MemoryError included
+        code = 1
+        wrapped = wrap_user_error(exc, f"{stage[0]} failed")
+        emit(
+            WorkerError(
+                wrapped.message,
+                stage=stage[0],
+                location=wrapped.location,
+                traceback_tail=wrapped.traceback_tail,
+            )
+        )
+    finally:
+        queue.close()
+        queue.join_thread()
+    sys.exit(code)
+
+
+def _run(
+    load: LoadOptions,
+    prof: ProfileOptions,
+    emit: Callable[[WorkerMessage], None],
+    progress: Callable[[str], None],
+    paused: Any,
+    profile: bool,
+    live: bool,
+) -> None:
+    progress("importing torch")
+    from netscope.engine.load.target import load_target
+    from netscope.engine.profiler.runner import profile_target
+    from netscope.engine.profiler.system import SystemSampler
+    from netscope.engine.snapshot.build import snapshot_model
+
+    loaded = load_target(load, progress)
+    snapshot = snapshot_model(loaded, progress)
+    emit(SnapshotReady(snapshot))
+    if not profile:
+        emit(Finished(None))
+        return
+    sampler = SystemSampler()
+    try:
+        result = profile_target(loaded, prof, emit, sampler)
+        emit(Finished(result))
+        if live:
+            progress("live")
+            _live(loaded, prof, emit, paused, sampler)
+    finally:
+        sampler.close()
+
+
+def _live(
+    loaded: Any,
+    prof: ProfileOptions,
+    emit: Callable[[WorkerMessage], None],
+    paused: Any,
+    sampler: Any,
+) -> None:
+    """Keep timing the step until the parent cancels; idle while ``paused`` is set."""
+    import torch
+
+    from netscope.engine.profiler.runner import detection_device, resolve_devices, step_for
+    from netscope.engine.profiler.timing import measure_once
+
+    device = detection_device(resolve_devices(prof.devices))
+    with step_for(loaded, prof, device) as step:
+        torch_device = torch.device(device)
+        step_s = max(measure_once(step.run, torch_device), 1e-6)
+        inner = min(1000, max(1, math.ceil(LIVE_SAMPLE_S / step_s)))
+        iteration = 0
+        last_system = time.perf_counter()
+        while True:
+            if paused.is_set():
+                time.sleep(0.05)
+                continue
+            iteration += 1
+            ms = measure_once(step.run, torch_device, inner) * 1000.0
+            emit(TimingSample(device, iteration, ms))
+            if time.perf_counter() - last_system >= LIVE_SYSTEM_EVERY_S:
+                last_system = time.perf_counter()
+                emit(SystemSampled(sampler.sample()))

@@ -1,0 +1,118 @@
+"""The block tree: one BlockInfo per ``named_modules(remove_duplicate=False)`` path, pre-order.
+
+Every path a module is reachable by is listed (so ``2`` and ``4`` both appear when one layer is
+used twice, as ``state_dict`` names them); ``aliases`` links the paths of one module object.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from netscope.engine.errors import display_path
+from netscope.engine.model import BlockInfo, ParamInfo, UnregisteredTensor
+from netscope.engine.snapshot.forward import ForwardRecord
+from netscope.engine.snapshot.values import activation_stats, dtype_name
+
+_SOURCE_CACHE: dict[type, str | None] = {}
+# Containers that hold blocks but are never called themselves: their call count is not a fact.
+CONTAINERS = (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
+
+
+def is_builtin(cls: type) -> bool:
+    """torch.nn (and other torch) classes are built-ins; everything else is the user's."""
+    return cls.__module__ == "torch" or cls.__module__.startswith("torch.")
+
+
+def class_source(cls: type) -> str | None:
+    """``file.py:LINE`` of a class definition, cached per class (inspect reads the file)."""
+    if cls not in _SOURCE_CACHE:
+        try:
+            filename = inspect.getsourcefile(cls)
+            line = inspect.getsourcelines(cls)[1] if filename else None
+            _SOURCE_CACHE[cls] = f"{display_path(filename)}:{line}" if filename else None
+        except (OSError, TypeError):
+            _SOURCE_CACHE[cls] = None
+    return _SOURCE_CACHE[cls]
+
+
+def _unregistered_of(path: str, module: nn.Module) -> list[UnregisteredTensor]:
+    found = []
+    for attr, value in vars(module).items():
+        values = list(enumerate(value)) if isinstance(value, (list, tuple)) else [(None, value)]
+        for index, item in values:
+            if isinstance(item, torch.Tensor) and not isinstance(item, nn.Parameter):
+                name = attr if index is None else f"{attr}[{index}]"
+                found.append(
+                    UnregisteredTensor(path, name, tuple(item.shape), dtype_name(item.dtype),
+                                       str(item.device))
+                )  # fmt: skip
+    return found
+
+
+def unregistered_tensors(model: nn.Module) -> tuple[UnregisteredTensor, ...]:
+    """Tensor attributes that are neither parameter nor buffer, once per module object."""
+    found: list[UnregisteredTensor] = []
+    for path, module in model.named_modules():
+        found += _unregistered_of(path, module)
+    return tuple(found)
+
+
+def build_blocks(
+    named: Sequence[tuple[str, nn.Module]],
+    own: dict[str, int],
+    tree: dict[str, int],
+    params: Sequence[ParamInfo],
+    buffers: Sequence[ParamInfo],
+    record: ForwardRecord | None,
+) -> tuple[BlockInfo, ...]:
+    """BlockInfo rows in pre-order; ``record`` None means no forward ran (calls unknown)."""
+    paths_of: dict[int, list[str]] = {}
+    children: dict[str, list[str]] = {}
+    for path, module in named:
+        paths_of.setdefault(id(module), []).append(path)
+        if path:
+            children.setdefault(path.rpartition(".")[0], []).append(path)
+    param_names: dict[str, list[str]] = {}
+    for info in params:
+        param_names.setdefault(info.block, []).append(info.name)
+    buffer_names: dict[str, list[str]] = {}
+    for info in buffers:
+        buffer_names.setdefault(info.block, []).append(info.name)
+    activations = {}
+    if record is not None:
+        keys = list(record.activations)
+        activations = dict(zip(keys, activation_stats([record.activations[k] for k in keys])))
+    blocks = []
+    for path, module in named:
+        cls = type(module)
+        custom = not is_builtin(cls)
+        key = id(module)
+        blocks.append(
+            BlockInfo(
+                path=path,
+                name=path.rpartition(".")[2],
+                type=cls.__name__,
+                type_module=cls.__module__,
+                custom=custom,
+                source=class_source(cls) if custom else None,
+                depth=path.count(".") + 1 if path else 0,
+                parent=None if not path else path.rpartition(".")[0],
+                children=tuple(children.get(path, ())),
+                params=own.get(path, 0),
+                total_params=tree.get(path, 0),
+                parameter_names=tuple(param_names.get(path, ())),
+                buffer_names=tuple(buffer_names.get(path, ())),
+                calls=None
+                if record is None or isinstance(module, CONTAINERS)
+                else record.calls.get(key, 0),
+                outputs=() if record is None else record.outputs.get(key, ()),
+                activation=activations.get(key),
+                aliases=tuple(p for p in paths_of[key] if p != path),
+                unregistered=tuple(_unregistered_of(path, module)),
+            )
+        )
+    return tuple(blocks)

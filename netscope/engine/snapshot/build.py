@@ -1,0 +1,190 @@
+"""``snapshot_model``: everything about a loaded model in one frozen Snapshot, model left unchanged.
+
+The example forward runs in **eval mode** (dropout off, BatchNorm uses and does not update its
+running statistics), so a snapshot never changes buffers and is deterministic; the backward pass
+still runs in eval mode. Hooks are removed, every module's train/eval flag and every parameter's
+``.grad`` are restored in ``finally``. Lazy parameters are materialized by the forward: that is
+the one change, and it is what the user asked to see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from netscope.engine.errors import display_path
+from netscope.engine.load.device import device_label, resolve_device
+from netscope.engine.load.example import describe
+from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
+from netscope.engine.snapshot.blocks import build_blocks, unregistered_tensors
+from netscope.engine.snapshot.findings import model_findings
+from netscope.engine.snapshot.forward import (
+    ForwardRecord,
+    install_hooks,
+    run_backward,
+    run_forward,
+)
+from netscope.engine.snapshot.tensors import TensorEntry, count_params, param_info, tie_groups
+from netscope.engine.snapshot.values import grad_stats, tensor_stats
+
+Progress = Callable[[str], None] | None
+
+
+def _entries(model: nn.Module) -> tuple[list[TensorEntry], list[TensorEntry]]:
+    params, buffers = [], []
+    for path, module in model.named_modules(remove_duplicate=False):
+        prefix = f"{path}." if path else ""
+        for attr, param in module._parameters.items():
+            if param is not None:
+                params.append(
+                    TensorEntry(f"{prefix}{attr}", path, attr, "parameter", param,
+                                requires_grad=param.requires_grad)
+                )  # fmt: skip
+        skipped = module._non_persistent_buffers_set
+        for attr, buf in module._buffers.items():
+            if buf is not None:
+                buffers.append(
+                    TensorEntry(f"{prefix}{attr}", path, attr, "buffer", buf, attr not in skipped)
+                )
+    return params, buffers
+
+
+def no_input_note(loaded: LoadedTarget) -> str:
+    shown = display_path(loaded.path)
+    return (
+        f"No example input: {shown} defines no example_input() and no --input-shape was given, "
+        "so calls, output shapes, activations and gradients are not shown (and lazy layers stay "
+        f"uninitialized). Add `def example_input(): return torch.randn(2, 20)` (your shape) to "
+        f"{shown}, or pass e.g. --input-shape 2,20."
+    )
+
+
+def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
+    """Snapshot ``loaded``; a checkpoint alone goes to ``snapshot.checkpoint``."""
+    if loaded.model is None:
+        from netscope.engine.snapshot.checkpoint import snapshot_checkpoint
+
+        return snapshot_checkpoint(loaded, progress)
+    model = loaded.model
+    device = resolve_device(loaded.options.device)
+    on_meta = device.type == "meta"
+    modes = [(m, m.training) for m in model.modules()]
+    unique_params = list({id(p): p for p in model.parameters()}.values())
+    saved_grads = [(p, p.grad) for p in unique_params]
+    record = ForwardRecord()
+    handles: list[Any] = []
+    forward_info = ForwardInfo(ran=False, note=no_input_note(loaded))
+    try:
+        model.eval()
+        for param in unique_params:
+            param.grad = None
+        if loaded.example_input is not None:
+            want_backward = loaded.options.backward and not on_meta
+            handles = install_hooks(model, record, stats=not on_meta)
+            _say(progress, "example forward")
+            run_forward(loaded, record, with_grad=want_backward)
+            for handle in handles:
+                handle.remove()
+            handles = []
+            if want_backward:
+                _say(progress, "backward")
+                run_backward(loaded, record)
+            notes = list(record.notes)
+            if on_meta:
+                notes.insert(0, "meta device: shapes only, no values, statistics or gradients")
+            forward_info = ForwardInfo(
+                ran=True,
+                input_summary=describe(loaded.example_input),
+                backward_ran=record.backward_ran,
+                loss_source=record.loss_source if record.backward_ran else "",
+                note="; ".join(notes),
+            )
+        _say(progress, "statistics")
+        with torch.no_grad():
+            return _assemble(loaded, model, record, forward_info, device)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, training in modes:
+            module.training = training
+        for param, grad in saved_grads:
+            param.grad = grad
+
+
+def _say(progress: Progress, stage: str) -> None:
+    if progress is not None:
+        progress(stage)
+
+
+def _assemble(
+    loaded: LoadedTarget,
+    model: nn.Module,
+    record: ForwardRecord,
+    forward_info: ForwardInfo,
+    device: torch.device,
+) -> Snapshot:
+    param_entries, buffer_entries = _entries(model)
+    ties, tie_index = tie_groups(param_entries)
+    first_seen: dict[int, int] = {}
+    for i, entry in enumerate(param_entries):
+        first_seen.setdefault(id(entry.tensor), i)
+    unique = sorted(set(first_seen.values()))
+    unique_stats = dict(zip(unique, tensor_stats([param_entries[i].tensor for i in unique])))
+    unique_grads: dict[int, Any] = {}
+    if record.backward_ran:
+        grads = grad_stats([param_entries[i].tensor for i in unique])
+        unique_grads = dict(zip(unique, grads))
+    params: list[ParamInfo] = []
+    for entry in param_entries:
+        first = first_seen[id(entry.tensor)]
+        params.append(
+            param_info(
+                entry, unique_stats[first], unique_grads.get(first), tie_index.get(entry.name),
+                entry.name in loaded.lazy_at_build,
+            )
+        )  # fmt: skip
+    buffer_stats = tensor_stats([e.tensor for e in buffer_entries])
+    buffers = [param_info(e, s, None, None, False) for e, s in zip(buffer_entries, buffer_stats)]
+    named = list(model.named_modules(remove_duplicate=False))
+    own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
+    blocks = build_blocks(named, own, tree, params, buffers, record if forward_info.ran else None)
+    unregistered = unregistered_tensors(model)
+    total_bytes: int | None = None
+    if all(p.initialized for p in params):
+        seen: dict[str, int] = {}
+        for info in params:
+            seen[f"#tie{info.tie_group}" if info.tie_group is not None else info.name] = (
+                info.bytes or 0
+            )
+        total_bytes = sum(seen.values()) + sum(b.bytes or 0 for b in buffers)
+    devices = tuple(sorted({p.device for p in (*params, *buffers)}))
+    snapshot = Snapshot(
+        target=display_path(loaded.path),
+        kind="model",
+        model_class=type(model).__name__,
+        device=device_label(device),
+        blocks=blocks,
+        parameters=tuple(params),
+        buffers=tuple(buffers),
+        ties=ties,
+        unregistered=unregistered,
+        forward=forward_info,
+        total_params=total,
+        trainable_params=trainable,
+        total_bytes=total_bytes,
+        checkpoint=loaded.checkpoint_diff,
+        source=loaded.source,
+        devices=devices,
+    )
+    findings = (*record.findings, *model_findings(snapshot))
+    return _with_findings(snapshot, findings)
+
+
+def _with_findings(snapshot: Snapshot, findings: tuple[Any, ...]) -> Snapshot:
+    from dataclasses import replace
+
+    return replace(snapshot, findings=findings)

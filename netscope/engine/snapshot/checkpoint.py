@@ -1,0 +1,103 @@
+"""A checkpoint alone: its tensors as parameters, a block tree rebuilt from the dotted keys.
+
+The architecture lives in code, not in the file, so blocks carry no class (type ``group``) and
+no forward runs. Values are read for statistics only below ``STATS_LIMIT_BYTES``; bigger files
+stay metadata-only (memory-mapped or header-read) so opening them is fast and light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from netscope.engine.errors import display_path
+from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.model import BlockInfo, Finding, ForwardInfo, Snapshot
+from netscope.engine.snapshot.findings import model_findings
+from netscope.engine.snapshot.tensors import (
+    TensorEntry,
+    count_params,
+    param_info,
+    split_name,
+    tie_groups,
+)
+from netscope.engine.snapshot.values import tensor_stats
+
+STATS_LIMIT_BYTES = 256 * 2**20
+
+
+def _block_paths(names: list[str]) -> list[str]:
+    """Every prefix of every key's block, in pre-order of first appearance."""
+    children: dict[str, list[str]] = {"": []}
+    for name in names:
+        parts = split_name(name)[0].split(".") if split_name(name)[0] else []
+        for depth in range(1, len(parts) + 1):
+            path, parent = ".".join(parts[:depth]), ".".join(parts[: depth - 1])
+            if path not in children:
+                children[path] = []
+                children[parent].append(path)
+    order: list[str] = []
+    stack = [""]
+    while stack:
+        path = stack.pop()
+        order.append(path)
+        stack.extend(reversed(children[path]))
+    return order
+
+
+def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | None) -> Snapshot:
+    tensors = dict(loaded.state_dict or {})
+    entries = [TensorEntry(n, *split_name(n), "parameter", t) for n, t in tensors.items()]
+    ties, tie_index = tie_groups(entries)
+    nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
+    want_values = loaded.options.device != "meta" and nbytes <= STATS_LIMIT_BYTES
+    if progress is not None:
+        progress("statistics" if want_values else "reading metadata")
+    stats = tensor_stats([e.tensor for e in entries]) if want_values else [None] * len(entries)
+    params = [param_info(e, s, None, tie_index.get(e.name), False) for e, s in zip(entries, stats)]
+    paths = _block_paths(list(tensors))
+    own, tree, total, _ = count_params(params, ties, paths)
+    names_by_block: dict[str, list[str]] = {}
+    for info in params:
+        names_by_block.setdefault(info.block, []).append(info.name)
+    children: dict[str, list[str]] = {}
+    for path in paths[1:]:
+        children.setdefault(path.rpartition(".")[0], []).append(path)
+    blocks = tuple(
+        BlockInfo(
+            path=path, name=path.rpartition(".")[2], type="checkpoint" if not path else "group",
+            type_module="", custom=False, source=None,
+            depth=path.count(".") + 1 if path else 0,
+            parent=None if not path else path.rpartition(".")[0],
+            children=tuple(children.get(path, ())), params=own.get(path, 0),
+            total_params=tree.get(path, 0), parameter_names=tuple(names_by_block.get(path, ())),
+            buffer_names=(), calls=None,
+        )
+        for path in paths
+    )  # fmt: skip
+    shown = display_path(loaded.path)
+    note = (
+        f"{shown} is a checkpoint: tensors without the code that uses them, so no forward runs. "
+        f"Open `model.py --weights {shown}` to compare it with a model."
+    )
+    if not want_values:
+        note += f" Value statistics skipped: {nbytes / 2**20:.0f} MB read as metadata only."
+    snapshot = Snapshot(
+        target=shown,
+        kind="checkpoint",
+        model_class="state_dict",
+        device="cpu",
+        blocks=blocks,
+        parameters=tuple(params),
+        buffers=(),
+        ties=ties,
+        unregistered=(),
+        forward=ForwardInfo(ran=False, note=note),
+        total_params=total,
+        trainable_params=0,
+        total_bytes=nbytes,
+        devices=tuple(sorted({p.device for p in params})),
+    )
+    findings = tuple(f for f in model_findings(snapshot) if f.code != "no-example-input")
+    from dataclasses import replace
+
+    return replace(snapshot, findings=(*findings, Finding("info", "checkpoint-only", note)))

@@ -1,0 +1,99 @@
+"""Findings: what a user should know about a snapshot, each in one plain sentence."""
+
+from __future__ import annotations
+
+from netscope.engine.model import Finding, Snapshot
+
+
+def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
+    found: list[Finding] = []
+    for info in snapshot.parameters:
+        if info.unused:
+            found.append(Finding(
+                "warning", "unused-parameter",
+                f"{info.name} requires grad but got no gradient from the backward pass: it took "
+                "no part in the loss (never used, or used through .data / .detach())",
+                subject=info.name,
+            ))  # fmt: skip
+        if info.has_nonfinite and info.stats is not None:
+            found.append(Finding(
+                "error", "nonfinite-values",
+                f"{info.name} holds {info.stats.nan} NaN and {info.stats.inf} Inf values",
+                subject=info.name,
+            ))  # fmt: skip
+        if info.grad is not None and (info.grad.nan or info.grad.inf):
+            found.append(Finding(
+                "error", "nonfinite-gradient",
+                f"the gradient of {info.name} holds {info.grad.nan} NaN and {info.grad.inf} Inf",
+                subject=info.name,
+            ))  # fmt: skip
+    for info in snapshot.buffers:
+        if info.has_nonfinite and info.stats is not None:
+            found.append(Finding(
+                "error", "nonfinite-values",
+                f"buffer {info.name} holds {info.stats.nan} NaN and {info.stats.inf} Inf values",
+                subject=info.name,
+            ))  # fmt: skip
+    param_devices = sorted({p.device for p in snapshot.parameters})
+    if len(param_devices) > 1:
+        found.append(Finding(
+            "warning", "several-devices",
+            f"parameters are spread over {len(param_devices)} devices ({', '.join(param_devices)}): "
+            "every operation needs its operands on one device",
+        ))  # fmt: skip
+    lazy = [p.name for p in snapshot.parameters if not p.initialized]
+    if lazy:
+        found.append(Finding(
+            "info", "uninitialized",
+            f"{len(lazy)} lazy parameter(s) are still uninitialized (shape unknown until the "
+            "first forward): totals leave them out",
+            subject=lazy[0],
+        ))  # fmt: skip
+    for group in snapshot.ties:
+        found.append(Finding(
+            "info", "tied-parameters", f"{', '.join(group.names)}: {group.note}",
+            subject=group.names[0],
+        ))  # fmt: skip
+    for tensor in snapshot.unregistered:
+        where = f"{tensor.module}.{tensor.attribute}" if tensor.module else tensor.attribute
+        severity = "warning" if param_devices and tensor.device not in param_devices else "info"
+        found.append(Finding(
+            severity, "unregistered-tensor",
+            f"{where} ({tensor.device}) is a tensor attribute, neither parameter nor buffer: it "
+            "is not saved in state_dict and not moved by .to(); register_buffer() fixes both",
+            subject=tensor.module,
+        ))  # fmt: skip
+    if snapshot.forward.ran:
+        for block in snapshot.blocks:
+            if block.calls == 0 and block.path:
+                found.append(Finding(
+                    "info", "unused-block",
+                    f"block {block.path} ({block.type}) was never called by the example forward",
+                    subject=block.path, location=block.source,
+                ))  # fmt: skip
+    else:
+        found.append(Finding("info", "no-example-input", snapshot.forward.note))
+    found += _checkpoint_findings(snapshot)
+    return tuple(found)
+
+
+def _checkpoint_findings(snapshot: Snapshot) -> list[Finding]:
+    diff = snapshot.checkpoint
+    if diff is None:
+        return []
+    out = []
+    for label, keys in (("missing from", diff.missing), ("unexpected in", diff.unexpected)):
+        if keys:
+            shown = ", ".join(keys[:5]) + (" ..." if len(keys) > 5 else "")
+            out.append(Finding(
+                "warning", f"checkpoint-{label.split()[0]}",
+                f"{len(keys)} key(s) {label} {diff.path}: {shown}",
+            ))  # fmt: skip
+    for mismatch in diff.mismatched:
+        out.append(Finding(
+            "warning", f"checkpoint-{mismatch.kind}-mismatch",
+            f"{mismatch.key}: model {mismatch.model_shape} {mismatch.model_dtype}, checkpoint "
+            f"{mismatch.checkpoint_shape} {mismatch.checkpoint_dtype}",
+            subject=mismatch.key,
+        ))  # fmt: skip
+    return out

@@ -1,0 +1,107 @@
+"""ParamInfo rows and tie-aware parameter counts, shared by model and checkpoint snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch.nn.parameter import is_lazy
+
+from netscope.engine.model import GradStats, ParamInfo, TensorStats, TieGroup
+from netscope.engine.snapshot.ties import find_ties
+from netscope.engine.snapshot.values import dtype_name
+
+
+@dataclass
+class TensorEntry:
+    """One named tensor of the tree before its statistics are known."""
+
+    name: str
+    block: str
+    attribute: str
+    kind: Literal["parameter", "buffer"]
+    tensor: torch.Tensor
+    persistent: bool = True
+    requires_grad: bool = False
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``a.b.weight`` -> (``a.b``, ``weight``); a top-level name has block ``""``."""
+    block, _, attribute = name.rpartition(".")
+    return block, attribute
+
+
+def tie_groups(entries: Sequence[TensorEntry]) -> tuple[tuple[TieGroup, ...], dict[str, int]]:
+    """Tie groups over the entries and each tied name's group index."""
+    groups, index = [], {}
+    for tie in find_ties((e.name, e.tensor) for e in entries):
+        numel = max(
+            (e.tensor.numel() for e in entries if e.name in tie.names and not is_lazy(e.tensor)),
+            default=None,
+        )
+        for name in tie.names:
+            index[name] = len(groups)
+        groups.append(TieGroup(tie.names, numel, tie.how))  # type: ignore[arg-type]
+    return tuple(groups), index
+
+
+def param_info(
+    entry: TensorEntry,
+    stats: TensorStats | None,
+    grad: GradStats | None,
+    tie_group: int | None,
+    was_lazy: bool,
+) -> ParamInfo:
+    tensor = entry.tensor
+    lazy = is_lazy(tensor)
+    numel = None if lazy else tensor.numel()
+    return ParamInfo(
+        name=entry.name,
+        block=entry.block,
+        attribute=entry.attribute,
+        kind=entry.kind,
+        shape=None if lazy else tuple(tensor.shape),
+        dtype=dtype_name(tensor.dtype),
+        device=str(tensor.device),
+        numel=numel,
+        bytes=None if numel is None else numel * tensor.element_size(),
+        requires_grad=entry.requires_grad,
+        initialized=not lazy,
+        was_lazy=was_lazy,
+        persistent=entry.persistent,
+        stats=stats,
+        grad=grad,
+        tie_group=tie_group,
+    )
+
+
+def unit_of(info: ParamInfo) -> str:
+    """The counting unit: a tie group counts once under one key."""
+    return f"#tie{info.tie_group}" if info.tie_group is not None else info.name
+
+
+def count_params(
+    params: Sequence[ParamInfo], ties: Sequence[TieGroup], block_paths: Sequence[str]
+) -> tuple[dict[str, int], dict[str, int], int, int]:
+    """Own and subtree counts per block, total and trainable: every tie group counted once."""
+    size: dict[str, int] = {}
+    trainable_units: set[str] = set()
+    own_units: dict[str, set[str]] = {path: set() for path in block_paths}
+    tree_units: dict[str, set[str]] = {path: set() for path in block_paths}
+    for info in params:
+        unit = unit_of(info)
+        if info.tie_group is not None:
+            size[unit] = ties[info.tie_group].numel or 0
+        else:
+            size[unit] = info.numel or 0
+        if info.requires_grad:
+            trainable_units.add(unit)
+        own_units.setdefault(info.block, set()).add(unit)
+        parts = info.block.split(".") if info.block else []
+        for depth in range(len(parts) + 1):
+            tree_units.setdefault(".".join(parts[:depth]), set()).add(unit)
+    own = {path: sum(size[u] for u in units) for path, units in own_units.items()}
+    tree = {path: sum(size[u] for u in units) for path, units in tree_units.items()}
+    return own, tree, sum(size.values()), sum(size[u] for u in trainable_units)

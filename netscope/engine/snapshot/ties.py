@@ -1,0 +1,86 @@
+"""Tie groups: names that share one Parameter object or overlapping storage.
+
+Two names are tied when they are the same tensor object, or when their byte ranges overlap in
+one storage (a state_dict saved with tied weights keeps both names on one storage). Meta tensors
+have no data pointer, so their storages are told apart by the storage object itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Tie:
+    names: tuple[str, ...]
+    how: str  # "same parameter" or "shared storage"
+
+
+def _storage_key(tensor: torch.Tensor) -> tuple[str, int] | None:
+    try:
+        storage = tensor.untyped_storage()
+    except (RuntimeError, NotImplementedError):  # e.g. tensor subclasses without storage
+        return None
+    if storage.nbytes() == 0 and tensor.device.type != "meta":
+        return None
+    ptr = storage.data_ptr()
+    return (str(tensor.device), ptr) if ptr else (str(tensor.device), -storage._cdata)
+
+
+def _byte_range(tensor: torch.Tensor) -> tuple[int, int]:
+    size = tensor.element_size()
+    start = tensor.storage_offset() * size
+    extent = 1 + sum((n - 1) * s for n, s in zip(tensor.shape, tensor.stride()) if n > 0)
+    return start, start + (extent if tensor.numel() else 0) * size
+
+
+def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
+    """Groups of two or more names that are one tensor, in first-seen order of their names."""
+    items = list(named)
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_by_id: dict[int, int] = {}
+    by_storage: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
+    for index, (_name, tensor) in enumerate(items):
+        earlier = first_by_id.setdefault(id(tensor), index)
+        if earlier != index:
+            parent[root(index)] = root(earlier)
+            continue
+        if isinstance(tensor, torch.nn.parameter.UninitializedTensorMixin):
+            continue
+        key = _storage_key(tensor)
+        if key is not None and tensor.numel():
+            start, end = _byte_range(tensor)
+            by_storage.setdefault(key, []).append((start, end, index))
+    for ranges in by_storage.values():
+        if len(ranges) < 2:
+            continue
+        ranges.sort()
+        reach, holder = ranges[0][1], ranges[0][2]
+        for start, end, index in ranges[1:]:
+            if start < reach:
+                a, b = root(holder), root(index)
+                if a != b:
+                    parent[b] = a
+            if end > reach:
+                reach, holder = end, index
+    groups: dict[int, list[int]] = {}
+    for index in range(len(items)):
+        groups.setdefault(root(index), []).append(index)
+    ties = []
+    for members in sorted(groups.values(), key=lambda m: m[0]):
+        if len(members) < 2:
+            continue
+        ids = {id(items[i][1]) for i in members}
+        how = "same parameter" if len(ids) == 1 else "shared storage"
+        ties.append(Tie(tuple(items[i][0] for i in members), how))
+    return ties

@@ -1,0 +1,202 @@
+"""Value, gradient and activation statistics in a few torch ops per tensor, one sync per batch.
+
+Each tensor's figures are gathered into one small tensor on its own device; the host reads them
+all at once, so a model with hundreds of parameters costs no per-element Python work and (on
+CUDA) no per-tensor synchronization.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from netscope.engine.model import ActivationStats, GradStats, TensorStats
+
+HISTOGRAM_BINS = 16
+HISTOGRAM_SAMPLE = 1 << 16  # values sampled per histogram: its shape, not an exact count
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``float32`` rather than ``torch.float32``: the spelling of ``--input-dtype``."""
+    return str(dtype).removeprefix("torch.")
+
+
+def measurable(tensor: torch.Tensor | None) -> bool:
+    """Real values exist: not meta, not lazy, not empty, not complex."""
+    return (
+        tensor is not None
+        and tensor.device.type != "meta"
+        and not isinstance(tensor, torch.nn.parameter.UninitializedTensorMixin)
+        and tensor.numel() > 0
+        and not tensor.is_complex()
+    )
+
+
+def _histogram(work: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """16 bins over [low, high] from an evenly strided sample, scaled to the tensor's size."""
+    flat = work.reshape(-1)
+    step = max(1, flat.numel() // HISTOGRAM_SAMPLE)
+    sample = flat[::step].double()
+    span = (high - low).double().clamp_min(torch.finfo(torch.float64).tiny)
+    index = ((sample - low) / span * HISTOGRAM_BINS).long().clamp_(0, HISTOGRAM_BINS - 1)
+    counts = torch.bincount(index, minlength=HISTOGRAM_BINS).double()
+    return counts * (flat.numel() / sample.numel())
+
+
+def _moments(work: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean, std (two-pass, unbiased; NaN for one value) and zero count, in fast kernels.
+
+    ``var_mean`` and ``count_nonzero`` are several times slower on CPU than sum / norm / sign.
+    """
+    n = work.numel()
+    mean = work.mean()
+    if n > 1:
+        std = torch.linalg.vector_norm(work - mean) / math.sqrt(n - 1)
+    else:
+        std = torch.full_like(mean, float("nan"))
+    acc = torch.float64 if n > 1 << 24 else work.dtype
+    zeros = n - work.sign().abs().sum(dtype=acc)
+    return mean, std, zeros
+
+
+def _fast_row(tensor: torch.Tensor) -> torch.Tensor:
+    """[mean, std, min, max, l2, nan, inf, zeros, *histogram] without per-element Python.
+
+    Exact when every value is finite; a NaN or Inf shows up in mean/min/max, and such
+    tensors are recomputed by ``_finite_row``.
+    """
+    t = tensor.detach()
+    work = t.float() if t.dtype in (torch.float16, torch.bfloat16) or not t.is_floating_point() else t
+    mean, std, zeros = _moments(work)
+    low, high = torch.aminmax(work)
+    head = torch.stack([mean, std, low, high, torch.linalg.vector_norm(work)]).double()
+    nothing = torch.zeros((), dtype=torch.float64, device=work.device)
+    tail = torch.stack([nothing, nothing, zeros.double()])
+    return torch.cat([head, tail, _histogram(work, low, high)])
+
+
+def _finite_row(tensor: torch.Tensor) -> torch.Tensor:
+    """The slow path for tensors holding NaN or Inf: statistics over the finite values."""
+    t = tensor.detach().double()
+    finite_mask = torch.isfinite(t)
+    nan = torch.isnan(t).sum().double()
+    inf = t.numel() - nan - finite_mask.sum()
+    zeros = (t == 0).sum().double()
+    finite = t[finite_mask]
+    if finite.numel() == 0:
+        nans = torch.full((5,), float("nan"), dtype=torch.float64, device=t.device)
+        empty = torch.zeros(HISTOGRAM_BINS, dtype=torch.float64, device=t.device)
+        return torch.cat([nans, torch.stack([nan, inf, zeros]), empty])
+    row = _fast_row(finite)
+    row[5], row[6], row[7] = nan, inf, zeros
+    return row
+
+
+def _finite(values: Sequence[float]) -> bool:
+    """Mean, min and max finite: then no NaN or Inf was in the tensor."""
+    return all(math.isfinite(values[i]) for i in (0, 2, 3))
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if value != value else value
+
+
+def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | None]:
+    """Statistics of each tensor (None where not measurable), read back in one transfer."""
+    rows: list[torch.Tensor | None] = [_fast_row(t) if measurable(t) else None for t in tensors]
+    values = _read_rows(rows)
+    redo = [i for i, row in enumerate(values) if row is not None and not _finite(row)]
+    if redo:
+        fixed = _read_rows([_finite_row(tensors[i]) for i in redo])  # type: ignore[arg-type]
+        for i, row in zip(redo, fixed):
+            values[i] = row
+    out: list[TensorStats | None] = []
+    for tensor, row in zip(tensors, values):
+        if row is None or tensor is None:
+            out.append(None)
+            continue
+        mean, std, low, high, l2, nan, inf, zeros = row[:8]
+        hist = tuple(round(v) for v in row[8:]) if low == low else ()
+        out.append(
+            TensorStats(
+                mean=_none_if_nan(mean), std=_none_if_nan(std), min=_none_if_nan(low),
+                max=_none_if_nan(high), l2=_none_if_nan(l2), nan=int(nan), inf=int(inf),
+                zero_fraction=zeros / tensor.numel(), histogram=hist,
+                histogram_range=(low, high) if hist else None,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _grad_row(grad: torch.Tensor) -> torch.Tensor:
+    """[norm, mean, max |g|, nan, inf] in three passes; non-finite values only on the slow path."""
+    g = grad.detach()
+    g = g.float() if g.dtype in (torch.float16, torch.bfloat16) else g
+    low, high = torch.aminmax(g)
+    zero = torch.zeros((), dtype=g.dtype, device=g.device)
+    return torch.stack(
+        [torch.linalg.vector_norm(g), g.mean(), torch.maximum(-low, high), zero, zero]
+    ).double()
+
+
+def _grad_row_nonfinite(grad: torch.Tensor) -> torch.Tensor:
+    g = grad.detach().double()
+    finite = torch.isfinite(g)
+    row = _grad_row(torch.where(finite, g, torch.zeros((), dtype=g.dtype, device=g.device)))
+    nan = torch.isnan(g).sum()
+    row[3], row[4] = nan, (~finite).sum() - nan
+    return row
+
+
+def grad_stats(params: Sequence[torch.Tensor]) -> list[GradStats]:
+    """Gradient of each parameter after backward: absent, or norm / mean / max |g| / NaN / Inf."""
+    grads = [p.grad if p.grad is not None and measurable(p.grad) else None for p in params]
+    values = _read_rows([None if g is None else _grad_row(g) for g in grads])
+    redo = [i for i, row in enumerate(values) if row is not None and not math.isfinite(row[0])]
+    for i, row in zip(redo, _read_rows([_grad_row_nonfinite(grads[i]) for i in redo])):  # type: ignore[arg-type]
+        values[i] = row
+    out = []
+    for param, row in zip(params, values):
+        if row is None:
+            out.append(GradStats(present=param.grad is not None))
+            continue
+        norm, mean, max_abs, nan, inf = row
+        out.append(GradStats(True, norm, mean, max_abs, int(nan), int(inf)))
+    return out
+
+
+def activation_row(tensor: torch.Tensor) -> torch.Tensor | None:
+    """[mean, std, zero fraction] of one output, kept on its device until ``activation_stats``."""
+    if not measurable(tensor) or not tensor.is_floating_point():
+        return None
+    t = tensor.detach()
+    t = t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+    mean, std, zeros = _moments(t)
+    return torch.stack([mean.double(), std.double(), zeros.double() / t.numel()])
+
+
+def activation_stats(rows: Sequence[torch.Tensor | None]) -> list[ActivationStats | None]:
+    return [
+        None if row is None else ActivationStats(*(_none_if_nan(v) for v in row))
+        for row in _read_rows(list(rows))
+    ]
+
+
+def _read_rows(rows: Sequence[torch.Tensor | None]) -> list[list[float] | None]:
+    """Move every row to the host with one stack + tolist per device."""
+    by_device: dict[torch.device, list[int]] = {}
+    for index, row in enumerate(rows):
+        if row is not None:
+            by_device.setdefault(row.device, []).append(index)
+    out: list[list[float] | None] = [None] * len(rows)
+    for indices in by_device.values():
+        width = max(rows[i].shape[0] for i in indices)  # type: ignore[union-attr]
+        stacked = torch.stack([
+            torch.nn.functional.pad(rows[i], (0, width - rows[i].shape[0]))  # type: ignore[arg-type,union-attr]
+            for i in indices
+        ]).tolist()  # fmt: skip
+        for i, values in zip(indices, stacked):
+            out[i] = values[: rows[i].shape[0]]  # type: ignore[union-attr]
+    return out

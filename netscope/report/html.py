@@ -1,0 +1,140 @@
+"""Self-contained HTML report: inline CSS and SVG, no script and no network needed to read it."""
+
+from __future__ import annotations
+
+from html import escape
+
+from netscope.engine.model import Profile, Snapshot
+from netscope.report.profile_tables import profile_tables, top_block_paths
+from netscope.report.serialize import SCHEMA_VERSION
+from netscope.report.svg import Bar, bar_chart, timing_chart
+from netscope.report.tables import Table, block_label, snapshot_tables, summary
+from netscope.report.values import fmt_bytes, fmt_count, fmt_ms
+
+OPEN_DEPTH = 2  # tree levels shown expanded
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f3f5f8}code{font-family:ui-monospace,monospace;font-size:.95em}
+.note{color:#555}.tree{font-size:.9em}.tree details,.tree .leaf{margin-left:1.2em}
+.tree summary{cursor:pointer}.type{color:#3b5b8c}.count{color:#666}
+.error{color:#b00020}.warning{color:#a15c00}figure{margin:0 0 1.5em}
+"""
+
+
+def _cell(text: str, code: bool) -> str:
+    body = escape(text)
+    return f"<code>{body}</code>" if code and text else body
+
+
+def table_html(table: Table) -> str:
+    parts = [f"<section><h2>{escape(table.title)}</h2>"]
+    if table.note:
+        parts.append(f'<p class="note">{escape(table.note)}</p>')
+    if not table.rows:
+        parts.append(f"<p>{escape(table.empty)}</p></section>")
+        return "".join(parts)
+    parts.append("<table><thead><tr>")
+    parts += [f"<th>{escape(h)}</th>" for h in table.headers]
+    parts.append("</tr></thead><tbody>")
+    for row in table.rows:
+        cells = "".join(f"<td>{_cell(text, i in table.code)}</td>" for i, text in enumerate(row))
+        parts.append(f"<tr>{cells}</tr>")
+    parts.append("</tbody></table></section>")
+    return "".join(parts)
+
+
+def _node_line(snapshot: Snapshot, path: str) -> str:
+    block = snapshot.block_by_path[path]
+    calls = "" if block.calls is None else f", {block.calls} call{'s' * (block.calls != 1)}"
+    custom = " (custom)" if block.custom else ""
+    return (
+        f"<code>{escape(block.name or block_label(path))}</code> "
+        f'<span class="type">{escape(block.type)}{custom}</span> '
+        f'<span class="count">{fmt_count(block.total_params)} params{calls}</span>'
+    )
+
+
+def tree_html(snapshot: Snapshot) -> str:
+    """The block tree as nested <details>, expanded to OPEN_DEPTH; works without JavaScript."""
+    if not snapshot.blocks:
+        return ""
+    seen: set[str] = set()
+
+    def node(path: str) -> str:
+        seen.add(path)
+        block = snapshot.block_by_path[path]
+        kids = [c for c in block.children if c in snapshot.block_by_path and c not in seen]
+        if not kids:
+            return f'<div class="leaf">{_node_line(snapshot, path)}</div>'
+        state = " open" if block.depth < OPEN_DEPTH else ""
+        inner = "".join(node(child) for child in kids)
+        return f"<details{state}><summary>{_node_line(snapshot, path)}</summary>{inner}</details>"
+
+    root = snapshot.blocks[0].path
+    return f'<section><h2>Block tree</h2><div class="tree">{node(root)}</div></section>'
+
+
+def _figure(caption: str, svg: str) -> str:
+    return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>" if svg else ""
+
+
+def charts_html(profile: Profile) -> str:
+    """Inline SVG charts: timing distribution, top blocks per device, copies, syncs."""
+    parts = [
+        _figure(
+            "Step time per device: whisker min-max, box p10-p90, red median, dots: runs",
+            timing_chart(profile.devices),
+        )
+    ]
+    top = set(top_block_paths(profile, limit=12))
+    for device in dict.fromkeys(b.device for b in profile.blocks):
+        bars = [
+            Bar(block_label(b.path), b.self_ms, fmt_ms(b.self_ms))
+            for b in profile.blocks
+            if b.device == device and b.path in top and b.self_ms is not None
+        ]
+        bars.sort(key=lambda bar: -bar.value)
+        parts.append(_figure(f"Top blocks by self time on {device}", bar_chart(device, bars)))
+    copies = sorted(profile.copies, key=lambda c: -c.bytes)[:12]
+    copy_bars = [
+        Bar(
+            f"{c.direction} {c.location or block_label(c.block)}",
+            c.bytes,
+            f"{fmt_bytes(c.bytes)} in {c.count}",
+        )
+        for c in copies
+    ]
+    parts.append(_figure("Bytes copied between devices per step", bar_chart("copies", copy_bars)))
+    syncs = sorted(profile.syncs, key=lambda s: -s.count)[:12]
+    sync_bars = [
+        Bar(f"{s.op} {s.location or block_label(s.block)}", s.count, f"{s.count}x") for s in syncs
+    ]
+    parts.append(_figure("Sync points per step", bar_chart("syncs", sync_bars)))
+    return "<section><h2>Charts</h2>" + "".join(parts) + "</section>"
+
+
+def render_html(snapshot: Snapshot, profile: Profile | None = None) -> str:
+    """The whole report as one HTML page."""
+    title = f"netscope report: {snapshot.model_class}"
+    rows = "".join(
+        f"<tr><th>{escape(key)}</th><td>{escape(value)}</td></tr>"
+        for key, value in summary(snapshot)
+    )
+    parts = [
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1><table>{rows}</table>",
+    ]
+    tables = snapshot_tables(snapshot)
+    parts += [table_html(tables[0]), tree_html(snapshot)]
+    parts += [table_html(t) for t in tables[1:]]
+    if profile is not None:
+        parts.append("<h1>Profile</h1>")
+        parts += [table_html(t) for t in profile_tables(profile)]
+        parts.append(charts_html(profile))
+    parts.append(f'<p class="note">netscope report schema {SCHEMA_VERSION}</p></body></html>\n')
+    return "\n".join(parts)

@@ -1,0 +1,41 @@
+"""`netscope report` end to end in a real subprocess: files written, clear errors, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _netscope(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "netscope", "report", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_report_writes_json_with_the_contract(tmp_path: Path) -> None:
+    out = tmp_path / "mlp.json"
+    result = _netscope("sample_models/mlp.py", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert str(out) in result.stdout
+    report = json.loads(out.read_text())
+    assert report["schema_version"] == 1
+    assert report["model"]["total_params"] == 20 * 256 + 256 + 256 * 10 + 10
+    assert [m["path"] for m in report["model"]["modules"]] == ["", "0", "1", "2"]
+
+
+def test_unwritable_output_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("keep me")
+    result = _netscope("sample_models/mlp.py", "-o", str(blocker / "r.md"))
+    assert result.returncode == 2
+    assert "cannot write the report" in result.stderr and str(blocker) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert blocker.read_text() == "keep me"
