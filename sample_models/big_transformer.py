@@ -1,4 +1,4 @@
-"""A ~69-billion-parameter decoder-only transformer (Llama-70B-like, tied embeddings): use --device meta."""
+"""A 69-billion-parameter Llama-70B-like decoder with tied embeddings: use --device meta."""
 
 import torch
 from torch import nn

@@ -1,10 +1,9 @@
 """The chapter's "chimera": NestMLP, a Linear and FixedHiddenMLP mixed in one Sequential."""
 
 import torch
-from torch import nn
-
 from fixed_hidden_mlp import FixedHiddenMLP
 from nest_mlp import NestMLP
+from torch import nn
 
 
 def build_model() -> nn.Module:

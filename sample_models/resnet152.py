@@ -36,7 +36,7 @@ class ResNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         in_ch = 64
-        for i, (count, mid) in enumerate(zip(layers, (64, 128, 256, 512)), start=1):
+        for i, (count, mid) in enumerate(zip(layers, (64, 128, 256, 512), strict=False), start=1):
             blocks = []
             for j in range(count):
                 blocks.append(Bottleneck(in_ch, mid, stride=2 if (j == 0 and i > 1) else 1))

@@ -27,4 +27,6 @@ def example_input() -> torch.Tensor:
 
 if __name__ == "__main__":
     torch.save(build_model().state_dict(), "mlp.params")
-    print("saved mlp.params: try `netscope mlp.params` or `netscope save_mlp.py --weights mlp.params`")
+    print(
+        "saved mlp.params: try `netscope mlp.params` or `netscope save_mlp.py --weights mlp.params`"
+    )

@@ -43,4 +43,6 @@ def example_input() -> dict[str, torch.Tensor]:
 
 def loss(output: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> torch.Tensor:
     logits = output["logits"][:, :-1]
-    return nn.functional.cross_entropy(logits.reshape(-1, 100), batch["input_ids"][:, 1:].reshape(-1))
+    return nn.functional.cross_entropy(
+        logits.reshape(-1, 100), batch["input_ids"][:, 1:].reshape(-1)
+    )

@@ -111,9 +111,10 @@ class NetscopeApp(App[int]):
             self.main.show_live(self.live)
             if isinstance(event, wm.Finished):
                 progress.stage = ""
-                if self.status in ("running", "paused"):
+                live = getattr(self.source, "live", False)  # a live worker keeps timing the step
+                if self.status in ("running", "paused") and not live:
                     self.status = "done"
-                self._show_status()
+                self._show_status("· measurements complete" if live else "")
 
     def _snapshot_ready(self, snapshot: Snapshot) -> None:
         first = self.snapshot is None

@@ -81,6 +81,6 @@ def pump(
                 post(WorkerEvent(message, generation))
         if dirty and time.monotonic() - last_post >= POST_EVERY_S:
             flush()
-        if message is None and source.finished:
-            break
+        if message is None and source.finished and not getattr(source, "live", False):
+            break  # a live session keeps streaming step times after Finished, until cancelled
     flush()

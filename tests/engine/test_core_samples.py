@@ -82,7 +82,10 @@ def test_stats_are_real_numbers() -> None:
 def test_named_targets_instance_class_and_function(tmp_path) -> None:
     from core_helpers import write_model
 
-    path = write_model(tmp_path, "named.py", """
+    path = write_model(
+        tmp_path,
+        "named.py",
+        """
         import torch
         from torch import nn
 
@@ -101,7 +104,8 @@ def test_named_targets_instance_class_and_function(tmp_path) -> None:
 
         def example_input():
             return (torch.ones(1, 3),)
-    """)
+    """,
+    )
     assert snap(f"{path}:net").total_params == 8
     by_class = snap(f"{path}:Net")
     assert by_class.total_params == 16 and by_class.source.endswith("named.py:6")
@@ -111,12 +115,16 @@ def test_named_targets_instance_class_and_function(tmp_path) -> None:
 def test_input_shape_synthesizes_an_input(tmp_path) -> None:
     from core_helpers import write_model
 
-    path = write_model(tmp_path, "plain.py", """
+    path = write_model(
+        tmp_path,
+        "plain.py",
+        """
         from torch import nn
 
         def build_model():
             return nn.Embedding(10, 4)
-    """)
+    """,
+    )
     snapshot = snap(path, input_shape=(2, 3), input_dtype="int64")
     assert snapshot.forward.ran
     assert snapshot.blocks[0].outputs[0].shape == (2, 3, 4)

@@ -34,7 +34,10 @@ def test_hugging_face_style_tied_embedding_counted_once() -> None:
 
 
 def test_storage_overlap_is_a_tie(tmp_path) -> None:
-    path = write_model(tmp_path, "views.py", """
+    path = write_model(
+        tmp_path,
+        "views.py",
+        """
         import torch
         from torch import nn
 
@@ -49,7 +52,8 @@ def test_storage_overlap_is_a_tie(tmp_path) -> None:
 
         def build_model():
             return Halves()
-    """)
+    """,
+    )
     snapshot = snap(path)
     assert snapshot.ties[0].names == ("whole", "top") and snapshot.ties[0].how == "shared storage"
     assert snapshot.total_params == 8
@@ -59,12 +63,16 @@ def test_lazy_parameters_before_and_after_the_forward(tmp_path) -> None:
     before = snap(sample("lazy_mlp.py"), input_shape=None)
     first = before.tensor_by_name["0.weight"]
     assert first.was_lazy and first.initialized and first.shape == (256, 20)
-    path = write_model(tmp_path, "lazy_only.py", """
+    path = write_model(
+        tmp_path,
+        "lazy_only.py",
+        """
         from torch import nn
 
         def build_model():
             return nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.Linear(8, 2))
-    """)
+    """,
+    )
     lazy = snap(path)
     weight = lazy.tensor_by_name["0.weight"]
     assert not weight.initialized and weight.shape is None and weight.numel is None
@@ -106,13 +114,28 @@ def test_snapshot_leaves_the_model_unchanged() -> None:
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
-def test_batchnorm_statistics_untouched() -> None:
+def test_batchnorm_statistics_untouched(tmp_path) -> None:
     from torch.nn.modules.module import _global_forward_hooks
 
-    loaded = load_target(LoadOptions(sample("resnet152.py"), input_shape=(1, 3, 32, 32)))
-    bn = loaded.model.bn1
+    path = write_model(
+        tmp_path,
+        "bn.py",
+        """
+        import torch
+        from torch import nn
+
+        def build_model():
+            return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Dropout(0.5))
+
+        def example_input():
+            return torch.randn(2, 3, 8, 8)
+    """,
+    )
+    loaded = load_target(LoadOptions(path))
+    bn = loaded.model[1]
     mean, count = bn.running_mean.clone(), int(bn.num_batches_tracked)
     snapshot = snapshot_model(loaded)
     assert torch.equal(bn.running_mean, mean) and int(bn.num_batches_tracked) == count
-    assert snapshot.total_params == 60192808 and not _global_forward_hooks
+    assert snapshot.buffers[0].name == "1.running_mean" and snapshot.buffers[0].persistent
+    assert snapshot.total_params == 3 * 4 * 9 + 4 + 8 and not _global_forward_hooks
     assert isinstance(loaded.model, nn.Module) and loaded.model.training

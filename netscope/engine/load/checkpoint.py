@@ -143,7 +143,7 @@ def _read_torch(path: str, *, trust_pickle: bool) -> Checkpoint:
 
 
 def find_state_dict(obj: Any) -> tuple[dict[str, torch.Tensor], str, tuple[str, ...]]:
-    """The model's tensors in a (possibly nested) checkpoint: ``state_dict`` next to optimizer state."""
+    """The model's tensors in a (nested) checkpoint: ``state_dict`` next to optimizer state."""
     if isinstance(obj, Mapping):
         if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
             return {str(k): v for k, v in obj.items()}, "", ()
@@ -155,7 +155,9 @@ def find_state_dict(obj: Any) -> tuple[dict[str, torch.Tensor], str, tuple[str, 
                     others = tuple(str(k) for k in obj if k != key)
                     return tensors, f"{key}.{under}".rstrip("."), others
     tensors = _flatten(obj, "")
-    others = tuple(str(k) for k in obj if str(k) in SKIPPED_KEYS) if isinstance(obj, Mapping) else ()
+    others = (
+        tuple(str(k) for k in obj if str(k) in SKIPPED_KEYS) if isinstance(obj, Mapping) else ()
+    )
     return tensors, "", others
 
 

@@ -74,9 +74,9 @@ def _build_context(device: torch.device) -> contextlib.AbstractContextManager[An
     return torch.device("meta") if device.type == "meta" else contextlib.nullcontext()
 
 
-def build_from_file(module: ModuleType, path: str, name: str | None, device: torch.device) -> tuple[
-    nn.Module, str | None
-]:
+def build_from_file(
+    module: ModuleType, path: str, name: str | None, device: torch.device
+) -> tuple[nn.Module, str | None]:
     """Resolve ``name`` (default ``build_model``) to a module and build it on ``device``."""
     attr = name or DEFAULT_FACTORY
     shown = display_path(path)
@@ -87,7 +87,9 @@ def build_from_file(module: ModuleType, path: str, name: str | None, device: tor
                 inspect.isclass(v) and issubclass(v, nn.Module) and v.__module__ == module.__name__
             ))
         )  # fmt: skip
-        hint = f"name one with {shown}:NAME" + (f" (candidates: {', '.join(found)})" if found else "")
+        hint = f"name one with {shown}:NAME" + (
+            f" (candidates: {', '.join(found)})" if found else ""
+        )
         raise NetscopeError(f"{shown} defines no {attr}()", path=path, hint=hint)
     obj = getattr(module, attr)
     source = source_of(obj) if not isinstance(obj, nn.Module) else None

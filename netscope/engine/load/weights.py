@@ -81,7 +81,10 @@ def apply_weights(model: nn.Module, checkpoint: Checkpoint, *, load: bool = True
 
 
 def _mismatch(
-    key: str, tensor: torch.Tensor, stored: torch.Tensor, kind: Literal["shape", "dtype"],
+    key: str,
+    tensor: torch.Tensor,
+    stored: torch.Tensor,
+    kind: Literal["shape", "dtype"],
     model_shape: tuple[int, ...] | None,
 ) -> Mismatch:
     return Mismatch(

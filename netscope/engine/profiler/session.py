@@ -30,7 +30,7 @@ from netscope.engine.profiler.messages import (
     WorkerMessage,
 )
 
-TAIL_LINES = 20
+TAIL_LINES = 30
 SIGNAL_MEANING = {
     signal.SIGSEGV: "crashed (segmentation fault in native code)",
     signal.SIGABRT: "aborted (native code called abort)",

@@ -39,7 +39,7 @@ def _redirect_output(log_path: str) -> None:
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
-    faulthandler.enable(file=sys.stderr, all_threads=True)
+    faulthandler.enable(file=sys.stderr, all_threads=False)
 
 
 def worker_main(

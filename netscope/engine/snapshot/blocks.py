@@ -85,7 +85,9 @@ def build_blocks(
     activations = {}
     if record is not None:
         keys = list(record.activations)
-        activations = dict(zip(keys, activation_stats([record.activations[k] for k in keys])))
+        activations = dict(
+            zip(keys, activation_stats([record.activations[k] for k in keys]), strict=False)
+        )
     blocks = []
     for path, module in named:
         cls = type(module)

@@ -133,11 +133,13 @@ def _assemble(
     for i, entry in enumerate(param_entries):
         first_seen.setdefault(id(entry.tensor), i)
     unique = sorted(set(first_seen.values()))
-    unique_stats = dict(zip(unique, tensor_stats([param_entries[i].tensor for i in unique])))
+    unique_stats = dict(
+        zip(unique, tensor_stats([param_entries[i].tensor for i in unique]), strict=False)
+    )
     unique_grads: dict[int, Any] = {}
     if record.backward_ran:
         grads = grad_stats([param_entries[i].tensor for i in unique])
-        unique_grads = dict(zip(unique, grads))
+        unique_grads = dict(zip(unique, grads, strict=False))
     params: list[ParamInfo] = []
     for entry in param_entries:
         first = first_seen[id(entry.tensor)]
@@ -148,7 +150,10 @@ def _assemble(
             )
         )  # fmt: skip
     buffer_stats = tensor_stats([e.tensor for e in buffer_entries])
-    buffers = [param_info(e, s, None, None, False) for e, s in zip(buffer_entries, buffer_stats)]
+    buffers = [
+        param_info(e, s, None, None, False)
+        for e, s in zip(buffer_entries, buffer_stats, strict=False)
+    ]
     named = list(model.named_modules(remove_duplicate=False))
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
     blocks = build_blocks(named, own, tree, params, buffers, record if forward_info.ran else None)

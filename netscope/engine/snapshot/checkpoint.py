@@ -53,7 +53,10 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
     if progress is not None:
         progress("statistics" if want_values else "reading metadata")
     stats = tensor_stats([e.tensor for e in entries]) if want_values else [None] * len(entries)
-    params = [param_info(e, s, None, tie_index.get(e.name), False) for e, s in zip(entries, stats)]
+    params = [
+        param_info(e, s, None, tie_index.get(e.name), False)
+        for e, s in zip(entries, stats, strict=False)
+    ]
     paths = _block_paths(list(tensors))
     own, tree, total, _ = count_params(params, ties, paths)
     names_by_block: dict[str, list[str]] = {}

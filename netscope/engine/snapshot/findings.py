@@ -38,8 +38,8 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
     if len(param_devices) > 1:
         found.append(Finding(
             "warning", "several-devices",
-            f"parameters are spread over {len(param_devices)} devices ({', '.join(param_devices)}): "
-            "every operation needs its operands on one device",
+            f"parameters are spread over {len(param_devices)} devices "
+            f"({', '.join(param_devices)}): every operation needs its operands on one device",
         ))  # fmt: skip
     lazy = [p.name for p in snapshot.parameters if not p.initialized]
     if lazy:

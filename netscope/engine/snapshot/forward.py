@@ -124,7 +124,9 @@ def run_backward(loaded: LoadedTarget, record: ForwardRecord) -> None:
                 return
             loss = torch.stack(parts).sum()
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
-            record.notes.append(f"{record.loss_source} is not a scalar with a gradient: no backward")
+            record.notes.append(
+                f"{record.loss_source} is not a scalar with a gradient: no backward"
+            )
             return
         loss.backward()
         record.backward_ran = True

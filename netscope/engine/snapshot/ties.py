@@ -33,7 +33,9 @@ def _storage_key(tensor: torch.Tensor) -> tuple[str, int] | None:
 def _byte_range(tensor: torch.Tensor) -> tuple[int, int]:
     size = tensor.element_size()
     start = tensor.storage_offset() * size
-    extent = 1 + sum((n - 1) * s for n, s in zip(tensor.shape, tensor.stride()) if n > 0)
+    extent = 1 + sum(
+        (n - 1) * s for n, s in zip(tensor.shape, tensor.stride(), strict=False) if n > 0
+    )
     return start, start + (extent if tensor.numel() else 0) * size
 
 

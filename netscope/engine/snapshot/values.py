@@ -68,7 +68,9 @@ def _fast_row(tensor: torch.Tensor) -> torch.Tensor:
     tensors are recomputed by ``_finite_row``.
     """
     t = tensor.detach()
-    work = t.float() if t.dtype in (torch.float16, torch.bfloat16) or not t.is_floating_point() else t
+    work = (
+        t.float() if t.dtype in (torch.float16, torch.bfloat16) or not t.is_floating_point() else t
+    )
     mean, std, zeros = _moments(work)
     low, high = torch.aminmax(work)
     head = torch.stack([mean, std, low, high, torch.linalg.vector_norm(work)]).double()
@@ -110,10 +112,10 @@ def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | N
     redo = [i for i, row in enumerate(values) if row is not None and not _finite(row)]
     if redo:
         fixed = _read_rows([_finite_row(tensors[i]) for i in redo])  # type: ignore[arg-type]
-        for i, row in zip(redo, fixed):
+        for i, row in zip(redo, fixed, strict=False):
             values[i] = row
     out: list[TensorStats | None] = []
-    for tensor, row in zip(tensors, values):
+    for tensor, row in zip(tensors, values, strict=False):
         if row is None or tensor is None:
             out.append(None)
             continue
@@ -155,10 +157,11 @@ def grad_stats(params: Sequence[torch.Tensor]) -> list[GradStats]:
     grads = [p.grad if p.grad is not None and measurable(p.grad) else None for p in params]
     values = _read_rows([None if g is None else _grad_row(g) for g in grads])
     redo = [i for i, row in enumerate(values) if row is not None and not math.isfinite(row[0])]
-    for i, row in zip(redo, _read_rows([_grad_row_nonfinite(grads[i]) for i in redo])):  # type: ignore[arg-type]
+    fixed = _read_rows([_grad_row_nonfinite(grads[i]) for i in redo])  # type: ignore[arg-type]
+    for i, row in zip(redo, fixed, strict=True):
         values[i] = row
     out = []
-    for param, row in zip(params, values):
+    for param, row in zip(params, values, strict=False):
         if row is None:
             out.append(GradStats(present=param.grad is not None))
             continue
@@ -197,6 +200,6 @@ def _read_rows(rows: Sequence[torch.Tensor | None]) -> list[list[float] | None]:
             torch.nn.functional.pad(rows[i], (0, width - rows[i].shape[0]))  # type: ignore[arg-type,union-attr]
             for i in indices
         ]).tolist()  # fmt: skip
-        for i, values in zip(indices, stacked):
+        for i, values in zip(indices, stacked, strict=False):
             out[i] = values[: rows[i].shape[0]]  # type: ignore[union-attr]
     return out

@@ -1,0 +1,200 @@
+"""The worker subprocess: results stream back; raise, crash, kill and hang become errors with the
+worker's output tail while the parent keeps running; cancel is quick; live mode pauses and resumes.
+
+Every session here is started at once (a module fixture) so their torch imports overlap.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from prof_helpers import file_line
+
+from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.profiler.messages import (
+    BlockTimings,
+    CopiesFound,
+    Finished,
+    GilMeasured,
+    Progress,
+    SnapshotReady,
+    SyncsFound,
+    TimingDone,
+    TimingSample,
+    WorkerError,
+    WorkerMessage,
+)
+from netscope.engine.profiler.session import WorkerSession
+
+HEADER = "import os, signal, sys, time\nimport torch\nfrom torch import nn\n\n"
+MODELS = {
+    "ok": """
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Linear(4, 4)
+
+            def forward(self, x):
+                y = self.body(x)
+                y.sum().item()  # MARK:item
+                return y
+
+        def build_model():
+            return Net()
+
+        def example_input():
+            return torch.ones(2, 4)
+        """,
+    "raise": """
+        def build_model():
+            raise ValueError("no such layer")  # MARK:raise
+        """,
+    "abort": """
+        def build_model():
+            print("about to abort", file=sys.stderr, flush=True)
+            os.abort()
+        """,
+    "kill": """
+        def build_model():
+            print("allocating a lot", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        """,
+    "hang": """
+        def build_model():
+            print("waiting forever", file=sys.stderr, flush=True)
+            time.sleep(600)
+        """,
+}
+FAST = ProfileOptions(devices=("cpu",), min_runs=5, max_seconds=0.2)
+TIMEOUT_S = 15.0
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("worker_models")
+    files = {}
+    for name, body in MODELS.items():
+        files[name] = folder / f"{name}_model.py"
+        files[name].write_text(HEADER + textwrap.dedent(body))
+    return files
+
+
+@pytest.fixture(scope="module")
+def sessions(model_files: dict[str, Path]) -> dict[str, WorkerSession]:
+    plan = {
+        "ok": (model_files["ok"], FAST, False),
+        "live": (model_files["ok"], FAST, True),
+        "raise": (model_files["raise"], FAST, False),
+        "abort": (model_files["abort"], FAST, False),
+        "kill": (model_files["kill"], FAST, False),
+        "hang": (model_files["hang"], ProfileOptions(timeout_s=TIMEOUT_S), False),
+        "cancel": (model_files["hang"], FAST, False),
+    }
+    started = {}
+    for name, (path, prof, live) in plan.items():
+        started[name] = WorkerSession(LoadOptions(str(path)), prof, live=live)
+        started[name].start()
+    yield started
+    for session in started.values():
+        session.cancel()
+
+
+def drain(session: WorkerSession, until: float = TIMEOUT_S + 15) -> list[WorkerMessage]:
+    messages: list[WorkerMessage] = []
+    deadline = time.monotonic() + until
+    while not session.finished and time.monotonic() < deadline:
+        message = session.poll(0.2)
+        if message is not None:
+            messages.append(message)
+    assert session.finished, f"no end of stream; got {messages[-3:]}"
+    return messages
+
+
+def test_a_good_model_streams_every_result_in_order(sessions, model_files) -> None:
+    messages = drain(sessions["ok"])
+    kinds = [type(m) for m in messages if not isinstance(m, (Progress, TimingSample))]
+    kinds = [k for k in kinds if k.__name__ != "SystemSampled"]
+    assert kinds == [
+        SnapshotReady,
+        TimingDone,
+        BlockTimings,
+        CopiesFound,
+        SyncsFound,
+        GilMeasured,
+        Finished,
+    ]
+    profile = messages[-1].profile
+    assert [d.device for d in profile.devices] == ["cpu"]
+    assert any(isinstance(m, TimingSample) for m in messages)
+    (sync,) = profile.syncs
+    assert (sync.op, sync.block) == (".item()", "")
+    assert sync.location == file_line(model_files["ok"], "item")
+    assert sessions["ok"].poll(0.1) is None
+
+
+def test_a_raising_model_reports_the_users_line(sessions, model_files) -> None:
+    error = drain(sessions["raise"])[-1]
+    assert isinstance(error, WorkerError)
+    assert "ValueError: no such layer" in error.message
+    assert error.location == file_line(model_files["raise"], "raise")
+    assert "ValueError" in error.traceback_tail
+    assert error.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "printed", "meaning"),
+    [("abort", "about to abort", "aborted"), ("kill", "allocating a lot", "killed")],
+)
+def test_a_crashed_worker_reports_its_exit_and_output(sessions, name, printed, meaning) -> None:
+    error = drain(sessions[name])[-1]
+    assert isinstance(error, WorkerError)
+    assert meaning in error.message
+    assert error.exit_code is not None and error.exit_code < 0
+    assert printed in error.traceback_tail
+
+
+def test_a_hung_worker_is_stopped_at_its_timeout(sessions) -> None:
+    error = drain(sessions["hang"])[-1]
+    assert isinstance(error, WorkerError)
+    assert f"did not finish within {TIMEOUT_S:g} s" in error.message
+    assert "waiting forever" in error.traceback_tail
+
+
+def test_cancel_stops_the_worker_within_a_second(sessions) -> None:
+    session = sessions["cancel"]
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:  # wait until it is inside the user's build_model()
+        message = session.poll(0.2)
+        if isinstance(message, Progress) and message.stage == "building":
+            break
+    began = time.monotonic()
+    session.cancel()
+    assert time.monotonic() - began < 1.0
+    assert session.exit_code is not None
+    assert session.finished and session.poll(0.1) is None
+
+
+def test_live_mode_keeps_timing_until_paused_or_cancelled(sessions) -> None:
+    session = sessions["live"]
+    messages = drain(session)
+    assert isinstance(messages[-1], Finished)
+
+    def samples_within(seconds: float) -> int:
+        count, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            count += isinstance(session.poll(0.05), TimingSample)
+        return count
+
+    assert samples_within(1.0) > 0
+    session.pause()
+    samples_within(0.5)  # drain what was already in flight
+    assert samples_within(0.5) == 0
+    session.resume()
+    assert samples_within(1.5) > 0
+    began = time.monotonic()
+    session.cancel()
+    assert time.monotonic() - began < 1.0
+    assert session.exit_code is not None
