@@ -7,6 +7,18 @@ from torch.nn import functional as F
 VOCAB, DIM, LAYERS, HEADS, KV_HEADS, FFN = 32000, 8192, 80, 64, 8, 28672
 
 
+class RMSNorm(nn.Module):
+    """Root-mean-square norm, written out as Llama's reference code does."""
+
+    def __init__(self, dim: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
 class Attention(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -41,9 +53,9 @@ class MLP(nn.Module):
 class DecoderLayer(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.input_norm = nn.RMSNorm(DIM)
+        self.input_norm = RMSNorm(DIM)
         self.attn = Attention()
-        self.post_attn_norm = nn.RMSNorm(DIM)
+        self.post_attn_norm = RMSNorm(DIM)
         self.mlp = MLP()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -56,7 +68,7 @@ class DecoderLM(nn.Module):
         super().__init__()
         self.embed_tokens = nn.Embedding(VOCAB, DIM)
         self.layers = nn.ModuleList(DecoderLayer() for _ in range(LAYERS))
-        self.norm = nn.RMSNorm(DIM)
+        self.norm = RMSNorm(DIM)
         self.lm_head = nn.Linear(DIM, VOCAB, bias=False)
         self.lm_head.weight = self.embed_tokens.weight  # tied: one tensor, two names
 

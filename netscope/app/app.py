@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import suppress
 from functools import partial
 
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from netscope.app.live_state import LiveState
@@ -97,9 +99,12 @@ class NetscopeApp(App[int]):
             self.source.cancel()
 
     def on_worker_event(self, message: WorkerEvent) -> None:
-        if message.generation != self.generation:
-            return
-        event, progress = message.event, self.main.query_one("ProgressLine")
+        if message.generation == self.generation:
+            with suppress(NoMatches):  # a message that lands while the app closes is dropped
+                self._worker_event(message.event)
+
+    def _worker_event(self, event: wm.WorkerMessage) -> None:
+        progress = message.event, self.main.query_one("ProgressLine")
         if isinstance(event, wm.Progress):
             progress.stage = f"{event.stage} {event.detail}".strip()
         elif isinstance(event, wm.SnapshotReady):
@@ -149,14 +154,16 @@ class NetscopeApp(App[int]):
         if message.generation == self.generation:
             self.live.windows[message.device] = message.window
             self.live.iterations[message.device] = message.iteration
-            self.main.query_one("TimingPanel").show_window(
-                message.device, message.window, message.iteration
-            )
+            with suppress(NoMatches):
+                self.main.query_one("TimingPanel").show_window(
+                    message.device, message.window, message.iteration
+                )
 
     def on_system_update(self, message: SystemUpdate) -> None:
         if message.generation == self.generation:
             self.live.system = message.sample
-            self.main.query_one("SystemPanel").sample = message.sample
+            with suppress(NoMatches):
+                self.main.query_one("SystemPanel").sample = message.sample
 
     def _show_status(self, detail: str = "") -> None:
         words = {"off": "off (press p)", "running": "running (p pauses)", "paused": "paused (p)"}

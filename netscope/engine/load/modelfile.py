@@ -8,7 +8,7 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -70,8 +70,32 @@ def source_of(obj: Any) -> str | None:
         return None
 
 
+@contextlib.contextmanager
+def _meta_build() -> Iterator[None]:
+    """Build on meta with ``torch.nn.init`` functions as no-ops: there are no values to fill.
+
+    Besides the wasted work, ``normal_`` on meta imports torch._dynamo (seconds) on first use.
+    """
+    import torch.nn.init as init
+
+    names = [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]
+    saved = {name: getattr(init, name) for name in names}
+
+    def keep(tensor: Any, *_args: Any, **_kwargs: Any) -> Any:
+        return tensor
+
+    try:
+        for name in names:
+            setattr(init, name, keep)
+        with torch.device("meta"):
+            yield
+    finally:
+        for name, fn in saved.items():
+            setattr(init, name, fn)
+
+
 def _build_context(device: torch.device) -> contextlib.AbstractContextManager[Any]:
-    return torch.device("meta") if device.type == "meta" else contextlib.nullcontext()
+    return _meta_build() if device.type == "meta" else contextlib.nullcontext()
 
 
 def build_from_file(

@@ -9,6 +9,7 @@ source line happens only for a finding. Modes, hooks and patches are removed in 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -138,6 +139,20 @@ class _DispatchLevel(TorchDispatchMode):
         return func(*args, **kwargs)
 
 
+def _skip_dynamo_import() -> None:
+    """Spare the worker torch's lazy ``import torch._dynamo`` (seconds) on the first dispatch.
+
+    torch wraps every ``__torch_dispatch__`` so dynamo never traces it, importing dynamo on first
+    use. When dynamo is not loaded nothing can trace the step, so the plain handler is cached as
+    the wrapper's "disabled" form; when it is loaded the wrapper stays as torch made it.
+    """
+    if "torch._dynamo" in sys.modules:
+        return
+    raw = getattr(_DispatchLevel.__dict__["__torch_dispatch__"], "__wrapped__", None)
+    if raw is not None and getattr(raw, "__dynamo_disable", None) is None:
+        setattr(raw, "__dynamo_disable", raw)  # the attribute name torch's wrapper reads
+
+
 def detect(
     model: nn.Module, run: Callable[[], Any], device: str | torch.device
 ) -> tuple[tuple[CopyFinding, ...], tuple[SyncFinding, ...]]:
@@ -145,6 +160,7 @@ def detect(
     device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)  # earlier queued work is not this step's stall
+    _skip_dynamo_import()
     recorder = _Recorder(BlockTracker(model), device)
     with (
         recorder.tracker,

@@ -31,6 +31,7 @@ from netscope.engine.profiler.messages import (
 )
 
 TAIL_LINES = 30
+WORKER_STAGE = "worker"  # the stage of errors the parent reports for a worker that died silently
 SIGNAL_MEANING = {
     signal.SIGSEGV: "crashed (segmentation fault in native code)",
     signal.SIGABRT: "aborted (native code called abort)",
@@ -162,7 +163,7 @@ class WorkerSession:
         tail = read_tail(self._log_path)
         self._finished = True
         self._end(wait_for_exit=False)
-        return WorkerError(message, stage="worker", traceback_tail=tail, exit_code=code)
+        return WorkerError(message, stage=WORKER_STAGE, traceback_tail=tail, exit_code=code)
 
     def _with_exit(self, error: WorkerError) -> WorkerError:
         if error.exit_code is not None or self._process is None:
@@ -226,7 +227,7 @@ class WorkerSession:
 def error_from(message: WorkerError) -> NetscopeError:
     """The worker's failure as the NetscopeError the CLI prints."""
     hint = message.hint
-    if message.exit_code not in (None, 0, 1) and message.traceback_tail:
+    if message.stage == WORKER_STAGE and message.traceback_tail:  # died without a word
         hint = "last lines the worker printed:\n" + message.traceback_tail
     return NetscopeError(
         message.message,

@@ -69,7 +69,7 @@ MODELS = {
         """,
 }
 FAST = ProfileOptions(devices=("cpu",), min_runs=5, max_seconds=0.2)
-TIMEOUT_S = 15.0
+TIMEOUT_S = 20.0  # torch imports in five parallel workers on two busy cores
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +85,11 @@ def model_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def sessions(model_files: dict[str, Path]) -> dict[str, WorkerSession]:
     plan = {
-        "ok": (model_files["ok"], FAST, False),
         "live": (model_files["ok"], FAST, True),
         "raise": (model_files["raise"], FAST, False),
         "abort": (model_files["abort"], FAST, False),
         "kill": (model_files["kill"], FAST, False),
         "hang": (model_files["hang"], ProfileOptions(timeout_s=TIMEOUT_S), False),
-        "cancel": (model_files["hang"], FAST, False),
     }
     started = {}
     for name, (path, prof, live) in plan.items():
@@ -114,7 +112,7 @@ def drain(session: WorkerSession, until: float = TIMEOUT_S + 15) -> list[WorkerM
 
 
 def test_a_good_model_streams_every_result_in_order(sessions, model_files) -> None:
-    messages = drain(sessions["ok"])
+    messages = drain(sessions["live"])
     kinds = [type(m) for m in messages if not isinstance(m, (Progress, TimingSample))]
     kinds = [k for k in kinds if k.__name__ != "SystemSampled"]
     assert kinds == [
@@ -128,11 +126,11 @@ def test_a_good_model_streams_every_result_in_order(sessions, model_files) -> No
     ]
     profile = messages[-1].profile
     assert [d.device for d in profile.devices] == ["cpu"]
+    assert profile.step == "forward (eval, no grad)"
     assert any(isinstance(m, TimingSample) for m in messages)
     (sync,) = profile.syncs
     assert (sync.op, sync.block) == (".item()", "")
     assert sync.location == file_line(model_files["ok"], "item")
-    assert sessions["ok"].poll(0.1) is None
 
 
 def test_a_raising_model_reports_the_users_line(sessions, model_files) -> None:
@@ -163,24 +161,9 @@ def test_a_hung_worker_is_stopped_at_its_timeout(sessions) -> None:
     assert "waiting forever" in error.traceback_tail
 
 
-def test_cancel_stops_the_worker_within_a_second(sessions) -> None:
-    session = sessions["cancel"]
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:  # wait until it is inside the user's build_model()
-        message = session.poll(0.2)
-        if isinstance(message, Progress) and message.stage == "building":
-            break
-    began = time.monotonic()
-    session.cancel()
-    assert time.monotonic() - began < 1.0
-    assert session.exit_code is not None
-    assert session.finished and session.poll(0.1) is None
-
-
 def test_live_mode_keeps_timing_until_paused_or_cancelled(sessions) -> None:
     session = sessions["live"]
-    messages = drain(session)
-    assert isinstance(messages[-1], Finished)
+    drain(session)  # the one-shot measurements (checked above) end with Finished
 
     def samples_within(seconds: float) -> int:
         count, end = 0, time.monotonic() + seconds
@@ -195,6 +178,7 @@ def test_live_mode_keeps_timing_until_paused_or_cancelled(sessions) -> None:
     session.resume()
     assert samples_within(1.5) > 0
     began = time.monotonic()
-    session.cancel()
+    session.cancel()  # while it is busy timing
     assert time.monotonic() - began < 1.0
     assert session.exit_code is not None
+    assert session.finished and session.poll(0.1) is None

@@ -1,0 +1,153 @@
+"""Check netscope's CUDA paths on a real GPU in a few minutes; prints a Markdown summary.
+
+Run on a machine with an NVIDIA GPU:  python scripts/gpu_validation.py > gpu-validation-run.md
+and copy what it printed into docs/gpu-validation.md. Exits 1 when a check fails, 2 without a GPU.
+
+Checks: step timing vs torch.utils.benchmark.Timer (within 3%) and vs torch.profiler's summed CUDA
+kernel time; per-block timing with CUDA events; the bytes and direction of a known H2D and D2H
+transfer (pinned and pageable); a known ``.item()`` per step found with its line and a measured
+host wait; NVML readings present.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    """A step with one known transfer each way and one known .item()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(*[nn.Linear(2048, 2048) for _ in range(8)])
+        self.host = torch.randn(1024, 1024).pin_memory()  # 4 MiB, pinned
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        extra = self.host.to(x.device, non_blocking=True)  # known H2D: 4 MiB pinned
+        y = self.body(x) + extra.sum()
+        y.sum().item()  # known sync
+        y[:256].cpu()  # known D2H: 256 x 2048 x 4 bytes
+        return y
+
+
+def row(name: str, ok: bool, detail: str) -> tuple[str, bool, str]:
+    print(f"| {name} | {'PASS' if ok else 'FAIL'} | {detail} |")
+    return name, ok, detail
+
+
+def main() -> int:
+    if not torch.cuda.is_available():
+        print("no CUDA device: nothing to validate")
+        return 2
+    from torch.utils.benchmark import Timer
+
+    from netscope.engine.profiler.block_timing import time_blocks
+    from netscope.engine.profiler.detect import detect
+    from netscope.engine.profiler.system import SystemSampler
+    from netscope.engine.profiler.timing import time_step
+
+    device = "cuda:0"
+    model = Net().to(device).eval()
+    x = torch.randn(512, 2048, device=device)
+
+    def step() -> torch.Tensor:
+        with torch.no_grad():
+            return model(x)
+
+    def body_only() -> torch.Tensor:
+        with torch.no_grad():
+            return model.body(x)
+
+    print("# netscope GPU validation\n")
+    name, when = torch.cuda.get_device_name(0), time.strftime("%Y-%m-%d %H:%M")
+    print(f"{name}, torch {torch.__version__}, run {when}\n")
+    print("| check | result | detail |\n|---|---|---|")
+    results = []
+
+    ours = time_step(body_only, device, min_runs=30, max_seconds=3.0)
+    timer = Timer("f()", globals={"f": body_only}, num_threads=torch.get_num_threads())
+    theirs = timer.blocked_autorange(min_run_time=2.0).median * 1e3
+    ratio = ours.median_ms / theirs
+    results.append(
+        row(
+            "median vs benchmark.Timer",
+            abs(ratio - 1) <= 0.03,
+            f"netscope {ours.median_ms:.3f} ms, Timer {theirs:.3f} ms, ratio {ratio:.3f}",
+        )
+    )
+
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(20):
+            body_only()
+        torch.cuda.synchronize()
+    kernel_ms = sum(e.device_time_total for e in prof.key_averages()) / 1000.0 / 20
+    results.append(
+        row(
+            "median vs torch.profiler CUDA time",
+            ours.median_ms >= kernel_ms * 0.97,
+            f"kernels {kernel_ms:.3f} ms per step; step {ours.median_ms:.3f} ms "
+            f"(launch gaps account for the rest)",
+        )
+    )
+
+    blocks = {b.path: b for b in time_blocks(model, step, device)}
+    body = blocks["body"]
+    results.append(
+        row(
+            "per-block CUDA events",
+            body.inclusive_ms is not None and body.inclusive_ms <= ours.median_ms * 1.5,
+            f"body inclusive {body.inclusive_ms:.3f} ms, self {body.self_ms:.3f} ms",
+        )
+    )
+
+    copies, syncs = detect(model, step, device)
+    h2d = [c for c in copies if c.direction == "H2D"]
+    d2h = [c for c in copies if c.direction == "D2H"]
+    results.append(
+        row(
+            "known H2D transfer",
+            any(c.bytes == 1024 * 1024 * 4 and c.pinned and c.non_blocking for c in h2d),
+            "; ".join(f"{c.bytes} B pinned={c.pinned} at {c.location}" for c in h2d) or "none",
+        )
+    )
+    results.append(
+        row(
+            "known D2H transfer",
+            any(c.bytes == 256 * 2048 * 4 for c in d2h),
+            "; ".join(f"{c.bytes} B at {c.location}" for c in d2h) or "none",
+        )
+    )
+    items = [s for s in syncs if s.op == ".item()"]
+    results.append(
+        row(
+            "known .item() per step",
+            len(items) == 1 and items[0].count == 1 and items[0].stall_ms is not None,
+            "; ".join(f"{s.op} x{s.count} at {s.location}, wait {s.stall_ms} ms" for s in syncs),
+        )
+    )
+
+    sampler = SystemSampler()
+    sample = sampler.sample()
+    sampler.close()
+    gpu = sample.gpus[0] if sample.gpus else None
+    fields = {} if gpu is None else {k: v for k, v in vars(gpu).items() if k != "index"}
+    results.append(
+        row(
+            "NVML readings",
+            gpu is not None and gpu.memory_total_bytes is not None,
+            ", ".join(f"{k}={v}" for k, v in fields.items()) or "NVML unavailable",
+        )
+    )
+    failed = [name for name, ok, _ in results if not ok]
+    print(f"\n{len(results) - len(failed)}/{len(results)} checks passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""``netscope check`` as CI runs it: real model files, the real command, real exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from prof_helpers import file_line
+
+from netscope.engine.model import CopyFinding, Profile, SyncFinding, TimingSummary
+from netscope.engine.profiler.check import Limits, evaluate, format_verdict
+
+MODEL = textwrap.dedent(
+    """
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(4, 2)
+
+        def forward(self, x):
+            y = self.head(x)
+            if y.sum() > 100:  # MARK:if
+                y = y * 0
+            return y
+
+    def build_model():
+        return Net()
+
+    def example_input():
+        return torch.ones(3, 4)
+    """
+)
+BROKEN = "def build_model():\n    return undefined_name  # MARK:broken\n"
+
+
+def test_check_exit_codes_and_violations(tmp_path: Path) -> None:
+    model, broken = tmp_path / "net.py", tmp_path / "broken.py"
+    model.write_text(MODEL)
+    broken.write_text(BROKEN)
+    runs = {
+        "fail": [str(model), "--max-syncs", "0", "--max-copies", "0"],
+        "pass": [str(model), "--max-syncs", "1", "--max-copy-bytes", "0"],
+        "error": [str(broken)],
+    }
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "netscope", "check", *args, "--devices", "cpu"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for name, args in runs.items()
+    }
+    results = {name: (p.wait(timeout=120), *p.communicate()) for name, p in processes.items()}
+
+    code, out, err = results["fail"]
+    assert code == 1, err
+    assert "FAILED: 1 violation(s)" in out
+    assert f"{file_line(model, 'if')} (block head)" not in out  # the if runs in the root block
+    assert f"{file_line(model, 'if')} (block (root))" in out
+    assert "bool(tensor) / if tensor:" in out and "--max-syncs 0" in out
+
+    code, out, err = results["pass"]
+    assert code == 0, err
+    assert "OK: within limits" in out
+    assert "sync points per step: 1 (limit 1)" in out
+
+    code, out, err = results["error"]
+    assert code == 2
+    assert "NameError" in err and file_line(broken, "broken") in err
+    assert "Traceback" not in err
+
+
+def profile_with(syncs: tuple[SyncFinding, ...], copies: tuple[CopyFinding, ...]) -> Profile:
+    timing = TimingSummary("cpu", 1.0, 0.9, 1.1, 0.8, 1.2, 10)
+    return Profile(devices=(timing,), blocks=(), copies=copies, syncs=syncs, gil=None, step="s")
+
+
+def test_evaluate_names_each_offending_line() -> None:
+    sync = SyncFinding(".item()", "r", 2, "head", "m.py:7", None)
+    copy = CopyFinding("H2D", 4096, 3, "float32", False, False, "body", "m.py:9")
+    profile = profile_with((sync,), (copy,))
+    assert evaluate(profile, Limits()) == []
+    assert evaluate(profile, Limits(max_syncs=2, max_copies=3, max_copy_bytes=4096)) == []
+    violations = evaluate(profile, Limits(max_syncs=1, max_copies=2, max_copy_bytes=100))
+    assert [v.split(":")[0:2] for v in violations] == [["m.py", "7 (block head)"]] + [
+        ["m.py", "9 (block body)"]
+    ] * 2
+    text = format_verdict(profile, Limits(max_syncs=1), violations)
+    assert "FAILED: 3 violation(s)" in text and "would wait on CUDA" in text
