@@ -117,10 +117,19 @@ def _torch_load(path: str, weights_only: bool) -> Any:
     return torch.load(path, map_location="cpu", weights_only=weights_only)
 
 
+def _looks_like_torch_save(path: str) -> bool:
+    """torch.save writes a zip archive (or, before 1.6, a pickle starting with PROTO 0x80)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
+
+
 def _read_torch(path: str, *, trust_pickle: bool) -> Checkpoint:
     try:
         obj = _torch_load(path, weights_only=not trust_pickle)
     except pickle.UnpicklingError as exc:
+        if not _looks_like_torch_save(path):
+            raise _corrupt(path, "it is neither a torch.save archive nor a pickle") from exc
         if "weights_only" in str(exc) or "Weights only" in str(exc):
             raise _unsafe(path, str(exc)) from exc
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc

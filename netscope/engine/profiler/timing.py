@@ -21,7 +21,8 @@ from netscope.engine.model import TimingSummary
 MIN_SAMPLE_S = 1e-3  # one sample lasts at least this long (timer resolution stays negligible)
 MIN_WARMUP_RUNS = 3
 SETTLED_SPREAD = 0.05  # warm-up ends when the last runs agree within 5%
-TARGET_REL_ERROR = 0.005  # stop early when the median's uncertainty is below 0.5%
+TARGET_REL_ERROR = 0.005  # stop early when the median's uncertainty is below 0.5% ...
+MIN_SHARE = 0.25  # ... and a quarter of the budget is spent (slow drifts show up in the median)
 
 OnSample = Callable[[int, float], None]  # (iteration, ms per step)
 
@@ -114,8 +115,8 @@ def time_step(
 ) -> TimingSummary:
     """Time ``run`` on ``device``: median, p10, p90, min, max over the timed samples (ms per step).
 
-    Stops when at least ``min_runs`` samples exist and either the median is stable or
-    ``max_seconds`` (of timed runs; warm-up gets a quarter more) is spent.
+    Stops when at least ``min_runs`` samples exist and either ``max_seconds`` (of timed runs;
+    warm-up gets a quarter more) is spent, or the median is stable after a quarter of it.
     """
     device = torch.device(device)
     warm = warm_up(run, device, budget_s=max(0.25 * max_seconds, 0.05))
@@ -127,8 +128,10 @@ def time_step(
         samples_ms.append(ms)
         if on_sample is not None:
             on_sample(len(samples_ms), ms)
+        spent = time.perf_counter() - began
         if len(samples_ms) >= min_runs and (
-            time.perf_counter() - began >= max_seconds or _median_stable(samples_ms)
+            spent >= max_seconds
+            or (spent >= MIN_SHARE * max_seconds and _median_stable(samples_ms))
         ):
             break
     return summarize(str(device), samples_ms)
