@@ -1,4 +1,4 @@
-"""The one data model of netscope: frozen dataclasses that the engine fills and everything else reads.
+"""The one data model of netscope: frozen dataclasses the engine fills and all else reads.
 
 Widgets render these, reports serialize them; nobody recomputes model facts from them. A value
 that could not be measured is ``None`` ("not available"), never a fake zero.
@@ -77,7 +77,7 @@ class ParamInfo:
 
 @dataclass(frozen=True)
 class OutputInfo:
-    """One tensor in a block's output; ``label`` locates it in nested outputs ("", "0", "logits")."""
+    """One tensor of a block's output; ``label`` locates it in nested outputs ("0", "logits")."""
 
     label: str
     shape: Shape
@@ -93,7 +93,7 @@ class ActivationStats:
 
 @dataclass(frozen=True)
 class UnregisteredTensor:
-    """A tensor attribute that is neither parameter nor buffer: not saved, not moved by ``.to()``."""
+    """A tensor attribute, neither parameter nor buffer: not saved, not moved by ``.to()``."""
 
     module: str
     attribute: str

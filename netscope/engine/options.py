@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """A target and how to load it. ``target`` is ``model.py``, ``model.py:NAME`` or a checkpoint."""
+    """A target and how to load it: ``model.py``, ``model.py:NAME`` or a checkpoint."""
 
     target: str
     weights: str | None = None

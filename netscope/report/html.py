@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from netscope.engine.model import Profile, Snapshot
@@ -22,12 +23,23 @@ th{background:#f3f5f8}code{font-family:ui-monospace,monospace;font-size:.95em}
 .note{color:#555}.tree{font-size:.9em}.tree details,.tree .leaf{margin-left:1.2em}
 .tree summary{cursor:pointer}.type{color:#3b5b8c}.count{color:#666}
 .error{color:#b00020}.warning{color:#a15c00}figure{margin:0 0 1.5em}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef3fb}
+td.sev-error{color:#b00020;font-weight:600}td.sev-warning{color:#a15c00;font-weight:600}
 """
+NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(e[-+]?\d+)?( ?[KMGT]?i?B)?$")
 
 
 def _cell(text: str, code: bool) -> str:
     body = escape(text)
     return f"<code>{body}</code>" if code and text else body
+
+
+def _cell_class(text: str, is_severity: bool) -> str:
+    """Numbers right-aligned so digits line up; warnings and errors coloured."""
+    if is_severity and text in ("error", "warning"):
+        return f' class="sev-{text}"'
+    return ' class="num"' if NUMBER.match(text) else ""
 
 
 def table_html(table: Table) -> str:
@@ -40,8 +52,12 @@ def table_html(table: Table) -> str:
     parts.append("<table><thead><tr>")
     parts += [f"<th>{escape(h)}</th>" for h in table.headers]
     parts.append("</tr></thead><tbody>")
+    severity = table.headers.index("Severity") if "Severity" in table.headers else None
     for row in table.rows:
-        cells = "".join(f"<td>{_cell(text, i in table.code)}</td>" for i, text in enumerate(row))
+        cells = "".join(
+            f"<td{_cell_class(text, i == severity)}>{_cell(text, i in table.code)}</td>"
+            for i, text in enumerate(row)
+        )
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</tbody></table></section>")
     return "".join(parts)

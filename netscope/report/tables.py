@@ -64,8 +64,10 @@ def findings_table(snapshot: Snapshot) -> Table:
 
 def _outputs(snapshot: Snapshot, path: str) -> str:
     block = snapshot.block_by_path[path]
-    if block.calls is None:
+    if not snapshot.forward.ran:
         return "n/a (no forward)"
+    if block.calls is None:
+        return "n/a (container)"
     return "; ".join(
         (f"{o.label}: " if o.label else "") + f"{fmt_shape(o.shape)} {o.dtype}"
         for o in block.outputs
@@ -76,7 +78,7 @@ def blocks_table(snapshot: Snapshot) -> Table:
     rows = []
     for block in snapshot.blocks:
         kind = f"custom ({block.source})" if block.custom and block.source else ""
-        kind = kind or ("custom" if block.custom else "torch.nn")
+        kind = kind or ("custom" if block.custom else "torch.nn" if block.type_module else "")
         notes = []
         if block.aliases:
             notes.append("also at " + ", ".join(block.aliases))

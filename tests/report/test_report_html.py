@@ -85,3 +85,11 @@ def test_user_text_is_escaped() -> None:
     text = render_html(evil, None)
     assert "<b>Net</b>" not in text and "&lt;b&gt;Net&lt;/b&gt;" in text
     _parse(text)
+
+
+def test_numbers_align_right_and_warnings_stand_out() -> None:
+    html = render_html(handmade_snapshot())
+    assert re.search(r'<td class="num">[\d,]+</td>', html)  # parameter counts line up
+    severities = set(re.findall(r'<td class="sev-(\w+)">', html))
+    assert severities and severities <= {"error", "warning"}
+    assert '<td class="num">[' not in html  # shapes are not numbers

@@ -56,7 +56,7 @@ def read_checkpoint(path: str, *, trust_pickle: bool = False, values: bool = Tru
         raise NetscopeError(f"no such checkpoint file: {display_path(path)}", path=path)
     if path.endswith(".safetensors"):
         return _read_safetensors(path, values=values)
-    return _read_torch(path, trust_pickle=trust_pickle)
+    return _read_torch(path, trust_pickle=trust_pickle, values=values)
 
 
 # --- safetensors ----------------------------------------------------------------------------
@@ -124,7 +124,19 @@ def _looks_like_torch_save(path: str) -> bool:
     return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
 
 
-def _read_torch(path: str, *, trust_pickle: bool) -> Checkpoint:
+def _is_safetensors(path: str) -> bool:
+    try:
+        read_safetensors_header(path)
+    except NetscopeError:
+        return False
+    return True
+
+
+def _read_torch(path: str, *, trust_pickle: bool, values: bool = True) -> Checkpoint:
+    if not _looks_like_torch_save(path):  # nothing torch.load can read: say so before trying
+        if _is_safetensors(path):  # a safetensors file under another extension
+            return _read_safetensors(path, values=values)
+        raise _corrupt(path, "it is neither a torch.save archive nor a pickle")
     try:
         obj = _torch_load(path, weights_only=not trust_pickle)
     except pickle.UnpicklingError as exc:
@@ -137,7 +149,8 @@ def _read_torch(path: str, *, trust_pickle: bool) -> Checkpoint:
         raise NetscopeError(
             f"{display_path(path)} refers to code that cannot be imported here: {exc}",
             path=path,
-            hint="a pickled module needs its class importable; save model.state_dict() instead",
+            hint="a pickled module needs the module that defines its class importable: run from "
+            "that module's folder or add it to PYTHONPATH; better, save model.state_dict()",
         ) from exc
     except Exception as exc:
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc

@@ -39,7 +39,7 @@ def from_function(fn: Callable[[], Any], path: str) -> ExampleInput:
     shown = display_path(path)
     try:
         value = fn()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # user code may call sys.exit()
         raise wrap_user_error(exc, f"example_input() in {shown} raised", path) from exc
     origin = "example_input()"
     if isinstance(value, torch.Tensor):

@@ -124,7 +124,7 @@ def build_from_file(
         try:
             with _build_context(device):
                 model = obj()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # user code may call sys.exit()
             raise wrap_user_error(exc, f"{what} in {shown} raised", path) from exc
     else:
         raise NetscopeError(

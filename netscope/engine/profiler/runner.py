@@ -60,8 +60,11 @@ def resolve_devices(requested: tuple[str, ...] | None) -> list[str]:
     for name in requested:
         name = "cuda:0" if name == "cuda" else name
         if name not in present:
+            why = ""
+            if name.startswith("cuda") and len(present) == 1:
+                why = f" (torch {torch.__version__} here has no CUDA device)"
             raise NetscopeError(
-                f"cannot profile on {name!r}: available devices are {', '.join(present)}",
+                f"cannot profile on {name!r}: available devices are {', '.join(present)}{why}",
                 hint="Pass --devices with some of these, e.g. --devices cpu.",
             )
         if name not in chosen:

@@ -12,15 +12,18 @@ streaming ``TimingSample`` / ``SystemSampled`` until cancelled: ``finished`` tur
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import multiprocessing
 import os
 import queue as queues
+import re
 import signal
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
 
-from netscope.engine.errors import NetscopeError
+from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.model import Profile, Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler.messages import (
@@ -53,6 +56,41 @@ def read_tail(path: str, lines: int = TAIL_LINES, max_bytes: int = 64 * 1024) ->
     except OSError:
         return ""
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+_DUMP_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.MULTILINE)
+
+
+def _prefixes(dirs: list[str]) -> tuple[str, ...]:
+    return tuple(os.path.abspath(d) + os.sep for d in dirs)
+
+
+def _is_user_file(filename: str) -> bool:
+    """Outside torch, netscope and the standard library (site-packages libraries count as user).
+
+    Decided from paths alone: the parent must not import torch to read a crash dump.
+    """
+    if filename.startswith("<"):
+        return False
+    own = [os.path.dirname(os.path.abspath(__file__)).rsplit(os.sep, 2)[0]]
+    spec = importlib.util.find_spec("torch")
+    if spec is not None and spec.submodule_search_locations:
+        own.extend(spec.submodule_search_locations)
+    paths = sysconfig.get_paths()
+    absolute = os.path.abspath(filename)
+    if absolute.startswith(_prefixes(own)):
+        return False
+    libraries = _prefixes([paths["purelib"], paths["platlib"]])
+    stdlib = _prefixes([paths["stdlib"], paths["platstdlib"]])
+    return absolute.startswith(libraries) or not absolute.startswith(stdlib)
+
+
+def crash_location(tail: str) -> str | None:
+    """The user's ``file.py:LINE`` in a fault handler dump (most recent call first), or None."""
+    for match in _DUMP_FRAME.finditer(tail):
+        if _is_user_file(match["file"]):
+            return f"{display_path(match['file'])}:{match['line']}"
+    return None
 
 
 def describe_exit(code: int | None) -> str:
@@ -163,7 +201,13 @@ class WorkerSession:
         tail = read_tail(self._log_path)
         self._finished = True
         self._end(wait_for_exit=False)
-        return WorkerError(message, stage=WORKER_STAGE, traceback_tail=tail, exit_code=code)
+        return WorkerError(
+            message,
+            stage=WORKER_STAGE,
+            location=crash_location(tail),
+            traceback_tail=tail,
+            exit_code=code,
+        )
 
     def _with_exit(self, error: WorkerError) -> WorkerError:
         if error.exit_code is not None or self._process is None:

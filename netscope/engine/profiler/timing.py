@@ -120,7 +120,9 @@ def time_step(
     """
     device = torch.device(device)
     warm = warm_up(run, device, budget_s=max(0.25 * max_seconds, 0.05))
-    inner = inner_count(statistics.median(warm[-MIN_WARMUP_RUNS:]))
+    # the fastest recent warm-up run sizes the batch: one slowed by another process must not
+    # leave the batch too short for the timer (and the samples dominated by scheduling noise)
+    inner = inner_count(min(warm[-MIN_WARMUP_RUNS:]))
     samples_ms: list[float] = []
     began = time.perf_counter()
     while len(samples_ms) < max_runs:

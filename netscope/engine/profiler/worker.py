@@ -56,10 +56,11 @@ def worker_main(
     stage = ["starting"]
 
     def emit(message: WorkerMessage) -> None:
+        if isinstance(message, Progress):  # an error names the stage it happened in
+            stage[0] = message.detail or message.stage
         queue.put(message)
 
     def progress(name: str) -> None:
-        stage[0] = name
         emit(Progress(name))
 
     code = 0

@@ -18,7 +18,8 @@ from netscope.engine.snapshot.forward import ForwardRecord
 from netscope.engine.snapshot.values import activation_stats, dtype_name
 
 _SOURCE_CACHE: dict[type, str | None] = {}
-# Containers that hold blocks but are never called themselves: their call count is not a fact.
+# Containers that hold blocks but are never called themselves: their call count is not a fact
+# (a bare ``nn.Module()`` used as a namespace is one too: it has no forward).
 CONTAINERS = (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
 
 
@@ -109,7 +110,7 @@ def build_blocks(
                 parameter_names=tuple(param_names.get(path, ())),
                 buffer_names=tuple(buffer_names.get(path, ())),
                 calls=None
-                if record is None or isinstance(module, CONTAINERS)
+                if record is None or isinstance(module, CONTAINERS) or cls is nn.Module
                 else record.calls.get(key, 0),
                 outputs=() if record is None else record.outputs.get(key, ()),
                 activation=activations.get(key),

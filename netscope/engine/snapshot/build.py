@@ -9,6 +9,7 @@ the one change, and it is what the user asked to see.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from netscope.engine.snapshot.forward import (
     run_backward,
     run_forward,
 )
+from netscope.engine.snapshot.lightmeta import light_meta_forward
 from netscope.engine.snapshot.tensors import TensorEntry, count_params, param_info, tie_groups
 from netscope.engine.snapshot.values import grad_stats, tensor_stats
 
@@ -86,7 +88,8 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
             want_backward = loaded.options.backward and not on_meta
             handles = install_hooks(model, record, stats=not on_meta)
             _say(progress, "example forward")
-            run_forward(loaded, record, with_grad=want_backward)
+            with light_meta_forward() if on_meta else contextlib.nullcontext():
+                run_forward(loaded, record, with_grad=want_backward)
             for handle in handles:
                 handle.remove()
             handles = []

@@ -33,6 +33,8 @@ class ForwardRecord:
     loss_source: str = ""
     notes: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    active: list[nn.Module] = field(default_factory=list)  # blocks whose forward is running
+    paths: dict[int, str] = field(default_factory=dict)  # id(module) -> first qualified path
 
 
 def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str, torch.Tensor]]:
@@ -56,7 +58,12 @@ def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str
 def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[Any]:
     """Forward hooks on every distinct module; the caller removes the returned handles."""
 
+    def enter(module: nn.Module, _inputs: Any) -> None:
+        record.active.append(module)
+
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
+        if record.active and record.active[-1] is module:
+            record.active.pop()
         key = id(module)
         count = record.calls.get(key, 0)
         record.calls[key] = count + 1
@@ -71,10 +78,21 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
             )
 
     handles = []
-    for module in model.modules():
+    for path, module in model.named_modules():
         record.calls[id(module)] = 0
+        record.paths[id(module)] = path
+        handles.append(module.register_forward_pre_hook(enter))
         handles.append(module.register_forward_hook(hook))
     return handles
+
+
+def failing_block(record: ForwardRecord) -> str:
+    """`` in block `layers.3.attn` (Attention)``: the innermost block running when it failed."""
+    if not record.active:
+        return ""
+    module = record.active[-1]
+    path = record.paths.get(id(module), "?")
+    return f" in block `{path or '(root)'}` ({type(module).__name__})"
 
 
 def _devices(values: Any) -> set[str]:
@@ -86,23 +104,54 @@ def run_forward(loaded: LoadedTarget, record: ForwardRecord, with_grad: bool) ->
     assert loaded.model is not None and loaded.example_input is not None
     example = loaded.example_input
     shown = display_path(loaded.path)
+    record.active.clear()
     try:
         with torch.set_grad_enabled(with_grad):
             record.output = example.call(loaded.model)
-    except Exception as exc:
-        inputs = _devices([*example.args, *example.kwargs.values()])
-        weights = {str(p.device) for p in loaded.model.parameters()}
-        if "device" in str(exc) and inputs and weights and inputs != weights:
-            raise NetscopeError(
-                f"the example input is on {', '.join(sorted(inputs))} but the model's weights are "
-                f"on {', '.join(sorted(weights))}: the forward of {shown} failed "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0]})",
-                path=loaded.path,
-                location=user_location(exc.__traceback__),
-                hint="put the model and its input on one device (netscope moves the input to "
-                "--device; keep the model there too)",
-            ) from exc
-        raise wrap_user_error(exc, f"the example forward of {shown} raised", loaded.path) from exc
+    except (Exception, SystemExit) as exc:  # user code may call sys.exit()
+        where = failing_block(record)
+        record.active.clear()
+        device_error = _device_error(loaded, exc, where)
+        if device_error is not None:
+            raise device_error from exc
+        raise wrap_user_error(
+            exc, f"the example forward of {shown} raised{where}", loaded.path
+        ) from exc
+
+
+def _device_error(loaded: LoadedTarget, exc: BaseException, where: str) -> NetscopeError | None:
+    """A device clash named plainly: weights split over devices, or input vs weights."""
+    assert loaded.model is not None and loaded.example_input is not None
+    if "device" not in str(exc):
+        return None
+    example = loaded.example_input
+    inputs = _devices([*example.args, *example.kwargs.values()])
+    placed: dict[str, str] = {}
+    for name, tensor in [*loaded.model.named_parameters(), *loaded.model.named_buffers()]:
+        placed.setdefault(str(tensor.device), name)
+    shown = display_path(loaded.path)
+    detail = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    if len(placed) > 1:
+        spread = ", ".join(f"{dev} (e.g. {name})" for dev, name in sorted(placed.items()))
+        message = (
+            f"the model's weights are spread over several devices: {spread}; the forward of "
+            f"{shown} failed{where} ({detail})"
+        )
+        hint = "move the whole model to one device (model.to(...)), or pass --device meta"
+    elif inputs and placed and inputs != set(placed):
+        message = (
+            f"the example input is on {', '.join(sorted(inputs))} but the model's weights are "
+            f"on {', '.join(placed)}: the forward of {shown} failed{where} ({detail})"
+        )
+        hint = (
+            "put the model and its input on one device (netscope moves the input to "
+            "--device; keep the model there too)"
+        )
+    else:
+        return None
+    return NetscopeError(
+        message, path=loaded.path, location=user_location(exc.__traceback__), hint=hint
+    )
 
 
 def run_backward(loaded: LoadedTarget, record: ForwardRecord) -> None:
@@ -130,7 +179,7 @@ def run_backward(loaded: LoadedTarget, record: ForwardRecord) -> None:
             return
         loss.backward()
         record.backward_ran = True
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         error = wrap_user_error(exc, f"backward of {record.loss_source} failed", loaded.path)
         record.notes.append(error.message)
         record.findings.append(

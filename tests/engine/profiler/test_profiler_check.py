@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import torch
 from prof_helpers import file_line
 
 from netscope.engine.model import CopyFinding, Profile, SyncFinding, TimingSummary
@@ -43,15 +45,19 @@ def test_check_exit_codes_and_violations(tmp_path: Path) -> None:
     model, broken = tmp_path / "net.py", tmp_path / "broken.py"
     model.write_text(MODEL)
     broken.write_text(BROKEN)
+    report = tmp_path / "out.json"
     runs = {
-        "fail": [str(model), "--max-syncs", "0", "--max-copies", "0"],
-        "pass": [str(model), "--max-syncs", "1", "--max-copy-bytes", "0"],
-        "error": [str(broken)],
+        "fail": ["check", str(model), "--max-syncs", "0", "--max-copies", "0"],
+        "pass": ["check", str(model), "--max-syncs", "1", "--max-copy-bytes", "0"],
+        "error": ["check", str(broken)],
+        "report": ["report", str(model), "--profile", "-o", str(report)],
     }
+    if not torch.cuda.is_available():
+        runs["no_gpu"] = ["check", str(model), "--devices", "cuda:0"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     processes = {
         name: subprocess.Popen(
-            [sys.executable, "-m", "netscope", "check", *args, "--devices", "cpu"],
+            [sys.executable, "-m", "netscope", *args, *(["--devices", "cpu"] * (name != "no_gpu"))],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -77,6 +83,31 @@ def test_check_exit_codes_and_violations(tmp_path: Path) -> None:
     assert code == 2
     assert "NameError" in err and file_line(broken, "broken") in err
     assert "Traceback" not in err
+
+    if "no_gpu" in results:
+        code, out, err = results["no_gpu"]
+        assert code == 2, err
+        assert "cannot profile on 'cuda:0'" in err and "no CUDA device" in err
+        assert "Traceback" not in err
+
+    code, out, err = results["report"]
+    assert code == 0, err
+    section = json.loads(report.read_text())["profile"]
+    cpu = section["devices"]["cpu"]
+    assert cpu["runs"] >= 10 and cpu["p10_ms"] <= cpu["median_ms"] <= cpu["p90_ms"]
+    head = {b["path"]: b for b in section["blocks"]}["head"]
+    assert head["inclusive_ms"]["cpu"] >= head["self_ms"]["cpu"] >= 0.0
+    assert section["copies"] == []
+    (sync,) = section["syncs"]
+    assert {k: sync[k] for k in ("op", "count", "block", "location", "stall_ms")} == {
+        "op": "bool(tensor) / if tensor:",
+        "count": 1,
+        "block": "",
+        "location": file_line(model, "if"),
+        "stall_ms": None,
+    }
+    assert "would sync on CUDA" in sync["reason"]
+    assert set(section["gil"]) >= {"p50_ms", "p99_ms", "max_ms", "late_share"}
 
 
 def profile_with(syncs: tuple[SyncFinding, ...], copies: tuple[CopyFinding, ...]) -> Profile:

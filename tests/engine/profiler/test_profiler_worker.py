@@ -6,11 +6,14 @@ Every session here is started at once (a module fixture) so their torch imports 
 
 from __future__ import annotations
 
+import signal
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 from prof_helpers import file_line
 
 from netscope.engine.options import LoadOptions, ProfileOptions
@@ -28,6 +31,7 @@ from netscope.engine.profiler.messages import (
     WorkerMessage,
 )
 from netscope.engine.profiler.session import WorkerSession
+from netscope.engine.profiler.step import STEP_TRAIN
 
 HEADER = "import os, signal, sys, time\nimport torch\nfrom torch import nn\n\n"
 MODELS = {
@@ -62,6 +66,57 @@ MODELS = {
             print("allocating a lot", file=sys.stderr, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
         """,
+    "train": """
+        def build_model():
+            torch.manual_seed(0)
+            return nn.Linear(4, 4)
+
+        def example_input():
+            return torch.ones(2, 4)
+
+        def loss(output, batch):
+            return output.sum() * 1000.0  # big updates: trained weights would show in the stats
+        """,
+    "memory": """
+        def build_model():
+            return nn.Linear(2, 2)
+
+        def example_input():
+            return torch.ones(1, 2)
+
+        def step(model, batch):
+            raise MemoryError("user code ran out")  # MARK:memory
+        """,
+    "rlimit": """
+        import resource
+
+        def build_model():
+            return nn.Linear(2, 2)
+
+        def example_input():
+            return torch.ones(1, 2)
+
+        def step(model, batch):
+            with open("/proc/self/status") as status:
+                kib = next(int(l.split()[1]) for l in status if l.startswith("VmSize"))
+            limit = kib * 1024 + 512 * 1024**2
+            hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+            return torch.empty(1024**3, dtype=torch.uint8)  # MARK:rlimit
+        """,
+    "segv": """
+        import ctypes
+
+        def build_model():
+            return nn.Linear(2, 2)
+
+        def example_input():
+            return torch.ones(1, 2)
+
+        def step(model, batch):
+            print("reading address 0", flush=True)
+            return ctypes.string_at(0)  # MARK:segv
+        """,
     "hang": """
         def build_model():
             print("waiting forever", file=sys.stderr, flush=True)
@@ -69,7 +124,7 @@ MODELS = {
         """,
 }
 FAST = ProfileOptions(devices=("cpu",), min_runs=5, max_seconds=0.2)
-TIMEOUT_S = 20.0  # torch imports in five parallel workers on two busy cores
+TIMEOUT_S = 30.0  # torch imports in nine parallel workers on two busy cores
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +145,10 @@ def sessions(model_files: dict[str, Path]) -> dict[str, WorkerSession]:
         "abort": (model_files["abort"], FAST, False),
         "kill": (model_files["kill"], FAST, False),
         "hang": (model_files["hang"], ProfileOptions(timeout_s=TIMEOUT_S), False),
+        "train": (model_files["train"], replace(FAST, train=True), False),
+        "memory": (model_files["memory"], FAST, False),
+        "rlimit": (model_files["rlimit"], FAST, False),
+        "segv": (model_files["segv"], FAST, False),
     }
     started = {}
     for name, (path, prof, live) in plan.items():
@@ -182,3 +241,39 @@ def test_live_mode_keeps_timing_until_paused_or_cancelled(sessions) -> None:
     assert time.monotonic() - began < 1.0
     assert session.exit_code is not None
     assert session.finished and session.poll(0.1) is None
+
+
+def test_train_profiles_the_training_step_and_snapshots_the_untrained_weights(sessions) -> None:
+    messages = drain(sessions["train"])
+    assert isinstance(messages[-1], Finished), messages[-1]
+    assert messages[-1].profile.step == STEP_TRAIN
+    (snapshot,) = [m.snapshot for m in messages if isinstance(m, SnapshotReady)]
+    first_timing = next(i for i, m in enumerate(messages) if isinstance(m, TimingSample))
+    assert messages.index(next(m for m in messages if isinstance(m, SnapshotReady))) < first_timing
+    torch.manual_seed(0)
+    fresh = torch.nn.Linear(4, 4)  # what build_model() returns, before any training step
+    weight = {p.name: p for p in snapshot.parameters}["weight"]
+    assert weight.stats.mean == pytest.approx(fresh.weight.mean().item(), abs=1e-6)
+    assert weight.stats.max == pytest.approx(fresh.weight.max().item(), abs=1e-6)
+
+
+def test_a_memory_error_in_the_step_names_the_stage_and_line(sessions, model_files) -> None:
+    error = drain(sessions["memory"])[-1]
+    assert isinstance(error, WorkerError)
+    assert error.message.startswith("timing the step on cpu failed: MemoryError: user code ran out")
+    assert error.location == file_line(model_files["memory"], "memory")
+
+
+def test_an_address_space_limit_hit_is_an_error_not_a_crash(sessions, model_files) -> None:
+    error = drain(sessions["rlimit"])[-1]
+    assert isinstance(error, WorkerError)
+    assert "allocate" in error.message and error.exit_code == 1
+    assert error.location == file_line(model_files["rlimit"], "rlimit")
+
+
+def test_a_segfault_names_the_users_line_from_the_crash_dump(sessions, model_files) -> None:
+    error = drain(sessions["segv"])[-1]
+    assert isinstance(error, WorkerError)
+    assert "segmentation fault" in error.message and error.exit_code == -signal.SIGSEGV
+    assert "reading address 0" in error.traceback_tail
+    assert error.location == file_line(model_files["segv"], "segv")
