@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -37,6 +38,23 @@ class Net(nn.Module):
 def row(name: str, ok: bool, detail: str) -> tuple[str, bool, str]:
     print(f"| {name} | {'PASS' if ok else 'FAIL'} | {detail} |")
     return name, ok, detail
+
+
+def end_to_end() -> tuple[str, bool, str]:
+    """The worker path the CLI takes: a sample model, --train, on the CPU and the GPU."""
+    from netscope.engine.options import LoadOptions, ProfileOptions
+    from netscope.engine.profiler.session import run_profile
+
+    target = Path(__file__).resolve().parents[1] / "sample_models" / "mlp.py"
+    prof = ProfileOptions(devices=("cpu", "cuda:0"), train=True, max_seconds=1.0)
+    _snapshot, profile = run_profile(LoadOptions(str(target)), prof)
+    timed = {t.device: t.median_ms for t in profile.devices}
+    roots = {b.device: b.inclusive_ms for b in profile.blocks if b.path == ""}
+    return row(
+        "worker, --train, cpu + cuda:0",
+        set(timed) == {"cpu", "cuda:0"} and all(v is not None for v in roots.values()),
+        f"step medians {timed} ms; root block {roots} ms",
+    )
 
 
 def main() -> int:
@@ -144,6 +162,7 @@ def main() -> int:
             ", ".join(f"{k}={v}" for k, v in fields.items()) or "NVML unavailable",
         )
     )
+    results.append(end_to_end())
     failed = [name for name, ok, _ in results if not ok]
     print(f"\n{len(results) - len(failed)}/{len(results)} checks passed")
     return 1 if failed else 0
