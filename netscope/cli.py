@@ -30,9 +30,7 @@ def _add_target_options(parser: argparse.ArgumentParser, *, target_required: boo
         help="model.py, model.py:NAME, or a checkpoint (.pt .pth .bin .ckpt .safetensors)",
     )
     parser.add_argument("--weights", metavar="CKPT", help="load this checkpoint into the model")
-    parser.add_argument(
-        "--device", default="cpu", help="cpu, cuda, cuda:N or meta (default: cpu)"
-    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or meta (default: cpu)")
     parser.add_argument(
         "--input-shape", type=_shape, metavar="SHAPE", help="synthesize an input, e.g. 1,3,224,224"
     )
@@ -48,6 +46,20 @@ def _add_target_options(parser: argparse.ArgumentParser, *, target_required: boo
     )
     parser.add_argument(
         "--train", action="store_true", help="profile forward + loss + backward + SGD update"
+    )
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds of timed runs per device (default: 5; the median may settle sooner)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="stop the profiling worker after this long (default: 300)",
     )
     parser.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
 
@@ -111,7 +123,12 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
 
 def profile_options(args: argparse.Namespace) -> ProfileOptions:
     devices = tuple(d.strip() for d in args.devices.split(",")) if args.devices else None
-    return ProfileOptions(devices=devices, train=args.train)
+    return ProfileOptions(
+        devices=devices,
+        train=args.train,
+        max_seconds=args.time_budget,
+        timeout_s=args.timeout,
+    )
 
 
 def _run_report(args: argparse.Namespace) -> int:
