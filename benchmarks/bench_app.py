@@ -20,8 +20,10 @@ from harness import ROOT, markdown_table, verdict
 
 RESNET = str(ROOT / "sample_models" / "resnet152.py")
 BLOCKS = 10_000
-PRESSES = 100
-KEYS = ("down", "j", "l", "n")  # move, move, expand (or step into), next filter match
+# (filter, keys cycled): the whole tree (10,000 rows under the root), then filtered to the 100
+# custom blocks; each key changes the screen: expand a block, move into it, next match
+PHASES = (("", ("l", "down", "j", "down"), 60), ("probe", ("n", "l", "down", "j"), 40))
+PRESSES = sum(count for _, _, count in PHASES)
 
 
 def netscope_command() -> list[str]:
@@ -59,7 +61,8 @@ def startup_rows(repeats: int = 3) -> list[list[str]]:
     filled = statistics.median(r[1] for r in runs)
     return [
         [
-            f"`netscope resnet152.py` in a 160x48 pty: command to first screen (median of {repeats})",
+            f"`netscope resnet152.py` in a 160x48 pty: command to first screen "
+            f"(median of {repeats})",
             f"{first:.2f} s",
             "< 2 s",
             verdict(first < 2),
@@ -83,7 +86,8 @@ class Probe(nn.Linear):
 
 
 def build_model():
-    return nn.Sequential(*[Probe(4, 4) if i % 100 == 0 else nn.Linear(4, 4) for i in range({BLOCKS})])
+    blocks = [Probe(4, 4) if i % 100 == 0 else nn.Linear(4, 4) for i in range({BLOCKS})]
+    return nn.Sequential(*blocks)
 
 
 def example_input():
@@ -97,7 +101,8 @@ def live_stream(snapshot, count: int = 200_000) -> list:
     from netscope.engine.profiler import messages as wm
 
     rows = tuple(m.BlockTiming(b.path, "cpu", 0.01, 0.01, 1) for b in snapshot.blocks)
-    stream: list = [wm.Progress("building"), wm.SnapshotReady(snapshot), wm.BlockTimings("cpu", rows)]
+    stream: list = [wm.Progress("building"), wm.SnapshotReady(snapshot)]
+    stream.append(wm.BlockTimings("cpu", rows))
     system = m.SystemSample(0.0, 97.0, 300 * 2**20, (88.0, 14.0))
     for i in range(count):
         stream.append(wm.TimingSample("cpu", i, 5.0 + (i % 7) * 0.3))
@@ -106,38 +111,85 @@ def live_stream(snapshot, count: int = 200_000) -> list:
     return stream
 
 
-async def key_latencies(snapshot) -> tuple[list[float], int]:
-    """Milliseconds from each key press to the rendered frame, and the samples received meanwhile."""
+def cursor_state(tree) -> tuple[int, bool | None]:
+    node = tree.cursor_node
+    return tree.cursor_line, node.is_expanded if node is not None else None
+
+
+async def press_to_frame(app, key: str, tree, details) -> tuple[float, float]:
+    """Milliseconds from the key reaching the app to the first frame showing its effect on the
+    tree, and to the frame where the details pane shows the new selection too.
+
+    The key goes in as the terminal driver delivers it; frames are timed where the compositor
+    hands them to the driver (pilot.press is not used: it waits for the process to go idle,
+    which a live stream never does).
+    """
+    from textual import events
+
+    before = cursor_state(tree)
+    drawn: list[float] = []
+    settled: list[float] = []
+    display = app._display
+
+    def timed_display(screen, update) -> None:
+        display(screen, update)
+        if update is None or cursor_state(tree) == before:
+            return
+        now = time.perf_counter()
+        if not drawn:
+            drawn.append(now)
+        if not settled and not details._redraw_due and details.key == tree.selected_key:
+            settled.append(now)
+
+    app._display = timed_display
+    try:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        start = time.perf_counter()
+        app._driver.send_message(event)
+        while not settled:
+            if time.perf_counter() - start > 10:
+                raise RuntimeError(f"key {key!r} changed nothing on screen")
+            await asyncio.sleep(0.0005)
+    finally:
+        del app._display  # back to the class's method
+    return (drawn[0] - start) * 1000, (settled[0] - start) * 1000
+
+
+async def key_latencies(snapshot) -> tuple[list[tuple[float, float]], int]:
+    """press_to_frame for every press, and the step times received meanwhile."""
     from netscope.app.app import make_app
     from netscope.app.replay import ReplaySource
     from netscope.app.widgets.block_tree import BlockTree
+    from netscope.app.widgets.details_panel import DetailsPanel
     from netscope.engine.options import LoadOptions, ProfileOptions
 
     source = ReplaySource(live_stream(snapshot), delay_s=0.001)  # ~1,000 step times a second
     app = make_app(LoadOptions("blocks10k.py"), ProfileOptions(), source=source)
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     async with app.run_test(size=(160, 48)) as pilot:
         while app.snapshot is None or not app.live.windows:
             await pilot.pause(0.05)
-        app.main.apply_filter("probe")
         tree = app.main.query_one(BlockTree)
+        details = app.main.query_one(DetailsPanel)
         first_iteration = app.live.iterations.get("cpu", 0)
-        for i in range(PRESSES):
-            key = KEYS[i % len(KEYS)]
-            before = (tree.cursor_line, tree.cursor_node.is_expanded if tree.cursor_node else None)
-            start = time.perf_counter()
-            await pilot.press(key)
-            app.screen._on_timer_update()  # composite and write the frame now, as the timer would
-            latencies.append((time.perf_counter() - start) * 1000)
-            after = (tree.cursor_line, tree.cursor_node.is_expanded if tree.cursor_node else None)
-            if after == before:
-                raise RuntimeError(f"key {key!r} changed nothing on screen (press {i})")
-            await pilot.pause(0.02)  # a user types ~50 keys a second at most
+        for query, keys, count in PHASES:
+            app.main.apply_filter(query)
+            await pilot.pause()
+            for i in range(count):
+                key = keys[i % len(keys)]
+                latencies.append(await press_to_frame(app, key, tree, details))
+                await asyncio.sleep(0.05)  # a user types ~20 keys a second at most
         received = app.live.iterations.get("cpu", 0) - first_iteration
     return latencies, received
 
 
-def latency_row() -> list[str]:
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))], ordered[-1]
+
+
+def latency_rows() -> list[list[str]]:
     from netscope.engine.api import take_snapshot
     from netscope.engine.options import LoadOptions
 
@@ -146,21 +198,27 @@ def latency_row() -> list[str]:
         path.write_text(MODEL_FILE)
         snapshot = take_snapshot(LoadOptions(str(path)))
     latencies, received = asyncio.run(key_latencies(snapshot))
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
-    worst = ordered[-1]
+    tree = percentiles([t for t, _ in latencies])
+    details = percentiles([d for _, d in latencies])
     return [
-        f"Key to rendered frame, {len(snapshot.blocks):,}-block model while {received:,} step "
-        f"times stream in ({PRESSES} presses of down/j/l/n)",
-        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms",
-        "< 50 ms",
-        verdict(p95 < 50),
+        [
+            f"Key to the frame showing it in the tree: {len(snapshot.blocks):,}-block model while "
+            f"{received:,} step times stream in ({PRESSES} presses of l/down/j/n)",
+            "p50 {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms".format(*tree),
+            "< 50 ms",
+            verdict(tree[1] < 50),
+        ],
+        [
+            "... to the frame where the details pane shows the new selection too",
+            "p50 {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms".format(*details),
+            "< 50 ms",
+            verdict(details[1] < 50),
+        ],
     ]
 
 
 def main() -> None:
-    rows = [*startup_rows(), latency_row()]
+    rows = [*startup_rows(), *latency_rows()]
     print("## App\n")
     print(markdown_table(["measure", "result", "target", "verdict"], rows))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -104,7 +105,7 @@ class NetscopeApp(App[int]):
                 self._worker_event(message.event)
 
     def _worker_event(self, event: wm.WorkerMessage) -> None:
-        progress = message.event, self.main.query_one("ProgressLine")
+        progress = self.main.query_one("ProgressLine")
         if isinstance(event, wm.Progress):
             progress.stage = f"{event.stage} {event.detail}".strip()
         elif isinstance(event, wm.SnapshotReady):
@@ -124,6 +125,9 @@ class NetscopeApp(App[int]):
     def _snapshot_ready(self, snapshot: Snapshot) -> None:
         first = self.snapshot is None
         self.snapshot = snapshot
+        # The snapshot lives as long as the app: keep its objects out of the collector's scans,
+        # which otherwise stall a 10,000-block tree's updates and keys
+        gc.freeze()
         if first:
             self.main.show_snapshot(snapshot)
         progress = self.main.query_one("ProgressLine")

@@ -29,6 +29,10 @@ class LiveState:
     gil: GilReport | None = None
     system: SystemSample | None = None
     profile: Profile | None = None  # the final one, from Finished
+    _index_key: tuple[tuple[str, int], ...] = field(default=(), repr=False, compare=False)
+    _rows_by_path: dict[str, list[BlockTiming]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def apply(self, event: wm.WorkerMessage) -> None:
         """Record one result message (timing windows and system samples come separately)."""
@@ -67,7 +71,15 @@ class LiveState:
         )
 
     def block_rows(self, path: str) -> list[BlockTiming]:
-        return [row for rows in self.block_timings.values() for row in rows if row.path == path]
+        """One block's timings on every device (an index, rebuilt when new timings arrive)."""
+        key = tuple((device, id(rows)) for device, rows in self.block_timings.items())
+        if key != self._index_key:
+            self._index_key = key
+            self._rows_by_path = {}
+            for rows in self.block_timings.values():
+                for row in rows:
+                    self._rows_by_path.setdefault(row.path, []).append(row)
+        return list(self._rows_by_path.get(path, ()))
 
 
 def _by_device(rows: tuple[BlockTiming, ...]) -> dict[str, tuple[BlockTiming, ...]]:

@@ -1,7 +1,8 @@
 """Where the app's data comes from: any object with the WorkerSession interface, and the pump.
 
 The pump runs in a thread: it polls the source and posts Textual messages; it never touches a
-widget. Step-time samples are folded into a per-device window and posted at most every 50 ms.
+widget. Step-time samples are folded into a per-device window, and they and system samples are
+posted at most every 100 ms (the newest wins), so a fast stream never floods the UI.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler import messages as wm
 
 WINDOW = 120  # step times kept per device for the sparkline
-POST_EVERY_S = 0.05
+POST_EVERY_S = 0.1  # live panels redraw at most 10 times a second: keys always come first
 
 
 class DataSource(Protocol):
@@ -58,13 +59,17 @@ def pump(
     windows: dict[str, deque[float]] = {}
     iterations: dict[str, int] = {}
     dirty: set[str] = set()
+    system: wm.SystemSampled | None = None  # the newest not yet posted; older ones are dropped
     last_post = 0.0
 
     def flush() -> None:
-        nonlocal last_post
+        nonlocal last_post, system
         for device in sorted(dirty):
             post(TimingUpdate(device, tuple(windows[device]), iterations[device], generation))
         dirty.clear()
+        if system is not None:
+            post(SystemUpdate(system.sample, generation))
+            system = None
         last_post = time.monotonic()
 
     while not stop.is_set():
@@ -73,13 +78,12 @@ def pump(
             windows.setdefault(message.device, deque(maxlen=WINDOW)).append(message.ms)
             iterations[message.device] = message.iteration
             dirty.add(message.device)
+        elif isinstance(message, wm.SystemSampled):
+            system = message
         elif message is not None:
             flush()
-            if isinstance(message, wm.SystemSampled):
-                post(SystemUpdate(message.sample, generation))
-            else:
-                post(WorkerEvent(message, generation))
-        if dirty and time.monotonic() - last_post >= POST_EVERY_S:
+            post(WorkerEvent(message, generation))
+        if (dirty or system is not None) and time.monotonic() - last_post >= POST_EVERY_S:
             flush()
         if message is None and source.finished and not getattr(source, "live", False):
             break  # a live session keeps streaming step times after Finished, until cancelled

@@ -39,16 +39,30 @@ class DetailsPanel(VerticalScroll):
         self.index: TreeIndex | None = None
         self.live = LiveState()
         self.shown: RenderableType = ""
+        self._redraw_due = False
+        self._members_due = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="details-body")
         yield OptionList(id="tie-members")
 
     def watch_key(self) -> None:
-        self._redraw(members=True)
+        self._schedule(members=True)
 
     def watch_live_version(self) -> None:
-        self._redraw(members=False)
+        self._schedule(members=False)
+
+    def _schedule(self, members: bool) -> None:
+        """Redraw after the next frame: the tree's cursor is painted first, and keys that come
+        faster than frames (a held arrow key) cost one details redraw, not one each."""
+        self._members_due = self._members_due or members
+        if not self._redraw_due:
+            self._redraw_due = True
+            self.call_after_refresh(self._redraw_now)
+
+    def _redraw_now(self) -> None:
+        members, self._members_due, self._redraw_due = self._members_due, False, False
+        self._redraw(members)
 
     def _redraw(self, members: bool) -> None:
         if not self.is_mounted:

@@ -17,7 +17,7 @@ from netscope.engine.model import TimingSummary
 class DeviceTiming(Vertical):
     DEFAULT_CSS = """
     DeviceTiming { height: auto; }
-    DeviceTiming > Static { height: auto; }
+    DeviceTiming > Static { height: 2; }  /* fixed: a new sample repaints, never relayouts */
     DeviceTiming > Sparkline { height: 2; margin: 0 0 0 7; }
     """
 
@@ -46,7 +46,7 @@ class DeviceTiming(Vertical):
 
     def _redraw(self) -> None:
         if self.is_mounted:
-            self.query_one(".timing-line", Static).update(self._line())
+            self.query_one(".timing-line", Static).update(self._line(), layout=False)
 
     def _line(self) -> Text:
         text = Text(f"{self.device:<6}", style="bold")
@@ -59,7 +59,7 @@ class DeviceTiming(Vertical):
         summary = self.summary
         if summary is not None:
             text.append(
-                f"  median {fmt.ms(summary.median_ms)} p10 {fmt.ms(summary.p10_ms)} "
+                f"\n       median {fmt.ms(summary.median_ms)} p10 {fmt.ms(summary.p10_ms)} "
                 f"p90 {fmt.ms(summary.p90_ms)} ({summary.runs} runs)",
                 style="green",
             )

@@ -20,6 +20,24 @@ class SystemPanel(Static):
     sample: reactive[SystemSample | None] = reactive(None)
     gil: reactive[GilReport | None] = reactive(None)
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shape: tuple[bool, bool, int] = (False, False, 0)
+
+    def _relayout_if_taller(self) -> None:
+        """A new sample only repaints; the layout is redone only when the line count changes."""
+        sample = self.sample
+        shape = (sample is not None, self.gil is not None, len(sample.gpus) if sample else 0)
+        if shape != self._shape:
+            self._shape = shape
+            self.refresh(layout=True)
+
+    def watch_sample(self) -> None:
+        self._relayout_if_taller()
+
+    def watch_gil(self) -> None:
+        self._relayout_if_taller()
+
     def render(self) -> RenderableType:
         sample = self.sample
         if sample is None:
