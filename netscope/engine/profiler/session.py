@@ -12,20 +12,17 @@ streaming ``TimingSample`` / ``SystemSampled`` until cancelled: ``finished`` tur
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import multiprocessing
 import os
 import queue as queues
-import re
-import signal
-import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
 
-from netscope.engine.errors import NetscopeError, display_path
+from netscope.engine.errors import NetscopeError
 from netscope.engine.model import Profile, Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.profiler.crash import crash_location, describe_exit, read_tail
 from netscope.engine.profiler.messages import (
     Finished,
     SnapshotReady,
@@ -33,76 +30,8 @@ from netscope.engine.profiler.messages import (
     WorkerMessage,
 )
 
-TAIL_LINES = 30
 WORKER_STAGE = "worker"  # the stage of errors the parent reports for a worker that died silently
-SIGNAL_MEANING = {
-    signal.SIGSEGV: "crashed (segmentation fault in native code)",
-    signal.SIGABRT: "aborted (native code called abort)",
-    signal.SIGKILL: "was killed (SIGKILL: the system's out-of-memory killer does this)",
-    signal.SIGTERM: "was terminated (SIGTERM)",
-    signal.SIGBUS: "crashed (bus error in native code)",
-    signal.SIGFPE: "crashed (floating point exception in native code)",
-}
-
-
-def read_tail(path: str, lines: int = TAIL_LINES, max_bytes: int = 64 * 1024) -> str:
-    """The last ``lines`` lines of a text file ("" when unreadable)."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - max_bytes))
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return "\n".join(text.rstrip().splitlines()[-lines:])
-
-
-_DUMP_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.MULTILINE)
-
-
-def _prefixes(dirs: list[str]) -> tuple[str, ...]:
-    return tuple(os.path.abspath(d) + os.sep for d in dirs)
-
-
-def _is_user_file(filename: str) -> bool:
-    """Outside torch, netscope and the standard library (site-packages libraries count as user).
-
-    Decided from paths alone: the parent must not import torch to read a crash dump.
-    """
-    if filename.startswith("<"):
-        return False
-    own = [os.path.dirname(os.path.abspath(__file__)).rsplit(os.sep, 2)[0]]
-    spec = importlib.util.find_spec("torch")
-    if spec is not None and spec.submodule_search_locations:
-        own.extend(spec.submodule_search_locations)
-    paths = sysconfig.get_paths()
-    absolute = os.path.abspath(filename)
-    if absolute.startswith(_prefixes(own)):
-        return False
-    libraries = _prefixes([paths["purelib"], paths["platlib"]])
-    stdlib = _prefixes([paths["stdlib"], paths["platstdlib"]])
-    return absolute.startswith(libraries) or not absolute.startswith(stdlib)
-
-
-def crash_location(tail: str) -> str | None:
-    """The user's ``file.py:LINE`` in a fault handler dump (most recent call first), or None."""
-    for match in _DUMP_FRAME.finditer(tail):
-        if _is_user_file(match["file"]):
-            return f"{display_path(match['file'])}:{match['line']}"
-    return None
-
-
-def describe_exit(code: int | None) -> str:
-    if code is None:
-        return "stopped responding"
-    if code < 0:
-        try:
-            sig = signal.Signals(-code)
-        except ValueError:
-            return f"was killed by signal {-code}"
-        return SIGNAL_MEANING.get(sig, f"was killed by {sig.name}")
-    return f"exited with code {code} before reporting a result"
+EXIT_GRACE_S = 10.0  # how long a worker that sent its last message gets to exit by itself
 
 
 class WorkerSession:
@@ -250,7 +179,8 @@ class WorkerSession:
             return
         self._ended = True
         if wait_for_exit and self._process is not None:
-            self._process.join(2.0)
+            # The worker exits right after its last message; a loaded machine can take seconds.
+            self._process.join(EXIT_GRACE_S)
             if self._process.is_alive():
                 self._stop()
         if self._queue is not None:
