@@ -66,8 +66,10 @@ class ParamInfo:
     @property
     def unused(self) -> bool:
         """Requires grad but got none from the backward pass."""
-        return self.kind == "parameter" and self.requires_grad and (
-            self.grad is not None and not self.grad.present
+        return (
+            self.kind == "parameter"
+            and self.requires_grad
+            and (self.grad is not None and not self.grad.present)
         )
 
     @property
@@ -338,3 +340,18 @@ class Profile:
     gil: GilReport | None
     system: SystemSample | None = None
     step: str = ""  # "step(model, batch)", "forward (eval, no grad)", "train step"
+
+    @property
+    def sync_count(self) -> int:
+        """Sync points per step, every occurrence counted."""
+        return sum(s.count for s in self.syncs)
+
+    @property
+    def copy_count(self) -> int:
+        """Host-device copies per step, every occurrence counted."""
+        return sum(c.count for c in self.copies)
+
+    @property
+    def copy_bytes(self) -> int:
+        """Bytes copied between devices per step."""
+        return sum(c.bytes for c in self.copies)

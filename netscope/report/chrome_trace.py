@@ -15,6 +15,7 @@ from netscope import __version__
 from netscope.engine.model import BlockTiming, Profile, Snapshot
 from netscope.report.profile_tables import device_order
 from netscope.report.serialize import SCHEMA_VERSION
+from netscope.report.serialize_profile import copy_dict, sync_dict
 from netscope.report.values import num
 
 BLOCK_TID = 1
@@ -149,30 +150,12 @@ def trace_dict(snapshot: Snapshot | None, profile: Profile) -> dict[str, Any]:
         layouts[device] = layout
     copy_device = next((d for d in devices if d != "cpu"), devices[0])
     for c in profile.copies:
-        args = {
-            "kind": "copy",
-            "direction": c.direction,
-            "bytes": c.bytes,
-            "count": c.count,
-            "dtype": c.dtype,
-            "pinned": c.pinned,
-            "non_blocking": c.non_blocking,
-            "block": c.block,
-            "location": c.location,
-        }
+        args = {"kind": "copy", **copy_dict(c)}
         name = f"copy {c.direction} {c.bytes} B x{c.count}"
         events.append(_instant(name, layouts.get(copy_device), pids[copy_device], c.block, args))
     for s in profile.syncs:
         device = s.device if s.device in pids else devices[0]
-        args = {
-            "kind": "sync",
-            "op": s.op,
-            "reason": s.reason,
-            "count": s.count,
-            "block": s.block,
-            "location": s.location,
-            "stall_ms": num(s.stall_ms),
-        }
+        args = {"kind": "sync", **sync_dict(s)}
         events.append(
             _instant(f"sync {s.op} x{s.count}", layouts.get(device), pids[device], s.block, args)
         )

@@ -82,8 +82,7 @@ def copies_table(profile: Profile) -> Table:
     ]
     headers = ["Direction", "Bytes", "Count", "Dtype", "Block", "Where", "Pinned"]
     headers += ["Non-blocking", "Note"]
-    total = sum(c.bytes for c in profile.copies)
-    note = f"{fmt_count(sum(c.count for c in profile.copies))} copies, {fmt_bytes(total)} per step."
+    note = f"{fmt_count(profile.copy_count)} copies, {fmt_bytes(profile.copy_bytes)} per step."
     return Table("Host-device copies", headers, rows, note=note, code={4, 5})
 
 
@@ -101,7 +100,7 @@ def syncs_table(profile: Profile) -> Table:
         for s in sorted(profile.syncs, key=lambda s: -s.count)
     ]
     headers = ["Operation", "Count", "Block", "Where", "Device", "Host wait", "Why"]
-    note = f"{fmt_count(sum(s.count for s in profile.syncs))} sync points per step."
+    note = f"{fmt_count(profile.sync_count)} sync points per step."
     return Table("Sync points", headers, rows, note=note, code={0, 2, 3})
 
 

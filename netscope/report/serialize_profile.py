@@ -116,9 +116,9 @@ def profile_dict(profile: Profile | None) -> dict[str, Any] | None:
         "copies": [copy_dict(c) for c in profile.copies],
         "syncs": [sync_dict(s) for s in profile.syncs],
         "totals": {
-            "copies": sum(c.count for c in profile.copies),
-            "copy_bytes": sum(c.bytes for c in profile.copies),
-            "syncs": sum(s.count for s in profile.syncs),
+            "copies": profile.copy_count,
+            "copy_bytes": profile.copy_bytes,
+            "syncs": profile.sync_count,
         },
         "gil": gil_dict(profile.gil),
         "system": system_dict(profile.system),

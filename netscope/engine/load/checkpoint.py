@@ -45,18 +45,27 @@ class Checkpoint:
     metadata: dict[str, str] = field(default_factory=dict)
     module: nn.Module | None = None  # a whole pickled module (only with --trust-pickle)
 
-    @property
-    def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in self.tensors.values())
 
+def read_checkpoint(
+    path: str,
+    *,
+    trust_pickle: bool = False,
+    values: bool = True,
+    max_value_bytes: int | None = None,
+) -> Checkpoint:
+    """Open ``path`` by its extension.
 
-def read_checkpoint(path: str, *, trust_pickle: bool = False, values: bool = True) -> Checkpoint:
-    """Open ``path`` by its extension; safetensors values are read only when ``values``."""
+    Safetensors values are read only when ``values`` and the tensors fit in ``max_value_bytes``
+    (None: any size); otherwise its tensors are meta tensors built from the header alone.
+    """
     if not os.path.isfile(path):
         raise NetscopeError(f"no such checkpoint file: {display_path(path)}", path=path)
     if path.endswith(".safetensors"):
-        return _read_safetensors(path, values=values)
-    return _read_torch(path, trust_pickle=trust_pickle, values=values)
+        header = read_safetensors_header(path)
+        return _read_safetensors(path, header, values=values, max_value_bytes=max_value_bytes)
+    return _read_torch(
+        path, trust_pickle=trust_pickle, values=values, max_value_bytes=max_value_bytes
+    )
 
 
 # --- safetensors ----------------------------------------------------------------------------
@@ -87,9 +96,21 @@ def read_safetensors_header(path: str) -> tuple[dict[str, dict[str, Any]], dict[
     return header, {str(k): str(v) for k, v in metadata.items()}
 
 
-def _read_safetensors(path: str, *, values: bool) -> Checkpoint:
-    header, metadata = read_safetensors_header(path)
-    if values:
+def _header_nbytes(header: dict[str, dict[str, Any]]) -> int:
+    return sum(
+        end - start for start, end in (e.get("data_offsets", (0, 0)) for e in header.values())
+    )
+
+
+def _read_safetensors(
+    path: str,
+    parsed: tuple[dict[str, dict[str, Any]], dict[str, str]],
+    *,
+    values: bool,
+    max_value_bytes: int | None,
+) -> Checkpoint:
+    header, metadata = parsed
+    if values and (max_value_bytes is None or _header_nbytes(header) <= max_value_bytes):
         from safetensors import safe_open
 
         try:
@@ -124,24 +145,18 @@ def _looks_like_torch_save(path: str) -> bool:
     return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
 
 
-def _is_safetensors(path: str) -> bool:
-    try:
-        read_safetensors_header(path)
-    except NetscopeError:
-        return False
-    return True
-
-
-def _read_torch(path: str, *, trust_pickle: bool, values: bool = True) -> Checkpoint:
+def _read_torch(
+    path: str, *, trust_pickle: bool, values: bool, max_value_bytes: int | None
+) -> Checkpoint:
     if not _looks_like_torch_save(path):  # nothing torch.load can read: say so before trying
-        if _is_safetensors(path):  # a safetensors file under another extension
-            return _read_safetensors(path, values=values)
-        raise _corrupt(path, "it is neither a torch.save archive nor a pickle")
+        try:  # a safetensors file under another extension?
+            header = read_safetensors_header(path)
+        except NetscopeError:
+            raise _corrupt(path, "it is neither a torch.save archive nor a pickle") from None
+        return _read_safetensors(path, header, values=values, max_value_bytes=max_value_bytes)
     try:
         obj = _torch_load(path, weights_only=not trust_pickle)
     except pickle.UnpicklingError as exc:
-        if not _looks_like_torch_save(path):
-            raise _corrupt(path, "it is neither a torch.save archive nor a pickle") from exc
         if "weights_only" in str(exc) or "Weights only" in str(exc):
             raise _unsafe(path, str(exc)) from exc
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc

@@ -98,12 +98,12 @@ def _load_checkpoint_alone(
     from netscope.engine.snapshot.checkpoint import STATS_LIMIT_BYTES
 
     _say(progress, "reading checkpoint")
-    checkpoint = read_checkpoint(options.target, trust_pickle=options.trust_pickle, values=False)
+    checkpoint = read_checkpoint(
+        options.target, trust_pickle=options.trust_pickle, max_value_bytes=STATS_LIMIT_BYTES
+    )
     if checkpoint.module is not None:  # a whole pickled module, opened with --trust-pickle
         model = _place(checkpoint.module, device, options.target)
         return LoadedTarget(
             options, options.target, model, lazy_at_build=lazy_parameter_names(model)
         )
-    if checkpoint.format == "safetensors" and checkpoint.nbytes <= STATS_LIMIT_BYTES:
-        checkpoint = read_checkpoint(options.target, values=True)
     return LoadedTarget(options, options.target, None, state_dict=checkpoint.tensors)

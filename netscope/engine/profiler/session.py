@@ -18,6 +18,7 @@ import queue as queues
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from netscope.engine.errors import NetscopeError
 from netscope.engine.model import Profile, Snapshot
@@ -141,14 +142,7 @@ class WorkerSession:
     def _with_exit(self, error: WorkerError) -> WorkerError:
         if error.exit_code is not None or self._process is None:
             return error
-        return WorkerError(
-            error.message,
-            stage=error.stage,
-            location=error.location,
-            traceback_tail=error.traceback_tail,
-            exit_code=self._process.exitcode,
-            hint=error.hint,
-        )
+        return replace(error, exit_code=self._process.exitcode)
 
     def pause(self) -> None:
         if self._paused is not None:

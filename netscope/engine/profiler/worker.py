@@ -27,7 +27,6 @@ from netscope.engine.profiler.messages import (
     WorkerMessage,
 )
 
-LIVE_SYSTEM_EVERY_S = 0.5
 LIVE_SAMPLE_S = 0.05  # one live sample spans at least this long: a readable stream, not a flood
 
 
@@ -91,7 +90,11 @@ def worker_main(
     finally:
         queue.close()
         queue.join_thread()
-    sys.exit(code)
+    # Every message is delivered: leave without the interpreter's teardown, which takes a second
+    # or more with torch loaded and would outlast the parent's wait for the exit code.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _run(
@@ -136,7 +139,12 @@ def _live(
     """Keep timing the step until the parent cancels; idle while ``paused`` is set."""
     import torch
 
-    from netscope.engine.profiler.runner import detection_device, resolve_devices, step_for
+    from netscope.engine.profiler.runner import (
+        SYSTEM_EVERY_S,
+        detection_device,
+        resolve_devices,
+        step_for,
+    )
     from netscope.engine.profiler.timing import measure_once
 
     device = detection_device(resolve_devices(prof.devices))
@@ -153,6 +161,6 @@ def _live(
             iteration += 1
             ms = measure_once(step.run, torch_device, inner) * 1000.0
             emit(TimingSample(device, iteration, ms))
-            if time.perf_counter() - last_system >= LIVE_SYSTEM_EVERY_S:
+            if time.perf_counter() - last_system >= SYSTEM_EVERY_S:
                 last_system = time.perf_counter()
                 emit(SystemSampled(sampler.sample()))

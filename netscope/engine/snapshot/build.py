@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -30,7 +31,13 @@ from netscope.engine.snapshot.forward import (
     run_forward,
 )
 from netscope.engine.snapshot.lightmeta import light_meta_forward
-from netscope.engine.snapshot.tensors import TensorEntry, count_params, param_info, tie_groups
+from netscope.engine.snapshot.tensors import (
+    TensorEntry,
+    count_params,
+    param_info,
+    tie_groups,
+    unit_of,
+)
 from netscope.engine.snapshot.values import grad_stats, tensor_stats
 
 Progress = Callable[[str], None] | None
@@ -161,14 +168,10 @@ def _assemble(
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
     blocks = build_blocks(named, own, tree, params, buffers, record if forward_info.ran else None)
     unregistered = unregistered_tensors(model)
-    total_bytes: int | None = None
-    if all(p.initialized for p in params):
-        seen: dict[str, int] = {}
-        for info in params:
-            seen[f"#tie{info.tie_group}" if info.tie_group is not None else info.name] = (
-                info.bytes or 0
-            )
-        total_bytes = sum(seen.values()) + sum(b.bytes or 0 for b in buffers)
+    total_bytes: int | None = None  # not available while any tensor is lazy
+    if all(t.bytes is not None for t in (*params, *buffers)):
+        per_unit = {unit_of(info): info.bytes for info in params}  # a tie group counts once
+        total_bytes = sum(per_unit.values()) + sum(b.bytes for b in buffers)
     devices = tuple(sorted({p.device for p in (*params, *buffers)}))
     snapshot = Snapshot(
         target=display_path(loaded.path),
@@ -188,11 +191,4 @@ def _assemble(
         source=loaded.source,
         devices=devices,
     )
-    findings = (*record.findings, *model_findings(snapshot))
-    return _with_findings(snapshot, findings)
-
-
-def _with_findings(snapshot: Snapshot, findings: tuple[Any, ...]) -> Snapshot:
-    from dataclasses import replace
-
-    return replace(snapshot, findings=findings)
+    return replace(snapshot, findings=(*record.findings, *model_findings(snapshot)))

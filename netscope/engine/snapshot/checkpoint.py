@@ -8,6 +8,7 @@ stay metadata-only (memory-mapped or header-read) so opening them is fast and li
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from netscope.engine.errors import display_path
 from netscope.engine.load.loaded import LoadedTarget
@@ -29,7 +30,8 @@ def _block_paths(names: list[str]) -> list[str]:
     """Every prefix of every key's block, in pre-order of first appearance."""
     children: dict[str, list[str]] = {"": []}
     for name in names:
-        parts = split_name(name)[0].split(".") if split_name(name)[0] else []
+        block = split_name(name)[0]
+        parts = block.split(".") if block else []
         for depth in range(1, len(parts) + 1):
             path, parent = ".".join(parts[:depth]), ".".join(parts[: depth - 1])
             if path not in children:
@@ -101,6 +103,4 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
         devices=tuple(sorted({p.device for p in params})),
     )
     findings = tuple(f for f in model_findings(snapshot) if f.code != "no-example-input")
-    from dataclasses import replace
-
     return replace(snapshot, findings=(*findings, Finding("info", "checkpoint-only", note)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netscope.engine.model import Finding, Snapshot
+from netscope.engine.model import Finding, ParamInfo, Snapshot
 
 
 def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
@@ -15,12 +15,7 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
                 "no part in the loss (never used, or used through .data / .detach())",
                 subject=info.name,
             ))  # fmt: skip
-        if info.has_nonfinite and info.stats is not None:
-            found.append(Finding(
-                "error", "nonfinite-values",
-                f"{info.name} holds {info.stats.nan} NaN and {info.stats.inf} Inf values",
-                subject=info.name,
-            ))  # fmt: skip
+        found += _nonfinite_values(info, info.name)
         if info.grad is not None and (info.grad.nan or info.grad.inf):
             found.append(Finding(
                 "error", "nonfinite-gradient",
@@ -28,12 +23,7 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
                 subject=info.name,
             ))  # fmt: skip
     for info in snapshot.buffers:
-        if info.has_nonfinite and info.stats is not None:
-            found.append(Finding(
-                "error", "nonfinite-values",
-                f"buffer {info.name} holds {info.stats.nan} NaN and {info.stats.inf} Inf values",
-                subject=info.name,
-            ))  # fmt: skip
+        found += _nonfinite_values(info, f"buffer {info.name}")
     param_devices = sorted({p.device for p in snapshot.parameters})
     if len(param_devices) > 1:
         found.append(Finding(
@@ -75,6 +65,13 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
         found.append(Finding("info", "no-example-input", snapshot.forward.note))
     found += _checkpoint_findings(snapshot)
     return tuple(found)
+
+
+def _nonfinite_values(info: ParamInfo, label: str) -> list[Finding]:
+    if not info.has_nonfinite or info.stats is None:
+        return []
+    message = f"{label} holds {info.stats.nan} NaN and {info.stats.inf} Inf values"
+    return [Finding("error", "nonfinite-values", message, subject=info.name)]
 
 
 def _checkpoint_findings(snapshot: Snapshot) -> list[Finding]:
