@@ -34,6 +34,13 @@ def _heading(title: str, subtitle: str, markers: tuple[str, ...]) -> Text:
 def describe(key: NodeKey | None, index: TreeIndex, live: LiveState) -> RenderableType:
     if key is None:
         return Text("Select a row in the tree to see its details.", style="dim")
+    if key.kind == "more":
+        return Text.assemble(
+            ("More rows under ", "italic"),
+            (key.name or index.snapshot.model_class, "bold"),
+            (": press Enter (or l) to show the next page. Filters (/) and n/N reach every "
+             "row, shown or not.", "italic"),
+        )  # fmt: skip
     if key.kind == "block":
         block = index.block(key.name)
         if block is not None:

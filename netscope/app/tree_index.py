@@ -13,7 +13,7 @@ from netscope.engine.model import BlockInfo, ParamInfo, Snapshot, UnregisteredTe
 class NodeKey:
     """What a tree row shows: a block, a parameter, a buffer or an unregistered tensor."""
 
-    kind: str  # "block" | "parameter" | "buffer" | "unregistered"
+    kind: str  # "block" | "parameter" | "buffer" | "unregistered" | "more" (a page of rows)
     name: str  # block path, qualified tensor name, or "module.attribute"
     block: str  # the block the row sits under ("" for the root itself)
 

@@ -15,6 +15,7 @@ from netscope.app.widgets.block_tree import BlockTree
 from netscope.app.widgets.blocks_table import BlocksTable
 from netscope.app.widgets.copies_table import CopiesTable
 from netscope.app.widgets.device_timing import DeviceTiming
+from netscope.app.widgets.step_sparkline import StepSparkline
 from netscope.app.widgets.syncs_table import SyncsTable
 from netscope.app.widgets.system_panel import SystemPanel
 from netscope.engine.model import SystemSample
@@ -68,6 +69,10 @@ async def test_live_panels_fill_from_the_stream(toy_app):
         assert timing.summary.median_ms == 1.2
         line = str(timing.query_one(".timing-line").render())
         assert "median 1.20 ms p10 1.00 ms p90 1.40 ms (12 runs)" in line
+        spark = timing.query_one(StepSparkline)
+        bottom = str(spark.render()).split("\n")[1]
+        assert len(bottom) == spark.size.width and bottom.endswith("▁▅███▁▅")  # one cell a step
+        assert bottom[: spark.size.width - 12].strip() == ""  # a rolling window, not stretched
         assert app.main.query_one(BlocksTable).data_rows[0] == ("shared", "cpu", "600 µs",
                                                                 "600 µs", "2")  # fmt: skip
         copies = app.main.query_one(CopiesTable).data_rows
@@ -111,10 +116,32 @@ async def test_export_html_and_json(toy_app, tmp_path, monkeypatch):
         html = tmp_path / "netscope-toy.html"
         assert app.last_export == str(html) and html.exists()
         assert "ToyNet" in html.read_text()
-        await pilot.press("e", "shift+tab", "right", "enter", "tab", "enter")  # pick JSON
+        await pilot.press("e", "shift+tab", "right")  # to the formats; an arrow picks JSON
+        path = app.screen.query_one("#export-path").value
+        assert app.screen.fmt == "json" and path == str(tmp_path / "netscope-toy.json")
+        await pilot.press("enter")  # Enter on the formats writes too
         report = json.loads((tmp_path / "netscope-toy.json").read_text())
         assert "ToyNet" in json.dumps(report)
         assert not isinstance(app.screen, ExportScreen)
+        assert app.last_export == str(tmp_path / "netscope-toy.json")
+
+
+async def test_export_format_renames_the_file_and_escape_cancels(toy_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app, _ = toy_app
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("e")
+        path_input = app.screen.query_one("#export-path")
+        path_input.value = str(tmp_path / "mine.html")
+        await pilot.press("shift+tab", "left")  # wraps round to Chrome trace
+        assert app.screen.fmt == "chrome-trace"
+        assert path_input.value == str(tmp_path / "mine.trace.json")
+        await pilot.press("left")
+        assert path_input.value == str(tmp_path / "mine.md")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ExportScreen)
+        assert app.last_export is None and list(tmp_path.iterdir()) == []
 
 
 async def test_screenshot_and_help(toy_app, tmp_path, monkeypatch):
@@ -155,6 +182,20 @@ async def test_error_screen_retry_then_quit():
     assert app.return_code == 2
 
 
+async def test_error_title_names_profiling_or_loading():
+    failing = [wm.WorkerError("step() raised", "timing the step on cpu", "toy.py:9")]
+    app, _ = build_app(failing)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        title = str(app.screen.query_one("#error-title").render())
+        assert title == "Profiling failed (timing the step on cpu)"
+    app, _ = build_app([wm.WorkerError("bad", "building")])
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        title = str(app.screen.query_one("#error-title").render())
+        assert title == "Loading the model failed (building)"
+
+
 async def test_quit_stops_the_worker():
     app, source = build_app([wm.Progress("building")])  # a worker that never finishes
     async with app.run_test() as pilot:
@@ -169,3 +210,19 @@ def test_frequent_messages_replace_stale_ones():
     assert TimingUpdate("cpu", (1.0,), 1, 1).can_replace(TimingUpdate("cpu", (1.0, 2.0), 2, 1))
     assert not TimingUpdate("cpu", (), 1, 1).can_replace(TimingUpdate("cuda:0", (), 1, 1))
     assert SystemUpdate(sample, 1).can_replace(SystemUpdate(sample, 1))
+
+
+async def test_wide_terminal_shows_timing_beside_the_tables_and_narrow_uses_tabs(toy_app):
+    app, _ = toy_app
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.status == "done")
+        timing, blocks = app.main.query_one(DeviceTiming), app.main.query_one(BlocksTable)
+        assert timing.region.height and blocks.region.height  # both on screen at once
+        assert app.main.query_one(SystemPanel).region.height
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: not app.main.query_one("LivePanels").wide)
+        await pilot.pause()
+        timing = app.main.query_one(DeviceTiming)  # rebuilt, and refilled from what arrived
+        assert len(timing.window) == 12 and timing.summary.median_ms == 1.2
+        assert app.main.query_one(BlocksTable).data_rows[0][0] == "shared"
+        assert not app.main.query_one(BlocksTable).region.height  # behind its tab now

@@ -11,6 +11,16 @@ from textual.widgets import Footer, Header, Static
 
 from netscope.engine.profiler.messages import WorkerError
 
+# Worker stages after the snapshot (netscope/engine/profiler/runner.py names them)
+PROFILING_STAGES = ("profiling", "timing", "finding", "measuring", "live")
+
+
+def error_title(error: WorkerError) -> str:
+    """ "Loading the model failed (building)" or "Profiling failed (timing the step on cpu)"."""
+    profiling = error.stage.startswith(PROFILING_STAGES)
+    what = "Profiling failed" if profiling else "Loading the model failed"
+    return what + (f" ({error.stage})" if error.stage else "")
+
 
 class ErrorScreen(Screen[str]):
     """Dismisses with "retry" (r) or "quit" (q)."""
@@ -28,13 +38,14 @@ class ErrorScreen(Screen[str]):
         error = self.error
         yield Header(icon="◎")
         with VerticalScroll(id="error-body"):
-            title = "Loading the model failed" + (f" ({error.stage})" if error.stage else "")
-            yield Static(Text(title, style="bold red"), id="error-title")
+            yield Static(Text(error_title(error), style="bold red"), id="error-title")
             yield Static(Text(error.message), id="error-message")
             where = error.location or "not in your code (see the traceback below)"
             yield Static(
                 Text.assemble(("where: ", "bold"), (where, "bold yellow")), id="error-location"
             )
+            if error.hint:
+                yield Static(Text.assemble(("hint: ", "bold"), error.hint), id="error-hint-text")
             if error.exit_code is not None:
                 yield Static(f"worker exit code {error.exit_code}", id="error-exit")
             if error.traceback_tail:

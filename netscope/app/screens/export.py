@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet
 
@@ -26,6 +27,34 @@ def default_path(target: str, fmt: str) -> str:
     return os.path.join(os.getcwd(), f"netscope-{stem}{suffix}")
 
 
+def swap_suffix(path: str, old_fmt: str, new_fmt: str) -> str:
+    """The same file name with the new format's extension (``x.html`` -> ``x.md``)."""
+    old = next(s for name, _, s in FORMATS if name == old_fmt)
+    new = next(s for name, _, s in FORMATS if name == new_fmt)
+    return (path[: -len(old)] if path.endswith(old) else path) + new
+
+
+class FormatChoice(RadioSet):
+    """Arrows pick a format at once (no separate Space to confirm); Enter writes the report."""
+
+    BINDINGS = [
+        Binding("down,right", "pick(1)", "Next format", show=False),
+        Binding("up,left", "pick(-1)", "Previous format", show=False),
+        Binding("enter", "write", "Write", show=False),
+    ]
+
+    class Write(Message):
+        """Enter on the format row: write with what the dialog shows."""
+
+    def action_pick(self, step: int) -> None:
+        buttons = list(self.query(RadioButton))
+        current = next((i for i, b in enumerate(buttons) if b.value), 0)
+        buttons[(current + step) % len(buttons)].value = True
+
+    def action_write(self) -> None:
+        self.post_message(self.Write())
+
+
 class ExportScreen(ModalScreen[tuple[str, str] | None]):
     """Dismisses with (format, path), or None when cancelled."""
 
@@ -35,8 +64,9 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
         width: 90%; max-width: 90; height: auto; border: thick $primary;
         background: $surface; padding: 0 1;
     }
-    ExportScreen RadioSet { layout: horizontal; width: 100%; }
-    ExportScreen Label { margin-top: 1; }
+    ExportScreen FormatChoice { layout: horizontal; width: 100%; }
+    ExportScreen Label { margin-top: 1; color: $text-muted; }
+    ExportScreen #export-path { margin-bottom: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -48,11 +78,12 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Export report"
-            box.border_subtitle = "Enter writes · Tab: format · Escape cancels"
-            with RadioSet(id="export-format"):
+            box.border_subtitle = "Enter writes · Escape cancels"
+            yield Label("Format (Tab here, then ←/→):")
+            with FormatChoice(id="export-format"):
                 for name, label, _ in FORMATS:
                     yield RadioButton(label, value=name == self.fmt, name=name)
-            yield Label("File:")
+            yield Label("File (the extension follows the format):")
             yield Input(default_path(self.target, self.fmt), id="export-path")
 
     def on_mount(self) -> None:
@@ -61,15 +92,23 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         path_input = self.query_one("#export-path", Input)
         new_fmt = event.pressed.name or "html"
-        if path_input.value == default_path(self.target, self.fmt):
-            path_input.value = default_path(self.target, new_fmt)
+        path_input.value = swap_suffix(path_input.value, self.fmt, new_fmt)
         self.fmt = new_fmt
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        path = event.value.strip()
+        self._write()
+
+    def on_format_choice_write(self, event: FormatChoice.Write) -> None:
+        event.stop()
+        self._write()
+
+    def _write(self) -> None:
+        path = self.query_one("#export-path", Input).value.strip()
         if path:
             self.dismiss((self.fmt, os.path.abspath(os.path.expanduser(path))))
+        else:
+            self.notify("Type a file name first", severity="warning")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -49,7 +50,22 @@ class MainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(BlockTree).focus()
+        tree = self.query_one(BlockTree)
+        tree.cursor_moved = self._select
+        tree.focus()
+
+    async def on_resize(self, event: events.Resize) -> None:
+        """Tabs when narrow, a grid when wide: rebuild the live panels and redraw what arrived."""
+        panels = self.query_one(LivePanels)
+        if panels.wants_wide(event.size.width) == panels.wide:
+            return
+        await panels.recompose()
+        live: LiveState | None = getattr(self.app, "live", None)
+        if live is not None:
+            self.show_live(live)
+            for device, window in live.windows.items():
+                timing = self.query_one(TimingPanel)
+                timing.show_window(device, window, live.iterations.get(device, 0))
 
     # --- data in --------------------------------------------------------------------------
 
@@ -78,7 +94,9 @@ class MainScreen(Screen):
     # --- selection ------------------------------------------------------------------------
 
     def _select(self, key: NodeKey | None) -> None:
-        self.query_one(DetailsPanel).key = key
+        details = self.query_one(DetailsPanel)
+        if details.key != key or key is None:
+            details.key = key
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeKey]) -> None:
         self._select(event.node.data)

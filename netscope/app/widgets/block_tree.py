@@ -1,16 +1,25 @@
-"""The block tree: rows are created when their parent is first expanded (fast on huge models)."""
+"""The block tree: rows are created when their parent is first expanded, and very wide child
+lists come in pages of CHUNK rows behind a selectable "… N more blocks" row, so expanding or
+moving never rebuilds more than a few hundred lines (fast on a 10,000-block model)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.text import Text, TextType
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from netscope.app.labels import block_label, tensor_label, unregistered_label
 from netscope.app.markers import block_row_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
+
+CHUNK = 200  # rows added per page of a wide child list
+MORE = "more"  # NodeKey.kind of the "… N more" row; its name is the parent block's path
 
 
 class BlockTree(Tree[NodeKey]):
@@ -24,6 +33,15 @@ class BlockTree(Tree[NodeKey]):
         Binding("h,left", "collapse_or_leave", "Collapse", show=False),
     ]
 
+    # Widget.virtual_size asks for a layout of the whole screen on every change (every expand);
+    # the tree's outer size never depends on it, so only its scrollbars are updated, and a layout
+    # happens only when a scrollbar appears or goes (show_*_scrollbar still ask for one)
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if self.is_mounted and self.container_size:
+            self._scroll_update(size)
+
     def __init__(self, **kwargs) -> None:
         self._widths: dict[int, int] = {}  # node id -> label cells, so a rebuild measures nothing
         self._adding = False  # inside fill(): one invalidation at the end, not one per row
@@ -34,6 +52,16 @@ class BlockTree(Tree[NodeKey]):
         self._filled: set[NodeKey] = set()
         self._visible: set[NodeKey] | None = None  # None: no filter
         self._matched_blocks: set[str] = set()
+        self._more: dict[str, tuple[list[NodeKey], TreeNode[NodeKey]]] = {}  # not yet shown
+        # Called as the cursor moves, before NodeHighlighted travels the message queue, so the
+        # details pane can change in the same frame as the cursor
+        self.cursor_moved: Callable[[NodeKey | None], None] | None = None
+
+    def watch_cursor_line(self, previous_line: int, line: int) -> None:
+        super().watch_cursor_line(previous_line, line)
+        if self.cursor_moved is not None and previous_line != line:
+            node = self.cursor_node
+            self.cursor_moved(node.data if node is not None else None)
 
     # --- speed on 10,000 rows: Tree's defaults copy and measure every label on each expand ---
 
@@ -49,8 +77,12 @@ class BlockTree(Tree[NodeKey]):
         return width + (cell_len(self.ICON_NODE) if node.allow_expand else 0)
 
     def _invalidate(self) -> None:
+        """Tree._invalidate without its layout request (see virtual_size above)."""
         if not self._adding:
-            super()._invalidate()
+            self._clear_line_cache()
+            self._updates += 1
+            self.root._reset()
+            self.refresh()
 
     def show(self, index: TreeIndex, matches: list[NodeKey] | None = None) -> None:
         """Rebuild from a snapshot, showing only ``matches`` and their ancestors when given."""
@@ -58,6 +90,7 @@ class BlockTree(Tree[NodeKey]):
         self._rows.clear()
         self._filled.clear()
         self._widths.clear()
+        self._more.clear()
         self._visible = None
         self._matched_blocks = set()
         if matches is not None:
@@ -105,26 +138,62 @@ class BlockTree(Tree[NodeKey]):
 
     def _add_children(self, node: TreeNode[NodeKey], key: NodeKey) -> None:
         assert self.index is not None
+        shown = [c for c in self.index.child_keys(key.name) if self._shown(key, c)]
+        self._add_page(node, key.name, shown)
+
+    def _add_page(self, node: TreeNode[NodeKey], path: str, rows: list[NodeKey]) -> None:
+        """Add the first CHUNK of ``rows``; the rest wait behind a "… N more" row."""
+        for child in rows[:CHUNK]:
+            self._add_row(node, path, child)
+        rest = rows[CHUNK:]
+        if rest:
+            word = "blocks" if all(r.kind == "block" for r in rest) else "rows"
+            label = Text(f"… {len(rest):,} more {word}", style="bold italic cyan")
+            label.append(f" (Enter shows {min(CHUNK, len(rest)):,})", style="italic dim")
+            more = node.add_leaf(label, NodeKey(MORE, path, path))
+            self._more[path] = (rest, more)
+
+    def _add_row(self, node: TreeNode[NodeKey], path: str, child: NodeKey) -> None:
+        assert self.index is not None
         snapshot = self.index.snapshot
-        for child in self.index.child_keys(key.name):
-            if not self._shown(key, child):
-                continue
-            if child.kind == "block":
-                block = self.index.block(child.name)
-                assert block is not None
-                label = block_label(block, snapshot, self._row_markers(child))
-                new = node.add(label, child, allow_expand=self.index.has_children(child.name))
-            elif child.kind == "unregistered":
-                tensor = next(
-                    t for t in self.index.unregistered[key.name] if child.name.endswith(t.attribute)
-                )
-                new = node.add_leaf(unregistered_label(tensor), child)
-            else:
-                info = snapshot.tensor_by_name[child.name]
-                new = node.add_leaf(tensor_label(info, tensor_markers(info)), child)
-            self._rows[NodeKey(child.kind, child.name, "") if child.kind == "block" else child] = (
-                new
+        if child.kind == "block":
+            block = self.index.block(child.name)
+            assert block is not None
+            label = block_label(block, snapshot, self._row_markers(child))
+            new = node.add(label, child, allow_expand=self.index.has_children(child.name))
+            self._rows[NodeKey("block", child.name, "")] = new
+            return
+        if child.kind == "unregistered":
+            tensor = next(
+                t for t in self.index.unregistered[path] if child.name.endswith(t.attribute)
             )
+            new = node.add_leaf(unregistered_label(tensor), child)
+        else:
+            info = snapshot.tensor_by_name[child.name]
+            new = node.add_leaf(tensor_label(info, tensor_markers(info)), child)
+        self._rows[child] = new
+
+    def load_more(self, path: str) -> bool:
+        """Replace the "… N more" row under block ``path`` with the next page of rows."""
+        pending = self._more.pop(path, None)
+        if pending is None:
+            return False
+        rest, more = pending
+        parent = more.parent
+        assert parent is not None
+        self._adding = True
+        try:
+            more.remove()
+            self._add_page(parent, path, rest)
+        finally:
+            self._adding = False
+            self._invalidate()
+        return True
+
+    def _load_until(self, path: str, key: NodeKey) -> None:
+        """Load pages under ``path`` until ``key`` has a row (a jump to a late match)."""
+        while self.node_for(key) is None and self.load_more(path):
+            pass
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeKey]) -> None:
         self.fill(event.node)
@@ -138,7 +207,8 @@ class BlockTree(Tree[NodeKey]):
         """Expand the path to ``key`` (creating rows as needed) and put the cursor on it."""
         if self.index is None:
             return False
-        for path in self.index.ancestors(key):
+        chain = self.index.ancestors(key)
+        for at, path in enumerate(chain):
             node = self.node_for(NodeKey("block", path, ""))
             if node is None:
                 return False
@@ -146,6 +216,8 @@ class BlockTree(Tree[NodeKey]):
                 break
             self.fill(node)
             node.expand()
+            below = NodeKey("block", chain[at + 1], "") if at + 1 < len(chain) else key
+            self._load_until(path, below)
         node = self.node_for(key)
         if node is None:
             return False
@@ -158,7 +230,24 @@ class BlockTree(Tree[NodeKey]):
         node = self.cursor_node
         return node.data if node is not None else None
 
+    def _load_more_at_cursor(self) -> bool:
+        node = self.cursor_node
+        if node is None or node.data is None or node.data.kind != MORE:
+            return False
+        self.load_more(node.data.name)
+        return True
+
+    def action_select_cursor(self) -> None:
+        if not self._load_more_at_cursor():
+            super().action_select_cursor()
+
+    def action_toggle_node(self) -> None:
+        if not self._load_more_at_cursor():
+            super().action_toggle_node()
+
     def action_expand_or_enter(self) -> None:
+        if self._load_more_at_cursor():
+            return
         node = self.cursor_node
         if node is None or not node.allow_expand:
             return

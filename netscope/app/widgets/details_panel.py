@@ -6,22 +6,28 @@ import io
 
 from rich.console import Console, RenderableType
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from netscope.app.details_text import describe
 from netscope.app.live_state import LiveState
 from netscope.app.tree_index import NodeKey, TreeIndex
+from netscope.app.widgets.details_body import DetailsBody
 
 
-class DetailsPanel(VerticalScroll):
+class DetailsPanel(Vertical):
     DEFAULT_CSS = """
-    DetailsPanel { padding: 0 1; overflow-x: hidden; }
-    DetailsPanel > #tie-members { height: auto; max-height: 8; display: none; margin-top: 1; }
+    DetailsPanel { padding: 0 0 0 1; }
+    DetailsPanel > #tie-members {
+        height: auto; max-height: 8; display: none; margin: 0 1 0 0;
+        border: round $warning; border-title-color: $text; border-title-style: bold;
+        border-title-background: $warning-muted;
+    }
     DetailsPanel > #tie-members.-shown { display: block; }
+    DetailsPanel > #tie-members:focus { border: round $accent; }
     """
 
     key: reactive[NodeKey | None] = reactive(None, always_update=True)
@@ -43,7 +49,7 @@ class DetailsPanel(VerticalScroll):
         self._members_due = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="details-body")
+        yield DetailsBody(id="details-body")
         yield OptionList(id="tie-members")
 
     def watch_key(self) -> None:
@@ -53,12 +59,13 @@ class DetailsPanel(VerticalScroll):
         self._schedule(members=False)
 
     def _schedule(self, members: bool) -> None:
-        """Redraw after the next frame: the tree's cursor is painted first, and keys that come
-        faster than frames (a held arrow key) cost one details redraw, not one each."""
+        """Redraw once the pending messages are handled: a selection repaints only this pane (no
+        layout), so it joins the tree's cursor in the same frame, and changes that arrive
+        together (a key and a live update) cost one redraw."""
         self._members_due = self._members_due or members
         if not self._redraw_due:
             self._redraw_due = True
-            self.call_after_refresh(self._redraw_now)
+            self.call_next(self._redraw_now)
 
     def _redraw_now(self) -> None:
         members, self._members_due, self._redraw_due = self._members_due, False, False
@@ -67,12 +74,12 @@ class DetailsPanel(VerticalScroll):
     def _redraw(self, members: bool) -> None:
         if not self.is_mounted:
             return
-        body = self.query_one("#details-body", Static)
+        body = self.query_one(DetailsBody)
         if self.index is None:
-            body.update("")
+            body.show("")
             return
         self.shown = describe(self.key, self.index, self.live)
-        body.update(self.shown)
+        body.show(self.shown)
         if members:
             self._show_members()
 
@@ -86,7 +93,7 @@ class DetailsPanel(VerticalScroll):
             for name in names:
                 marker = "▶ " if name == current else "  "
                 options.add_option(Option(f"{marker}{name}", id=name))
-            options.border_title = "tied with (Enter jumps)"
+            options.border_title = f"tied with {len(names) - 1} more · t or Enter jumps"
 
     @property
     def plain_text(self) -> str:

@@ -8,9 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from netscope.app import format as fmt
+from netscope.app.widgets.step_sparkline import StepSparkline
 from netscope.engine.model import TimingSummary
 
 
@@ -18,7 +19,7 @@ class DeviceTiming(Vertical):
     DEFAULT_CSS = """
     DeviceTiming { height: auto; }
     DeviceTiming > Static { height: 2; }  /* fixed: a new sample repaints, never relayouts */
-    DeviceTiming > Sparkline { height: 2; margin: 0 0 0 7; }
+    DeviceTiming > StepSparkline { height: 2; margin: 0 0 0 7; }
     """
 
     window: reactive[tuple[float, ...]] = reactive(())
@@ -31,14 +32,16 @@ class DeviceTiming(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._line(), classes="timing-line")
-        yield Sparkline([], summary_function=max)
+        yield StepSparkline()
 
     def on_mount(self) -> None:
-        self.watch_window(self.window)
+        # is_mounted is still False here, and samples may have arrived before the mount
+        self.query_one(StepSparkline).data = tuple(self.window)
+        self.query_one(".timing-line", Static).update(self._line(), layout=False)
 
     def watch_window(self, window: tuple[float, ...]) -> None:
         if self.is_mounted:
-            self.query_one(Sparkline).data = list(window)
+            self.query_one(StepSparkline).data = tuple(window)
             self._redraw()
 
     def watch_summary(self) -> None:

@@ -1,9 +1,10 @@
-"""Bottom tabs: timing, top blocks, copies, syncs, system."""
+"""Bottom live panels: tabs on a narrow terminal; on a wide one, timing and system side by side
+with the result tables, so nothing hides behind a tab and no rows stay empty."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import TabbedContent, TabPane
 
 from netscope.app.widgets.blocks_table import BlocksTable
@@ -12,23 +13,49 @@ from netscope.app.widgets.syncs_table import SyncsTable
 from netscope.app.widgets.system_panel import SystemPanel
 from netscope.app.widgets.timing_panel import TimingPanel
 
+WIDE = 140  # columns from which timing and system get their own column
+
 
 class LivePanels(Vertical):
     DEFAULT_CSS = """
-    LivePanels > TabbedContent { height: 1fr; }
+    LivePanels TabbedContent { height: 1fr; }
     LivePanels ContentSwitcher { height: 1fr; }
     LivePanels TabPane { padding: 0; height: 1fr; }
+    LivePanels #live-grid { height: 1fr; }
+    LivePanels #live-side { width: 2fr; border-right: vkey $primary 50%; }
+    LivePanels #live-side > TimingPanel { height: auto; max-height: 60%; }
+    LivePanels #live-side > SystemPanel { border-top: hkey $primary 30%; }
+    LivePanels #live-grid > TabbedContent { width: 3fr; }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.wide = False
+
+    def wants_wide(self, width: int) -> bool:
+        return width >= WIDE
+
     def compose(self) -> ComposeResult:
-        with TabbedContent(id="live-tabs"):
-            with TabPane("Timing", id="tab-timing"):
+        self.wide = self.wants_wide(self.app.size.width)
+        if not self.wide:
+            with TabbedContent(id="live-tabs"):
+                with TabPane("Timing", id="tab-timing"):
+                    yield TimingPanel()
+                yield from self._tables()
+                with TabPane("System", id="tab-system"):
+                    yield SystemPanel()
+            return
+        with Horizontal(id="live-grid"):
+            with Vertical(id="live-side"):
                 yield TimingPanel()
-            with TabPane("Blocks", id="tab-blocks"):
-                yield BlocksTable()
-            with TabPane("Copies", id="tab-copies"):
-                yield CopiesTable()
-            with TabPane("Syncs", id="tab-syncs"):
-                yield SyncsTable()
-            with TabPane("System", id="tab-system"):
                 yield SystemPanel()
+            with TabbedContent(id="live-tabs"):
+                yield from self._tables()
+
+    def _tables(self) -> ComposeResult:
+        with TabPane("Blocks", id="tab-blocks"):
+            yield BlocksTable()
+        with TabPane("Copies", id="tab-copies"):
+            yield CopiesTable()
+        with TabPane("Syncs", id="tab-syncs"):
+            yield SyncsTable()
