@@ -6,8 +6,9 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Tree
+from textual.widgets import Footer, Tree
 
 from netscope.app.live_state import LiveState
 from netscope.app.tree_index import NodeKey, TreeIndex
@@ -18,6 +19,7 @@ from netscope.app.widgets.details_panel import DetailsPanel
 from netscope.app.widgets.filter_bar import FilterBar
 from netscope.app.widgets.live_panels import LivePanels
 from netscope.app.widgets.progress_line import ProgressLine
+from netscope.app.widgets.quiet_header import QuietHeader
 from netscope.app.widgets.syncs_table import SyncsTable
 from netscope.app.widgets.system_panel import SystemPanel
 from netscope.app.widgets.timing_panel import TimingPanel
@@ -32,6 +34,10 @@ class MainScreen(Screen):
         Binding("t", "next_tie", "Next tied", show=False),
     ]
 
+    # Screen.sub_title repaints the whole screen when it changes; only the header shows it (and
+    # it watches the value), so `n` ("match 3/100") repaints one line, not a 160x48 frame
+    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+
     def __init__(self) -> None:
         super().__init__()
         self.index: TreeIndex | None = None
@@ -40,7 +46,7 @@ class MainScreen(Screen):
         self.query_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="◎")
+        yield QuietHeader(icon="◎")
         yield ProgressLine()
         with Horizontal(id="body"):
             yield BlockTree(id="tree")
@@ -80,8 +86,7 @@ class MainScreen(Screen):
     def show_live(self, live: LiveState) -> None:
         """Redraw the result panels and the details from what has arrived."""
         self.query_one(TimingPanel).show_summaries(live.summaries)
-        blocks = [r for rows in live.block_timings.values() for r in rows]
-        self.query_one(BlocksTable).show(blocks if live.block_timings else None)
+        self.query_one(BlocksTable).show(live.block_timings)
         self.query_one(CopiesTable).show(live.copies)
         self.query_one(SyncsTable).show(live.syncs)
         self.query_one(SystemPanel).gil = live.gil

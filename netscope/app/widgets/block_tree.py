@@ -4,12 +4,13 @@ moving never rebuilds more than a few hundred lines (fast on a 10,000-block mode
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from rich.cells import cell_len
 from rich.text import Text, TextType
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -35,8 +36,9 @@ class BlockTree(Tree[NodeKey]):
 
     # Widget.virtual_size asks for a layout of the whole screen on every change (every expand);
     # the tree's outer size never depends on it, so only its scrollbars are updated, and a layout
-    # happens only when a scrollbar appears or goes (show_*_scrollbar still ask for one)
-    virtual_size = Reactive(Size(0, 0), layout=False)
+    # happens only when a scrollbar appears or goes (show_*_scrollbar still ask for one); nor
+    # does it repaint every row: _invalidate repaints the rows that changed
+    virtual_size = Reactive(Size(0, 0), layout=False, repaint=False)
 
     def watch_virtual_size(self, size: Size) -> None:
         if self.is_mounted and self.container_size:
@@ -45,6 +47,7 @@ class BlockTree(Tree[NodeKey]):
     def __init__(self, **kwargs) -> None:
         self._widths: dict[int, int] = {}  # node id -> label cells, so a rebuild measures nothing
         self._adding = False  # inside fill(): one invalidation at the end, not one per row
+        self._changed_from = -1  # a tree line: rows above it are unchanged by this update
         super().__init__("loading…", **kwargs)
         self.index: TreeIndex | None = None
         self.guide_depth = 2
@@ -77,12 +80,26 @@ class BlockTree(Tree[NodeKey]):
         return width + (cell_len(self.ICON_NODE) if node.allow_expand else 0)
 
     def _invalidate(self) -> None:
-        """Tree._invalidate without its layout request (see virtual_size above)."""
+        """Tree._invalidate without its layout request (see virtual_size above); after an expand
+        or collapse at the cursor only the rows from the cursor down are repainted: the ones
+        above it did not change, and they stay in the compositor's cache."""
         if not self._adding:
             self._clear_line_cache()
             self._updates += 1
             self.root._reset()
-            self.refresh()
+            top = self._changed_from - self.scroll_offset.y if self._changed_from >= 0 else -1
+            if 0 <= top < self.size.height:
+                self.refresh(Region(0, top, self.size.width, self.size.height - top))
+            else:
+                self.refresh()
+
+    @contextmanager
+    def _rows_change_below_cursor(self) -> Iterator[None]:
+        self._changed_from = self.cursor_line
+        try:
+            yield
+        finally:
+            self._changed_from = -1
 
     def show(self, index: TreeIndex, matches: list[NodeKey] | None = None) -> None:
         """Rebuild from a snapshot, showing only ``matches`` and their ancestors when given."""
@@ -254,14 +271,16 @@ class BlockTree(Tree[NodeKey]):
         if node.is_expanded:
             self.action_cursor_down()
         else:
-            self.fill(node)
-            node.expand()
+            with self._rows_change_below_cursor():
+                self.fill(node)
+                node.expand()
 
     def action_collapse_or_leave(self) -> None:
         node = self.cursor_node
         if node is None:
             return
         if node.allow_expand and node.is_expanded:
-            node.collapse()
+            with self._rows_change_below_cursor():
+                node.collapse()
         elif node.parent is not None:
             self.move_cursor(node.parent)

@@ -30,8 +30,10 @@ class DetailsPanel(Vertical):
     DetailsPanel > #tie-members:focus { border: round $accent; }
     """
 
-    key: reactive[NodeKey | None] = reactive(None, always_update=True)
-    live_version: reactive[int] = reactive(0)
+    # repaint=False: the body and the member list repaint themselves; repainting this container
+    # too would redraw the whole pane's background on every key
+    key: reactive[NodeKey | None] = reactive(None, always_update=True, repaint=False)
+    live_version: reactive[int] = reactive(0, repaint=False)
 
     class JumpTo(Message):
         """The user picked a tie-group member: the tree should move there."""

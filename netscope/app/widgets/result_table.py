@@ -1,4 +1,7 @@
-"""A DataTable that redraws from a reactive tuple of rows; the blocks/copies/syncs tabs use it."""
+"""A DataTable that redraws from a reactive tuple of rows; the blocks/copies/syncs tabs use it.
+
+Rows are compared before redrawing: every worker event re-sends every table's rows, and
+clearing and refilling a DataTable asks for a layout of the whole screen."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ class ResultTable(DataTable):
     COLUMNS: tuple[str, ...] = ()
     EMPTY = "not measured yet"
 
-    shown_rows: reactive[tuple[tuple[str, ...], ...] | None] = reactive(None, always_update=True)
+    shown_rows: reactive[tuple[tuple[str, ...], ...] | None] = reactive(None)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -25,7 +28,7 @@ class ResultTable(DataTable):
         self.watch_shown_rows(self.shown_rows)
 
     def watch_shown_rows(self, rows: Sequence[tuple[str, ...]] | None) -> None:
-        if not self.is_mounted or not self.columns:
+        if not self.columns:  # before on_mount: it draws the rows once the columns exist
             return
         self.clear()
         if rows is None:
