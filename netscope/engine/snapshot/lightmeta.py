@@ -9,7 +9,9 @@ Neither is needed when nothing is being compiled. Inside ``light_meta_forward()`
   ``torch._dynamo.disable`` amounts to outside compilation; it is done only while dynamo is not
   loaded (so nothing can be tracing), and every cache entry set here is removed on exit;
 * ``torch._check_with`` returns at once for a condition that ``is True`` (what
-  ``expect_true(True)`` returns), and defers to torch for anything else.
+  ``expect_true(True)`` returns), and defers to torch for anything else;
+* functional ops seen before with the same input metadata reuse their result's metadata
+  (``meta_cache.MetaResultCache``): a model's repeated layers are computed once.
 
 Everything is restored in ``finally``; when dynamo or sympy is already loaded the matching part
 is skipped (there is nothing to save).
@@ -25,6 +27,8 @@ from types import FunctionType
 from typing import Any
 
 import torch
+
+from netscope.engine.snapshot.meta_cache import MetaResultCache
 
 _CACHE_ATTR = "__dynamo_disable"  # the attribute torch._compile._disable_dynamo's wrapper reads
 
@@ -86,7 +90,8 @@ def light_meta_forward() -> Iterator[None]:
                 cached.append(fn)
         if "torch.fx.experimental.symbolic_shapes" not in sys.modules:
             torch._check_with = _fast_check_with(original_check)
-        yield
+        with MetaResultCache():
+            yield
     finally:
         torch._check_with = original_check
         for fn in cached:
