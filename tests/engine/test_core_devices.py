@@ -9,7 +9,7 @@ import time
 
 import pytest
 import torch
-from core_helpers import sample, snap
+from core_helpers import line_of, sample, snap
 
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load import device as devices
@@ -67,3 +67,17 @@ def test_big_transformer_on_meta_in_a_fresh_process() -> None:
     assert shape == [1, 16, 32000]
     assert rss_kb < 1_000_000  # peak RSS under 1 GB
     assert time.perf_counter() - start < 60  # generous here: the benchmark reports the real figure
+
+
+def test_value_dependent_forward_on_meta_keeps_the_structure() -> None:
+    """FixedHiddenMLP loops on `X.abs().sum() > 1`: meta has no values, the tree is still shown."""
+    path = sample("fixed_hidden_mlp.py")
+    snapshot = snap(path, device="meta")
+    assert not snapshot.forward.ran and snapshot.total_params == 20 * 20 + 20
+    assert [b.path for b in snapshot.blocks] == ["", "linear"]
+    assert all(block.calls is None for block in snapshot.blocks)
+    (finding,) = [f for f in snapshot.findings if f.code == "meta-forward-failed"]
+    assert finding.severity == "warning"
+    assert f"fixed_hidden_mlp.py:{line_of(path, 'while X.abs().sum() > 1')}" in finding.message
+    assert "--device cpu" in finding.message
+    assert not any(f.code == "no-example-input" for f in snapshot.findings)

@@ -17,13 +17,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from netscope.engine.errors import display_path
+from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load.device import device_label, resolve_device
 from netscope.engine.load.example import describe
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
 from netscope.engine.snapshot.blocks import build_blocks, unregistered_tensors
-from netscope.engine.snapshot.findings import model_findings
+from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
     ForwardRecord,
     install_hooks,
@@ -95,11 +95,18 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
             want_backward = loaded.options.backward and not on_meta
             handles = install_hooks(model, record, stats=not on_meta)
             _say(progress, "example forward")
-            with light_meta_forward() if on_meta else contextlib.nullcontext():
-                run_forward(loaded, record, with_grad=want_backward)
-            for handle in handles:
-                handle.remove()
-            handles = []
+            try:
+                with light_meta_forward() if on_meta else contextlib.nullcontext():
+                    run_forward(loaded, record, with_grad=want_backward)
+            except NetscopeError as error:
+                if not on_meta:
+                    raise
+                with torch.no_grad():  # the structure is complete without the forward
+                    return _assemble(loaded, model, record, meta_forward_failed(error), device)
+            finally:
+                for handle in handles:
+                    handle.remove()
+                handles = []
             if want_backward:
                 _say(progress, "backward")
                 run_backward(loaded, record)
@@ -123,6 +130,20 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
             module.training = training
         for param, grad in saved_grads:
             param.grad = grad
+
+
+def meta_forward_failed(error: NetscopeError) -> ForwardInfo:
+    """On meta, value-dependent code cannot run; the structure is still worth showing."""
+    where = f" (at {error.location})" if error.location else ""
+    return ForwardInfo(
+        ran=False,
+        note=(
+            f"{META_FORWARD_FAILED} {error.message}{where}. Meta tensors hold no values, so "
+            "code that reads them (.item(), `if t:`, nonzero...) fails there. Blocks, "
+            "parameters, ties and counts are complete; for calls and output shapes use "
+            "--device cpu (or cuda)."
+        ),
+    )
 
 
 def _say(progress: Progress, stage: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from netscope.engine.model import Finding, ParamInfo, Snapshot
 
+META_FORWARD_FAILED = "On the meta device"  # how a forward note starts when meta could not run it
+
 
 def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
     found: list[Finding] = []
@@ -62,7 +64,7 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
                     subject=block.path, location=block.source,
                 ))  # fmt: skip
     else:
-        found.append(Finding("info", "no-example-input", snapshot.forward.note))
+        found.append(_forward_missing(snapshot))
     found += _checkpoint_findings(snapshot)
     return tuple(found)
 
@@ -72,6 +74,13 @@ def _nonfinite_values(info: ParamInfo, label: str) -> list[Finding]:
         return []
     message = f"{label} holds {info.stats.nan} NaN and {info.stats.inf} Inf values"
     return [Finding("error", "nonfinite-values", message, subject=info.name)]
+
+
+def _forward_missing(snapshot: Snapshot) -> Finding:
+    """No example input at all, or one the meta device could not run (value-dependent code)."""
+    if snapshot.forward.note.startswith(META_FORWARD_FAILED):
+        return Finding("warning", "meta-forward-failed", snapshot.forward.note)
+    return Finding("info", "no-example-input", snapshot.forward.note)
 
 
 def _checkpoint_findings(snapshot: Snapshot) -> list[Finding]:
