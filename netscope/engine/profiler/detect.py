@@ -3,8 +3,8 @@
 Two interceptors run together: a ``TorchFunctionMode`` sees torch calls as the user wrote them
 (``.item()``, ``bool(t)``, ``torch.tensor(data, device=...)``) and a ``TorchDispatchMode`` sees the
 aten ops underneath (every cross-device ``_to_copy`` / ``copy_``, and syncs done inside torch
-functions). Each handler costs one dict lookup for ops that do not matter; the stack walk for the
-source line happens only for a finding. Modes, hooks and patches are removed in ``finally``.
+functions). Each handler costs one set lookup for ops that do not matter; the stack walks for the
+block and the source line happen only for a finding. Modes and patches are removed in ``finally``.
 """
 
 from __future__ import annotations
@@ -108,19 +108,24 @@ class _Recorder:
         self.copies.append(event)
 
 
+# the only ops either handler does anything with; everything else returns at once
+_WATCHED_NAMES = frozenset(syncs.SYNC_FUNCTIONS) | copies.CREATION_FUNCTIONS
+_WATCHED_ATEN = frozenset(copies.COPY_OPS) | frozenset(syncs.SYNC_ATEN)
+
+
 class _FunctionLevel(TorchFunctionMode):
     def __init__(self, recorder: _Recorder) -> None:
         super().__init__()
         self.recorder = recorder
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
         name = getattr(func, "__name__", None)
+        if name not in _WATCHED_NAMES:  # almost every op: one set lookup, then run it
+            return func(*args, **kwargs) if kwargs else func(*args)
+        kwargs = kwargs or {}
         if name in syncs.SYNC_FUNCTIONS:
             return self.recorder.function_sync(name, func, args, kwargs)
-        if name in copies.CREATION_FUNCTIONS:
-            return self.recorder.creation(name, func, args, kwargs)
-        return func(*args, **kwargs)
+        return self.recorder.creation(name, func, args, kwargs)
 
 
 class _DispatchLevel(TorchDispatchMode):
@@ -129,12 +134,14 @@ class _DispatchLevel(TorchDispatchMode):
         self.recorder = recorder
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func not in _WATCHED_ATEN:  # almost every op: one set lookup, then run it
+            return func(*args, **kwargs) if kwargs else func(*args)
         kwargs = kwargs or {}
         if func in copies.COPY_OPS:
             return self.recorder.dispatch_copy(func, args, kwargs)
-        hit = syncs.SYNC_ATEN.get(func)
+        hit = syncs.SYNC_ATEN[func]
         recorder = self.recorder
-        if hit is not None and not recorder.in_sync and recorder.device_value(args[0]):
+        if not recorder.in_sync and recorder.device_value(args[0]):
             return recorder.timed_sync(hit[0], hit[1], lambda: func(*args, **kwargs))
         return func(*args, **kwargs)
 

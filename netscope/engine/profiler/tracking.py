@@ -1,8 +1,8 @@
 """Which block is running and which source line asked: shared by the copy and sync detectors.
 
 Both answers must be cheap, because the detectors ask them inside torch's dispatch path: the block
-comes from a stack kept by global module hooks, the line from a ``sys._getframe`` walk that is
-only taken when something worth reporting happened.
+and the line both come from a ``sys._getframe`` walk that is only taken when something worth
+reporting happened.
 """
 
 from __future__ import annotations
@@ -11,10 +11,6 @@ import sys
 from types import TracebackType
 
 from torch import nn
-from torch.nn.modules.module import (
-    register_module_forward_hook,
-    register_module_forward_pre_hook,
-)
 
 from netscope.engine.errors import display_path, is_internal_file
 
@@ -50,37 +46,33 @@ def block_paths(model: nn.Module) -> dict[int, str]:
     return {id(module): path for path, module in model.named_modules()}
 
 
-class BlockTracker:
-    """Keeps the path of the innermost running block of ``model`` while entered.
+_CALL_CODE = nn.Module._call_impl.__code__  # the frame of every module call: its ``self``
 
-    Modules outside the model (a loss module built in ``step``) inherit the enclosing block.
+
+class BlockTracker:
+    """Names the innermost running block of ``model`` from the call stack, only when asked.
+
+    No module hooks: global hooks would push every module call off torch's fast path, while the
+    block is only needed for a finding. Modules outside the model (a loss module built in
+    ``step``) are skipped, so their work counts to the enclosing block.
     """
 
     def __init__(self, model: nn.Module) -> None:
         self._paths = block_paths(model)
-        self._stack: list[str] = [OUTSIDE_MODEL]
-        self._handles: list = []
 
     @property
     def current(self) -> str:
-        return self._stack[-1]
-
-    def reset(self) -> None:
-        del self._stack[1:]
-
-    def _pre(self, module: nn.Module, args: object) -> None:
-        self._stack.append(self._paths.get(id(module), self._stack[-1]))
-
-    def _post(self, module: nn.Module, args: object, output: object) -> None:
-        if len(self._stack) > 1:
-            self._stack.pop()
+        paths = self._paths
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code is _CALL_CODE:
+                path = paths.get(id(frame.f_locals.get("self")))
+                if path is not None:
+                    return path
+            frame = frame.f_back
+        return OUTSIDE_MODEL
 
     def __enter__(self) -> BlockTracker:
-        self.reset()
-        self._handles = [
-            register_module_forward_pre_hook(self._pre),
-            register_module_forward_hook(self._post, always_call=True),
-        ]
         return self
 
     def __exit__(
@@ -89,10 +81,7 @@ class BlockTracker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
-        self.reset()
+        return None
 
 
 def location_key(location: str | None) -> tuple[str, int]:
