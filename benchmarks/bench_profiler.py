@@ -36,13 +36,15 @@ def timer_median_ms(run: Callable[[], Any], min_run_time: float) -> float:
     return timer.blocked_autorange(min_run_time=min_run_time).median * 1000.0
 
 
-def accuracy(model_file: str, label: str, seconds: float) -> list[str]:
+def accuracy(model_file: str, label: str, seconds: float, rounds: int = ROUNDS) -> list[str]:
+    """Each round gives both timers the same time; a slow step needs long rounds so that
+    Timer's blocked_autorange (one run per block) gets as many runs as netscope's samples."""
     _loaded, context = loaded_step(model_file)
     with context as step:
         ours, theirs = [], []
-        for _ in range(ROUNDS):  # interleaved so a drift in machine load hits both alike
-            ours.append(time_step(step.run, "cpu", max_seconds=seconds / ROUNDS).median_ms)
-            theirs.append(timer_median_ms(step.run, seconds / ROUNDS))
+        for _ in range(rounds):  # interleaved so a drift in machine load hits both alike
+            ours.append(time_step(step.run, "cpu", max_seconds=seconds / rounds).median_ms)
+            theirs.append(timer_median_ms(step.run, seconds / rounds))
     a, b = statistics.median(ours), statistics.median(theirs)
     error = abs(a / b - 1)
     return [

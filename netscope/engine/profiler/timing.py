@@ -1,24 +1,28 @@
 """Step time on one device: warm-up until it settles, then timed runs until the median is stable.
 
 Very short steps run several times per sample (the inner loop count is chosen so one sample takes
-at least ~1 ms) so the timer's resolution never dominates; a sample's value is per step. On CUDA
+at least ~10 ms) so the timer's resolution never dominates; a sample's value is per step. On CUDA
 the clock is a pair of CUDA events around the inner loop and the host synchronizes only at the
 sample boundary; on the CPU it is ``time.perf_counter``. Nothing else is hooked while timing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
 
 from netscope.engine.model import TimingSummary
 
-MIN_SAMPLE_S = 1e-3  # one sample lasts at least this long (timer resolution stays negligible)
+# One sample lasts at least this long: the timer's resolution and the loop's overhead stay
+# negligible, and a sample averages over the same span as torch.utils.benchmark's blocks.
+MIN_SAMPLE_S = 10e-3
 MIN_WARMUP_RUNS = 3
 SETTLED_SPREAD = 0.05  # warm-up ends when the last runs agree within 5%
 TARGET_REL_ERROR = 0.005  # stop early when the median's uncertainty is below 0.5% ...
@@ -66,8 +70,8 @@ def warm_up(
 def inner_count(step_s: float) -> int:
     """Steps per sample so one sample lasts at least ``MIN_SAMPLE_S``."""
     if step_s <= 0:
-        return 1000
-    return max(1, min(1000, math.ceil(MIN_SAMPLE_S / step_s)))
+        return 10_000
+    return max(1, min(10_000, math.ceil(MIN_SAMPLE_S / step_s)))
 
 
 def _median_stable(samples: Sequence[float]) -> bool:
@@ -104,6 +108,18 @@ def summarize(device: str, samples_ms: Sequence[float]) -> TimingSummary:
     )
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No garbage collection while timing, as timeit and torch.utils.benchmark do."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def time_step(
     run: Callable[[], Any],
     device: str | torch.device,
@@ -125,15 +141,16 @@ def time_step(
     inner = inner_count(min(warm[-MIN_WARMUP_RUNS:]))
     samples_ms: list[float] = []
     began = time.perf_counter()
-    while len(samples_ms) < max_runs:
-        ms = measure_once(run, device, inner) * 1000.0
-        samples_ms.append(ms)
-        if on_sample is not None:
-            on_sample(len(samples_ms), ms)
-        spent = time.perf_counter() - began
-        if len(samples_ms) >= min_runs and (
-            spent >= max_seconds
-            or (spent >= MIN_SHARE * max_seconds and _median_stable(samples_ms))
-        ):
-            break
+    with _gc_paused():
+        while len(samples_ms) < max_runs:
+            ms = measure_once(run, device, inner) * 1000.0
+            samples_ms.append(ms)
+            if on_sample is not None:
+                on_sample(len(samples_ms), ms)
+            spent = time.perf_counter() - began
+            if len(samples_ms) >= min_runs and (
+                spent >= max_seconds
+                or (spent >= MIN_SHARE * max_seconds and _median_stable(samples_ms))
+            ):
+                break
     return summarize(str(device), samples_ms)

@@ -24,9 +24,10 @@ def test_summary_statistics() -> None:
 
 
 def test_short_steps_are_batched_so_one_sample_lasts_a_millisecond() -> None:
-    assert inner_count(1e-6) == 1000
-    assert inner_count(2e-4) == 5
-    assert inner_count(5e-3) == 1
+    assert inner_count(1e-6) == 10_000
+    assert inner_count(2e-4) == 50
+    assert inner_count(5e-3) == 2
+    assert inner_count(2e-2) == 1
 
 
 def test_time_step_measures_a_known_sleep() -> None:
