@@ -170,7 +170,6 @@ def detect(
     _skip_dynamo_import()
     recorder = _Recorder(BlockTracker(model), device)
     with (
-        recorder.tracker,
         syncs.patched_synchronize(recorder.explicit_sync),
         _DispatchLevel(recorder),
         _FunctionLevel(recorder),

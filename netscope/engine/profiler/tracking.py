@@ -8,7 +8,6 @@ reporting happened.
 from __future__ import annotations
 
 import sys
-from types import TracebackType
 
 from torch import nn
 
@@ -71,17 +70,6 @@ class BlockTracker:
                     return path
             frame = frame.f_back
         return OUTSIDE_MODEL
-
-    def __enter__(self) -> BlockTracker:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
 
 def location_key(location: str | None) -> tuple[str, int]:
