@@ -42,6 +42,11 @@ def _add_target_options(parser: argparse.ArgumentParser, *, target_required: boo
     )
     parser.add_argument("--no-backward", action="store_true", help="skip the gradient pass")
     parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="value statistics for a checkpoint of any size (default: up to 256 MB)",
+    )
+    parser.add_argument(
         "--devices", help="devices to profile, comma separated (default: cpu and every GPU)"
     )
     parser.add_argument(
@@ -118,6 +123,7 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         input_dtype=args.input_dtype,
         trust_pickle=args.trust_pickle,
         backward=not args.no_backward,
+        all_stats=args.stats,
     )
 
 

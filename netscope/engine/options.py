@@ -16,6 +16,7 @@ class LoadOptions:
     input_dtype: str = "float32"
     trust_pickle: bool = False
     backward: bool = True  # run one backward pass for gradient statistics
+    all_stats: bool = False  # value statistics for a checkpoint of any size (reads every value)
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,17 @@ def test_truncated_checkpoint(tmp_path, suffix: str) -> None:
         snap(write_model(tmp_path, "m.py", "from torch import nn\nbuild_model = nn.ReLU\n"),
              weights=str(cut))  # fmt: skip
     assert f"cut{suffix}" in str(err.value)
+
+
+def test_large_checkpoint_reads_metadata_only_unless_stats_is_asked(tmp_path, monkeypatch) -> None:
+    """Above the limit (lowered here from 256 MB) values are not read; --stats reads them."""
+    from netscope.engine.snapshot import checkpoint as checkpoint_snapshot
+
+    monkeypatch.setattr(checkpoint_snapshot, "STATS_LIMIT_BYTES", 1024)
+    path = tmp_path / "big.pt"
+    torch.save({"layer.weight": torch.ones(64, 64)}, path)  # 16 KiB > 1 KiB
+    quick = snap(str(path))
+    assert quick.parameters[0].stats is None and quick.parameters[0].shape == (64, 64)
+    assert "--stats reads every value" in quick.forward.note
+    full = snap(str(path), all_stats=True)
+    assert full.parameters[0].stats is not None and full.parameters[0].stats.mean == 1.0

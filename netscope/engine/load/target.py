@@ -95,11 +95,11 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
 def _load_checkpoint_alone(
     options: LoadOptions, device: torch.device, progress: Progress
 ) -> LoadedTarget:
-    from netscope.engine.snapshot.checkpoint import STATS_LIMIT_BYTES
+    from netscope.engine.snapshot.checkpoint import stats_limit
 
     _say(progress, "reading checkpoint")
     checkpoint = read_checkpoint(
-        options.target, trust_pickle=options.trust_pickle, max_value_bytes=STATS_LIMIT_BYTES
+        options.target, trust_pickle=options.trust_pickle, max_value_bytes=stats_limit(options)
     )
     if checkpoint.module is not None:  # a whole pickled module, opened with --trust-pickle
         model = _place(checkpoint.module, device, options.target)

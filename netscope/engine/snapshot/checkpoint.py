@@ -13,6 +13,7 @@ from dataclasses import replace
 from netscope.engine.errors import display_path
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import BlockInfo, Finding, ForwardInfo, Snapshot
+from netscope.engine.options import LoadOptions
 from netscope.engine.snapshot.findings import model_findings
 from netscope.engine.snapshot.tensors import (
     TensorEntry,
@@ -24,6 +25,11 @@ from netscope.engine.snapshot.tensors import (
 from netscope.engine.snapshot.values import tensor_stats
 
 STATS_LIMIT_BYTES = 256 * 2**20
+
+
+def stats_limit(options: LoadOptions) -> int | None:
+    """Bytes of values a checkpoint may have for statistics; None: no limit (``--stats``)."""
+    return None if options.all_stats else STATS_LIMIT_BYTES
 
 
 def _block_paths(names: list[str]) -> list[str]:
@@ -51,7 +57,8 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
     entries = [TensorEntry(n, *split_name(n), "parameter", t) for n, t in tensors.items()]
     ties, tie_index = tie_groups(entries)
     nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
-    want_values = loaded.options.device != "meta" and nbytes <= STATS_LIMIT_BYTES
+    limit = stats_limit(loaded.options)
+    want_values = loaded.options.device != "meta" and (limit is None or nbytes <= limit)
     if progress is not None:
         progress("statistics" if want_values else "reading metadata")
     stats = tensor_stats([e.tensor for e in entries]) if want_values else [None] * len(entries)
@@ -84,8 +91,11 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
         f"{shown} is a checkpoint: tensors without the code that uses them, so no forward runs. "
         f"Open `model.py --weights {shown}` to compare it with a model."
     )
-    if not want_values:
-        note += f" Value statistics skipped: {nbytes / 2**20:.0f} MB read as metadata only."
+    if not want_values and loaded.options.device != "meta":
+        note += (
+            f" Value statistics skipped: {nbytes / 2**20:.0f} MB read as metadata only"
+            " (--stats reads every value)."
+        )
     snapshot = Snapshot(
         target=shown,
         kind="checkpoint",
