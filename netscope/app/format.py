@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-NA = "n/a"
+from netscope.report.values import NOT_AVAILABLE as NA
+from netscope.report.values import fmt_float as num
+from netscope.report.values import fmt_percent as fraction
+
+__all__ = ["NA", "bars", "count", "fraction", "ms", "num", "percent", "shape", "size"]
 _BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -46,18 +50,8 @@ def ms(value: float | None) -> str:
     return f"{value * 1000:.0f} µs"
 
 
-def num(value: float | None, digits: int = 4) -> str:
-    if value is None:
-        return NA
-    return f"{value:.{digits}g}"
-
-
 def percent(value: float | None) -> str:
     return NA if value is None else f"{value:.0f}%"
-
-
-def fraction(value: float | None) -> str:
-    return NA if value is None else f"{value * 100:.1f}%"
 
 
 def bars(values: Sequence[float]) -> str:
