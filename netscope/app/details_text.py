@@ -90,6 +90,11 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         )
     if block.aliases:
         rows.append(("also at", ", ".join(block.aliases)))
+    diff = index.snapshot.checkpoint
+    if not block.path and diff is not None:  # the root: how the checkpoint's keys lined up
+        verdict = "matches the model" if diff.clean else "differs from the model"
+        rows.append(("checkpoint", f"{diff.path}: {diff.loaded} loaded, {verdict}"))
+        rows += [("", note) for note in diff.notes]  # a stripped prefix first: what to do
     for timing in live.block_rows(block.path):
         rows.append(
             (

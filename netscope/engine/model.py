@@ -172,6 +172,8 @@ class CheckpointDiff:
     mismatched: tuple[Mismatch, ...]
     covered_by_tie: tuple[tuple[str, str], ...]  # (key left out, key that stores it)
     loaded: int = 0
+    stripped_prefix: str = ""  # on every matched key ("module."), removed to match the model
+    notes: tuple[str, ...] = ()  # plain words: the prefix and what to do, "one shard of 4"...
 
     @property
     def clean(self) -> bool:

@@ -136,6 +136,8 @@ def checkpoint_dict(diff: CheckpointDiff | None) -> dict[str, Any] | None:
         "covered_by_tie": [
             {"key": key, "stored_as": stored} for key, stored in diff.covered_by_tie
         ],
+        "stripped_prefix": diff.stripped_prefix,
+        "notes": list(diff.notes),
     }
 
 

@@ -178,7 +178,10 @@ def checkpoint_tables(snapshot: Snapshot) -> list[Table]:
     if diff is None:
         return []
     verdict = "matches the model" if diff.clean else "differs from the model"
+    if diff.stripped_prefix:
+        verdict += f" once the prefix {diff.stripped_prefix!r} is removed from its keys"
     note = f"{diff.path}: {diff.loaded} tensors loaded; the checkpoint {verdict}."
+    note += "".join(f" {extra.rstrip('.')}." for extra in diff.notes)
     keys = [["missing", k, "in the model, not in the checkpoint"] for k in diff.missing]
     keys += [["unexpected", k, "in the checkpoint, not in the model"] for k in diff.unexpected]
     keys += [["covered by tie", k, f"stored once as {stored}"] for k, stored in diff.covered_by_tie]

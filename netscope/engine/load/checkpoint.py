@@ -6,11 +6,10 @@ never read in full: torch files are memory-mapped, safetensors are read header-f
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import re
-import struct
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +22,12 @@ from netscope.engine.errors import NetscopeError, display_path
 SAFETENSORS_DTYPES = {
     "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
     "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-    "U8": torch.uint8, "BOOL": torch.bool,
+    "U64": torch.uint64, "U32": torch.uint32, "U16": torch.uint16, "U8": torch.uint8,
+    "BOOL": torch.bool, "C64": torch.complex64,
     "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2,
+    "F8_E8M0": getattr(torch, "float8_e8m0fnu", None),
+    "F8_E4M3FNUZ": getattr(torch, "float8_e4m3fnuz", None),
+    "F8_E5M2FNUZ": getattr(torch, "float8_e5m2fnuz", None),
 }  # fmt: skip
 STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network",
                    "weights", "params", "ema", "model_ema")  # fmt: skip
@@ -38,12 +41,16 @@ class Checkpoint:
     """A checkpoint's tensors by dotted key, and where in the file they were found."""
 
     path: str
-    format: str  # "torch" or "safetensors"
+    format: str  # "torch", "safetensors" or "torchscript"
     tensors: dict[str, torch.Tensor]  # real (mmap) tensors, or meta tensors from a header
     found_under: str = ""  # "state_dict" when nested, "" at top level
     other_entries: tuple[str, ...] = ()  # e.g. optimizer_states, epoch
     metadata: dict[str, str] = field(default_factory=dict)
     module: nn.Module | None = None  # a whole pickled module (only with --trust-pickle)
+    files: tuple[str, ...] = ()  # the files read: one, or every shard of a sharded checkpoint
+    notes: tuple[str, ...] = ()  # plain words: "one shard of 4", "a LoRA adapter for ..."
+    config_dir: str | None = None  # a save_pretrained folder holding config.json
+    adapter: dict[str, Any] | None = None  # adapter_config.json of a peft adapter folder
 
 
 def read_checkpoint(
@@ -53,11 +60,34 @@ def read_checkpoint(
     values: bool = True,
     max_value_bytes: int | None = None,
 ) -> Checkpoint:
-    """Open ``path`` by its extension.
+    """Open ``path``: a file by its extension, a save_pretrained folder, a sharded index.
 
     Safetensors values are read only when ``values`` and the tensors fit in ``max_value_bytes``
     (None: any size); otherwise its tensors are meta tensors built from the header alone.
     """
+    from netscope.engine.load import hf
+
+    if os.path.isdir(path) or path.endswith(".index.json"):
+        return hf.read_pretrained(
+            path, trust_pickle=trust_pickle, values=values, max_value_bytes=max_value_bytes
+        )
+    checkpoint = read_file(
+        path, trust_pickle=trust_pickle, values=values, max_value_bytes=max_value_bytes
+    )
+    note = hf.shard_note(path)
+    if note:
+        checkpoint.notes = (*checkpoint.notes, note)
+    return checkpoint
+
+
+def read_file(
+    path: str,
+    *,
+    trust_pickle: bool = False,
+    values: bool = True,
+    max_value_bytes: int | None = None,
+) -> Checkpoint:
+    """One checkpoint file: safetensors by extension (or content), else a torch.save archive."""
     if not os.path.isfile(path):
         raise NetscopeError(f"no such checkpoint file: {display_path(path)}", path=path)
     if path.endswith(".safetensors"):
@@ -70,60 +100,78 @@ def read_checkpoint(
 
 # --- safetensors ----------------------------------------------------------------------------
 
-
-def read_safetensors_header(path: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """The JSON header (tensors and ``__metadata__``), checked against the file's size."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-        if len(head) < 8:
-            raise _corrupt(path, "shorter than a safetensors header")
-        (length,) = struct.unpack("<Q", head)
-        if length > size - 8 or length > 100_000_000:
-            raise _corrupt(path, f"header claims {length} bytes but the file has {size}")
-        try:
-            header = json.loads(handle.read(length))
-        except ValueError as exc:
-            raise _corrupt(path, f"header is not valid JSON ({exc})") from exc
-    if not isinstance(header, dict):
-        raise _corrupt(path, "header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
-    data_size = size - 8 - length
-    for name, entry in header.items():
-        end = entry.get("data_offsets", [0, 0])[1] if isinstance(entry, dict) else None
-        if end is None or end > data_size:
-            raise _corrupt(path, f"tensor {name!r} lies beyond the end of the file (truncated?)")
-    return header, {str(k): str(v) for k, v in metadata.items()}
+SafetensorsHeader = tuple[dict[str, tuple[torch.dtype, tuple[int, ...]]], dict[str, str]]
 
 
-def _header_nbytes(header: dict[str, dict[str, Any]]) -> int:
-    return sum(
-        end - start for start, end in (e.get("data_offsets", (0, 0)) for e in header.values())
-    )
+def read_safetensors_header(path: str) -> SafetensorsHeader:
+    """Each tensor's dtype and shape, and ``__metadata__``, read by the ``safetensors`` library.
+
+    ``safe_open`` memory-maps the file and parses (and checks) the header; no tensor value is
+    read. A dtype torch has no equivalent for is an error naming the tensor, never a guess.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            names = handle.keys()  # a list: the handle itself is not iterable
+            entries = {name: handle.get_slice(name) for name in names}
+            raw = {name: (s.get_dtype(), tuple(s.get_shape())) for name, s in entries.items()}
+    except SafetensorError as exc:
+        raise _corrupt(path, f"safetensors: {exc}") from exc
+    except OSError as exc:
+        raise NetscopeError(f"cannot read {display_path(path)}: {exc}", path=path) from exc
+    tensors = {}
+    for name, (code, shape) in raw.items():
+        dtype = SAFETENSORS_DTYPES.get(code)
+        if dtype is None:
+            raise NetscopeError(
+                f"{display_path(path)}: tensor {name!r} has safetensors dtype {code}, which "
+                f"torch {torch.__version__.split('+')[0]} has no dtype for",
+                path=path,
+                hint="a newer torch may know it; the file itself reads fine with "
+                "safetensors.safe_open(..., framework='numpy') where numpy has the type",
+            )
+        tensors[name] = (dtype, shape)
+    return tensors, {str(k): str(v) for k, v in metadata.items()}
+
+
+def header_nbytes(header: SafetensorsHeader) -> int:
+    total = 0
+    for dtype, shape in header[0].values():
+        numel = 1
+        for dim in shape:
+            numel *= dim
+        total += numel * dtype.itemsize
+    return total
 
 
 def _read_safetensors(
     path: str,
-    parsed: tuple[dict[str, dict[str, Any]], dict[str, str]],
+    parsed: SafetensorsHeader,
     *,
     values: bool,
     max_value_bytes: int | None,
 ) -> Checkpoint:
     header, metadata = parsed
-    if values and (max_value_bytes is None or _header_nbytes(header) <= max_value_bytes):
-        from safetensors import safe_open
-
-        try:
-            with safe_open(path, framework="pt") as handle:
-                tensors = {name: handle.get_tensor(name) for name in header}
-        except Exception as exc:
-            raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+    if values and (max_value_bytes is None or header_nbytes(parsed) <= max_value_bytes):
+        tensors = read_safetensors_values(path, list(header))
     else:
-        tensors = {}
-        for name, entry in header.items():
-            dtype = SAFETENSORS_DTYPES.get(str(entry.get("dtype")), torch.uint8)
-            tensors[name] = torch.empty(tuple(entry.get("shape", ())), dtype=dtype, device="meta")
-    return Checkpoint(path, "safetensors", tensors, metadata=metadata)
+        tensors = {
+            name: torch.empty(shape, dtype=dtype, device="meta")
+            for name, (dtype, shape) in header.items()
+        }
+    return Checkpoint(path, "safetensors", tensors, metadata=metadata, files=(path,))
+
+
+def read_safetensors_values(path: str, names: list[str]) -> dict[str, torch.Tensor]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(path, framework="pt") as handle:
+            return {name: handle.get_tensor(name) for name in names}
+    except Exception as exc:
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
 
 
 # --- torch.save files -----------------------------------------------------------------------
@@ -145,6 +193,44 @@ def _looks_like_torch_save(path: str) -> bool:
     return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
 
 
+def is_torchscript(path: str) -> bool:
+    """torch.jit.save archives are zips holding ``constants.pkl`` and compiled ``code/``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(n.endswith("/constants.pkl") or n == "constants.pkl" for n in names) and any(
+        "/code/" in n for n in names
+    )
+
+
+def _read_torchscript(path: str, *, trust_pickle: bool) -> Checkpoint:
+    shown = display_path(path)
+    if not trust_pickle:
+        raise NetscopeError(
+            f"{shown} is a TorchScript archive (written by torch.jit.save): a compiled module "
+            "with its code, not a state_dict, so torch.load(weights_only=True) cannot open it",
+            path=path,
+            hint=f"Open it in Python with torch.jit.load({shown!r}). netscope shows it with "
+            "--trust-pickle (it loads it with torch.jit.load; its TorchScript code runs on the "
+            "example forward: only for files you trust).",
+        )
+    try:
+        module = torch.jit.load(path, map_location="cpu")
+    except Exception as exc:
+        raise _corrupt(path, f"torch.jit.load: {type(exc).__name__}: {exc}") from exc
+    note = (
+        f"{shown} is a TorchScript archive, opened with torch.jit.load: its blocks are "
+        "RecursiveScriptModule objects (each one's original class is its .original_name), and "
+        "ScriptModules take no Python hooks, so netscope runs no forward on them (--input-shape "
+        "is not used): blocks, parameters, buffers and ties are shown"
+    )
+    return Checkpoint(
+        path, "torchscript", dict(module.state_dict()), module=module, files=(path,), notes=(note,)
+    )
+
+
 def _read_torch(
     path: str, *, trust_pickle: bool, values: bool, max_value_bytes: int | None
 ) -> Checkpoint:
@@ -154,6 +240,8 @@ def _read_torch(
         except NetscopeError:
             raise _corrupt(path, "it is neither a torch.save archive nor a pickle") from None
         return _read_safetensors(path, header, values=values, max_value_bytes=max_value_bytes)
+    if is_torchscript(path):
+        return _read_torchscript(path, trust_pickle=trust_pickle)
     try:
         obj = _torch_load(path, weights_only=not trust_pickle)
     except pickle.UnpicklingError as exc:
@@ -170,13 +258,15 @@ def _read_torch(
     except Exception as exc:
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
     if isinstance(obj, nn.Module):
-        return Checkpoint(path, "torch", dict(obj.state_dict()), module=obj)
+        return Checkpoint(path, "torch", dict(obj.state_dict()), module=obj, files=(path,))
     tensors, found_under, others = find_state_dict(obj)
     if not tensors:
         raise NetscopeError(
             f"{display_path(path)} holds no tensors (found {type(obj).__name__})", path=path
         )
-    return Checkpoint(path, "torch", tensors, found_under=found_under, other_entries=others)
+    return Checkpoint(
+        path, "torch", tensors, found_under=found_under, other_entries=others, files=(path,)
+    )
 
 
 def find_state_dict(obj: Any) -> tuple[dict[str, torch.Tensor], str, tuple[str, ...]]:
@@ -206,6 +296,12 @@ def _flatten(obj: Any, prefix: str) -> dict[str, torch.Tensor]:
         for key, value in obj.items():
             if str(key) not in SKIPPED_KEYS:
                 out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(obj, tuple) and prefix.rpartition(".")[2] == "_packed_params":
+        # a quantized Linear's packed (weight, bias): named as the model snapshot names them
+        holder = prefix.rpartition(".")[0]
+        for name, value in zip(("weight", "bias"), obj, strict=False):
+            if isinstance(value, torch.Tensor):
+                out[f"{holder}.{name}" if holder else name] = value
     return out
 
 

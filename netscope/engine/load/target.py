@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import torch
@@ -10,9 +11,10 @@ from torch.nn.parameter import is_lazy
 
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load import example as examples
+from netscope.engine.load import hf
 from netscope.engine.load.checkpoint import read_checkpoint
 from netscope.engine.load.device import resolve_device
-from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.modelfile import (
     build_from_file,
     import_model_file,
@@ -92,18 +94,76 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
     return loaded
 
 
+def _example(options: LoadOptions, device: torch.device) -> ExampleInput | None:
+    if options.input_shape is None:
+        return None
+    return examples.synthesize(options.input_shape, options.input_dtype).to(device)
+
+
 def _load_checkpoint_alone(
     options: LoadOptions, device: torch.device, progress: Progress
 ) -> LoadedTarget:
     from netscope.engine.snapshot.checkpoint import stats_limit
 
+    notes: tuple[str, ...] = ()
+    folder = hf.config_folder(options.target)
+    if folder is not None:
+        loaded, why = _load_from_config(options, folder, device, progress)
+        if loaded is not None:
+            return loaded
+        notes = (why,)
     _say(progress, "reading checkpoint")
     checkpoint = read_checkpoint(
         options.target, trust_pickle=options.trust_pickle, max_value_bytes=stats_limit(options)
     )
     if checkpoint.module is not None:  # a whole pickled module, opened with --trust-pickle
         model = _place(checkpoint.module, device, options.target)
+        scripted = checkpoint.format == "torchscript"  # takes no Python hooks: no forward
         return LoadedTarget(
-            options, options.target, model, lazy_at_build=lazy_parameter_names(model)
+            options,
+            options.target,
+            model,
+            example_input=None if scripted else _example(options, device),
+            lazy_at_build=lazy_parameter_names(model),
+            checkpoint_notes=checkpoint.notes,
         )
-    return LoadedTarget(options, options.target, None, state_dict=checkpoint.tensors)
+    label = hf.adapter_label(checkpoint.adapter) if checkpoint.adapter is not None else ""
+    return LoadedTarget(
+        options,
+        options.target,
+        None,
+        state_dict=checkpoint.tensors,
+        checkpoint_label=label,
+        checkpoint_notes=(*checkpoint.notes, *notes),
+    )
+
+
+def _load_from_config(
+    options: LoadOptions, folder: str, device: torch.device, progress: Progress
+) -> tuple[LoadedTarget | None, str]:
+    """A save_pretrained folder with config.json: the model built by transformers, weights diffed.
+
+    Without a forward to run (no --input-shape) the model is built on meta and only the
+    checkpoint's headers are read; with one, it is built on ``device`` and the weights loaded.
+    """
+    build_on = device if options.input_shape is not None else torch.device("meta")
+    _say(progress, "building from config.json")
+    model, why = hf.model_from_config(folder, build_on)
+    if model is None:
+        return None, why
+    with_values = build_on.type != "meta"
+    _say(progress, "reading checkpoint")
+    checkpoint = read_checkpoint(
+        options.target, trust_pickle=options.trust_pickle, values=with_values
+    )
+    loaded = LoadedTarget(
+        options,
+        options.target,
+        model,
+        example_input=_example(options, build_on),
+        source=display_path(os.path.join(folder, "config.json")),
+        lazy_at_build=lazy_parameter_names(model),
+        checkpoint_notes=checkpoint.notes,
+    )
+    loaded.checkpoint_diff = apply_weights(model, checkpoint, load=with_values)
+    return loaded, ""

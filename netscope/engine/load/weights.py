@@ -14,15 +14,41 @@ from netscope.engine.model import CheckpointDiff, Mismatch
 from netscope.engine.snapshot.ties import find_ties
 from netscope.engine.snapshot.values import dtype_name
 
+PREFIX_ORIGINS = {
+    "module.": "DataParallel and DistributedDataParallel hold the model as .module",
+    "_orig_mod.": "torch.compile's wrapper holds the model as ._orig_mod",
+    "model.": "a PyTorch Lightning LightningModule holding the model as self.model saves this",
+}
+
 
 def _strip_prefix(keys: list[str], wanted: set[str]) -> str:
-    """A prefix such as ``model.`` or ``module.`` whose removal makes the keys match the model."""
+    """A prefix such as ``model.``, ``module.`` or ``_orig_mod.module.`` whose removal makes the
+    keys match the model (one or two leading name parts), or ""."""
     best, best_hits = "", sum(k in wanted for k in keys)
-    for prefix in {k.split(".", 1)[0] + "." for k in keys if "." in k}:
+    candidates = set()
+    for key in keys:
+        parts = key.split(".")
+        candidates.update(".".join(parts[:n]) + "." for n in (1, 2) if len(parts) > n)
+    for prefix in sorted(candidates, key=len):
         hits = sum(k[len(prefix) :] in wanted for k in keys if k.startswith(prefix))
         if hits > best_hits:
             best, best_hits = prefix, hits
     return best
+
+
+def prefix_note(prefix: str) -> str:
+    """What a stripped prefix means and how to load the file without netscope's help."""
+    origins = [
+        PREFIX_ORIGINS[p + "."] for p in prefix.rstrip(".").split(".") if p + "." in PREFIX_ORIGINS
+    ]
+    origin = f" ({'; '.join(origins)})" if origins else ""
+    return (
+        f"every matched key starts with {prefix!r}{origin}: netscope compared the keys without "
+        f"it, but model.load_state_dict() on this file fails (every key unexpected, every one "
+        f"missing). Strip it before loading: torch.nn.modules.utils."
+        f"consume_prefix_in_state_dict_if_present(state_dict, {prefix!r}); or save the inner "
+        f"model's state_dict() next time"
+    )
 
 
 def apply_weights(model: nn.Module, checkpoint: Checkpoint, *, load: bool = True) -> CheckpointDiff:
@@ -77,6 +103,8 @@ def apply_weights(model: nn.Module, checkpoint: Checkpoint, *, load: bool = True
         mismatched=tuple(mismatched),
         covered_by_tie=tuple(covered),
         loaded=len(to_load) if load else 0,
+        stripped_prefix=prefix,
+        notes=(*((prefix_note(prefix),) if prefix else ()), *checkpoint.notes),
     )
 
 

@@ -64,6 +64,12 @@ def _entries(model: nn.Module) -> tuple[list[TensorEntry], list[TensorEntry]]:
 
 def no_input_note(loaded: LoadedTarget) -> str:
     shown = display_path(loaded.path)
+    if not loaded.path.endswith(".py"):  # a checkpoint holding a module, a save_pretrained folder
+        return (
+            f"No example input: no --input-shape was given for {shown}, so calls, output shapes, "
+            "activations and gradients are not shown. Pass e.g. --input-shape 1,3,224,224, or "
+            "--input-shape 1,16 --input-dtype int64 for token ids."
+        ) + "".join(f" {extra.rstrip('.')}." for extra in loaded.checkpoint_notes)
     return (
         f"No example input: {shown} defines no example_input() and no --input-shape was given, "
         "so calls, output shapes, activations and gradients are not shown (and lazy layers stay "

@@ -96,10 +96,12 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
             f" Value statistics skipped: {nbytes / 2**20:.0f} MB read as metadata only"
             " (--stats reads every value)."
         )
+    for extra in loaded.checkpoint_notes:  # one shard of M, an adapter, no transformers...
+        note += f" {extra.rstrip('.')}."
     snapshot = Snapshot(
         target=shown,
         kind="checkpoint",
-        model_class="state_dict",
+        model_class=loaded.checkpoint_label or "state_dict",
         device="cpu",
         blocks=blocks,
         parameters=tuple(params),
