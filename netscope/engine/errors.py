@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import site
+import sysconfig
 import traceback
 from types import TracebackType
 
 _PACKAGE_DIRS: tuple[str, ...] = ()
+_LIBRARY_DIRS: tuple[str, ...] = ()
 
 
 class NetscopeError(Exception):
@@ -20,18 +23,24 @@ class NetscopeError(Exception):
         location: str | None = None,
         hint: str | None = None,
         traceback_tail: str = "",
+        library_location: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
-        self.location = location
+        self.location = location  # the user's own line
         self.hint = hint
         self.traceback_tail = traceback_tail
+        self.library_location = library_location  # the library line that raised, below it
 
     def __str__(self) -> str:
         parts = [self.message]
-        if self.location:
+        if self.location and self.library_location:
+            parts.append(f"(at {self.location}, inside {self.library_location})")
+        elif self.location:
             parts.append(f"(at {self.location})")
+        elif self.library_location:
+            parts.append(f"(inside {self.library_location})")
         elif self.path:
             parts.append(f"(file: {self.path})")
         text = " ".join(parts)
@@ -67,14 +76,61 @@ def is_internal_file(filename: str) -> bool:
     return os.path.abspath(filename).startswith(_internal_dirs())
 
 
-def user_location(tb: TracebackType | None) -> str | None:
-    """The innermost traceback frame outside torch and netscope, as ``file.py:LINE``."""
-    found = None
+def _library_dirs() -> tuple[str, ...]:
+    """Installed packages and the standard library: code the user did not write."""
+    global _LIBRARY_DIRS
+    if not _LIBRARY_DIRS:
+        dirs = {sysconfig.get_paths().get(k) for k in ("purelib", "platlib", "stdlib")}
+        try:
+            dirs.update(site.getsitepackages())
+            dirs.add(site.getusersitepackages())
+        except AttributeError:  # pragma: no cover - a virtualenv's trimmed site module
+            pass
+        _LIBRARY_DIRS = tuple(
+            sorted({os.path.abspath(d) + os.sep for d in dirs if d}, key=len, reverse=True)
+        )
+    return _LIBRARY_DIRS
+
+
+def library_path(filename: str) -> str | None:
+    """``transformers/models/bert/modeling_bert.py`` for an installed file; None for the user's."""
+    absolute = os.path.abspath(filename)
+    for folder in _library_dirs():
+        if absolute.startswith(folder):
+            return absolute[len(folder) :]
+    return None
+
+
+def frame_locations(
+    tb: TracebackType | None, user_file: str | None = None
+) -> tuple[str | None, str | None]:
+    """(the user's line, the library line below it) of a traceback, each ``file.py:LINE``.
+
+    The user's line is the innermost frame in code outside torch, netscope, installed packages
+    and the standard library; the library line is the innermost frame in an installed package
+    (transformers, typing_extensions...) when it lies below the user's, else None. With no
+    frame of the user's at all, the innermost library frame is the location. ``user_file`` (the
+    model file) counts as the user's even when it lies in an installed package.
+    """
+    user = library = None
+    mine = os.path.abspath(user_file) if user_file else None
     for frame, lineno in traceback.walk_tb(tb):
         filename = frame.f_code.co_filename
-        if not is_internal_file(filename):
-            found = f"{display_path(filename)}:{lineno}"
-    return found
+        if is_internal_file(filename):
+            continue
+        installed = None if os.path.abspath(filename) == mine else library_path(filename)
+        if installed is None:
+            user, library = f"{display_path(filename)}:{lineno}", None
+        else:
+            library = f"{installed}:{lineno}"
+    if user is None:
+        return library, None
+    return user, library
+
+
+def user_location(tb: TracebackType | None) -> str | None:
+    """The innermost traceback frame in the user's own code (see ``frame_locations``)."""
+    return frame_locations(tb)[0]
 
 
 def display_path(filename: str) -> str:
@@ -93,13 +149,15 @@ def traceback_tail(exc: BaseException, lines: int = 12) -> str:
 
 
 def wrap_user_error(exc: BaseException, what: str, path: str | None = None) -> NetscopeError:
-    """Turn an exception raised in user code into a NetscopeError pointing at the user's line."""
-    location = user_location(exc.__traceback__)
+    """Turn an exception raised in user code into a NetscopeError pointing at the user's line
+    first, then at the library line that raised (``modeling_bert.py:144``) when there is one."""
+    location, library = frame_locations(exc.__traceback__, path)
     if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
-        location = f"{display_path(exc.filename)}:{exc.lineno}"
+        location, library = f"{display_path(exc.filename)}:{exc.lineno}", None
     return NetscopeError(
         f"{what}: {type(exc).__name__}: {exc}",
         path=path,
         location=location,
         traceback_tail=traceback_tail(exc),
+        library_location=library,
     )

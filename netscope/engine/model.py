@@ -28,6 +28,9 @@ class TensorStats:
     zero_fraction: float | None
     histogram: tuple[int, ...] = ()
     histogram_range: tuple[float, float] | None = None
+    # what the figures describe: "values"; "dequantized" (a quantized tensor: the real values
+    # its integers stand for); "magnitude" (a complex tensor: |z|)
+    over: str = "values"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,45 @@ class GradStats:
     max_abs: float | None = None
     nan: int = 0
     inf: int = 0
+    over: str = "values"  # "magnitude" for a complex gradient: mean and max_abs are of |g|
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """How a quantized tensor maps its integers to real values: ``real = (q - zero_point) * scale``.
+
+    Per-tensor schemes have one ``scale``/``zero_point``; per-channel schemes have one per slice
+    along ``axis``, summarized by their range.
+    """
+
+    scheme: str  # "per_tensor_affine", "per_channel_affine", "per_channel_affine_float_qparams"
+    scale: float | None = None  # per-tensor schemes
+    zero_point: int | None = None
+    axis: int | None = None  # per-channel schemes
+    channels: int | None = None
+    scale_range: tuple[float, float] | None = None  # per-channel: smallest and largest scale
+    zero_point_range: tuple[float, float] | None = None
+
+    @property
+    def summary(self) -> str:
+        """``per_tensor_affine scale 0.0123 zero_point 0`` style text for the UI and reports."""
+        if self.scale is not None:
+            return f"{self.scheme} scale {self.scale:.4g} zero_point {self.zero_point}"
+        low, high = self.scale_range or (float("nan"), float("nan"))
+        zlow, zhigh = self.zero_point_range or (float("nan"), float("nan"))
+        zeros = f"{zlow:g}" if zlow == zhigh else f"{zlow:g}..{zhigh:g}"
+        return (
+            f"{self.scheme} axis {self.axis}, {self.channels} scales {low:.4g}..{high:.4g}, "
+            f"zero_point {zeros}"
+        )
+
+
+# Roles of tensors that are not plain parameters/buffers (ParamInfo.role):
+#   "packed": a quantized module's weight or bias, kept packed outside _parameters;
+#   "pruned": weight_orig / weight_mask of torch.nn.utils.prune (weight = orig * mask);
+#   "parametrized": the originals a parametrization (torch.nn.utils.parametrize, weight_norm,
+#   spectral_norm) computes a tensor from.
+TensorRole = Literal["", "packed", "pruned", "parametrized"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +104,9 @@ class ParamInfo:
     stats: TensorStats | None
     grad: GradStats | None  # None: no backward ran
     tie_group: int | None = None  # index into Snapshot.ties
+    quantization: Quantization | None = None  # quantized dtypes (qint8, quint8...) only
+    role: TensorRole = ""
+    note: str = ""  # plain words on what a tensor with a role is
 
     @property
     def unused(self) -> bool:
@@ -105,6 +150,26 @@ class UnregisteredTensor:
 
 
 @dataclass(frozen=True)
+class DerivedTensor:
+    """A tensor attribute torch recomputes from registered tensors: not a defect, not saved.
+
+    ``weight`` of a pruned Linear is ``weight_orig * weight_mask``, rebuilt before each forward;
+    a parametrized ``weight`` is computed on every access from ``parametrizations.weight.*``.
+    """
+
+    module: str
+    attribute: str
+    kind: Literal["pruning", "parametrization", "weight_norm", "spectral_norm"]
+    method: str  # "L1Unstructured", "_WeightNorm", "_Orthogonal", "WeightNorm"...
+    sources: tuple[str, ...]  # qualified names of the tensors it is computed from
+    how: str  # "weight = weight_orig * weight_mask"
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}.{self.attribute}" if self.module else self.attribute
+
+
+@dataclass(frozen=True)
 class BlockInfo:
     """One module of the tree, at the path ``named_modules()`` gives it ("" is the root)."""
 
@@ -126,6 +191,10 @@ class BlockInfo:
     activation: ActivationStats | None = None
     aliases: tuple[str, ...] = ()  # other paths of the same module object (block reuse)
     unregistered: tuple[UnregisteredTensor, ...] = ()
+    # never called, but its weights were operands of an op run by this block's forward
+    # (nn.MultiheadAttention passes out_proj.weight to a functional op): "" is the root
+    weights_used_by: str | None = None
+    derived: tuple[DerivedTensor, ...] = ()
 
     @property
     def shared(self) -> bool:
@@ -133,7 +202,8 @@ class BlockInfo:
 
     @property
     def unused(self) -> bool:
-        return self.calls == 0
+        """Never called and its weights never used: it took no part in the example forward."""
+        return self.calls == 0 and self.weights_used_by is None
 
 
 @dataclass(frozen=True)
@@ -223,6 +293,7 @@ class Snapshot:
     findings: tuple[Finding, ...] = ()
     source: str | None = None  # "model.py:LINE" of the factory or class
     devices: tuple[str, ...] = field(default=())
+    derived: tuple[DerivedTensor, ...] = ()  # pruned / parametrized tensors, every block
 
     @cached_property
     def block_by_path(self) -> dict[str, BlockInfo]:
@@ -357,3 +428,98 @@ class Profile:
     def copy_bytes(self) -> int:
         """Bytes copied between devices per step."""
         return sum(c.bytes for c in self.copies)
+
+
+# --- `netscope run`: a user's own script, watched while it runs (see netscope/engine/run) -----
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 10th / 90th percentiles of a series of times (ms)."""
+
+    median: float
+    p10: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class StepPhases:
+    """Where a step's time went (ms). ``other`` is the rest of the step: logging, the loop."""
+
+    data: float
+    forward: float
+    backward: float
+    optimizer: float
+    other: float
+
+
+@dataclass(frozen=True)
+class LoopSync:
+    """A sync place of the script's loop, over its sampled steps.
+
+    ``finding.count`` is every occurrence on the sampled steps together; ``per_step`` is that
+    count divided by ``sampled_steps``; ``seen_steps`` the sampled steps it happened on.
+    """
+
+    finding: SyncFinding
+    per_step: float
+    seen_steps: int
+    sampled_steps: int
+
+
+@dataclass(frozen=True)
+class LoopCopy:
+    """A host-device copy place of the script's loop, over its sampled steps (as ``LoopSync``)."""
+
+    finding: CopyFinding
+    per_step: float
+    seen_steps: int
+    sampled_steps: int
+
+
+@dataclass(frozen=True)
+class RunModel:
+    """A root block the script called: ``main`` (the model the stepping optimizer updates, or
+    the one called in an inference loop), ``trained`` (another optimizer updates it: a GAN's
+    second network) or ``called`` (its parameters are never stepped: a frozen teacher, an EMA)."""
+
+    model_class: str
+    total_params: int
+    role: Literal["main", "trained", "called"]
+
+
+@dataclass(frozen=True)
+class ScriptError:
+    """What the script raised (or why it ended abnormally), at the script's own line."""
+
+    type: str  # "ValueError", "SyntaxError", "FileNotFoundError", "signal"
+    message: str
+    location: str | None  # "train.py:LINE"
+    traceback: str = ""
+
+
+RunState = Literal["starting", "running", "finished", "crashed", "stopped"]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything ``netscope run`` recorded about one run of a script; reports serialize it."""
+
+    argv: tuple[str, ...]  # the script (or -m module) and its arguments, as given
+    state: RunState
+    exit_code: int | None  # None while the script runs
+    steps: int
+    step_boundary: Literal["optimizer.step", "forward"] | None  # None: no step seen
+    step_ms: Spread | None  # over the steps that were not sampled for detection
+    phases_ms: StepPhases | None  # median of each phase per step
+    syncs: tuple[LoopSync, ...] = ()
+    copies: tuple[LoopCopy, ...] = ()
+    sampled_steps: int = 0
+    sample_every: int | None = None  # 1 in N steps runs the detectors (the last N chosen)
+    models: tuple[RunModel, ...] = ()
+    gil: GilReport | None = None
+    system: SystemSample | None = None
+    error: ScriptError | None = None
+    notes: tuple[str, ...] = ()
+    snapshot: Snapshot | None = None  # the main model, as `netscope model.py` shows it
+    recent_step_ms: tuple[float, ...] = ()  # the last steps, for live charts

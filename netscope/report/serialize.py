@@ -12,6 +12,7 @@ from netscope import __version__
 from netscope.engine.model import (
     BlockInfo,
     CheckpointDiff,
+    DerivedTensor,
     GradStats,
     ParamInfo,
     Profile,
@@ -40,6 +41,7 @@ def stats_dict(stats: TensorStats | None) -> dict[str, Any] | None:
         "histogram_range": (
             None if stats.histogram_range is None else [num(v) for v in stats.histogram_range]
         ),
+        "over": stats.over,
     }
 
 
@@ -53,6 +55,36 @@ def grad_dict(grad: GradStats | None) -> dict[str, Any] | None:
         "max_abs": num(grad.max_abs),
         "nan": grad.nan,
         "inf": grad.inf,
+        "over": grad.over,
+    }
+
+
+def quantization_dict(info: ParamInfo) -> dict[str, Any] | None:
+    q = info.quantization
+    if q is None:
+        return None
+    return {
+        "scheme": q.scheme,
+        "scale": num(q.scale),
+        "zero_point": q.zero_point,
+        "axis": q.axis,
+        "channels": q.channels,
+        "scale_range": None if q.scale_range is None else [num(v) for v in q.scale_range],
+        "zero_point_range": (
+            None if q.zero_point_range is None else [num(v) for v in q.zero_point_range]
+        ),
+    }
+
+
+def derived_dict(item: DerivedTensor) -> dict[str, Any]:
+    return {
+        "name": item.name,
+        "module": item.module,
+        "attribute": item.attribute,
+        "kind": item.kind,
+        "method": item.method,
+        "sources": list(item.sources),
+        "how": item.how,
     }
 
 
@@ -75,6 +107,9 @@ def tensor_dict(info: ParamInfo) -> dict[str, Any]:
         "tie_group": info.tie_group,
         "stats": stats_dict(info.stats),
         "grad": grad_dict(info.grad),
+        "quantization": quantization_dict(info),
+        "role": info.role,
+        "note": info.note,
     }
 
 
@@ -110,6 +145,8 @@ def module_dict(block: BlockInfo) -> dict[str, Any]:
         },
         "parameter_names": list(block.parameter_names),
         "buffer_names": list(block.buffer_names),
+        "weights_used_by": block.weights_used_by,
+        "derived": [derived_dict(d) for d in block.derived],
     }
 
 
@@ -166,6 +203,7 @@ def model_dict(snapshot: Snapshot) -> dict[str, Any]:
             }
             for u in snapshot.unregistered
         ],
+        "derived_tensors": [derived_dict(d) for d in snapshot.derived],
     }
 
 

@@ -42,12 +42,17 @@ def from_function(fn: Callable[[], Any], path: str) -> ExampleInput:
     except (Exception, SystemExit) as exc:  # user code may call sys.exit()
         raise wrap_user_error(exc, f"example_input() in {shown} raised", path) from exc
     origin = "example_input()"
+    code = getattr(fn, "__code__", None)
+    where = f"{shown}:{code.co_firstlineno}" if code is not None else None
     if isinstance(value, torch.Tensor):
-        return ExampleInput(args=(value,), origin=origin)
+        return ExampleInput(args=(value,), origin=origin, location=where)
     if isinstance(value, (tuple, list)):
-        return ExampleInput(args=tuple(value), origin=origin)
+        return ExampleInput(
+            args=tuple(value), origin=origin, from_list=isinstance(value, list), location=where
+        )
     if isinstance(value, Mapping):
-        return ExampleInput(kwargs={str(k): v for k, v in value.items()}, origin=origin)
+        kwargs = {str(k): v for k, v in value.items()}
+        return ExampleInput(kwargs=kwargs, origin=origin, location=where)
     raise NetscopeError(
         f"example_input() in {shown} returned {type(value).__name__}; "
         "expected a Tensor, a tuple/list of positional arguments or a dict of keyword arguments",
@@ -59,6 +64,8 @@ def batch_of(example: ExampleInput) -> Any:
     """What ``loss(output, batch)`` receives: the value example_input() returned, rebuilt."""
     if example.kwargs:
         return dict(example.kwargs)
+    if example.from_list:
+        return list(example.args)
     return example.args[0] if len(example.args) == 1 else example.args
 
 
@@ -69,6 +76,12 @@ def describe(example: ExampleInput) -> str:
         if isinstance(value, torch.Tensor):
             dims = ", ".join(map(str, value.shape))
             return f"tensor({dims}) {str(value.dtype).removeprefix('torch.')}"
+        if isinstance(value, (list, tuple)) and value:
+            shown = [one(v) for v in value]
+            if len(set(shown)) == 1:
+                return f"{type(value).__name__}[{len(shown)} x {shown[0]}]"
+            more = ", ..." if len(shown) > 3 else ""
+            return f"{type(value).__name__}[{', '.join(shown[:3])}{more}]"
         return type(value).__name__
 
     parts = [one(v) for v in example.args] + [f"{k}={one(v)}" for k, v in example.kwargs.items()]

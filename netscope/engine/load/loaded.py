@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -20,6 +20,8 @@ class ExampleInput:
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     origin: str = ""  # "example_input()", "--input-shape 1,20"
+    from_list: bool = False  # example_input() returned a list, spread as positional arguments
+    location: str | None = None  # "model.py:LINE" of example_input()
 
     def to(self, device: torch.device | str) -> ExampleInput:
         """A copy with every tensor (also nested in lists, tuples, dicts) moved to ``device``."""
@@ -33,7 +35,7 @@ class ExampleInput:
                 return {k: move(v) for k, v in value.items()}
             return value
 
-        return ExampleInput(move(self.args), move(self.kwargs), self.origin)
+        return replace(self, args=move(self.args), kwargs=move(self.kwargs))
 
     def call(self, model: nn.Module) -> Any:
         return model(*self.args, **self.kwargs)

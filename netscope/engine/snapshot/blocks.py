@@ -13,8 +13,9 @@ import torch
 from torch import nn
 
 from netscope.engine.errors import display_path
-from netscope.engine.model import BlockInfo, ParamInfo, UnregisteredTensor
+from netscope.engine.model import BlockInfo, DerivedTensor, ParamInfo, UnregisteredTensor
 from netscope.engine.snapshot.forward import ForwardRecord
+from netscope.engine.snapshot.special import derived_attributes
 from netscope.engine.snapshot.values import activation_stats, dtype_name
 
 _SOURCE_CACHE: dict[type, str | None] = {}
@@ -42,7 +43,10 @@ def class_source(cls: type) -> str | None:
 
 def _unregistered_of(path: str, module: nn.Module) -> list[UnregisteredTensor]:
     found = []
+    derived = derived_attributes(module)  # pruned `weight`: rebuilt by a hook, not a defect
     for attr, value in vars(module).items():
+        if attr in derived:
+            continue
         values = list(enumerate(value)) if isinstance(value, (list, tuple)) else [(None, value)]
         for index, item in values:
             if isinstance(item, torch.Tensor) and not isinstance(item, nn.Parameter):
@@ -69,6 +73,7 @@ def build_blocks(
     params: Sequence[ParamInfo],
     buffers: Sequence[ParamInfo],
     record: ForwardRecord | None,
+    derived: dict[str, tuple[DerivedTensor, ...]] | None = None,
 ) -> tuple[BlockInfo, ...]:
     """BlockInfo rows in pre-order; ``record`` None means no forward ran (calls unknown)."""
     paths_of: dict[int, list[str]] = {}
@@ -94,6 +99,11 @@ def build_blocks(
         cls = type(module)
         custom = not is_builtin(cls)
         key = id(module)
+        calls = (
+            None
+            if record is None or isinstance(module, CONTAINERS) or cls is nn.Module
+            else record.calls.get(key, 0)
+        )
         blocks.append(
             BlockInfo(
                 path=path,
@@ -109,13 +119,13 @@ def build_blocks(
                 total_params=tree.get(path, 0),
                 parameter_names=tuple(param_names.get(path, ())),
                 buffer_names=tuple(buffer_names.get(path, ())),
-                calls=None
-                if record is None or isinstance(module, CONTAINERS) or cls is nn.Module
-                else record.calls.get(key, 0),
+                calls=calls,
                 outputs=() if record is None else record.outputs.get(key, ()),
                 activation=activations.get(key),
                 aliases=tuple(p for p in paths_of[key] if p != path),
                 unregistered=tuple(_unregistered_of(path, module)),
+                weights_used_by=record.used_by.get(key) if record and calls == 0 else None,
+                derived=(derived or {}).get(path, ()),
             )
         )
     return tuple(blocks)

@@ -31,6 +31,12 @@ from netscope.engine.snapshot.forward import (
     run_forward,
 )
 from netscope.engine.snapshot.lightmeta import light_meta_forward
+from netscope.engine.snapshot.special import (
+    PackedTensor,
+    derived_tensors,
+    packed_tensors,
+    source_notes,
+)
 from netscope.engine.snapshot.tensors import (
     TensorEntry,
     count_params,
@@ -43,9 +49,13 @@ from netscope.engine.snapshot.values import grad_stats, tensor_stats
 Progress = Callable[[str], None] | None
 
 
-def _entries(model: nn.Module) -> tuple[list[TensorEntry], list[TensorEntry]]:
+def _entries(
+    named: list[tuple[str, nn.Module]], notes: dict[str, tuple[str, str]]
+) -> tuple[list[TensorEntry], list[TensorEntry]]:
+    """Parameters (and a quantized module's packed weights) and buffers under every path."""
     params, buffers = [], []
-    for path, module in model.named_modules(remove_duplicate=False):
+    unpacked: dict[int, list[PackedTensor]] = {}  # once per module object: ties stay ties
+    for path, module in named:
         prefix = f"{path}." if path else ""
         for attr, param in module._parameters.items():
             if param is not None:
@@ -53,12 +63,22 @@ def _entries(model: nn.Module) -> tuple[list[TensorEntry], list[TensorEntry]]:
                     TensorEntry(f"{prefix}{attr}", path, attr, "parameter", param,
                                 requires_grad=param.requires_grad)
                 )  # fmt: skip
+        if id(module) not in unpacked:
+            unpacked[id(module)] = packed_tensors(module)
+        for packed in unpacked[id(module)]:
+            params.append(
+                TensorEntry(f"{prefix}{packed.attribute}", path, packed.attribute, "parameter",
+                            packed.tensor, role="packed", note=packed.note)
+            )  # fmt: skip
         skipped = module._non_persistent_buffers_set
         for attr, buf in module._buffers.items():
             if buf is not None:
                 buffers.append(
                     TensorEntry(f"{prefix}{attr}", path, attr, "buffer", buf, attr not in skipped)
                 )
+    for entry in (*params, *buffers):
+        if entry.name in notes:
+            entry.role, entry.note = notes[entry.name]
     return params, buffers
 
 
@@ -103,7 +123,7 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
             _say(progress, "example forward")
             try:
                 with light_meta_forward() if on_meta else contextlib.nullcontext():
-                    run_forward(loaded, record, with_grad=want_backward)
+                    skipped = run_forward(loaded, record, with_grad=want_backward)
             except NetscopeError as error:
                 if not on_meta:
                     raise
@@ -113,6 +133,10 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
                 for handle in handles:
                     handle.remove()
                 handles = []
+            if skipped is not None:
+                forward_info = ForwardInfo(ran=False, note="; ".join([*record.notes, skipped]))
+                with torch.no_grad():
+                    return _assemble(loaded, model, record, forward_info, device)
             if want_backward:
                 _say(progress, "backward")
                 run_backward(loaded, record)
@@ -121,7 +145,7 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
                 notes.insert(0, "meta device: shapes only, no values, statistics or gradients")
             forward_info = ForwardInfo(
                 ran=True,
-                input_summary=describe(loaded.example_input),
+                input_summary=describe(record.call or loaded.example_input),
                 backward_ran=record.backward_ran,
                 loss_source=record.loss_source if record.backward_ran else "",
                 note="; ".join(notes),
@@ -164,7 +188,10 @@ def _assemble(
     forward_info: ForwardInfo,
     device: torch.device,
 ) -> Snapshot:
-    param_entries, buffer_entries = _entries(model)
+    named = list(model.named_modules(remove_duplicate=False))
+    derived_at = {path: tuple(derived_tensors(path, module)) for path, module in named}
+    derived = tuple(d for path, _ in model.named_modules() for d in derived_at[path])
+    param_entries, buffer_entries = _entries(named, source_notes(list(derived)))
     ties, tie_index = tie_groups(param_entries)
     first_seen: dict[int, int] = {}
     for i, entry in enumerate(param_entries):
@@ -191,9 +218,10 @@ def _assemble(
         param_info(e, s, None, None, False)
         for e, s in zip(buffer_entries, buffer_stats, strict=False)
     ]
-    named = list(model.named_modules(remove_duplicate=False))
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
-    blocks = build_blocks(named, own, tree, params, buffers, record if forward_info.ran else None)
+    blocks = build_blocks(
+        named, own, tree, params, buffers, record if forward_info.ran else None, derived_at
+    )
     unregistered = unregistered_tensors(model)
     total_bytes: int | None = None  # not available while any tensor is lazy
     if all(t.bytes is not None for t in (*params, *buffers)):
@@ -217,5 +245,6 @@ def _assemble(
         checkpoint=loaded.checkpoint_diff,
         source=loaded.source,
         devices=devices,
+        derived=derived,
     )
     return replace(snapshot, findings=(*record.findings, *model_findings(snapshot)))

@@ -55,9 +55,22 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
             "is not saved in state_dict and not moved by .to(); register_buffer() fixes both",
             subject=tensor.module,
         ))  # fmt: skip
+    found += _derived_findings(snapshot)
     if snapshot.forward.ran:
         for block in snapshot.blocks:
-            if block.calls == 0 and block.path:
+            if block.calls == 0 and block.path and block.weights_used_by is not None:
+                if _holds_packed_only(snapshot, block.parameter_names):
+                    continue  # LinearPackedParams: storage the quantized op reads, by design
+                user = snapshot.block_by_path.get(block.weights_used_by)
+                by = f"{user.path or '(root)'} ({user.type})" if user else "(root)"
+                found.append(Finding(
+                    "info", "weights-used-without-call",
+                    f"block {block.path} ({block.type}) is never called, but its weights are: "
+                    f"the forward of {by} passes them to a functional op directly, so hooks on "
+                    f"{block.path} (forward hooks, LoRA-style wrappers) never run",
+                    subject=block.path, location=block.source,
+                ))  # fmt: skip
+            elif block.calls == 0 and block.path:
                 found.append(Finding(
                     "info", "unused-block",
                     f"block {block.path} ({block.type}) was never called by the example forward",
@@ -67,6 +80,52 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
         found.append(_forward_missing(snapshot))
     found += _checkpoint_findings(snapshot)
     return tuple(found)
+
+
+_DERIVED_UNDO = {
+    "pruning": "prune.remove(module, '{a}') makes it a plain parameter again",
+    "parametrization": "parametrize.remove_parametrizations(module, '{a}') bakes it into a plain "
+    "parameter",
+    "weight_norm": "torch.nn.utils.parametrizations.weight_norm is the current form of this "
+    "deprecated hook",
+    "spectral_norm": "torch.nn.utils.parametrizations.spectral_norm is the current form of this "
+    "hook",
+}
+
+
+def _holds_packed_only(snapshot: Snapshot, names: tuple[str, ...]) -> bool:
+    infos = [snapshot.tensor_by_name.get(name) for name in names]
+    return bool(infos) and all(i is not None and i.role == "packed" for i in infos)
+
+
+def _derived_findings(snapshot: Snapshot) -> list[Finding]:
+    """Pruned and parametrized tensors: what computes them, what state_dict saves."""
+    out = []
+    for item in snapshot.derived:
+        sources = ", ".join(item.sources)
+        if item.kind == "pruning":
+            mask = snapshot.tensor_by_name.get(item.sources[-1])
+            zeros = mask.stats.zero_fraction if mask is not None and mask.stats else None
+            share = f"; {zeros:.1%} of it is pruned to zero" if zeros is not None else ""
+            what = (
+                f"{item.name} is pruned by torch.nn.utils.prune ({item.method}): the forward uses "
+                f"{item.how}, recomputed before every call{share}. It is not an unregistered "
+                f"tensor: state_dict saves {sources}"
+            )
+        elif item.kind == "parametrization":
+            what = (
+                f"{item.name} is a parametrization (torch.nn.utils.parametrize, {item.method}): "
+                f"computed from {sources} on every access; state_dict saves those"
+            )
+        else:
+            what = (
+                f"{item.name} is computed by torch.nn.utils.{item.kind} before every forward: "
+                f"{item.how}; state_dict saves {sources}"
+            )
+        undo = _DERIVED_UNDO[item.kind].format(a=item.attribute)
+        code = "pruned-tensor" if item.kind == "pruning" else "parametrized-tensor"
+        out.append(Finding("info", code, f"{what}. {undo}", subject=item.name))
+    return out
 
 
 def _nonfinite_values(info: ParamInfo, label: str) -> list[Finding]:

@@ -5,20 +5,32 @@ The caller (``build.snapshot_model``) owns restoring the model; this module only
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+import itertools
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from netscope.engine.errors import NetscopeError, display_path, user_location, wrap_user_error
 from netscope.engine.load.example import batch_of
-from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, OutputInfo
+from netscope.engine.snapshot.special import packed_objects
 from netscope.engine.snapshot.values import activation_row, dtype_name
 
 MAX_OUTPUTS = 32
+MAX_ITERATOR_ITEMS = 10_000  # a forward returning a generator: items consumed at most
+# Tensor methods that read metadata only: a parent asking `self.fc.weight.dtype` does not use fc.
+_METADATA_OPS = frozenset({
+    "__get__", "size", "dim", "numel", "nelement", "ndimension", "stride", "element_size",
+    "is_floating_point", "is_complex", "data_ptr", "get_device", "is_contiguous", "type",
+    "storage_offset", "untyped_storage", "__len__", "__format__", "__repr__",
+})  # fmt: skip
 
 
 @dataclass
@@ -35,6 +47,9 @@ class ForwardRecord:
     findings: list[Finding] = field(default_factory=list)
     active: list[nn.Module] = field(default_factory=list)  # blocks whose forward is running
     paths: dict[int, str] = field(default_factory=dict)  # id(module) -> first qualified path
+    # id(module) -> path of the block whose forward used its weights without calling it
+    used_by: dict[int, str] = field(default_factory=dict)
+    call: ExampleInput | None = None  # the arguments the model was called with
 
 
 def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str, torch.Tensor]]:
@@ -86,6 +101,46 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
     return handles
 
 
+class WeightUse(TorchFunctionMode):
+    """Sees every torch function's operands: a block's parameter, buffer or packed weights used
+    by another block's forward (``F.multi_head_attention_forward(..., self.out_proj.weight)``,
+    ``quantized.linear_dynamic(x, self._packed_params._packed_params)``) without a call."""
+
+    def __init__(self, model: nn.Module, record: ForwardRecord) -> None:
+        super().__init__()
+        self.record = record
+        self.owners: dict[int, list[nn.Module]] = {}
+        for module in model.modules():
+            held = [
+                *(p for p in module._parameters.values() if p is not None),
+                *(b for b in module._buffers.values() if b is not None),
+                *packed_objects(module),
+            ]
+            for value in held:
+                self.owners.setdefault(id(value), []).append(module)
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if getattr(func, "__name__", "") not in _METADATA_OPS:
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, (list, tuple)):
+                    for item in value:
+                        self._see(item)
+                else:
+                    self._see(value)
+        return func(*args, **kwargs)
+
+    def _see(self, value: Any) -> None:
+        owners = self.owners.get(id(value))
+        if not owners:
+            return
+        active = self.record.active[-1] if self.record.active else None
+        user = "" if active is None else self.record.paths.get(id(active), "")
+        for owner in owners:
+            if owner is not active:
+                self.record.used_by.setdefault(id(owner), user)
+
+
 def failing_block(record: ForwardRecord) -> str:
     """`` in block `layers.3.attn` (Attention)``: the innermost block running when it failed."""
     if not record.active:
@@ -99,24 +154,183 @@ def _devices(values: Any) -> set[str]:
     return {str(t.device) for _, t in tensor_leaves(values)}
 
 
-def run_forward(loaded: LoadedTarget, record: ForwardRecord, with_grad: bool) -> None:
-    """Call the model on the example input; a failure names the user's line (or both devices)."""
+class _ModelCalled(BaseException):
+    """Stops ``step(model, batch)`` at its model call (BaseException: user ``except`` skips it)."""
+
+
+def _call_in_step(loaded: LoadedTarget, record: ForwardRecord) -> ExampleInput | None:
+    """How ``step(model, batch)`` calls the model: its arguments, caught before the forward runs.
+
+    Nothing of the model runs: a pre-hook records the arguments of the first call and stops the
+    step there, so an optimizer step after it never happens. None when the step never calls the
+    model itself (it may call a method such as ``generate``) or raises before it.
+    """
+    assert loaded.model is not None and loaded.example_input is not None and loaded.step_fn
+    captured: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def stop(_module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        captured.append((args, dict(kwargs)))
+        raise _ModelCalled
+
+    modes = [(m, m.training) for m in loaded.model.modules()]  # a step may call model.train()
+    handle = loaded.model.register_forward_pre_hook(stop, prepend=True, with_kwargs=True)
+    try:
+        loaded.step_fn(loaded.model, batch_of(loaded.example_input))
+    except _ModelCalled:
+        pass
+    except (Exception, SystemExit) as exc:
+        error = wrap_user_error(exc, "step(model, batch) raised before calling the model")
+        where = f" at {error.location}" if error.location else ""
+        record.notes.append(
+            f"step(model, batch) raised before calling the model{where} "
+            f"({type(exc).__name__}): the example forward uses example_input() as arguments"
+        )
+    finally:
+        handle.remove()
+        for module, training in modes:
+            module.training = training
+    if not captured:
+        return None
+    args, kwargs = captured[0]
+    return ExampleInput(args=args, kwargs=kwargs, origin="step(model, batch)")
+
+
+_LIST_ANNOTATION = re.compile(r"^(list|List|Sequence|MutableSequence|Iterable)\b")
+
+
+def _annotation_text(annotation: Any) -> str:
+    """``list[Tensor]``, ``List[Tensor]``, ``Sequence[Tensor]``: the annotation as written."""
+    if isinstance(annotation, str):  # from __future__ import annotations
+        text = annotation
+    elif getattr(annotation, "__args__", None):
+        text = str(annotation)
+    else:
+        text = getattr(annotation, "__name__", str(annotation))
+    return text.replace("typing.", "").replace("collections.abc.", "")
+
+
+def _list_parameter(model: nn.Module) -> tuple[str, str, inspect.Signature | None]:
+    """(first positional parameter, its annotation when list-like, signature) of forward."""
+    try:
+        signature = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return "", "", None
+    for param in signature.parameters.values():
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            if param.annotation is param.empty:
+                return param.name, "", signature
+            text = _annotation_text(param.annotation)
+            return param.name, text if _LIST_ANNOTATION.match(text) else "", signature
+    return "", "", signature
+
+
+def _spread_list_error(loaded: LoadedTarget, example: ExampleInput) -> NetscopeError | None:
+    """example_input() returned a list that forward wants whole: say how to pass it."""
+    assert loaded.model is not None
+    if not example.from_list:
+        return None
+    name, annotation, signature = _list_parameter(loaded.model)
+    if signature is None:
+        return None
+    reason = ""
+    try:
+        signature.bind(*example.args, **example.kwargs)
+    except TypeError as exc:
+        reason = f"that call does not fit forward{signature} ({exc})"
+    if not reason and annotation and example.args and isinstance(example.args[0], torch.Tensor):
+        reason = f"but forward{signature} takes a list as `{name}: {annotation}`"
+    if not reason:
+        return None
+    return NetscopeError(
+        _spread_message(loaded, example) + f", {reason}",
+        path=loaded.path,
+        location=example.location,
+        hint=_LIST_HINT,
+    )
+
+
+_LIST_HINT = (
+    "to pass the list itself as one argument (detection models: model([img1, img2])), return it "
+    "inside a tuple: `return ([img1, img2],)`; a tuple's items are the positional arguments, a "
+    "dict's items the keyword arguments"
+)
+
+
+def _spread_message(loaded: LoadedTarget, example: ExampleInput) -> str:
+    n = len(example.args)
+    return (
+        f"example_input() in {display_path(loaded.path)} returned a list of {n} item(s), which "
+        f"netscope passes as {n} positional argument(s): model({_placeholders(n)})"
+    )
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join(f"x{i}" for i in range(n)) if n <= 3 else f"x0, x1, ..., x{n - 1}"
+
+
+def run_forward(loaded: LoadedTarget, record: ForwardRecord, with_grad: bool) -> str | None:
+    """Call the model on the example input; a failure names the user's line (or both devices).
+
+    With ``step(model, batch)`` in the file, the model gets the arguments the step gives it
+    (example_input() is then the step's batch, not the model's arguments). Returns a note when
+    the forward cannot run (a dict batch the step never hands to the model), else None.
+    """
     assert loaded.model is not None and loaded.example_input is not None
     example = loaded.example_input
     shown = display_path(loaded.path)
     record.active.clear()
+    call = _call_in_step(loaded, record) if loaded.step_fn is not None else None
+    if call is None and loaded.step_fn is not None and example.kwargs:
+        return (
+            f"step(model, batch) in {shown} takes example_input()'s dict as its batch but never "
+            "calls the model itself, so netscope does not know the model's arguments and runs "
+            "no example forward (a dict batch is not spread into model(**batch)). Call the model "
+            "in step(), or return the model's arguments from example_input() without a step()."
+        )
+    if call is None:
+        error = _spread_list_error(loaded, example)
+        if error is not None:
+            raise error
+        call = example
+    record.call = call
     try:
-        with torch.set_grad_enabled(with_grad):
-            record.output = example.call(loaded.model)
+        with torch.set_grad_enabled(with_grad), WeightUse(loaded.model, record):
+            output = call.call(loaded.model)
+            if isinstance(output, Iterator):
+                output = _consume(output, loaded, record)
+            record.output = output
     except (Exception, SystemExit) as exc:  # user code may call sys.exit()
         where = failing_block(record)
         record.active.clear()
         device_error = _device_error(loaded, exc, where)
         if device_error is not None:
             raise device_error from exc
-        raise wrap_user_error(
-            exc, f"the example forward of {shown} raised{where}", loaded.path
-        ) from exc
+        error = wrap_user_error(exc, f"the example forward of {shown} raised{where}", loaded.path)
+        if call.from_list:
+            error.hint = f"{_spread_message(loaded, call)}; {_LIST_HINT}"
+        raise error from exc
+    return None
+
+
+def _consume(output: Iterator[Any], loaded: LoadedTarget, record: ForwardRecord) -> list[Any]:
+    """A forward returning a generator runs nothing until consumed: consume it, and say so."""
+    kind = type(output).__name__
+    items = list(itertools.islice(output, MAX_ITERATOR_ITEMS + 1))
+    more = len(items) > MAX_ITERATOR_ITEMS
+    items = items[:MAX_ITERATOR_ITEMS]
+    count = f"the first {MAX_ITERATOR_ITEMS}" if more else f"{len(items)}"
+    message = (
+        f"the forward of {display_path(loaded.path)} returns a {kind}, not tensors: none of its "
+        "work runs until the result is iterated (a bare `model(x)`, or a timing of it, runs no "
+        f"layer). netscope consumed {count} item(s) to see the calls; return a list or a tuple "
+        "to run the work inside forward"
+    )
+    forward = getattr(type(loaded.model), "forward", None)
+    code = getattr(forward, "__code__", None)
+    where = f"{display_path(code.co_filename)}:{code.co_firstlineno}" if code else loaded.source
+    record.findings.append(Finding("warning", "forward-returns-iterator", message, location=where))
+    record.notes.append(f"forward returned a {kind}: consumed {count} item(s)")
+    return items
 
 
 def _device_error(loaded: LoadedTarget, exc: BaseException, where: str) -> NetscopeError | None:

@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 from torch.nn.parameter import is_lazy
 
-from netscope.engine.model import GradStats, ParamInfo, TensorStats, TieGroup
+from netscope.engine.model import GradStats, ParamInfo, Quantization, TensorStats, TieGroup
 from netscope.engine.snapshot.ties import find_ties
 from netscope.engine.snapshot.values import dtype_name
 
@@ -25,6 +25,8 @@ class TensorEntry:
     tensor: torch.Tensor
     persistent: bool = True
     requires_grad: bool = False
+    role: str = ""  # "packed", "pruned", "parametrized" (see ParamInfo.role)
+    note: str = ""
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -45,6 +47,26 @@ def tie_groups(entries: Sequence[TensorEntry]) -> tuple[tuple[TieGroup, ...], di
             index[name] = len(groups)
         groups.append(TieGroup(tie.names, numel, tie.how))  # type: ignore[arg-type]
     return tuple(groups), index
+
+
+def quantization_of(tensor: torch.Tensor) -> Quantization | None:
+    """Scheme, scale and zero point of a quantized tensor; None for any other tensor."""
+    if not tensor.is_quantized or tensor.device.type == "meta":
+        return None
+    scheme = tensor.qscheme()
+    name = str(scheme).removeprefix("torch.")
+    if scheme in (torch.per_tensor_affine, torch.per_tensor_symmetric):
+        scale, zero = float(tensor.q_scale()), int(tensor.q_zero_point())
+        return Quantization(name, scale=scale, zero_point=zero)
+    scales = tensor.q_per_channel_scales().double()
+    zeros = tensor.q_per_channel_zero_points().double()
+    return Quantization(
+        name,
+        axis=int(tensor.q_per_channel_axis()),
+        channels=int(scales.numel()),
+        scale_range=(float(scales.min()), float(scales.max())),
+        zero_point_range=(float(zeros.min()), float(zeros.max())),
+    )
 
 
 def param_info(
@@ -74,6 +96,9 @@ def param_info(
         stats=stats,
         grad=grad,
         tie_group=tie_group,
+        quantization=quantization_of(tensor),
+        role=entry.role,  # type: ignore[arg-type]
+        note=entry.note,
     )
 
 

@@ -24,14 +24,24 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def measurable(tensor: torch.Tensor | None) -> bool:
-    """Real values exist: not meta, not lazy, not empty, not complex."""
+    """Real values exist: not meta, not lazy, not empty (complex, quantized: ``real_view``)."""
     return (
         tensor is not None
         and tensor.device.type != "meta"
         and not isinstance(tensor, torch.nn.parameter.UninitializedTensorMixin)
         and tensor.numel() > 0
-        and not tensor.is_complex()
     )
+
+
+def real_view(tensor: torch.Tensor) -> tuple[torch.Tensor, str]:
+    """What statistics are taken over: the values; a quantized tensor's dequantized values; a
+    complex tensor's magnitude |z| (its l2 norm is the complex tensor's norm)."""
+    t = tensor.detach()
+    if t.is_quantized:
+        return t.dequantize(), "dequantized"
+    if t.is_complex():
+        return t.abs(), "magnitude"
+    return t, "values"
 
 
 def _histogram(work: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
@@ -107,15 +117,23 @@ def _none_if_nan(value: float) -> float | None:
 
 def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | None]:
     """Statistics of each tensor (None where not measurable), read back in one transfer."""
-    rows: list[torch.Tensor | None] = [_fast_row(t) if measurable(t) else None for t in tensors]
+    overs = ["values"] * len(tensors)
+    views: list[torch.Tensor | None] = []
+    for i, t in enumerate(tensors):
+        if t is None or not measurable(t):
+            views.append(None)
+            continue
+        view, overs[i] = real_view(t)
+        views.append(view)
+    rows: list[torch.Tensor | None] = [None if v is None else _fast_row(v) for v in views]
     values = _read_rows(rows)
     redo = [i for i, row in enumerate(values) if row is not None and not _finite(row)]
     if redo:
-        fixed = _read_rows([_finite_row(tensors[i]) for i in redo])  # type: ignore[arg-type]
+        fixed = _read_rows([_finite_row(views[i]) for i in redo])  # type: ignore[arg-type]
         for i, row in zip(redo, fixed, strict=False):
             values[i] = row
     out: list[TensorStats | None] = []
-    for tensor, row in zip(tensors, values, strict=False):
+    for tensor, row, over in zip(tensors, values, overs, strict=False):
         if row is None or tensor is None:
             out.append(None)
             continue
@@ -126,7 +144,7 @@ def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | N
                 mean=_none_if_nan(mean), std=_none_if_nan(std), min=_none_if_nan(low),
                 max=_none_if_nan(high), l2=_none_if_nan(l2), nan=int(nan), inf=int(inf),
                 zero_fraction=zeros / tensor.numel(), histogram=hist,
-                histogram_range=(low, high) if hist else None,
+                histogram_range=(low, high) if hist else None, over=over,
             )
         )  # fmt: skip
     return out
@@ -154,7 +172,8 @@ def _grad_row_nonfinite(grad: torch.Tensor) -> torch.Tensor:
 
 def grad_stats(params: Sequence[torch.Tensor]) -> list[GradStats]:
     """Gradient of each parameter after backward: absent, or norm / mean / max |g| / NaN / Inf."""
-    grads = [p.grad if p.grad is not None and measurable(p.grad) else None for p in params]
+    raw = [p.grad if p.grad is not None and measurable(p.grad) else None for p in params]
+    grads = [None if g is None else real_view(g)[0] for g in raw]
     values = _read_rows([None if g is None else _grad_row(g) for g in grads])
     redo = [i for i, row in enumerate(values) if row is not None and not math.isfinite(row[0])]
     fixed = _read_rows([_grad_row_nonfinite(grads[i]) for i in redo])  # type: ignore[arg-type]
@@ -166,7 +185,8 @@ def grad_stats(params: Sequence[torch.Tensor]) -> list[GradStats]:
             out.append(GradStats(present=param.grad is not None))
             continue
         norm, mean, max_abs, nan, inf = row
-        out.append(GradStats(True, norm, mean, max_abs, int(nan), int(inf)))
+        over = "magnitude" if param.grad is not None and param.grad.is_complex() else "values"
+        out.append(GradStats(True, norm, mean, max_abs, int(nan), int(inf), over=over))
     return out
 
 
