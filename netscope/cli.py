@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="netscope",
         description="See inside a PyTorch model: blocks, parameters, ties, lazy layers, "
         "checkpoints, and where a step spends its time.",
-        epilog="Subcommands: 'netscope report TARGET -o FILE', 'netscope check TARGET'. "
+        epilog="Subcommands: 'netscope report TARGET -o FILE', 'netscope check TARGET', "
+        "'netscope run script.py [args...]'. "
         "With no target, the app opens a bundled demo model.",
     )
     parser.add_argument("--version", action="version", version=f"netscope {__version__}")
@@ -177,6 +178,10 @@ def _run_app(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":  # a script's own argv follows: parsed in cli_run
+        from netscope.cli_run import main_run
+
+        return main_run(argv[1:])
     if argv and argv[0] == "report":
         args, run = build_report_parser().parse_args(argv[1:]), _run_report
     elif argv and argv[0] == "check":

@@ -523,3 +523,98 @@ class RunReport:
     notes: tuple[str, ...] = ()
     snapshot: Snapshot | None = None  # the main model, as `netscope model.py` shows it
     recent_step_ms: tuple[float, ...] = ()  # the last steps, for live charts
+
+
+# --- `netscope run`: a user's own script, watched while it runs (see netscope/engine/run) -----
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 10th / 90th percentiles of a series of times (ms)."""
+
+    median: float
+    p10: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class StepPhases:
+    """Where a step's time went (ms). ``other`` is the rest of the step: logging, the loop."""
+
+    data: float
+    forward: float
+    backward: float
+    optimizer: float
+    other: float
+
+
+@dataclass(frozen=True)
+class LoopSync:
+    """A sync place of the script's loop, over its sampled steps.
+
+    ``finding.count`` is every occurrence on the sampled steps together; ``per_step`` is that
+    count divided by ``sampled_steps``; ``seen_steps`` the sampled steps it happened on.
+    """
+
+    finding: SyncFinding
+    per_step: float
+    seen_steps: int
+    sampled_steps: int
+
+
+@dataclass(frozen=True)
+class LoopCopy:
+    """A host-device copy place of the script's loop, over its sampled steps (as ``LoopSync``)."""
+
+    finding: CopyFinding
+    per_step: float
+    seen_steps: int
+    sampled_steps: int
+
+
+@dataclass(frozen=True)
+class RunModel:
+    """A root block the script called: ``main`` (the model the stepping optimizer updates, or
+    the one called in an inference loop), ``trained`` (another optimizer updates it: a GAN's
+    second network) or ``called`` (its parameters are never stepped: a frozen teacher, an EMA)."""
+
+    model_class: str
+    total_params: int
+    role: Literal["main", "trained", "called"]
+
+
+@dataclass(frozen=True)
+class ScriptError:
+    """What the script raised (or why it ended abnormally), at the script's own line."""
+
+    type: str  # "ValueError", "SyntaxError", "FileNotFoundError", "signal"
+    message: str
+    location: str | None  # "train.py:LINE"
+    traceback: str = ""
+
+
+RunState = Literal["starting", "running", "finished", "crashed", "stopped"]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything ``netscope run`` recorded about one run of a script; reports serialize it."""
+
+    argv: tuple[str, ...]  # the script (or -m module) and its arguments, as given
+    state: RunState
+    exit_code: int | None  # None while the script runs
+    steps: int
+    step_boundary: Literal["optimizer.step", "forward"] | None  # None: no step seen
+    step_ms: Spread | None  # over the steps that were not sampled for detection
+    phases_ms: StepPhases | None  # median of each phase per step
+    syncs: tuple[LoopSync, ...] = ()
+    copies: tuple[LoopCopy, ...] = ()
+    sampled_steps: int = 0
+    sample_every: int | None = None  # 1 in N steps runs the detectors (the last N chosen)
+    models: tuple[RunModel, ...] = ()
+    gil: GilReport | None = None
+    system: SystemSample | None = None
+    error: ScriptError | None = None
+    notes: tuple[str, ...] = ()
+    snapshot: Snapshot | None = None  # the main model, as `netscope model.py` shows it
+    recent_step_ms: tuple[float, ...] = ()  # the last steps, for live charts

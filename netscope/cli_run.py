@@ -1,0 +1,113 @@
+"""``netscope run [options] script.py [args...]`` / ``netscope run [options] -m pkg.mod [args...]``.
+
+netscope's own options come first; the script (or ``-m module``) and everything after it belong to
+the script, as with ``python``, py-spy and memray (``--`` also ends netscope's options). Without
+``-o`` the app opens while the script runs; with ``-o FILE`` the script's output passes through
+unchanged, the report is written when it ends, and netscope exits with the script's status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+from netscope.engine.errors import NetscopeError
+
+_VALUE_OPTIONS = {"-o", "--output", "--format", "--every"}
+
+
+def build_run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netscope run",
+        usage="netscope run [-o FILE] [--format FMT] [--every N] "
+        "(script.py | -m module) [args ...]",
+        description="Run a training or inference script and watch its loop: the model's block "
+        "tree, step time and phases, and the loop's syncs and copies at their block and line.",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="no app: write the run report here (.json .md .html) when the "
+                        "script ends")  # fmt: skip
+    parser.add_argument("--format", choices=("json", "markdown", "html"),
+                        help="default: from the file extension")  # fmt: skip
+    parser.add_argument("--every", type=int, metavar="N",
+                        help="run the sync/copy detectors on 1 in N steps (default: chosen so "
+                        "the loop slows by about 1%%)")  # fmt: skip
+    parser.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
+    return parser
+
+
+def split_argv(argv: Sequence[str]) -> tuple[list[str], bool, str | None, list[str]]:
+    """(netscope's options, as a module, the script or module, the script's arguments)."""
+    own: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        token = items[i]
+        if token == "--":
+            rest = items[i + 1 :]
+            return own, False, (rest[0] if rest else None), rest[1:]
+        if token == "-m":
+            if i + 1 >= len(items):
+                return own, True, None, []
+            return own, True, items[i + 1], items[i + 2 :]
+        if token.startswith("-m") and len(token) > 2 and not token.startswith("--"):
+            return own, True, token[2:], items[i + 1 :]
+        if token in _VALUE_OPTIONS:
+            own += items[i : i + 2]
+            i += 2
+            continue
+        if token.startswith("-"):
+            own.append(token)
+            i += 1
+            continue
+        return own, False, token, items[i + 1 :]
+    return own, False, None, []
+
+
+def main_run(argv: Sequence[str]) -> int:
+    own, as_module, target, script_args = split_argv(argv)
+    parser = build_run_parser()
+    args = parser.parse_args(own)
+    if target is None:
+        parser.error("name a script (netscope run train.py ...) or a module (-m pkg.mod)")
+    if args.every is not None and args.every < 2:
+        parser.error("--every must be 2 or more (a sampled step is prepared by the one before)")
+    try:
+        if args.output:
+            return _headless(args, as_module, target, script_args)
+        from netscope.app.run_app import run_script_app
+
+        return run_script_app(target, script_args, module=as_module, every=args.every)
+    except NetscopeError as exc:
+        if args.debug:
+            raise
+        print(f"netscope: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _headless(args: argparse.Namespace, as_module: bool, target: str, rest: list[str]) -> int:
+    from netscope.engine.run.aggregate import RunRecorder
+    from netscope.engine.run.session import RunSession, exit_status
+    from netscope.report.run_report import run_format, write_run_report
+
+    fmt = run_format(args.output, args.format)  # fail before the script runs, not after
+    session = RunSession(target, rest, module=as_module, every=args.every)
+    recorder = RunRecorder(session.argv)
+
+    def interrupted(signum: int, frame: object) -> None:
+        session.stop()  # SIGINT to the script now, SIGTERM after a grace period
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        session.start()
+        while not session.ended:
+            recorder.feed(session.poll(0.5))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        session.close()
+    report = recorder.report()
+    written = write_run_report(args.output, report, fmt)
+    print(f"netscope: wrote {fmt} run report to {written}", file=sys.stderr)
+    return exit_status(report.exit_code if report.exit_code is not None else session.returncode)

@@ -1,0 +1,734 @@
+"""The agent inside the script's process: steps, phases, models, and sampled detection.
+
+Installed before the script runs, with torch's own global hooks only:
+
+- optimizer step pre/post hooks: the step boundary (the first optimizer that steps) and the
+  optimizer phase;
+- global module forward pre/post hooks: a call with no block on the stack is a *root* call (the
+  forward phase); a root with parameters is a model, and the model is the root whose parameters
+  the stepping optimizer updates. With no optimizer (an inference loop) a step is one call of the
+  main root;
+- the DataLoader iterator's ``__next__``: the data phase (the main process's wait on it);
+- ``Tensor.backward`` / ``torch.autograd.backward``: the backward phase.
+
+A step's time is from the end of the previous step to its own boundary; ``other`` is what the
+four phases leave. Detection (``loop_detect``) runs on 1 in N steps, N chosen from what a sampled
+step costs so the loop slows by about ``BUDGET``; sampled steps are left out of the timing.
+Every hook returns at once in a forked process (DataLoader workers are not instrumented), and an
+error inside the agent disables it with a note instead of reaching the script.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import torch
+import torch.nn.modules.module as module_hooks
+import torch.optim.optimizer as optimizer_hooks
+
+from netscope.engine.errors import display_path
+from netscope.engine.model import (
+    CopyFinding,
+    LoopCopy,
+    LoopSync,
+    RunModel,
+    Snapshot,
+    SyncFinding,
+)
+from netscope.engine.profiler import copies as copy_rules
+from netscope.engine.profiler import syncs as sync_rules
+from netscope.engine.profiler.gil import gil_report
+from netscope.engine.profiler.tracking import location_key
+from netscope.engine.run.channel import Sender
+from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
+from netscope.engine.run.messages import (
+    BoundaryChanged,
+    GilMeasured,
+    LoopFindings,
+    ModelsFound,
+    RunNote,
+    RunSnapshot,
+    Steps,
+)
+
+DATA, FORWARD, BACKWARD, OPTIMIZER = range(4)
+FLUSH_S = 0.2  # steps are sent in batches at most this often
+BUDGET = 0.01  # share of the loop's time the sampled steps may add
+MIN_EVERY, MAX_EVERY = 4, 1000
+FIRST_SAMPLED = 4  # step 1 warms up, 2 is the plain reference, 3 the detectors' warm-up
+REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
+GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
+GIL_INTERVAL_S = 0.002
+GIL_MAX_BEATS = 20_000
+GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at the end)
+
+
+class _Clock:
+    """Phase times of the step in progress, for one kind of boundary."""
+
+    __slots__ = ("acc", "boundary", "index", "start")
+
+    def __init__(self, boundary: str) -> None:
+        self.boundary = boundary
+        self.start: float | None = None
+        self.acc = [0.0, 0.0, 0.0, 0.0]
+        self.index = 0
+
+
+class _Root:
+    __slots__ = ("calls", "cls", "param_ids", "params", "ref")
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        self.ref = weakref.ref(module)
+        self.cls = type(module).__name__
+        unique = {id(p): p for p in module.parameters()}
+        self.param_ids = frozenset(unique)
+        self.params = sum(p.numel() for p in unique.values() if not _is_lazy(p))
+        self.calls = 0
+
+
+def _is_lazy(param: torch.Tensor) -> bool:
+    return isinstance(param, torch.nn.parameter.UninitializedParameter)
+
+
+class _Heartbeat:
+    """Interpreter-lock lateness, gated: it beats only while ``on`` is set."""
+
+    def __init__(self) -> None:
+        self.on = threading.Event()
+        self.lateness_ms: list[float] = []
+        thread = threading.Thread(target=self._beat, name="netscope-heartbeat", daemon=True)
+        thread.start()
+
+    def _beat(self) -> None:
+        while True:
+            self.on.wait()
+            asked = time.perf_counter() + GIL_INTERVAL_S
+            time.sleep(GIL_INTERVAL_S)
+            if self.on.is_set():
+                late = max(time.perf_counter() - asked, 0.0) * 1000.0
+                if len(self.lateness_ms) < GIL_MAX_BEATS:
+                    self.lateness_ms.append(late)
+
+
+class _LoopTable:
+    """Sync and copy events of every sampled step, folded per (block, line, op)."""
+
+    def __init__(self) -> None:
+        self.syncs: dict[tuple[str, str | None, str], list[Any]] = {}
+        self.copies: dict[tuple[str, str | None, str], list[Any]] = {}
+        self.sampled = 0
+
+    def add_step(self, sync_events: list[Any], copy_events: list[Any]) -> None:
+        self.sampled += 1
+        seen: set[tuple[str, Any, str]] = set()
+        for e in sync_events:
+            key = (e.block, e.location, e.op)
+            row = self.syncs.setdefault(key, [e.reason, 0, 0, None])
+            row[1] += 1
+            if e.stall_s is not None:
+                row[3] = (row[3] or 0.0) + e.stall_s
+            if ("s", key) not in seen:
+                seen.add(("s", key))
+                row[2] += 1
+        for e in copy_events:
+            key = (e.block, e.location, e.direction)
+            row = self.copies.setdefault(key, [0, 0, set(), set(), True, 0])
+            row[0] += 1
+            row[1] += e.bytes
+            row[2].add(e.dtype)
+            row[3].add(e.pinned)
+            row[4] = row[4] and e.non_blocking
+            if ("c", key) not in seen:
+                seen.add(("c", key))
+                row[5] += 1
+
+    def findings(self, device: str) -> tuple[tuple[LoopSync, ...], tuple[LoopCopy, ...]]:
+        m = max(self.sampled, 1)
+        measured = not device.startswith("cpu")
+        out_syncs = []
+        for (block, location, op), (reason, count, seen, stall) in self.syncs.items():
+            finding = SyncFinding(
+                op=op,
+                reason=reason + ("" if measured else sync_rules.WOULD_SYNC),
+                count=count,
+                block=block,
+                location=location,
+                stall_ms=stall * 1000.0 if measured and stall is not None else None,
+                device=device,
+            )
+            out_syncs.append(LoopSync(finding, count / m, seen, self.sampled))
+        out_syncs.sort(
+            key=lambda s: (
+                -s.per_step,
+                -(s.finding.stall_ms or 0.0),
+                location_key(s.finding.location),
+            )
+        )
+        out_copies = []
+        for (block, location, way), (count, size, dtypes, pinned, nb, seen) in self.copies.items():
+            finding = CopyFinding(
+                direction=way,
+                bytes=size,
+                count=count,
+                dtype=",".join(sorted(dtypes)),
+                pinned=next(iter(pinned)) if len(pinned) == 1 else None,
+                non_blocking=nb,
+                block=block,
+                location=location,
+                many_small=count / m >= copy_rules.MANY_SMALL_CALLS
+                and size / count <= copy_rules.MANY_SMALL_MEAN_BYTES,
+            )
+            out_copies.append(LoopCopy(finding, count / m, seen, self.sampled))
+        out_copies.sort(key=lambda c: (-c.finding.bytes, location_key(c.finding.location)))
+        return tuple(out_syncs), tuple(out_copies)
+
+
+class Agent:
+    """Watches the script's loop from torch's global hooks and streams what it sees."""
+
+    def __init__(self, sender: Sender, script: str, every: int | None = None) -> None:
+        self.sender = sender
+        self.script = script
+        self.fixed_every = max(every, 2) if every is not None else None
+        self.every = self.fixed_every or MIN_EVERY
+        self.pid = os.getpid()
+        self.enabled = True
+        self.suspended = False  # the agent's own work (a snapshot) runs under its own hooks
+        self.stack: list[int] = []
+        self.t0 = 0.0
+        self.started = False
+        self.depth = 0
+        self.ignored_root = False
+        self.roots: dict[int, _Root] = {}
+        self.forward_main: int | None = None  # first root with parameters (inference loops)
+        self.boundary_opt: Any = None
+        self.stepped: list[Any] = []  # optimizers (weak) that have stepped
+        self.opt_mark = 0
+        self.clocks = [_Clock("forward"), _Clock("optimizer.step")]
+        self.pending: list[tuple[int, ...]] = []
+        self.last_flush = time.perf_counter()
+        self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
+        self.next_sampled = FIRST_SAMPLED if every is None else 3
+        self.sampled: SampledStep | None = None
+        self.sampled_clock: _Clock | None = None
+        self.warming = False
+        self.tracker = RootTracker()
+        self.taint: Taint | None = None
+        self.table = _LoopTable()
+        self.device = "cpu"
+        self.main: int | None = None
+        self.snapshot: Snapshot | None = None
+        self.snapshot_wanted = False
+        self.example: tuple[tuple, dict] | None = None
+        self.last_grads = 0.0
+        self.grad_refresh_s = GRAD_REFRESH_S
+        self.heartbeat: _Heartbeat | None = None
+        self.gil_step = False
+        self.sent_gil = 0
+        self.last_gil = 0.0
+        self.models_sent: tuple[RunModel, ...] = ()
+        self._handles: list[Any] = []
+        self._restore: list[Callable[[], None]] = []
+
+    # --- installation -----------------------------------------------------------------------
+
+    def install(self) -> None:
+        self._handles = [
+            module_hooks.register_module_forward_pre_hook(self._pre),
+            module_hooks.register_module_forward_hook(
+                self._post, with_kwargs=True, always_call=True
+            ),
+            optimizer_hooks.register_optimizer_step_pre_hook(self._opt_pre),
+            optimizer_hooks.register_optimizer_step_post_hook(self._opt_post),
+        ]
+        self._patch_data()
+        self._patch_backward()
+        os.register_at_fork(after_in_child=self._forked)
+        self.heartbeat = _Heartbeat()
+
+    def _patch(self, owner: Any, name: str, phase: int) -> None:
+        original = getattr(owner, name)
+        agent = self
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not agent.enabled:
+                return original(*args, **kwargs)
+            agent.enter(phase)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                agent.leave()
+
+        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+        wrapper.__name__ = getattr(original, "__name__", name)
+        wrapper.__doc__ = getattr(original, "__doc__", None)
+        setattr(owner, name, wrapper)
+        self._restore.append(lambda: setattr(owner, name, original))
+
+    def _patch_data(self) -> None:
+        from torch.utils.data import dataloader
+
+        self._patch(dataloader._BaseDataLoaderIter, "__next__", DATA)
+
+    def _patch_backward(self) -> None:
+        self._patch(torch.Tensor, "backward", BACKWARD)
+        self._patch(torch.autograd, "backward", BACKWARD)
+
+    def uninstall(self) -> None:
+        self.enabled = False
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        for restore in reversed(self._restore):
+            restore()
+        self._restore = []
+
+    def _forked(self) -> None:
+        """A forked process (a DataLoader worker): not instrumented, and never talks to netscope."""
+        self.enabled = False
+        self.sampled = None
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self.sender.fd = None  # the parent's pipe stays the parent's; do not close the copy
+
+    # --- phases -----------------------------------------------------------------------------
+
+    def enter(self, phase: int) -> None:
+        stack = self.stack
+        stack.append(phase)
+        if len(stack) == 1:
+            now = time.perf_counter()
+            self.t0 = now
+            if not self.started:
+                self.started = True
+                for clock in self.clocks:
+                    clock.start = now
+
+    def leave(self) -> None:
+        stack = self.stack
+        if not stack:
+            return
+        phase = stack.pop()
+        if not stack:
+            spent = time.perf_counter() - self.t0
+            for clock in self.clocks:
+                clock.acc[phase] += spent
+
+    # --- module hooks -------------------------------------------------------------------------
+
+    def _pre(self, module: torch.nn.Module, args: tuple) -> None:
+        if self.depth:
+            self.depth += 1
+            return
+        self.depth = 1
+        if not self.enabled or self.suspended:
+            self.ignored_root = True
+            return
+        if self.stack and self.stack[0] == DATA:  # a transform module inside the data phase
+            self.ignored_root = True
+            return
+        self.ignored_root = False
+        self.enter(FORWARD)
+        try:
+            self._root_called(module, args)
+        except Exception as exc:  # never reach the script
+            self._fail(exc)
+
+    def _post(self, module: torch.nn.Module, args: tuple, *rest: Any) -> None:
+        depth = self.depth - 1
+        self.depth = depth if depth > 0 else 0
+        if depth > 0 or self.ignored_root:
+            if depth <= 0:
+                self.ignored_root = False
+            return
+        self.leave()
+        try:
+            self._root_returned(module, args, rest[0] if len(rest) == 2 else {})
+        except Exception as exc:
+            self._fail(exc)
+
+    def _root_called(self, module: torch.nn.Module, args: tuple) -> None:
+        key = id(module)
+        root = self.roots.get(key)
+        if root is None or root.ref() is not module:
+            root = self.roots[key] = _Root(module)
+            if root.param_ids:
+                self._new_model(key, module, root)
+        if self.taint is not None and self.sampled is not None and root.param_ids:
+            self.taint.add_nested(args)
+
+    def _new_model(self, key: int, module: torch.nn.Module, root: _Root) -> None:
+        if self.forward_main is None:
+            self.forward_main = key
+            self.device = _device_of(module)
+        self.tracker.add_root(module, "" if key == self.forward_main else root.cls)
+        self._choose_main()
+
+    def _root_returned(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+        key = id(module)
+        root = self.roots.get(key)
+        if root is None:
+            return
+        root.calls += 1
+        if key == self.main and self.snapshot is None and self.example is None:
+            self.example = (args, dict(kwargs))
+        if self.snapshot_wanted and self.depth == 0 and not self.stack:
+            self._take_snapshot()
+        if self.boundary_opt is None and key == self.forward_main:
+            self._close_step(self.clocks[0])
+
+    # --- optimizer hooks ----------------------------------------------------------------------
+
+    def _opt_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if not self.enabled:
+            return
+        self.opt_mark = len(self.stack)
+        self.enter(OPTIMIZER)
+
+    def _opt_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if not self.enabled:
+            return
+        while len(self.stack) > self.opt_mark + 1:  # a phase left open by an error
+            self.stack.pop()
+        self.leave()
+        try:
+            self._optimizer_stepped(optimizer)
+        except Exception as exc:
+            self._fail(exc)
+
+    def _optimizer_stepped(self, optimizer: Any) -> None:
+        if not any(ref() is optimizer for ref in self.stepped):
+            self.stepped.append(weakref.ref(optimizer))
+            self._choose_main()
+        if self.boundary_opt is None:
+            self.boundary_opt = weakref.ref(optimizer)
+            if self.sampled_clock is self.clocks[0]:
+                self._stop_sampled(keep=False)
+            self._flush(force=True)
+            self.clocks = [self.clocks[1]]
+            self.sender.send(BoundaryChanged("optimizer.step"))
+            if self.fixed_every is None:
+                self.next_sampled = FIRST_SAMPLED
+            else:
+                self.next_sampled = 3
+            self._choose_main()
+        if self.boundary_opt() is not optimizer:
+            return
+        if not self.stack:
+            now = time.perf_counter()
+            if self.snapshot_wanted:
+                self._take_snapshot()
+            elif self.snapshot is not None and now - self.last_grads >= self.grad_refresh_s:
+                self._refresh_grads()
+        self._close_step(self.clocks[0])
+
+    # --- models -------------------------------------------------------------------------------
+
+    def _optimized_ids(self) -> tuple[frozenset[int], frozenset[int]]:
+        """Parameter ids the boundary optimizer updates, and those any optimizer updates."""
+        main: set[int] = set()
+        every: set[int] = set()
+        for ref in self.stepped:
+            opt = ref()
+            if opt is None:
+                continue
+            ids = {id(p) for group in opt.param_groups for p in group["params"]}
+            every |= ids
+            if self.boundary_opt is not None and opt is self.boundary_opt():
+                main |= ids
+        return frozenset(main), frozenset(every)
+
+    def _choose_main(self) -> None:
+        models = {k: r for k, r in self.roots.items() if r.param_ids and r.ref() is not None}
+        if not models:
+            return
+        main_ids, every = self._optimized_ids()
+        main = self.forward_main
+        if main_ids:
+            best = max(
+                models, key=lambda k: (len(models[k].param_ids & main_ids), models[k].params)
+            )
+            if models[best].param_ids & main_ids:
+                main = best
+        rows = []
+        for key, root in models.items():
+            if key == main:
+                role = "main"
+            elif root.param_ids & every:
+                role = "trained"
+            else:
+                role = "called"
+            rows.append(RunModel(root.cls, root.params, role))  # type: ignore[arg-type]
+        if main != self.main:
+            self.main = main
+            self.snapshot = None
+            self.example = None
+            self.snapshot_wanted = True
+            module = models[main].ref() if main in models else None
+            if module is not None:
+                self.tracker.paths.clear()
+                self.tracker.add_root(module, "")
+                for key, root in models.items():
+                    other = root.ref()
+                    if key != main and other is not None:
+                        self.tracker.add_root(other, root.cls)
+        ordered = tuple(sorted(rows, key=lambda r: (r.role != "main", -r.total_params)))
+        if ordered != self.models_sent:
+            self.models_sent = ordered
+            self.sender.send(ModelsFound(ordered))
+
+    def _take_snapshot(self) -> None:
+        self.snapshot_wanted = False
+        root = self.roots.get(self.main) if self.main is not None else None
+        module = root.ref() if root is not None else None
+        if module is None or self.example is None:
+            self.snapshot_wanted = module is not None  # wait for a call to borrow its input
+            return
+        began = time.perf_counter()
+        try:
+            self.snapshot = self._snapshot(module, *self.example)
+            self.example = None
+            self.last_grads = time.perf_counter() if self._add_grads(module) else 0.0
+            self.sender.send(RunSnapshot(self.snapshot))
+        except Exception as exc:
+            self.sender.send(RunNote(f"the model's snapshot failed: {type(exc).__name__}: {exc}"))
+        finally:
+            self._pause(time.perf_counter() - began)
+
+    def _snapshot(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> Snapshot:
+        from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+        from netscope.engine.options import LoadOptions
+        from netscope.engine.snapshot.build import snapshot_model
+
+        loaded = LoadedTarget(
+            options=LoadOptions(target=self.script, device=_device_of(module), backward=False),
+            path=self.script,
+            model=module,
+            example_input=ExampleInput(args, kwargs, "the script's own input"),
+            source=_source_of(type(module)),
+        )
+        cpu_rng = torch.get_rng_state()
+        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+        self.suspended = True
+        try:
+            return snapshot_model(loaded)
+        finally:
+            self.suspended = False
+            torch.set_rng_state(cpu_rng)
+            if cuda_rng is not None:
+                torch.cuda.set_rng_state_all(cuda_rng)
+
+    def _refresh_grads(self) -> None:
+        root = self.roots.get(self.main) if self.main is not None else None
+        module = root.ref() if root is not None else None
+        if module is None or self.snapshot is None:
+            return
+        began = time.perf_counter()
+        try:
+            if self._add_grads(module):
+                self.sender.send(RunSnapshot(self.snapshot))
+        finally:
+            self.last_grads = time.perf_counter()
+            spent = time.perf_counter() - began
+            self._pause(spent)
+            self.grad_refresh_s = max(GRAD_REFRESH_S, spent / BUDGET)
+
+    def _add_grads(self, module: torch.nn.Module) -> bool:
+        """Gradient statistics from the script's own backward, when it left gradients."""
+        from netscope.engine.snapshot.findings import model_findings
+        from netscope.engine.snapshot.values import grad_stats
+
+        snapshot = self.snapshot
+        if snapshot is None:
+            return False
+        tensors = dict(module.named_parameters(remove_duplicate=False))
+        if not any(p.grad is not None for p in tensors.values()):
+            return False
+        names = [p.name for p in snapshot.parameters if p.name in tensors]
+        unique: dict[int, torch.Tensor] = {}
+        for name in names:
+            unique.setdefault(id(tensors[name]), tensors[name])
+        with torch.no_grad():
+            stats = dict(zip(unique, grad_stats(list(unique.values())), strict=True))
+        params = tuple(
+            replace(p, grad=stats[id(tensors[p.name])]) if p.name in tensors else p
+            for p in snapshot.parameters
+        )
+        forward = replace(
+            snapshot.forward, backward_ran=True, loss_source="the script's own backward"
+        )
+        updated = replace(snapshot, parameters=params, forward=forward)
+        old_model = set(model_findings(snapshot))
+        kept = tuple(f for f in snapshot.findings if f not in old_model)
+        self.snapshot = replace(updated, findings=(*kept, *model_findings(updated)))
+        return True
+
+    def _pause(self, seconds: float) -> None:
+        """The agent's own work is not the script's: move the clocks past it."""
+        for clock in self.clocks:
+            if clock.start is not None:
+                clock.start += seconds
+        self.t0 += seconds
+
+    # --- steps and sampling -------------------------------------------------------------------
+
+    def _close_step(self, clock: _Clock) -> None:
+        now = time.perf_counter()
+        if clock.start is None:
+            clock.start = now
+            return
+        clock.index += 1
+        total = (now - clock.start) * 1000.0
+        acc = clock.acc
+        sampled = self.sampled is not None and self.sampled_clock is clock
+        self.pending.append(
+            (
+                clock.index,
+                total,
+                acc[0] * 1000.0,
+                acc[1] * 1000.0,
+                acc[2] * 1000.0,
+                acc[3] * 1000.0,
+                sampled,
+            )
+        )
+        clock.acc = [0.0, 0.0, 0.0, 0.0]
+        if sampled and self.warming:
+            # The warm-up step only tainted what the recorded step may read: the loss of
+            # this step, logged after optimizer.step(), is read during the next one.
+            self.warming = False
+            self.sampled.reset()
+        elif sampled:
+            self._stop_sampled(keep=True, step_ms=total)
+        elif clock.index > 1:
+            self.plain_ms.append(total)
+        if self.gil_step and self.heartbeat is not None:
+            self.heartbeat.on.clear()
+            self.gil_step = False
+        self._flush()
+        upcoming = clock.index + 1
+        if (
+            self.sampled is None
+            and upcoming + 1 >= self.next_sampled
+            and self.main is not None
+            and not self.suspended
+        ):
+            self._start_sampled(clock)
+        elif (
+            self.sampled is None
+            and self.heartbeat is not None
+            and upcoming % self.every == self.every // 2
+        ):
+            self.gil_step = True
+            self.heartbeat.on.set()
+        clock.start = time.perf_counter()
+
+    def _start_sampled(self, clock: _Clock) -> None:
+        taint = None
+        if not self.device.startswith("cuda"):
+            taint = self.taint = self.taint or Taint()
+            for root in self.roots.values():
+                module = root.ref()
+                if module is None or not root.param_ids:
+                    continue
+                for tensor in (*module.parameters(), *module.buffers()):
+                    taint.add(tensor)
+                    if tensor.grad is not None:
+                        taint.add(tensor.grad)
+        self.sampled = SampledStep(self.tracker, taint)
+        self.sampled_clock = clock
+        self.warming = True
+        self.sampled.start()
+
+    def _stop_sampled(self, *, keep: bool, step_ms: float = 0.0) -> None:
+        sampled, self.sampled = self.sampled, None
+        self.sampled_clock = None
+        if sampled is None:
+            return
+        sync_events, copy_events = sampled.stop()
+        if not keep:
+            return
+        self.table.add_step(sync_events, copy_events)
+        if self.fixed_every is None and self.plain_ms:
+            plain = sorted(self.plain_ms)[len(self.plain_ms) // 2]
+            extra = max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0
+            # a sample costs two slowed steps: the warm-up and the recorded one
+            self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
+        self.next_sampled = (self.clocks[0].index if self.clocks else 0) + self.every
+        found_syncs, found_copies = self.table.findings(self.device)
+        self.sender.send(LoopFindings(found_syncs, found_copies, self.table.sampled, self.every))
+
+    def _flush(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.pending or (not force and now - self.last_flush < FLUSH_S):
+            return
+        self.last_flush = now
+        batch, self.pending = tuple(self.pending), []
+        self.sender.send(Steps(self.clocks[0].boundary, batch))
+        self._send_gil()
+
+    def _send_gil(self, force: bool = False) -> None:
+        heartbeat = self.heartbeat
+        if heartbeat is None or len(heartbeat.lateness_ms) == self.sent_gil:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last_gil < GIL_SEND_S:
+            return
+        self.last_gil = now
+        self.sent_gil = len(heartbeat.lateness_ms)
+        self.sender.send(GilMeasured(gil_report(list(heartbeat.lateness_ms))))
+
+    # --- end ----------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """The script ended: close what is open and send what is left."""
+        if self.heartbeat is not None:
+            self.heartbeat.on.clear()
+        if self.sampled is not None:
+            self._stop_sampled(keep=False)
+        if not self.enabled:
+            return
+        try:
+            if self.snapshot_wanted:
+                self._take_snapshot()
+            self._flush(force=True)
+            self._send_gil(force=True)
+        finally:
+            self.uninstall()
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.sampled is not None:
+            self._stop_sampled(keep=False)
+        self.uninstall()
+        with contextlib.suppress(OSError):
+            self.sender.send(
+                RunNote(f"netscope stopped watching the loop: {type(exc).__name__}: {exc}")
+            )
+
+
+def _device_of(module: torch.nn.Module) -> str:
+    for tensor in (*module.parameters(), *module.buffers()):
+        if not _is_lazy(tensor):
+            return str(tensor.device)
+    return "cpu"
+
+
+def _source_of(cls: type) -> str | None:
+    try:
+        file = inspect.getsourcefile(cls)
+        line = inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return None
+    return f"{display_path(file)}:{line}" if file else None

@@ -1,0 +1,192 @@
+"""Fold the run's messages into a ``RunReport``: what the CLI writes and the app shows.
+
+The parent keeps everything, so a script that crashes or is killed keeps what was recorded.
+Step time and phases are taken over the steps that were not sampled for detection (the detectors
+slow a sampled step down); all steps when every step was sampled.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from netscope.engine.model import (
+    GilReport,
+    LoopCopy,
+    LoopSync,
+    RunModel,
+    RunReport,
+    RunState,
+    ScriptError,
+    Snapshot,
+    Spread,
+    StepPhases,
+    SystemSample,
+)
+from netscope.engine.run.messages import (
+    BoundaryChanged,
+    GilMeasured,
+    LoopFindings,
+    ModelsFound,
+    RunMessage,
+    RunNote,
+    RunSnapshot,
+    RunStarted,
+    ScriptEnded,
+    ScriptOutput,
+    StepRecord,
+    Steps,
+    SystemSampled,
+)
+
+RECENT_STEPS = 120
+OUTPUT_LINES = 2000
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    if len(ordered) == 1:
+        return ordered[0]
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def spread(values: list[float]) -> Spread | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return Spread(_percentile(ordered, 0.5), _percentile(ordered, 0.1), _percentile(ordered, 0.9))
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return _percentile(ordered, 0.5) if ordered else 0.0
+
+
+class RunRecorder:
+    """Reads every message of one run; ``report()`` is the state so far."""
+
+    def __init__(self, argv: tuple[str, ...] = ()) -> None:
+        self.argv = argv
+        self.state: RunState = "starting"
+        self.exit_code: int | None = None
+        self.error: ScriptError | None = None
+        self.boundary: str | None = None
+        self.steps: list[StepRecord] = []
+        self.recent: deque[float] = deque(maxlen=RECENT_STEPS)
+        self.syncs: tuple[LoopSync, ...] = ()
+        self.copies: tuple[LoopCopy, ...] = ()
+        self.sampled_steps = 0
+        self.sample_every: int | None = None
+        self.models: tuple[RunModel, ...] = ()
+        self.gil: GilReport | None = None
+        self.system: SystemSample | None = None
+        self.snapshot: Snapshot | None = None
+        self.notes: list[str] = []
+        self.output: deque[ScriptOutput] = deque(maxlen=OUTPUT_LINES)
+        self.stopped = False
+
+    def feed(self, message: RunMessage | None) -> None:
+        if message is None:
+            return
+        if isinstance(message, Steps):
+            if message.boundary != self.boundary:
+                self._reset_steps(message.boundary)
+            self.steps.extend(message.records)
+            for record in message.records:
+                if not record[6]:
+                    self.recent.append(record[1])
+        elif isinstance(message, ScriptOutput):
+            self.output.append(message)
+        elif isinstance(message, SystemSampled):
+            self.system = message.sample
+        elif isinstance(message, BoundaryChanged):
+            self._reset_steps(message.boundary)
+        elif isinstance(message, LoopFindings):
+            self.syncs, self.copies = message.syncs, message.copies
+            self.sampled_steps, self.sample_every = message.sampled_steps, message.sample_every
+        elif isinstance(message, ModelsFound):
+            self.models = message.models
+        elif isinstance(message, RunSnapshot):
+            self.snapshot = message.snapshot
+        elif isinstance(message, GilMeasured):
+            self.gil = message.report
+        elif isinstance(message, RunNote):
+            self.notes.append(message.text)
+        elif isinstance(message, RunStarted):
+            self.argv = message.argv
+            self.state = "running"
+        elif isinstance(message, ScriptEnded):
+            self.exit_code = message.exit_code
+            self.error = message.error
+            self.stopped = message.stopped
+            if message.stopped:
+                self.state = "stopped"
+            elif message.error is not None and message.exit_code != 0:
+                self.state = "crashed"
+            else:
+                self.state = "finished"
+
+    def _reset_steps(self, boundary: str) -> None:
+        self.boundary = boundary
+        self.steps = []
+        self.recent.clear()
+
+    def _timed(self) -> list[StepRecord]:
+        plain = [r for r in self.steps if not r[6]]
+        return plain or list(self.steps)
+
+    def report(self) -> RunReport:
+        timed = self._timed()
+        phases = None
+        if timed:
+            other = [max(r[1] - r[2] - r[3] - r[4] - r[5], 0.0) for r in timed]
+            phases = StepPhases(
+                data=median([r[2] for r in timed]),
+                forward=median([r[3] for r in timed]),
+                backward=median([r[4] for r in timed]),
+                optimizer=median([r[5] for r in timed]),
+                other=median(other),
+            )
+        return RunReport(
+            argv=self.argv,
+            state=self.state,
+            exit_code=self.exit_code,
+            steps=len(self.steps),
+            step_boundary=self.boundary if self.steps else None,  # type: ignore[arg-type]
+            step_ms=spread([r[1] for r in timed]),
+            phases_ms=phases,
+            syncs=self.syncs,
+            copies=self.copies,
+            sampled_steps=self.sampled_steps,
+            sample_every=self.sample_every,
+            models=self.models,
+            gil=self.gil,
+            system=self.system,
+            error=self.error,
+            notes=tuple(self._notes()),
+            snapshot=self.snapshot,
+            recent_step_ms=tuple(self.recent),
+        )
+
+    def _notes(self) -> list[str]:
+        notes = list(self.notes)
+        if self.state in ("starting", "running"):
+            return notes
+        if not self.models:
+            notes.append(
+                "no model was called: netscope finds a model when its forward runs (a module "
+                "with parameters called from the script's own code), so there is no block tree "
+                "and no step"
+            )
+        elif not self.steps:
+            notes.append(
+                "no step completed: a step ends at optimizer.step() (a training loop) or at the "
+                "end of the model's call (an inference loop)"
+            )
+        if self.steps and not self.sampled_steps:
+            notes.append(
+                "no step was sampled for syncs and copies: the loop ended before the first "
+                "sampled step (the fourth; the third prepares it)"
+            )
+        return notes

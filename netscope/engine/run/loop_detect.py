@@ -1,0 +1,337 @@
+"""Syncs and copies of one sampled step of the script's loop, with block and line.
+
+The same op tables and naming as the model-file profiler (``profiler.syncs``, ``profiler.copies``);
+what differs is how "is this tensor on the device?" is answered:
+
+- On a GPU run (the model's parameters on a CUDA device) a tensor is on the device when its
+  ``device`` says so, exactly as the profiler decides.
+- On a CPU run nothing is on a device, so "would it sync on CUDA" is decided by which tensors
+  would live there: the model's parameters, buffers and gradients, the tensors passed into a
+  model's forward, and everything computed from them. A ``TorchDispatchMode`` taints the outputs
+  of every op with a tainted input (a weak set: tainting never keeps a tensor alive), and the
+  other inputs of such an op that have one dimension or more (on CUDA they must be on the device
+  too: the labels a loss compares with the output). Host tensors (an optimizer's step counter, a
+  tensor built without a device) stay untainted, and reading them is never reported.
+  ``.cpu()`` of a tainted tensor returns an untainted alias (the host copy it would be on CUDA).
+  ``.to(x)`` to the host counts only when the line names ``cpu`` itself: ``.to(device)`` with
+  ``device = "cpu"`` on this machine would be a move to the GPU on a CUDA one.
+
+Copies on a CPU run: ``.cpu()`` / ``.to("cpu")`` of a tainted tensor is the D2H copy it would be
+on CUDA. Host-to-device moves cannot be told from no-ops on a CPU-only run and are not reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import sys
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from netscope.engine.profiler import copies, syncs
+from netscope.engine.profiler.tracking import OUTSIDE_MODEL, caller_location
+
+OUTSIDE_LOOP_MODEL = OUTSIDE_MODEL  # block name for work outside every model's forward
+_CALL_CODE = torch.nn.Module._call_impl.__code__
+_Tensor = torch.Tensor
+
+# ops whose inputs may legitimately sit on two devices: their host inputs are not tainted
+_MIXED_DEVICE_OPS = frozenset(
+    {
+        *copies.COPY_OPS,
+        torch.ops.aten.index.Tensor,
+        torch.ops.aten.index_put_.default,
+        torch.ops.aten.index_put.default,
+        torch.ops.aten._index_put_impl_.default,
+        torch.ops.aten._local_scalar_dense.default,
+        torch.ops.aten.set_.source_Tensor,
+    }
+)
+_HOST_CALLS = frozenset({"cpu", "to"})
+
+
+class RootTracker:
+    """Names the innermost running block of any known root from the call stack, when asked."""
+
+    def __init__(self) -> None:
+        self.paths: dict[int, str] = {}
+
+    def add_root(self, module: torch.nn.Module, prefix: str) -> None:
+        for path, sub in module.named_modules():
+            name = f"{prefix}.{path}" if prefix and path else (prefix or path)
+            self.paths.setdefault(id(sub), name)
+
+    @property
+    def current(self) -> str:
+        paths = self.paths
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code is _CALL_CODE:
+                path = paths.get(id(frame.f_locals.get("self")))
+                if path is not None:
+                    return path
+            frame = frame.f_back
+        return OUTSIDE_LOOP_MODEL
+
+
+class Taint:
+    """A weak set of the tensors that would live on the device (CPU runs)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[int, weakref.ref] = {}
+
+    def __contains__(self, tensor: object) -> bool:
+        return id(tensor) in self.ids
+
+    def add(self, tensor: torch.Tensor) -> None:
+        key = id(tensor)
+        if key in self.ids:
+            return
+        ids = self.ids
+        with contextlib.suppress(TypeError):  # an object that cannot be weakly referenced
+            ids[key] = weakref.ref(tensor, lambda _ref, key=key: ids.pop(key, None))
+
+    def discard(self, tensor: object) -> None:
+        self.ids.pop(id(tensor), None)
+
+    def add_nested(self, value: Any, depth: int = 0) -> None:
+        if isinstance(value, _Tensor):
+            self.add(value)
+        elif depth < 3 and isinstance(value, (list, tuple)):
+            for item in value:
+                self.add_nested(item, depth + 1)
+        elif depth < 3 and isinstance(value, dict):
+            for item in value.values():
+                self.add_nested(item, depth + 1)
+
+
+def _names_cpu(location: str | None) -> bool:
+    """Does the source line at ``file.py:LINE`` literally name the host (``"cpu"``)?"""
+    if not location:
+        return False
+    file, _, line = location.rpartition(":")
+    if not line.isdigit():
+        return False
+    return "cpu" in linecache.getline(file, int(line))
+
+
+class LoopRecorder:
+    """Copy and sync events of one sampled step (both interceptors report here)."""
+
+    def __init__(self, tracker: RootTracker, taint: Taint | None) -> None:
+        self.tracker = tracker
+        self.taint = taint  # None on a GPU run: the tensor's own device decides
+        self.cpu_run = taint is not None
+        self.copies: list[copies.CopyEvent] = []
+        self.syncs: list[syncs.SyncEvent] = []
+        self.in_sync = 0
+        self.in_creation = 0
+
+    def on_device(self, value: Any) -> bool:
+        if not isinstance(value, _Tensor):
+            return False
+        if self.taint is not None:
+            return id(value) in self.taint.ids
+        kind = value.device.type
+        return kind != "cpu" and kind != "meta"
+
+    def _record_sync(self, op: str, reason: str, location: str | None, call: Callable[[], Any]):
+        block = self.tracker.current
+        began = time.perf_counter()
+        self.in_sync += 1
+        try:
+            return call()
+        finally:
+            self.in_sync -= 1
+            stall = None if self.cpu_run else time.perf_counter() - began
+            self.syncs.append(syncs.SyncEvent(op, reason, block, location, stall))
+
+    def function_sync(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
+        if not args or not self.on_device(args[0]):
+            return func(*args, **kwargs)
+        hit = syncs.classify(name, args, kwargs)
+        if hit is None:
+            return func(*args, **kwargs)
+        location = caller_location(1)
+        if self.cpu_run and name == "to" and not _names_cpu(location):
+            return func(*args, **kwargs)  # `.to(device)`: a no-op here, a GPU move on CUDA
+        source = args[0]
+        out = self._record_sync(hit[0], hit[1], location, lambda: func(*args, **kwargs))
+        if self.cpu_run and name in _HOST_CALLS:
+            self._add_copy("D2H", source, False, location)
+            if out is source:  # the host copy it would be on CUDA: a fresh, untainted alias
+                out = source.detach() if not source.requires_grad else source.view_as(source)
+            self.taint.discard(out)
+        return out
+
+    def explicit_sync(self, op: str, call: Callable[[], Any]) -> Any:
+        return self._record_sync(op, syncs.EXPLICIT, caller_location(1), call)
+
+    def creation(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
+        target = copies.creation_target(name, args, kwargs)
+        if target is None:
+            return func(*args, **kwargs)
+        self.in_creation += 1
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            self.in_creation -= 1
+        way = copies.direction(torch.device("cpu"), target)
+        if way is not None:
+            self._add_copy(way, out, False, caller_location(1))
+        return out
+
+    def dispatch_copy(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
+        if self.in_creation:
+            return
+        src, dst, non_blocking = copies.dispatch_copy(func, args, kwargs)
+        way = copies.direction(src.device, dst)
+        if way is not None:
+            self._add_copy(way, src, non_blocking, caller_location(1))
+
+    def _add_copy(
+        self, way: str, tensor: torch.Tensor, non_blocking: bool, location: str | None
+    ) -> None:
+        self.copies.append(
+            copies.CopyEvent(
+                way,
+                tensor.numel() * tensor.element_size(),
+                copies.dtype_name(tensor.dtype),
+                copies.is_pinned(tensor) if tensor.device.type == "cpu" else None,
+                non_blocking,
+                self.tracker.current,
+                location,
+            )
+        )
+
+
+_WATCHED_NAMES = frozenset(syncs.SYNC_FUNCTIONS) | copies.CREATION_FUNCTIONS
+_WATCHED_ATEN = frozenset(copies.COPY_OPS) | frozenset(syncs.SYNC_ATEN)
+
+
+class _FunctionLevel(TorchFunctionMode):
+    def __init__(self, recorder: LoopRecorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", None)
+        if name not in _WATCHED_NAMES:
+            return func(*args, **kwargs) if kwargs else func(*args)
+        kwargs = kwargs or {}
+        if name in syncs.SYNC_FUNCTIONS:
+            return self.recorder.function_sync(name, func, args, kwargs)
+        return self.recorder.creation(name, func, args, kwargs)
+
+
+def _tainted_input(taint: dict, args: Iterable[Any]) -> bool:
+    for arg in args:
+        if isinstance(arg, _Tensor):
+            if id(arg) in taint:
+                return True
+        elif isinstance(arg, (list, tuple)):
+            for item in arg:
+                if isinstance(item, _Tensor) and id(item) in taint:
+                    return True
+    return False
+
+
+class _DispatchLevel(TorchDispatchMode):
+    """Syncs inside torch calls, dispatched copies and, on a CPU run, taint propagation."""
+
+    def __init__(self, recorder: LoopRecorder) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.taint = recorder.taint
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        taint = self.taint
+        hit = taint is not None and (
+            _tainted_input(taint.ids, args) or _tainted_input(taint.ids, kwargs.values())
+        )
+        recorder = self.recorder
+        if func in _WATCHED_ATEN:
+            if func in copies.COPY_OPS:
+                out = func(*args, **kwargs)
+                recorder.dispatch_copy(func, args, kwargs, out)
+            else:
+                op, reason = syncs.SYNC_ATEN[func]
+                if not recorder.in_sync and args and recorder.on_device(args[0]):
+                    location = caller_location(1)
+                    out = recorder._record_sync(op, reason, location, lambda: func(*args, **kwargs))
+                else:
+                    out = func(*args, **kwargs)
+        else:
+            out = func(*args, **kwargs)
+        if hit:
+            self._spread(func, args, out)
+        return out
+
+    def _spread(self, func: Any, args: tuple, out: Any) -> None:
+        taint = self.taint
+        if isinstance(out, _Tensor):
+            taint.add(out)
+        elif isinstance(out, (list, tuple)):
+            for item in out:
+                if isinstance(item, _Tensor):
+                    taint.add(item)
+        if func in _MIXED_DEVICE_OPS:
+            return
+        for arg in args:  # on CUDA these must sit on the device too (0-dim may stay on host)
+            if isinstance(arg, _Tensor):
+                if arg.dim() > 0:
+                    taint.add(arg)
+            elif isinstance(arg, (list, tuple)):
+                for item in arg:
+                    if isinstance(item, _Tensor) and item.dim() > 0:
+                        taint.add(item)
+
+
+def _skip_dynamo_import() -> None:
+    """As the profiler's detector: spare the first dispatch torch's lazy dynamo import."""
+    if "torch._dynamo" in sys.modules:
+        return
+    raw = getattr(_DispatchLevel.__dict__["__torch_dispatch__"], "__wrapped__", None)
+    if raw is not None and getattr(raw, "__dynamo_disable", None) is None:
+        setattr(raw, "__dynamo_disable", raw)
+
+
+class SampledStep:
+    """The interceptors of one sampled step: ``start()`` at a step boundary, ``stop()`` at the
+    next. They stay installed across the script's own frames in between (the mode stack is
+    thread state, not a Python ``with``); ``stop()`` removes them even after an error."""
+
+    def __init__(self, tracker: RootTracker, taint: Taint | None) -> None:
+        self.recorder = LoopRecorder(tracker, taint)
+        self._sync_patch: Any = None
+        self._modes: list[Any] = []
+
+    def start(self) -> None:
+        _skip_dynamo_import()
+        self._sync_patch = syncs.patched_synchronize(self.recorder.explicit_sync)
+        self._sync_patch.__enter__()
+        for mode in (_DispatchLevel(self.recorder), _FunctionLevel(self.recorder)):
+            mode.__enter__()
+            self._modes.append(mode)
+
+    def reset(self) -> None:
+        """Forget the events so far (the warm-up step's); taint is kept."""
+        self.recorder.syncs.clear()
+        self.recorder.copies.clear()
+
+    def stop(self) -> tuple[list[syncs.SyncEvent], list[copies.CopyEvent]]:
+        try:
+            while self._modes:
+                self._modes.pop().__exit__(None, None, None)
+        finally:
+            if self._sync_patch is not None:
+                patch, self._sync_patch = self._sync_patch, None
+                patch.__exit__(None, None, None)
+        return self.recorder.syncs, self.recorder.copies

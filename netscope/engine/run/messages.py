@@ -1,0 +1,108 @@
+"""Typed messages between the script's process (the agent) and netscope (the parent).
+
+From the child: RunStarted -> (Steps | ModelsFound | RunSnapshot | LoopFindings | GilMeasured |
+RunNote)* -> ScriptEnded. The parent adds ScriptOutput (the script's printed lines, when it
+captures them) and SystemSampled (it samples the child's process itself, which costs the script
+nothing). Every message is a frozen dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netscope.engine.model import (
+    GilReport,
+    LoopCopy,
+    LoopSync,
+    RunModel,
+    ScriptError,
+    Snapshot,
+    SystemSample,
+)
+
+# One step: (index, total_ms, data_ms, forward_ms, backward_ms, optimizer_ms, sampled)
+StepRecord = tuple[int, float, float, float, float, float, bool]
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    argv: tuple[str, ...]
+    pid: int
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Steps completed since the last batch; ``boundary`` names what ends a step."""
+
+    boundary: str  # "optimizer.step" or "forward"
+    records: tuple[StepRecord, ...]
+
+
+@dataclass(frozen=True)
+class BoundaryChanged:
+    """An optimizer stepped: steps counted per root call so far were a training loop's warm-up."""
+
+    boundary: str
+
+
+@dataclass(frozen=True)
+class ModelsFound:
+    models: tuple[RunModel, ...]
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True)
+class LoopFindings:
+    """Syncs and copies over every sampled step so far (cumulative, replaces the previous)."""
+
+    syncs: tuple[LoopSync, ...]
+    copies: tuple[LoopCopy, ...]
+    sampled_steps: int
+    sample_every: int
+
+
+@dataclass(frozen=True)
+class GilMeasured:
+    report: GilReport
+
+
+@dataclass(frozen=True)
+class RunNote:
+    text: str
+
+
+@dataclass(frozen=True)
+class ScriptOutput:
+    stream: str  # "stdout" or "stderr"
+    line: str
+
+
+@dataclass(frozen=True)
+class SystemSampled:
+    sample: SystemSample
+
+
+@dataclass(frozen=True)
+class ScriptEnded:
+    exit_code: int
+    error: ScriptError | None = None
+    stopped: bool = False  # ended by netscope's stop (q, Ctrl+C), not by itself
+
+
+RunMessage = (
+    RunStarted
+    | Steps
+    | BoundaryChanged
+    | ModelsFound
+    | RunSnapshot
+    | LoopFindings
+    | GilMeasured
+    | RunNote
+    | ScriptOutput
+    | SystemSampled
+    | ScriptEnded
+)

@@ -1,0 +1,121 @@
+"""What the human-readable run reports show, as plain tables (Markdown and HTML share them)."""
+
+from __future__ import annotations
+
+from netscope.engine.model import RunReport
+from netscope.report.tables import Table, block_label
+from netscope.report.values import NOT_AVAILABLE, fmt_bytes, fmt_count, fmt_ms, fmt_percent
+
+
+def run_title(run: RunReport) -> str:
+    return "netscope run: " + " ".join(run.argv)
+
+
+def run_state_text(run: RunReport) -> str:
+    """``running``, ``finished (exit 0)``, ``crashed at train.py:12 (exit 1)``, ``stopped``."""
+    if run.state in ("starting", "running"):
+        return run.state
+    code = f"exit {run.exit_code}"
+    if run.state == "crashed":
+        where = f" at {run.error.location}" if run.error and run.error.location else ""
+        return f"crashed{where} ({code})"
+    return f"{run.state} ({code})"
+
+
+def run_summary(run: RunReport) -> list[tuple[str, str]]:
+    rows = [("Command", " ".join(run.argv)), ("State", run_state_text(run))]
+    if run.error is not None:
+        rows.append(("Error", f"{run.error.type}: {run.error.message}"))
+    rows.append(("Steps", f"{fmt_count(run.steps)} (a step ends at {run.step_boundary})"
+                 if run.step_boundary else fmt_count(run.steps)))  # fmt: skip
+    if run.step_ms is not None:
+        s = run.step_ms
+        rows.append(("Step time", f"median {fmt_ms(s.median)}, p10 {fmt_ms(s.p10)}, "
+                     f"p90 {fmt_ms(s.p90)}"))  # fmt: skip
+    sampled = f"{run.sampled_steps}"
+    if run.sample_every:
+        sampled += f" (1 in {run.sample_every})"
+    rows.append(("Sampled steps", sampled))
+    if run.gil is not None and run.gil.p50_ms is not None:
+        rows.append(("GIL lateness", f"p50 {fmt_ms(run.gil.p50_ms)}, p99 {fmt_ms(run.gil.p99_ms)}, "
+                     f"late share {fmt_percent(run.gil.late_share)}"))  # fmt: skip
+    for note in run.notes:
+        rows.append(("Note", note))
+    return rows
+
+
+def phases_table(run: RunReport) -> Table:
+    rows = []
+    phases = run.phases_ms
+    if phases is not None:
+        values = {
+            "data": phases.data,
+            "forward": phases.forward,
+            "backward": phases.backward,
+            "optimizer": phases.optimizer,
+            "other": phases.other,
+        }
+        total = sum(values.values())
+        for name, value in values.items():
+            share = fmt_percent(value / total) if total > 0 else NOT_AVAILABLE
+            rows.append([name, fmt_ms(value), share])
+    return Table(
+        "Phases of a step (median per step)",
+        ["Phase", "Time", "Share"],
+        rows,
+        note="Sampled steps are left out: the detectors slow them down.",
+        empty="No step completed.",
+    )
+
+
+def models_table(run: RunReport) -> Table:
+    rows = [[m.model_class, fmt_count(m.total_params), m.role] for m in run.models]
+    return Table("Models", ["Class", "Parameters", "Role"], rows, code={0},
+                 empty="No model was called.")  # fmt: skip
+
+
+def loop_syncs_table(run: RunReport) -> Table:
+    rows = [
+        [
+            s.finding.op,
+            f"{s.per_step:g}",
+            f"{s.seen_steps} of {s.sampled_steps}",
+            block_label(s.finding.block),
+            s.finding.location or NOT_AVAILABLE,
+            fmt_ms(s.finding.stall_ms),
+            s.finding.reason,
+        ]
+        for s in run.syncs
+    ]
+    return Table(
+        "Sync points of the loop",
+        ["Op", "Per step", "Seen on", "Block", "Location", "Stall", "Reason"],
+        rows,
+        note="Seen on K of M sampled steps; on the CPU these are the places that would sync "
+        "on CUDA (stall not available).",
+        code={0, 3, 4},
+    )
+
+
+def loop_copies_table(run: RunReport) -> Table:
+    rows = [
+        [
+            c.finding.direction,
+            fmt_bytes(c.finding.bytes),
+            f"{c.per_step:g}",
+            f"{c.seen_steps} of {c.sampled_steps}",
+            block_label(c.finding.block),
+            c.finding.location or NOT_AVAILABLE,
+        ]
+        for c in run.copies
+    ]
+    return Table(
+        "Host-device copies of the loop",
+        ["Direction", "Bytes (all sampled steps)", "Per step", "Seen on", "Block", "Location"],
+        rows,
+        code={4, 5},
+    )
+
+
+def run_tables(run: RunReport) -> list[Table]:
+    return [phases_table(run), loop_syncs_table(run), loop_copies_table(run), models_table(run)]

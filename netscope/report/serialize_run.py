@@ -1,0 +1,111 @@
+"""RunReport -> plain dict: the ``run`` report of ``netscope run -o FILE`` (docs/schema.md).
+
+A run report is a model report (``kind: "run"``) whose ``model`` is the main model's snapshot
+(``null`` when the script never called a model) plus a ``run`` section.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netscope import __version__
+from netscope.engine.model import LoopCopy, LoopSync, RunReport, Spread, StepPhases
+from netscope.report.serialize import SCHEMA_VERSION, report_dict
+from netscope.report.serialize_profile import copy_dict, gil_dict, sync_dict, system_dict
+from netscope.report.values import num
+
+
+def _spread(value: Spread | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"median": num(value.median), "p10": num(value.p10), "p90": num(value.p90)}
+
+
+def _phases(value: StepPhases | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "data": num(value.data),
+        "forward": num(value.forward),
+        "backward": num(value.backward),
+        "optimizer": num(value.optimizer),
+        "other": num(value.other),
+    }
+
+
+def loop_sync_dict(row: LoopSync) -> dict[str, Any]:
+    return {
+        **sync_dict(row.finding),
+        "per_step": num(row.per_step),
+        "seen_steps": row.seen_steps,
+        "sampled_steps": row.sampled_steps,
+    }
+
+
+def loop_copy_dict(row: LoopCopy) -> dict[str, Any]:
+    return {
+        **copy_dict(row.finding),
+        "per_step": num(row.per_step),
+        "seen_steps": row.seen_steps,
+        "sampled_steps": row.sampled_steps,
+    }
+
+
+def run_dict(run: RunReport) -> dict[str, Any]:
+    error = run.error
+    return {
+        "argv": list(run.argv),
+        "state": run.state,
+        "exit_code": run.exit_code,
+        "error": None
+        if error is None
+        else {
+            "type": error.type,
+            "message": error.message,
+            "location": error.location,
+            "traceback": error.traceback,
+        },
+        "steps": run.steps,
+        "step_boundary": run.step_boundary,
+        "step_ms": _spread(run.step_ms),
+        "phases_ms": _phases(run.phases_ms),
+        "sampled_steps": run.sampled_steps,
+        "sample_every": run.sample_every,
+        "syncs": [loop_sync_dict(s) for s in run.syncs],
+        "copies": [loop_copy_dict(c) for c in run.copies],
+        "totals": {
+            "syncs_per_step": num(sum(s.per_step for s in run.syncs)),
+            "copies_per_step": num(sum(c.per_step for c in run.copies)),
+        },
+        "models": [
+            {"class": m.model_class, "total_params": m.total_params, "role": m.role}
+            for m in run.models
+        ],
+        "gil": gil_dict(run.gil),
+        "system": system_dict(run.system),
+        "notes": list(run.notes),
+    }
+
+
+def run_report_dict(run: RunReport) -> dict[str, Any]:
+    """The whole run report as JSON-ready data."""
+    target = " ".join(run.argv)
+    if run.snapshot is not None:
+        data = report_dict(run.snapshot)
+        data.update(kind="run", target=target)
+    else:
+        data = {
+            "schema_version": SCHEMA_VERSION,
+            "netscope_version": __version__,
+            "kind": "run",
+            "target": target,
+            "device": None,
+            "devices": [],
+            "model": None,
+            "forward": None,
+            "checkpoint": None,
+            "findings": [],
+            "profile": None,
+        }
+    data["run"] = run_dict(run)
+    return data
