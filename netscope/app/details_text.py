@@ -77,6 +77,11 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         ("params", f"{fmt.count(block.total_params)} total, {fmt.count(block.params)} own"),
         ("calls", fmt.NA if block.calls is None else str(block.calls)),
     ]
+    if block.weights_used_by is not None:
+        by = block.weights_used_by or "(root)"
+        rows.append(("weights used", f"by the forward of {by} without calling this block"))
+    for derived in block.derived:
+        rows.append((derived.kind, f"{derived.how} ({derived.method})"))
     for out in block.outputs:
         rows.append((f"output {out.label}".rstrip(), f"{fmt.shape(out.shape)} {out.dtype}"))
     if block.activation is not None:
@@ -128,6 +133,12 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
     return Group(*parts)
 
 
+_OVER = {
+    "dequantized": "the dequantized values ((q - zero_point) * scale)",
+    "magnitude": "the magnitude |z| of the complex values",
+}
+
+
 def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
     rows = [
         ("kind", info.kind),
@@ -141,8 +152,14 @@ def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
     ]
     if info.was_lazy:
         rows.append(("lazy", "shape inferred by the example forward"))
+    if info.quantization is not None:
+        rows.append(("quantization", info.quantization.summary))
+    if info.note:
+        rows.append((info.role or "note", info.note))
     stats = info.stats
     if stats is not None:
+        if stats.over != "values":
+            rows.append(("statistics of", _OVER[stats.over]))
         rows += [
             ("mean / std", f"{fmt.num(stats.mean)} / {fmt.num(stats.std)}"),
             ("min / max", f"{fmt.num(stats.min)} / {fmt.num(stats.max)}"),
@@ -163,10 +180,11 @@ def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
     elif not grad.present:
         rows.append(("grad", "none (unused by the loss)" if info.requires_grad else "none"))
     else:
+        of = " (of |g|)" if grad.over == "magnitude" else ""
         rows.append(
             (
                 "grad",
-                f"norm {fmt.num(grad.norm)} mean {fmt.num(grad.mean)} "
+                f"norm {fmt.num(grad.norm)} mean{of} {fmt.num(grad.mean)} "
                 f"max|g| {fmt.num(grad.max_abs)} nan {grad.nan} inf {grad.inf}",
             )
         )

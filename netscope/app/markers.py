@@ -14,6 +14,9 @@ MARKER_STYLES: dict[str, str] = {
     "unregistered": "bold red",
     "unused": "bold bright_black",
     "nan": "bold white on red",
+    "quantized": "bold green",
+    "pruned": "bold green",
+    "parametrized": "bold green",
 }
 MARKERS = tuple(MARKER_STYLES)
 
@@ -29,7 +32,9 @@ def block_markers(block: BlockInfo) -> tuple[str, ...]:
         found.append("unregistered")
     if block.unused:
         found.append("unused")
-    return tuple(found)
+    for derived in block.derived:  # a pruned or parametrized weight of this block
+        found.append("pruned" if derived.kind == "pruning" else "parametrized")
+    return tuple(dict.fromkeys(found))
 
 
 def tensor_markers(info: ParamInfo) -> tuple[str, ...]:
@@ -42,6 +47,10 @@ def tensor_markers(info: ParamInfo) -> tuple[str, ...]:
         found.append("unused")
     if info.has_nonfinite:
         found.append("nan")
+    if info.quantization is not None or info.role == "packed":
+        found.append("quantized")
+    if info.role in ("pruned", "parametrized"):
+        found.append(info.role)
     return tuple(found)
 
 

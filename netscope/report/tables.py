@@ -86,6 +86,9 @@ def blocks_table(snapshot: Snapshot) -> Table:
             notes.append(f"called {block.calls}x (shared)")
         if block.unused:
             notes.append("never called")
+        elif block.weights_used_by is not None:
+            notes.append(f"never called; weights used by {block.weights_used_by or '(root)'}")
+        notes += [f"{d.how} ({d.kind})" for d in block.derived]
         rows.append(
             [
                 block_label(block.path),
@@ -116,6 +119,12 @@ def _tensor_notes(info: ParamInfo) -> str:
         notes.append(f"{info.stats.nan} NaN, {info.stats.inf} Inf")
     if info.kind == "buffer" and not info.persistent:
         notes.append("not persistent")
+    if info.quantization is not None:
+        notes.append(info.quantization.summary)
+    if info.role:
+        notes.append(info.role)
+    if info.stats is not None and info.stats.over != "values":
+        notes.append("statistics of |z|" if info.stats.over == "magnitude" else "dequantized")
     return "; ".join(notes)
 
 

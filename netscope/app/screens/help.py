@@ -34,6 +34,9 @@ MEANINGS = {
     "unregistered": "tensor attribute that is neither parameter nor buffer",
     "unused": "parameter that got no gradient / block never called",
     "nan": "NaN or Inf values",
+    "quantized": "quantized tensor (qint8...) or a quantized module's packed weight",
+    "pruned": "weight pruned by torch.nn.utils.prune (weight = weight_orig * weight_mask)",
+    "parametrized": "weight computed by a parametrization (weight_norm, orthogonal...)",
 }
 
 

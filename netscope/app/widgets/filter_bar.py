@@ -21,7 +21,7 @@ class FilterBar(Input):
     def __init__(self, **kwargs) -> None:
         super().__init__(
             placeholder="filter: name, class or marker (tied lazy custom shared unused nan "
-            "unregistered)",
+            "unregistered quantized pruned parametrized)",
             **kwargs,
         )
 
