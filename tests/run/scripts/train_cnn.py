@@ -24,8 +24,12 @@ class SmallCNN(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         self.head = nn.Linear(16 * 4 * 4, 4)
 
@@ -44,8 +48,7 @@ def main() -> None:
     model = SmallCNN().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss()
-    loader = DataLoader(Shapes(args.samples), batch_size=16, shuffle=True,
-                        num_workers=args.workers)
+    loader = DataLoader(Shapes(args.samples), batch_size=16, shuffle=True, num_workers=args.workers)
     step = 0
     for epoch in range(args.epochs):
         for x, y in loader:

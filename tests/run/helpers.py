@@ -1,0 +1,36 @@
+"""Run ``netscope run -o`` on the scripts in tests/run/scripts and read the report back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+def line_of(script: str, text: str) -> str:
+    """``script.py:LINE`` of the first line containing ``text``."""
+    for number, line in enumerate((SCRIPTS / script).read_text().splitlines(), start=1):
+        if text in line:
+            return f"{script}:{number}"
+    raise AssertionError(f"{text!r} not in {script}")
+
+
+def run_headless(
+    tmp_path: Path, script_and_args: list[str], *, every: int | None = 2, timeout: float = 240
+) -> tuple[subprocess.CompletedProcess[str], dict]:
+    out = tmp_path / "run.json"
+    command = [sys.executable, "-m", "netscope", "run", "-o", str(out)]
+    if every is not None:
+        command += ["--every", str(every)]
+    done = subprocess.run(
+        [*command, *script_and_args],
+        cwd=SCRIPTS,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert out.exists(), done.stderr
+    return done, json.loads(out.read_text())

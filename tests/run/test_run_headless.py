@@ -1,0 +1,183 @@
+"""`netscope run -o FILE` on real scripts: steps, phases, the sync's line and count, exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from tests.run.helpers import SCRIPTS, line_of, run_headless
+
+pytestmark = pytest.mark.slow
+
+
+def _sync_rows(report: dict) -> list[tuple[str, str, str]]:
+    return [(s["op"], s["location"], s["block"]) for s in report["run"]["syncs"]]
+
+
+def test_cnn_training_loop_steps_phases_and_its_one_sync(tmp_path):
+    done, report = run_headless(tmp_path, ["train_cnn.py", "--epochs", "2", "--samples", "96"])
+    assert done.returncode == 0, done.stderr
+    # the script's own output passes through unchanged
+    assert done.stdout.splitlines()[-1] == "done 12"
+    run = report["run"]
+    assert report["kind"] == "run" and report["schema_version"] == 1
+    assert run["argv"] == ["train_cnn.py", "--epochs", "2", "--samples", "96"]
+    assert run["exit_code"] == 0 and run["state"] == "finished" and run["error"] is None
+    assert run["steps"] == 12  # 2 epochs of 96 / 16 batches, one optimizer.step() each
+    assert run["step_boundary"] == "optimizer.step"
+    phases = run["phases_ms"]
+    assert set(phases) == {"data", "forward", "backward", "optimizer", "other"}
+    assert phases["forward"] > 0 and phases["backward"] > 0 and phases["optimizer"] > 0
+    assert phases["data"] > 0  # the DataLoader's __next__
+    step = run["step_ms"]
+    assert step["p10"] <= step["median"] <= step["p90"]
+    # the one sync of this loop: loss.item() in the logging line, every step; Adam's own host
+    # step counter and `x.to(device)` with device="cpu" are not syncs
+    assert _sync_rows(report) == [(".item()", line_of("train_cnn.py", "{loss.item()"), "(step)")]
+    sync = run["syncs"][0]
+    assert sync["stall_ms"] is None and sync["measured"] is False
+    assert run["sampled_steps"] >= 3
+    assert sync["seen_steps"] == sync["sampled_steps"] == run["sampled_steps"]
+    assert sync["per_step"] == 1.0 and sync["count"] == run["sampled_steps"]
+    assert run["copies"] == []
+    assert run["models"] == [{"class": "SmallCNN", "total_params": 2276, "role": "main"}]
+    # the model's snapshot, as `netscope model.py` shows it, with the real backward's gradients
+    model = report["model"]
+    assert model["class"] == "SmallCNN" and model["total_params"] == 2276
+    assert [m["path"] for m in model["modules"]][:3] == ["", "features", "features.0"]
+    assert report["forward"]["backward_ran"] is True
+    assert all(p["grad"]["present"] and p["grad"]["norm"] > 0 for p in model["parameters"])
+
+
+def test_dataloader_workers_the_data_phase_is_the_wait_and_workers_end(tmp_path):
+    done, report = run_headless(
+        tmp_path, ["train_cnn.py", "--epochs", "1", "--samples", "64", "--workers", "2"]
+    )
+    assert done.returncode == 0, done.stderr
+    run = report["run"]
+    assert run["steps"] == 4 and run["step_boundary"] == "optimizer.step"
+    assert run["phases_ms"]["data"] >= 0
+    assert _sync_rows(report) == [(".item()", line_of("train_cnn.py", "{loss.item()"), "(step)")]
+    # nothing of the script is left running (the workers ended with it)
+    mine = psutil.Process()
+    leftovers = [p for p in mine.children(recursive=True) if p.is_running()]
+    assert leftovers == []
+
+
+def test_inference_loop_steps_per_call_and_host_alias_is_not_a_sync(tmp_path):
+    done, report = run_headless(tmp_path, ["infer.py"])
+    assert done.returncode == 0, done.stderr
+    run = report["run"]
+    assert run["step_boundary"] == "forward" and run["steps"] == 12
+    assert run["phases_ms"]["backward"] == 0 and run["phases_ms"]["optimizer"] == 0
+    location = line_of("infer.py", "argmax(1).cpu()")
+    # .cpu() per batch syncs (and is the D2H copy it would be on CUDA); the accuracy's .item()
+    # reads host tensors made from those copies: not a sync
+    assert _sync_rows(report) == [(".cpu()", location, "(step)")]
+    assert run["syncs"][0]["per_step"] == 1.0
+    assert [(c["direction"], c["location"]) for c in run["copies"]] == [("D2H", location)]
+    assert run["models"] == [{"class": "Sequential", "total_params": 2762, "role": "main"}]
+
+
+def test_host_tensor_reads_are_never_syncs(tmp_path):
+    done, report = run_headless(tmp_path, ["host_reads.py"])
+    assert done.returncode == 0, done.stderr
+    assert _sync_rows(report) == [
+        ("bool(tensor) / if tensor:", line_of("host_reads.py", "if loss > 100"), "(step)")
+    ]
+
+
+def test_gan_second_model_is_its_own_root(tmp_path):
+    done, report = run_headless(tmp_path, ["gan.py"])
+    assert done.returncode == 0, done.stderr
+    run = report["run"]
+    assert run["step_boundary"] == "optimizer.step" and run["steps"] == 12
+    assert run["models"] == [
+        {"class": "Discriminator", "total_params": 193, "role": "main"},
+        {"class": "Generator", "total_params": 212, "role": "trained"},
+    ]
+    assert report["model"]["class"] == "Discriminator"
+    assert run["syncs"] == []
+
+
+def test_script_raising_at_step_5(tmp_path):
+    done, report = run_headless(tmp_path, ["raises.py"])
+    assert done.returncode == 1
+    assert "ValueError: bad batch at step 5" in done.stderr
+    assert 'File "' in done.stderr and "raises.py" in done.stderr  # the traceback passes through
+    assert "runpy" not in done.stderr and "netscope" not in done.stderr.split("netscope: wrote")[0]
+    run = report["run"]
+    assert run["exit_code"] == 1 and run["state"] == "crashed"
+    assert run["error"]["type"] == "ValueError"
+    assert run["error"]["location"] == line_of("raises.py", "raise ValueError")
+    assert run["steps"] == 5  # what was recorded before the error is kept
+
+
+def test_missing_script(tmp_path):
+    done, report = run_headless(tmp_path, ["no_such_script.py"])
+    assert done.returncode == 2
+    assert "can't open file" in done.stderr
+    run = report["run"]
+    assert run["exit_code"] == 2 and run["error"]["type"] == "FileNotFoundError"
+    assert report["model"] is None and run["steps"] == 0
+
+
+def test_syntax_error_names_the_line(tmp_path):
+    script = tmp_path / "broken.py"  # written here: a broken file in the tree fails the linter
+    script.write_text("import torch\n\ndef broken(:\n    pass\n")
+    done, report = run_headless(tmp_path, [str(script)])
+    assert done.returncode == 1
+    assert "SyntaxError" in done.stderr
+    run = report["run"]
+    assert run["error"]["type"] == "SyntaxError"
+    assert run["error"]["location"].endswith("broken.py:3")
+
+
+def test_no_model_runs_to_its_end_with_a_note_and_its_exit_status(tmp_path):
+    done, report = run_headless(tmp_path, ["no_model.py"])
+    assert done.returncode == 3
+    assert done.stdout == "total 499500\n"
+    run = report["run"]
+    assert run["exit_code"] == 3 and run["state"] == "finished" and run["steps"] == 0
+    assert any("no model was called" in note for note in run["notes"])
+
+
+def test_module_form_and_markdown(tmp_path):
+    out = tmp_path / "run.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "netscope", "run", "-o", str(out), "-m", "host_reads"],
+        cwd=SCRIPTS, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "# netscope run: -m host_reads" in text
+    assert "Sync points of the loop" in text and "host_reads.py:18" in text
+
+
+def test_ctrl_c_stops_the_script_and_keeps_what_was_recorded(tmp_path):
+    out = tmp_path / "run.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netscope", "run", "-o", str(out), "forever.py"],
+        cwd=SCRIPTS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "twenty steps\n"
+        time.sleep(0.5)
+        os.kill(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    import json
+
+    run = json.loads(out.read_text())["run"]
+    assert run["state"] == "stopped" and run["exit_code"] == 130
+    assert run["steps"] >= 20
