@@ -101,6 +101,41 @@ def test_quantized_state_dict_keeps_packed_tuples(tmp_path) -> None:
     assert snapshot.total_params >= model_snapshot.total_params
 
 
+def test_dynamic_quantized_lstm_lists_its_packed_weights(tmp_path) -> None:
+    path = write_model(
+        tmp_path,
+        "qlstm.py",
+        """
+        import torch
+        from torch import nn
+
+        class Tagger(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = nn.LSTM(4, 8)
+                self.fc = nn.Linear(8, 2)
+
+            def forward(self, x):
+                return self.fc(self.rnn(x)[0])
+
+        def build_model():
+            return torch.ao.quantization.quantize_dynamic(Tagger(), {nn.LSTM, nn.Linear})
+
+        def example_input():
+            return torch.randn(3, 2, 4)
+        """,
+    )
+    snapshot = snap(path)
+    by_name = snapshot.tensor_by_name
+    assert by_name["rnn.weight_ih_l0"].dtype == "qint8"
+    assert by_name["rnn.weight_ih_l0"].shape == (32, 4)
+    assert by_name["rnn.weight_hh_l0"].shape == (32, 8)
+    assert by_name["rnn.bias_ih_l0"].role == "packed"
+    assert snapshot.total_params == 32 * 4 + 32 * 8 + 32 + 32 + 2 * 8 + 2
+    codes = _codes(snapshot)
+    assert "unused-block" not in codes and "weights-used-without-call" not in codes
+
+
 MHA = """
 import torch
 from torch import nn

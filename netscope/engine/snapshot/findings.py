@@ -59,7 +59,7 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
     if snapshot.forward.ran:
         for block in snapshot.blocks:
             if block.calls == 0 and block.path and block.weights_used_by is not None:
-                if _holds_packed_only(snapshot, block.parameter_names):
+                if not block.buffer_names and _holds_packed_only(snapshot, block.parameter_names):
                     continue  # LinearPackedParams: storage the quantized op reads, by design
                 user = snapshot.block_by_path.get(block.weights_used_by)
                 by = f"{user.path or '(root)'} ({user.type})" if user else "(root)"
@@ -94,8 +94,9 @@ _DERIVED_UNDO = {
 
 
 def _holds_packed_only(snapshot: Snapshot, names: tuple[str, ...]) -> bool:
+    """Only packed weights (or, with no tensors, a packed object a quantized LSTM reads)."""
     infos = [snapshot.tensor_by_name.get(name) for name in names]
-    return bool(infos) and all(i is not None and i.role == "packed" for i in infos)
+    return all(i is not None and i.role == "packed" for i in infos)
 
 
 def _derived_findings(snapshot: Snapshot) -> list[Finding]:
