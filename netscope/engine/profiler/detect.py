@@ -9,7 +9,6 @@ block and the source line happen only for a finding. Modes and patches are remov
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,46 +18,40 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from netscope.engine.load.loaded import ExampleInput
 from netscope.engine.model import CopyFinding, SyncFinding
-from netscope.engine.profiler import copies, syncs
+from netscope.engine.profiler import copies, standin, syncs
+from netscope.engine.profiler.step import prepared_step
 from netscope.engine.profiler.tracking import BlockTracker, caller_location
+
+_HOST_TYPES = frozenset({"cpu", "meta"})
 
 
 class _Recorder:
-    """Collects copy and sync events of one step on ``device``."""
+    """Collects copy and sync events of one step on ``device`` (a GPU or the stand-in GPU)."""
 
     def __init__(self, tracker: BlockTracker, device: torch.device) -> None:
         self.tracker = tracker
-        self.cpu_pass = device.type == "cpu"
+        self.emulated = standin.is_standin(device)  # no real GPU: stalls cannot be measured
         self.copies: list[copies.CopyEvent] = []
         self.syncs: list[syncs.SyncEvent] = []
         self.in_sync = 0  # inside a reported sync: its inner aten syncs are the same one
         self.in_creation = 0  # inside torch.tensor(..., device=): counted at the Python level
 
-    def device_value(self, value: Any) -> bool:
-        """Would reading ``value`` on the host wait for a device?"""
-        if not isinstance(value, torch.Tensor):
-            return False
-        kind = value.device.type
-        if kind == "meta":
-            return False
-        if kind != "cpu":
-            return True
-        return self.cpu_pass
+    @staticmethod
+    def device_value(value: Any) -> bool:
+        """Would reading ``value`` on the host wait for a device? Host and meta tensors never do."""
+        return isinstance(value, torch.Tensor) and value.device.type not in _HOST_TYPES
 
     def timed_sync(self, op: str, reason: str, call: Callable[[], Any]) -> Any:
         location, block = caller_location(2), self.tracker.current
-        if self.cpu_pass and op in syncs.READS_HOST and self.syncs:
-            last = self.syncs[-1]  # x.cpu().numpy(): on CUDA only the .cpu() waits
-            if last.op in syncs.TO_HOST and last.location == location:
-                return call()
         began = time.perf_counter()
         self.in_sync += 1
         try:
             return call()
         finally:
             self.in_sync -= 1
-            stall = None if self.cpu_pass else time.perf_counter() - began
+            stall = None if self.emulated else time.perf_counter() - began
             self.syncs.append(syncs.SyncEvent(op, reason, block, location, stall))
 
     def function_sync(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
@@ -80,7 +73,8 @@ class _Recorder:
         finally:
             self.in_creation -= 1
         way = copies.direction(torch.device("cpu"), target)
-        self._add_copy(way, out.numel() * out.element_size(), out.dtype, False, False)
+        if out.numel():  # an empty tensor moves no data
+            self._add_copy(way, out.numel() * out.element_size(), out.dtype, False, False)
         return out
 
     def dispatch_copy(self, func: Any, args: tuple, kwargs: dict) -> Any:
@@ -88,7 +82,7 @@ class _Recorder:
         if not self.in_creation:
             src, dst, non_blocking = copies.dispatch_copy(func, args, kwargs)
             way = copies.direction(src.device, dst)
-            if way is not None:
+            if way is not None and src.numel():  # copying nothing moves nothing
                 size = src.numel() * src.element_size()
                 self._add_copy(way, size, src.dtype, copies.is_pinned(src), non_blocking)
         return out
@@ -146,28 +140,19 @@ class _DispatchLevel(TorchDispatchMode):
         return func(*args, **kwargs)
 
 
-def _skip_dynamo_import() -> None:
-    """Spare the worker torch's lazy ``import torch._dynamo`` (seconds) on the first dispatch.
-
-    torch wraps every ``__torch_dispatch__`` so dynamo never traces it, importing dynamo on first
-    use. When dynamo is not loaded nothing can trace the step, so the plain handler is cached as
-    the wrapper's "disabled" form; when it is loaded the wrapper stays as torch made it.
-    """
-    if "torch._dynamo" in sys.modules:
-        return
-    raw = getattr(_DispatchLevel.__dict__["__torch_dispatch__"], "__wrapped__", None)
-    if raw is not None and getattr(raw, "__dynamo_disable", None) is None:
-        setattr(raw, "__dynamo_disable", raw)  # the attribute name torch's wrapper reads
-
-
 def detect(
     model: nn.Module, run: Callable[[], Any], device: str | torch.device
 ) -> tuple[tuple[CopyFinding, ...], tuple[SyncFinding, ...]]:
-    """Run one step with both interceptors; copies largest first, syncs most frequent first."""
+    """Run one step with both interceptors; copies largest first, syncs most frequent first.
+
+    ``device`` is where ``model`` and the batch of ``run`` live: a GPU, or the stand-in GPU of
+    ``standin.py`` (prepared with ``prepared_step(..., standin.ensure_backend())``), whose
+    findings are reported for the CPU as "would sync on CUDA".
+    """
     device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)  # earlier queued work is not this step's stall
-    _skip_dynamo_import()
+    standin.skip_dynamo_import(_DispatchLevel)
     recorder = _Recorder(BlockTracker(model), device)
     with (
         syncs.patched_synchronize(recorder.explicit_sync),
@@ -175,4 +160,18 @@ def detect(
         _FunctionLevel(recorder),
     ):
         run()
-    return copies.aggregate(recorder.copies), syncs.aggregate(recorder.syncs, str(device))
+    shown = "cpu" if recorder.emulated else str(device)
+    return copies.aggregate(recorder.copies), syncs.aggregate(recorder.syncs, shown)
+
+
+def detect_call(
+    model: nn.Module,
+    call: Callable[[nn.Module, Any], Any],
+    batch: Any,
+    device: str = "cpu",
+) -> tuple[tuple[CopyFinding, ...], tuple[SyncFinding, ...]]:
+    """Place ``model`` and ``batch`` on ``device`` (the stand-in GPU for "cpu"), then detect
+    one ``call(model, batch)``: what the profiler does, for one call of your choosing."""
+    target = standin.ensure_backend() if device == "cpu" else device
+    with prepared_step(model, ExampleInput(args=(batch,)), target, step_fn=call) as step:
+        return detect(step.model, step.run, step.device)

@@ -4,7 +4,8 @@ Runs in the worker process (``worker.py``) but needs no process of its own, so t
 directly. Results leave through ``emit`` as the messages of ``messages.py``, in the documented
 order: TimingSample*/TimingDone per device, BlockTimings per device, CopiesFound, SyncsFound,
 GilMeasured. The copy/sync pass and the heartbeat run on the first GPU when there is one (that is
-where syncs cost), else on the CPU, where the findings read "would sync on CUDA".
+where syncs cost); without one the copy/sync pass runs on the stand-in GPU of ``standin.py``
+and its findings read "would sync on CUDA".
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from netscope.engine.errors import NetscopeError
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import GilReport, Profile, TimingSummary
 from netscope.engine.options import ProfileOptions
+from netscope.engine.profiler import standin
 from netscope.engine.profiler.block_timing import time_blocks
 from netscope.engine.profiler.detect import detect
 from netscope.engine.profiler.gil import measure_gil
@@ -76,8 +78,16 @@ def detection_device(devices: list[str]) -> str:
     return next((d for d in devices if d != "cpu"), devices[0])
 
 
+def detection_target(device: str) -> str | torch.device:
+    """Where copies and syncs are looked for: the GPU, or without one the stand-in GPU.
+
+    On the CPU the question is what the step would do on CUDA, not what CPU kernels do.
+    """
+    return standin.ensure_backend() if device == "cpu" else device
+
+
 def step_for(
-    loaded: LoadedTarget, prof: ProfileOptions, device: str
+    loaded: LoadedTarget, prof: ProfileOptions, device: str | torch.device
 ) -> AbstractContextManager[Step]:
     if loaded.model is None:
         raise NetscopeError(
@@ -123,13 +133,14 @@ def profile_target(
             emit(BlockTimings(device, rows))
         where = detection_device(devices)
         emit(Progress("profiling", f"finding copies and syncs on {where}"))
+        with step_for(loaded, prof, detection_target(where)) as step:
+            copies, syncs = detect(step.model, step.run, step.device)
+        emit(CopiesFound(copies))
+        emit(SyncsFound(syncs))
+        emit(Progress("profiling", "measuring the interpreter lock"))
         with step_for(loaded, prof, where) as step:
-            copies, syncs = detect(step.model, step.run, where)
-            emit(CopiesFound(copies))
-            emit(SyncsFound(syncs))
-            emit(Progress("profiling", "measuring the interpreter lock"))
             gil: GilReport = measure_gil(step.run)
-            emit(GilMeasured(gil))
+        emit(GilMeasured(gil))
         system = sampler.sample()
         emit(SystemSampled(system))
         return Profile(

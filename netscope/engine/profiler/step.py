@@ -10,7 +10,7 @@ afterwards), so nothing the user owns changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from torch import nn
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput
+from netscope.engine.profiler import standin
 
 STEP_USER = "step(model, batch)"
 STEP_FORWARD = "forward (eval, no grad)"
@@ -60,13 +61,18 @@ def default_loss(output: Any) -> torch.Tensor:
     return torch.stack(found).sum()
 
 
-def _move_model(model: nn.Module, device: torch.device) -> None:
+def _move_model(model: nn.Module, device: torch.device, stack: ExitStack) -> None:
+    """Put the model on ``device``; on the stand-in GPU, only until ``stack`` closes."""
     if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
         raise NetscopeError(
             f"cannot profile on {device}: the model's weights are on the meta device (no data)",
             hint="Load it with --device cpu (the default).",
         )
-    model.to(device)
+    if standin.is_standin(device):
+        stack.enter_context(standin.emulation())
+        stack.enter_context(standin.placed_on_standin(model))
+    else:
+        model.to(device)
 
 
 @contextmanager
@@ -86,26 +92,28 @@ def prepared_step(
             "nothing to profile: the model file has no example_input() and no step(model, batch)",
             hint="Add example_input() to the model file, or pass --input-shape 1,3,224,224.",
         )
-    _move_model(model, device)
-    moved = example.to(device) if example is not None else ExampleInput()
-    batch = batch_of(moved) if example is not None else None
     was_training = model.training
-    try:
-        if step_fn is not None:
-            yield Step(lambda: step_fn(model, batch), model, batch, device, STEP_USER)
-        elif train:
-            model.train()
-            yield Step(_train_step(model, moved, batch, loss_fn), model, batch, device, STEP_TRAIN)
-        else:
-            model.eval()
+    with ExitStack() as stack:
+        _move_model(model, device, stack)
+        moved = example.to(device) if example is not None else ExampleInput()
+        batch = batch_of(moved) if example is not None else None
+        try:
+            if step_fn is not None:
+                yield Step(lambda: step_fn(model, batch), model, batch, device, STEP_USER)
+            elif train:
+                model.train()
+                train_step = _train_step(model, moved, batch, loss_fn)
+                yield Step(train_step, model, batch, device, STEP_TRAIN)
+            else:
+                model.eval()
 
-            def forward() -> Any:
-                with torch.no_grad():
-                    return moved.call(model)
+                def forward() -> Any:
+                    with torch.no_grad():
+                        return moved.call(model)
 
-            yield Step(forward, model, batch, device, STEP_FORWARD)
-    finally:
-        model.train(was_training)
+                yield Step(forward, model, batch, device, STEP_FORWARD)
+        finally:
+            model.train(was_training)
 
 
 def _train_step(

@@ -42,10 +42,12 @@ SYNC_FUNCTIONS: dict[str, tuple[str, str]] = {
     "where": ("torch.where(cond)", DATA_SHAPE),
     "masked_select": ("masked_select", DATA_SHAPE),
     "__getitem__": ("boolean indexing x[mask]", DATA_SHAPE),
+    "scalar_index": ("x[tensor] with a 0-dim tensor", f"the index is read as a Python int: {WAIT}"),
     "unique": ("unique", DATA_SHAPE),
     "unique_consecutive": ("unique_consecutive", DATA_SHAPE),
     "repeat_interleave": ("repeat_interleave(tensor repeats)", DATA_SHAPE),
     "equal": ("torch.equal", f"returns a Python bool: {WAIT}"),
+    "__contains__": ("value in tensor", f"returns a Python bool: {WAIT}"),
 }
 
 # dispatcher-level syncs, caught when a torch function the user called does them internally
@@ -83,6 +85,19 @@ def _is_mask(index: Any) -> bool:
     return False
 
 
+def _is_scalar_index(index: Any) -> bool:
+    """A 0-dim integer tensor in an index: torch reads its value to select (``x[t]``)."""
+    if isinstance(index, torch.Tensor):
+        return (
+            index.dim() == 0
+            and index.dtype not in (torch.bool, torch.uint8)
+            and (not index.is_floating_point() and index.device.type not in ("cpu", "meta"))
+        )
+    if isinstance(index, tuple):
+        return any(_is_scalar_index(part) for part in index)
+    return False
+
+
 def _to_host(args: tuple, kwargs: dict) -> bool:
     """Is ``Tensor.to(...)`` a blocking copy to the host?"""
     if kwargs.get("non_blocking") or (len(args) > 2 and args[2] is True):
@@ -102,6 +117,8 @@ def _to_host(args: tuple, kwargs: dict) -> bool:
 def classify(name: str, args: tuple, kwargs: dict) -> tuple[str, str] | None:
     """``(op, reason)`` when this call (``name`` from ``SYNC_FUNCTIONS``) is a sync, else None."""
     if name == "__getitem__":
+        if len(args) > 1 and _is_scalar_index(args[1]):
+            return SYNC_FUNCTIONS["scalar_index"]
         return SYNC_FUNCTIONS[name] if len(args) > 1 and _is_mask(args[1]) else None
     if name == "where":
         return SYNC_FUNCTIONS[name] if len(args) == 1 and not kwargs else None

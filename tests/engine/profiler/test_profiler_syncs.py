@@ -8,7 +8,7 @@ import pytest
 import torch
 from prof_helpers import marked_location
 
-from netscope.engine.profiler.detect import detect
+from netscope.engine.profiler.detect import detect_call
 
 CASES = [
     (idioms.Item, "item", ".item()"),
@@ -38,7 +38,7 @@ CASES = [
 def run_detect(block: torch.nn.Module, x: torch.Tensor | None = None):
     model = idioms.Outer(block)
     x = torch.tensor([[1.0, -2.0, 3.0], [0.5, -0.5, 2.0]]) if x is None else x
-    return detect(model, lambda: model(x), "cpu")
+    return detect_call(model, lambda m, batch: m(batch), x)
 
 
 @pytest.mark.parametrize(("block", "marker", "op"), CASES, ids=[c[1] for c in CASES])
@@ -46,7 +46,12 @@ def test_idiom_found_at_its_line_and_block(
     block: type[torch.nn.Module], marker: str, op: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     copies, syncs = run_detect(block())
-    assert copies == ()
+    if marker in ("cpu", "cpu_numpy", "to_cpu"):  # the copy to the host is what waits
+        assert [(c.direction, c.bytes, c.location) for c in copies] == [
+            ("D2H", 6 * 4, marked_location(idioms, marker))
+        ]
+    else:
+        assert copies == ()
     assert len(syncs) == 1, syncs
     (finding,) = syncs
     assert finding.op == op
@@ -80,10 +85,10 @@ def test_sync_outside_the_model_is_attributed_to_the_step() -> None:
     model = idioms.Outer(torch.nn.Identity())
     x = torch.ones(2, 2)
 
-    def step() -> float:
-        return model(x).sum().item()  # MARK:step_item
+    def step(model: torch.nn.Module, batch: torch.Tensor) -> float:
+        return model(batch).sum().item()  # MARK:step_item
 
-    (finding,) = detect(model, step, "cpu")[1]
+    (finding,) = detect_call(model, step, x)[1]
     assert finding.block == "(step)"
     assert finding.location == marked_location(test_lookalikes_are_not_syncs, "step_item")
 
@@ -96,12 +101,14 @@ def test_interceptors_and_patches_are_removed_even_when_the_step_raises() -> Non
     before = torch.cuda.synchronize
     model = idioms.Outer(idioms.Item())
 
-    def failing() -> None:
-        model(torch.ones(2))
+    def failing(model: torch.nn.Module, batch: torch.Tensor) -> None:
+        model(batch)
         raise ValueError("user step failed")
 
+    weight_before = model.pre
     with pytest.raises(ValueError, match="user step failed"):
-        detect(model, failing, "cpu")
+        detect_call(model, failing, torch.ones(2))
+    assert model.pre is weight_before
     assert torch.cuda.synchronize is before
     assert not _get_current_function_mode_stack()
     assert not _get_current_dispatch_mode_stack()
