@@ -41,6 +41,8 @@ class ErrorScreen(Screen[str]):
             yield Static(Text(error_title(error), style="bold red"), id="error-title")
             yield Static(Text(error.message), id="error-message")
             where = error.location or "not in your code (see the traceback below)"
+            if error.location and error.library_location:
+                where += f", inside {error.library_location}"
             yield Static(
                 Text.assemble(("where: ", "bold"), (where, "bold yellow")), id="error-location"
             )

@@ -83,6 +83,7 @@ class WorkerError:
     message: str
     stage: str = ""
     location: str | None = None  # user's "file.py:LINE" where the fault is in user code
+    library_location: str | None = None  # the installed library's line below it, if any
     traceback_tail: str = ""
     exit_code: int | None = None
     hint: str | None = None  # what to do about it (NetscopeError.hint)

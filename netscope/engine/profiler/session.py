@@ -200,6 +200,7 @@ def error_from(message: WorkerError) -> NetscopeError:
     return NetscopeError(
         message.message,
         location=message.location,
+        library_location=message.library_location,
         hint=hint,
         traceback_tail=message.traceback_tail,
     )

@@ -72,6 +72,7 @@ def worker_main(
                 exc.message,
                 stage=stage[0],
                 location=exc.location,
+                library_location=exc.library_location,
                 traceback_tail=exc.traceback_tail or traceback_tail(exc),
                 hint=exc.hint,
             )
@@ -84,6 +85,7 @@ def worker_main(
                 wrapped.message,
                 stage=stage[0],
                 location=wrapped.location,
+                library_location=wrapped.library_location,
                 traceback_tail=wrapped.traceback_tail,
             )
         )

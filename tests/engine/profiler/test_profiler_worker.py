@@ -30,7 +30,7 @@ from netscope.engine.profiler.messages import (
     WorkerError,
     WorkerMessage,
 )
-from netscope.engine.profiler.session import WorkerSession
+from netscope.engine.profiler.session import WorkerSession, error_from
 from netscope.engine.profiler.step import STEP_TRAIN
 
 HEADER = "import os, signal, sys, time\nimport torch\nfrom torch import nn\n\n"
@@ -55,6 +55,12 @@ MODELS = {
     "raise": """
         def build_model():
             raise ValueError("no such layer")  # MARK:raise
+        """,
+    "library": """
+        from rich.color import Color
+
+        def build_model():
+            Color.parse("not-a-colour")  # MARK:library
         """,
     "abort": """
         def build_model():
@@ -142,6 +148,7 @@ def sessions(model_files: dict[str, Path]) -> dict[str, WorkerSession]:
     plan = {
         "live": (model_files["ok"], FAST, True),
         "raise": (model_files["raise"], FAST, False),
+        "library": (model_files["library"], FAST, False),
         "abort": (model_files["abort"], FAST, False),
         "kill": (model_files["kill"], FAST, False),
         "hang": (model_files["hang"], ProfileOptions(timeout_s=TIMEOUT_S), False),
@@ -199,6 +206,17 @@ def test_a_raising_model_reports_the_users_line(sessions, model_files) -> None:
     assert error.location == file_line(model_files["raise"], "raise")
     assert "ValueError" in error.traceback_tail
     assert error.exit_code == 1
+
+
+def test_an_error_inside_a_library_names_the_users_line_then_the_library_line(
+    sessions, model_files
+) -> None:
+    error = drain(sessions["library"])[-1]
+    assert isinstance(error, WorkerError)
+    assert error.location == file_line(model_files["library"], "library")
+    assert error.library_location is not None
+    assert error.library_location.startswith("rich/color.py:")
+    assert error_from(error).library_location == error.library_location
 
 
 @pytest.mark.parametrize(
