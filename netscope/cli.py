@@ -66,6 +66,11 @@ def _add_target_options(parser: argparse.ArgumentParser, *, target_required: boo
         metavar="SECONDS",
         help="stop the profiling worker after this long (default: 300)",
     )
+    parser.add_argument(
+        "--continuous",
+        action="store_true",
+        help="app: keep timing the step flat out after the measurements (default: ~10%% duty)",
+    )
     parser.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
 
 
@@ -135,6 +140,7 @@ def profile_options(args: argparse.Namespace) -> ProfileOptions:
         train=args.train,
         max_seconds=args.time_budget,
         timeout_s=args.timeout,
+        continuous=getattr(args, "continuous", False),
     )
 
 

@@ -326,6 +326,13 @@ class TimingSummary:
     max_ms: float
     runs: int
     samples_ms: tuple[float, ...] = ()
+    spread_pct: float | None = None  # (p90 - p10) / median, in percent
+    other_cpu_pct: float | None = None  # CPU share other processes used while timing; None: n/a
+    noise: str | None = None  # why this number is not to be trusted; None when it is steady
+
+    @property
+    def noisy(self) -> bool:
+        return self.noise is not None
 
 
 @dataclass(frozen=True)

@@ -28,3 +28,4 @@ class ProfileOptions:
     min_runs: int = 10
     max_seconds: float = 5.0  # time budget for the timed runs per device
     timeout_s: float = 300.0  # the worker is stopped past this
+    continuous: bool = False  # the app's live timing: every moment, or a light ~10% duty cycle

@@ -27,6 +27,7 @@ def timing_table(profile: Profile) -> Table:
             fmt_ms(t.min_ms),
             fmt_ms(t.max_ms),
             str(t.runs),
+            t.noise or "steady",
         ]
         for t in profile.devices
     ]
@@ -34,7 +35,7 @@ def timing_table(profile: Profile) -> Table:
     note = f"Step: {profile.step}." if profile.step else ""
     if ratio is not None:
         note += f" CPU median / GPU median: {ratio:.3g}x."
-    headers = ["Device", "Median", "p10", "p90", "Min", "Max", "Runs"]
+    headers = ["Device", "Median", "p10", "p90", "Min", "Max", "Runs", "Trust"]
     return Table("Step time per device", headers, rows, note=note.strip(), code={0})
 
 

@@ -108,6 +108,9 @@ def profile_dict(profile: Profile | None) -> dict[str, Any] | None:
                 "max_ms": num(t.max_ms),
                 "runs": t.runs,
                 "samples_ms": [num(s) for s in t.samples_ms],
+                "spread_pct": num(t.spread_pct),
+                "other_cpu_pct": num(t.other_cpu_pct),
+                "noise": t.noise,
             }
             for t in profile.devices
         },

@@ -66,6 +66,8 @@ class DeviceTiming(Vertical):
                 f"p90 {fmt.ms(summary.p90_ms)} ({summary.runs} runs)",
                 style="green",
             )
+            if summary.noise:
+                text.append(" ⚠ noisy", style="bold yellow")
         if not self.window and summary is None:
             text.append(" waiting for samples…", style="dim italic")
         return text

@@ -77,6 +77,7 @@ def format_verdict(profile: Profile, limits: Limits, violations: list[str]) -> s
         f"  host-device copies per step: {profile.copy_count} ({_limit(limits.max_copies)})",
         f"  bytes copied per step: {profile.copy_bytes} ({_limit(limits.max_copy_bytes)})",
     ]
+    lines += [f"  timing on {t.device} is {t.noise}" for t in profile.devices if t.noise]
     if any(f.stall_ms is None for f in profile.syncs):
         lines.append("  syncs found on the CPU are where the step would wait on CUDA")
     if violations:

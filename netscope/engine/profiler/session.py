@@ -61,6 +61,11 @@ class WorkerSession:
         return self._finished
 
     @property
+    def pid(self) -> int | None:
+        """The worker's process id once started (for system tools and tests)."""
+        return None if self._process is None else self._process.pid
+
+    @property
     def exit_code(self) -> int | None:
         return None if self._process is None else self._process.exitcode
 

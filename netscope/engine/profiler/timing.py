@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from netscope.engine.model import TimingSummary
+from netscope.engine.profiler import contention
 
 # One sample lasts at least this long: the timer's resolution and the loop's overhead stay
 # negligible, and a sample averages over the same span as torch.utils.benchmark's blocks.
@@ -94,17 +95,26 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def summarize(device: str, samples_ms: Sequence[float]) -> TimingSummary:
+def summarize(
+    device: str, samples_ms: Sequence[float], other_cpu_pct: float | None = None
+) -> TimingSummary:
+    """The distribution of ``samples_ms``, with how far it can be trusted."""
     ordered = sorted(samples_ms)
+    median = statistics.median(ordered)
+    p10, p90 = percentile(ordered, 0.1), percentile(ordered, 0.9)
+    spread = contention.spread_pct(median, p10, p90)
     return TimingSummary(
         device=device,
-        median_ms=statistics.median(ordered),
-        p10_ms=percentile(ordered, 0.10),
-        p90_ms=percentile(ordered, 0.90),
+        median_ms=median,
+        p10_ms=p10,
+        p90_ms=p90,
         min_ms=ordered[0],
         max_ms=ordered[-1],
         runs=len(ordered),
         samples_ms=tuple(samples_ms),
+        spread_pct=spread,
+        other_cpu_pct=other_cpu_pct,
+        noise=contention.noise_note(spread if len(ordered) >= 5 else None, other_cpu_pct),
     )
 
 
@@ -141,6 +151,7 @@ def time_step(
     inner = inner_count(min(warm[-MIN_WARMUP_RUNS:]))
     samples_ms: list[float] = []
     began = time.perf_counter()
+    watch = contention.CpuWatch()
     with _gc_paused():
         while len(samples_ms) < max_runs:
             ms = measure_once(run, device, inner) * 1000.0
@@ -153,4 +164,4 @@ def time_step(
                 or (spent >= MIN_SHARE * max_seconds and _median_stable(samples_ms))
             ):
                 break
-    return summarize(str(device), samples_ms)
+    return summarize(str(device), samples_ms, watch.other_cpu_pct())

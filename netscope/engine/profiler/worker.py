@@ -28,6 +28,8 @@ from netscope.engine.profiler.messages import (
 )
 
 LIVE_SAMPLE_S = 0.05  # one live sample spans at least this long: a readable stream, not a flood
+LIVE_DUTY = 0.1  # after the measurements, live timing keeps the CPU this busy (unless continuous)
+LIVE_MAX_IDLE_S = 2.0  # ... but a new sample arrives at least this often
 
 
 def _redirect_output(log_path: str) -> None:
@@ -161,8 +163,12 @@ def _live(
                 time.sleep(0.05)
                 continue
             iteration += 1
+            began = time.perf_counter()
             ms = measure_once(step.run, torch_device, inner) * 1000.0
             emit(TimingSample(device, iteration, ms))
+            if not prof.continuous:  # settle: the measurements are done, leave the CPU alone
+                busy = time.perf_counter() - began
+                time.sleep(min(LIVE_MAX_IDLE_S, busy * (1 - LIVE_DUTY) / LIVE_DUTY))
             if time.perf_counter() - last_system >= SYSTEM_EVERY_S:
                 last_system = time.perf_counter()
                 emit(SystemSampled(sampler.sample()))

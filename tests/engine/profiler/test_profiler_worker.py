@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 from prof_helpers import file_line
@@ -249,6 +250,13 @@ def test_live_mode_keeps_timing_until_paused_or_cancelled(sessions) -> None:
         return count
 
     assert samples_within(1.0) > 0
+    # settled: after the measurements the live loop keeps a light duty cycle, not a busy core
+    assert session.pid is not None
+    worker = psutil.Process(session.pid)
+    cpu_before, wall_before = sum(worker.cpu_times()[:2]), time.monotonic()
+    assert samples_within(2.0) > 0
+    busy = (sum(worker.cpu_times()[:2]) - cpu_before) / (time.monotonic() - wall_before)
+    assert busy < 0.5, f"live worker kept {busy:.0%} of a core busy"
     session.pause()
     samples_within(0.5)  # drain what was already in flight
     assert samples_within(0.5) == 0
