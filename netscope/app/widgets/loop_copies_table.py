@@ -1,0 +1,28 @@
+"""The loop's host-device copies over its sampled steps."""
+
+from __future__ import annotations
+
+from netscope.app import format as fmt
+from netscope.app.widgets.result_table import ResultTable
+from netscope.engine.model import LoopCopy
+
+
+class LoopCopiesTable(ResultTable):
+    COLUMNS = ("direction", "bytes", "per step", "seen on", "block", "location")
+    EMPTY = "waiting for a sampled step"
+
+    def show(self, rows: tuple[LoopCopy, ...] | None) -> None:
+        if rows is None:
+            self.shown_rows = None
+            return
+        self.shown_rows = tuple(
+            (
+                c.finding.direction,
+                fmt.size(c.finding.bytes),
+                f"{c.per_step:g}",
+                f"{c.seen_steps} of {c.sampled_steps} sampled",
+                c.finding.block or "(root)",
+                c.finding.location or fmt.NA,
+            )
+            for c in rows
+        )

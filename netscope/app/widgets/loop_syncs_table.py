@@ -1,0 +1,29 @@
+"""The loop's syncs and copies over its sampled steps: per step, and seen on K of M steps."""
+
+from __future__ import annotations
+
+from netscope.app import format as fmt
+from netscope.app.widgets.result_table import ResultTable
+from netscope.engine.model import LoopSync
+
+
+class LoopSyncsTable(ResultTable):
+    COLUMNS = ("op", "per step", "seen on", "block", "location", "stall", "reason")
+    EMPTY = "waiting for a sampled step"
+
+    def show(self, rows: tuple[LoopSync, ...] | None) -> None:
+        if rows is None:
+            self.shown_rows = None
+            return
+        self.shown_rows = tuple(
+            (
+                s.finding.op,
+                f"{s.per_step:g}",
+                f"{s.seen_steps} of {s.sampled_steps} sampled",
+                s.finding.block or "(root)",
+                s.finding.location or fmt.NA,
+                fmt.ms(s.finding.stall_ms) if s.finding.stall_ms is not None else "n/a (cpu)",
+                s.finding.reason,
+            )
+            for s in rows
+        )

@@ -1,0 +1,45 @@
+"""`netscope run script.py` in a pseudo-terminal: tree, output, phases, the loop's sync, q stops
+the script and keeps the records, e exports them, q quits with the script's status."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pexpect
+import pytest
+
+from tests.run.helpers import SCRIPTS, line_of
+
+pytestmark = pytest.mark.slow
+
+
+def test_run_app_shows_the_loop_then_stops_and_exports(tmp_path):
+    shutil.copy(SCRIPTS / "train_cnn.py", tmp_path / "train_cnn.py")
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="140", LINES="44")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "netscope", "run", "train_cnn.py", "--epochs", "500"],
+        cwd=str(tmp_path), env=env, dimensions=(44, 140), encoding="utf-8", timeout=120,
+    )  # fmt: skip
+    sync_at = line_of("train_cnn.py", "{loss.item()")
+    try:
+        child.expect("SmallCNN")  # the tree has the script's model
+        child.expect("epoch 0 step")  # the script's own output, in the log panel
+        child.expect("forward")  # the phases bar's legend
+        child.expect(rf"syncs/step 1 \(\.item\(\) at {sync_at}")
+        child.send("q")  # stop the script: SIGINT
+        child.expect("stopped")
+        child.send("e")
+        child.expect("Export report")
+        child.send("\r")
+        child.expect("Exported")  # the notification's title
+        child.send("q")
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130  # the script's status: interrupted
+    html = (tmp_path / "netscope-train_cnn.html").read_text()  # the default format
+    assert "netscope run: train_cnn.py --epochs 500" in html
+    assert "stopped (exit 130)" in html
+    assert f"<code>{sync_at}</code>" in html and "SmallCNN" in html
