@@ -149,15 +149,11 @@ def _run_report(args: argparse.Namespace) -> int:
 
     fmt = resolve_format(args.output, args.format)
     load = load_options(args)
-    profile = None
-    if args.profile or fmt == "chrome-trace":
-        from netscope.engine.profiler.session import run_profile
+    from netscope.engine.profiler.session import run_in_worker
 
-        snapshot, profile = run_profile(load, profile_options(args))
-    else:
-        from netscope.engine.api import take_snapshot
-
-        snapshot = take_snapshot(load)
+    # the model runs in a worker even without --profile: a crash is reported, not suffered
+    wanted = args.profile or fmt == "chrome-trace"
+    snapshot, profile = run_in_worker(load, profile_options(args), profile=wanted)
     written = write_report(args.output, snapshot, profile, fmt)
     print(f"netscope: wrote {fmt} report to {written}")
     return 0

@@ -39,3 +39,30 @@ def test_unwritable_output_is_one_clear_error(tmp_path: Path) -> None:
     assert "cannot write the report" in result.stderr and str(blocker) in result.stderr
     assert "Traceback" not in result.stderr
     assert blocker.read_text() == "keep me"
+
+
+def test_a_model_that_segfaults_is_reported_not_suffered(tmp_path: Path) -> None:
+    """Without --profile too, the model runs in a worker: a crash is a clear error, exit 2."""
+    model = tmp_path / "segv_model.py"
+    model.write_text(
+        "import ctypes\n"
+        "import torch\n"
+        "from torch import nn\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.lin = nn.Linear(2, 2)\n\n"
+        "    def forward(self, x):\n"
+        "        ctypes.string_at(0)\n"
+        "        return self.lin(x)\n\n"
+        "def build_model():\n"
+        "    return Net()\n\n"
+        "def example_input():\n"
+        "    return torch.ones(1, 2)\n"
+    )
+    out = tmp_path / "r.json"
+    result = _netscope(str(model), "-o", str(out))
+    assert result.returncode == 2
+    assert "segmentation fault" in result.stderr
+    assert f"{model}:11" in result.stderr or "segv_model.py:11" in result.stderr
+    assert not out.exists()

@@ -122,12 +122,12 @@ class WorkerSession:
             except queues.Empty:
                 pass
             code = process.exitcode
-            return self._fail(f"the profiling worker {describe_exit(code)}", code)
+            return self._fail(f"netscope's worker (running your model) {describe_exit(code)}", code)
         if not self._finished and time.monotonic() >= self._deadline:
             self._stop()
             return self._fail(
-                f"the profiling worker did not finish within {self.prof.timeout_s:g} s "
-                "and was stopped",
+                f"netscope's worker (running your model) did not finish within "
+                f"{self.prof.timeout_s:g} s and was stopped",
                 self.exit_code,
             )
         return None
@@ -211,14 +211,20 @@ def error_from(message: WorkerError) -> NetscopeError:
     )
 
 
-def run_profile(
+def run_in_worker(
     load: LoadOptions,
     prof: ProfileOptions,
     on_message: Callable[[WorkerMessage], None] | None = None,
-) -> tuple[Snapshot, Profile]:
-    """Profile in a worker and wait for the result; a failed worker raises NetscopeError."""
+    *,
+    profile: bool = True,
+) -> tuple[Snapshot, Profile | None]:
+    """Snapshot (and, with ``profile``, profile) in a worker; a failed worker raises NetscopeError.
+
+    The user's code never runs in the caller's process: a model that segfaults, exhausts memory
+    or hangs gives the same clear error from ``report`` as from the app.
+    """
     snapshot: Snapshot | None = None
-    with WorkerSession(load, prof, profile=True) as session:
+    with WorkerSession(load, prof, profile=profile) as session:
         while True:
             message = session.poll(0.5)
             if message is None:
@@ -230,6 +236,17 @@ def run_profile(
             elif isinstance(message, WorkerError):
                 raise error_from(message)
             elif isinstance(message, Finished):
-                if snapshot is None or message.profile is None:
-                    raise NetscopeError("the profiling worker ended without a result")
+                if snapshot is None or (profile and message.profile is None):
+                    raise NetscopeError("netscope's worker ended without a result")
                 return snapshot, message.profile
+
+
+def run_profile(
+    load: LoadOptions,
+    prof: ProfileOptions,
+    on_message: Callable[[WorkerMessage], None] | None = None,
+) -> tuple[Snapshot, Profile]:
+    """Profile in a worker and wait for the result; a failed worker raises NetscopeError."""
+    snapshot, profile = run_in_worker(load, prof, on_message)
+    assert profile is not None  # run_in_worker raised otherwise
+    return snapshot, profile
