@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from netscope import __version__
 from netscope.engine.errors import NetscopeError
 from netscope.engine.options import LoadOptions, ProfileOptions
-
-REPORT_FORMATS = ("json", "markdown", "html", "chrome-trace")
+from netscope.report.write import FORMATS
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -99,7 +98,7 @@ def build_report_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     parser.add_argument(
         "--format",
-        choices=REPORT_FORMATS,
+        choices=FORMATS,
         help="default: from the file extension (.json .md .html; .trace.json for chrome-trace)",
     )
     parser.add_argument("--profile", action="store_true", help="add a profile section")

@@ -61,7 +61,7 @@ class NetscopeApp(App[int]):
         return self.main
 
     def on_mount(self) -> None:
-        self.sub_title = display_path(self.load.target.split(":")[0])
+        self.sub_title = display_path(self.load.target_path)
         self.call_after_refresh(self.start_session, self.autostart)  # once the tabs are mounted
 
     # --- the worker session ---------------------------------------------------------------

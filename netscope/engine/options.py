@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STATS_LIMIT_BYTES = 256 * 2**20  # checkpoints above this are read as metadata unless --stats
+
+
+def split_target(target: str) -> tuple[str, str | None]:
+    """``model.py:NAME`` -> (``model.py``, ``NAME``); a plain path has no name."""
+    head, sep, name = target.rpartition(":")
+    if sep and head.endswith(".py") and name.isidentifier():
+        return head, name
+    return target, None
+
 
 @dataclass(frozen=True)
 class LoadOptions:
@@ -17,6 +27,16 @@ class LoadOptions:
     trust_pickle: bool = False
     backward: bool = True  # run one backward pass for gradient statistics
     all_stats: bool = False  # value statistics for a checkpoint of any size (reads every value)
+
+    @property
+    def target_path(self) -> str:
+        """The file or folder of ``target`` (``model.py`` of ``model.py:NAME``)."""
+        return split_target(self.target)[0]
+
+    @property
+    def stats_limit(self) -> int | None:
+        """Bytes of checkpoint values read for statistics; None: no limit (``--stats``)."""
+        return None if self.all_stats else STATS_LIMIT_BYTES
 
 
 @dataclass(frozen=True)

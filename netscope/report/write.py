@@ -16,7 +16,9 @@ from typing import TextIO
 from netscope.engine.errors import NetscopeError
 from netscope.engine.model import Profile, Snapshot
 
-FORMATS = ("json", "markdown", "html", "chrome-trace")
+FORMATS = ("json", "markdown", "html", "chrome-trace")  # the one list: CLI, app and writer
+LABELS = {"json": "JSON", "markdown": "Markdown", "html": "HTML", "chrome-trace": "Chrome trace"}
+SUFFIXES = {"json": ".json", "markdown": ".md", "html": ".html", "chrome-trace": ".trace.json"}
 ALIASES = {"md": "markdown", "htm": "html", "chrome": "chrome-trace", "trace": "chrome-trace"}
 EXTENSIONS = (  # longest first: ".trace.json" must win over ".json"
     (".trace.json", "chrome-trace"),

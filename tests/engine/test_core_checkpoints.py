@@ -127,9 +127,9 @@ def test_truncated_checkpoint(tmp_path, suffix: str) -> None:
 
 def test_large_checkpoint_reads_metadata_only_unless_stats_is_asked(tmp_path, monkeypatch) -> None:
     """Above the limit (lowered here from 256 MB) values are not read; --stats reads them."""
-    from netscope.engine.snapshot import checkpoint as checkpoint_snapshot
+    from netscope.engine import options as engine_options
 
-    monkeypatch.setattr(checkpoint_snapshot, "STATS_LIMIT_BYTES", 1024)
+    monkeypatch.setattr(engine_options, "STATS_LIMIT_BYTES", 1024)
     path = tmp_path / "big.pt"
     torch.save({"layer.weight": torch.ones(64, 64)}, path)  # 16 KiB > 1 KiB
     quick = snap(str(path))

@@ -12,25 +12,25 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet
 
-FORMATS = (  # (format name for write_report, label, file suffix)
-    ("html", "HTML", ".html"),
-    ("json", "JSON", ".json"),
-    ("markdown", "Markdown", ".md"),
-    ("chrome-trace", "Chrome trace", ".trace.json"),
+from netscope.engine.options import split_target
+from netscope.report.write import FORMATS as ALL
+from netscope.report.write import LABELS, SUFFIXES
+
+# (format name for write_report, label, file suffix), HTML first: the one people open
+FORMATS = tuple(
+    (name, LABELS[name], SUFFIXES[name]) for name in ("html", *(f for f in ALL if f != "html"))
 )
 
 
 def default_path(target: str, fmt: str) -> str:
     """``netscope-<model>.<ext>`` in the current directory."""
-    stem = Path(target.split(":")[0]).stem or "model"
-    suffix = next(s for name, _, s in FORMATS if name == fmt)
-    return os.path.join(os.getcwd(), f"netscope-{stem}{suffix}")
+    stem = Path(split_target(target)[0]).stem or "model"
+    return os.path.join(os.getcwd(), f"netscope-{stem}{SUFFIXES[fmt]}")
 
 
 def swap_suffix(path: str, old_fmt: str, new_fmt: str) -> str:
     """The same file name with the new format's extension (``x.html`` -> ``x.md``)."""
-    old = next(s for name, _, s in FORMATS if name == old_fmt)
-    new = next(s for name, _, s in FORMATS if name == new_fmt)
+    old, new = SUFFIXES[old_fmt], SUFFIXES[new_fmt]
     return (path[: -len(old)] if path.endswith(old) else path) + new
 
 

@@ -47,13 +47,16 @@ def _why_no_cuda() -> str:
     return f"torch {torch.__version__} (CUDA {torch.version.cuda}) finds no CUDA device"
 
 
-def resolve_device(name: str) -> torch.device:
-    """Parse ``cpu``, ``meta``, ``cuda`` or ``cuda:N``; refuse CUDA that is not there."""
+def resolve_device(name: str, option: str = "--device") -> torch.device:
+    """Parse ``cpu``, ``meta``, ``cuda`` or ``cuda:N``; refuse CUDA that is not there.
+
+    ``option`` is the flag the name came from, so messages name what the user typed.
+    """
     text = (name or "cpu").strip().lower()
     match = _DEVICE_RE.match(text)
     if match is None:
         raise NetscopeError(
-            f"unknown device {name!r}", hint="use --device cpu, cuda, cuda:N or meta"
+            f"unknown device {name!r}", hint=f"use {option} cpu, cuda, cuda:N or meta"
         )
     kind, index = match.group(1), match.group(2)
     if kind != "cuda":
@@ -63,13 +66,13 @@ def resolve_device(name: str) -> torch.device:
     count = cuda_device_count()
     if count == 0:
         raise NetscopeError(
-            f"--device {name} was requested but no CUDA GPU is available: {_why_no_cuda()}",
-            hint="use --device cpu, or --device meta to see shapes without memory",
+            f"{option} {name} was requested but no CUDA GPU is available: {_why_no_cuda()}",
+            hint=f"use {option} cpu, or --device meta to see shapes without memory",
         )
     number = int(index) if index is not None else 0
     if number >= count:
         raise NetscopeError(
-            f"--device {name} was requested but only {count} CUDA device(s) exist "
+            f"{option} {name} was requested but only {count} CUDA device(s) exist "
             f"(cuda:0 .. cuda:{count - 1})"
         )
     return torch.device("cuda", number)

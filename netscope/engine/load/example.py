@@ -7,17 +7,9 @@ from typing import Any
 
 import torch
 
+from netscope.engine.dtypes import parse_dtype
 from netscope.engine.errors import NetscopeError, display_path, wrap_user_error
 from netscope.engine.load.loaded import ExampleInput
-
-
-def parse_dtype(name: str) -> torch.dtype:
-    dtype = getattr(torch, name.removeprefix("torch."), None)
-    if not isinstance(dtype, torch.dtype):
-        raise NetscopeError(
-            f"unknown --input-dtype {name!r}", hint="use e.g. float32, float16, bfloat16, int64"
-        )
-    return dtype
 
 
 def synthesize(shape: tuple[int, ...], dtype_name: str) -> ExampleInput:

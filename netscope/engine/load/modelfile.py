@@ -16,16 +16,11 @@ import torch
 from torch import nn
 
 from netscope.engine.errors import NetscopeError, display_path, wrap_user_error
+from netscope.engine.options import split_target
+
+__all__ = ["split_target"]
 
 DEFAULT_FACTORY = "build_model"
-
-
-def split_target(target: str) -> tuple[str, str | None]:
-    """``model.py:NAME`` -> (``model.py``, ``NAME``); a plain path has no name."""
-    head, sep, name = target.rpartition(":")
-    if sep and head.endswith(".py") and name.isidentifier():
-        return head, name
-    return target, None
 
 
 def import_model_file(path: str) -> ModuleType:

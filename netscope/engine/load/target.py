@@ -103,8 +103,6 @@ def _example(options: LoadOptions, device: torch.device) -> ExampleInput | None:
 def _load_checkpoint_alone(
     options: LoadOptions, device: torch.device, progress: Progress
 ) -> LoadedTarget:
-    from netscope.engine.snapshot.checkpoint import stats_limit
-
     notes: tuple[str, ...] = ()
     folder = hf.config_folder(options.target)
     if folder is not None:
@@ -114,7 +112,7 @@ def _load_checkpoint_alone(
         notes = (why,)
     _say(progress, "reading checkpoint")
     checkpoint = read_checkpoint(
-        options.target, trust_pickle=options.trust_pickle, max_value_bytes=stats_limit(options)
+        options.target, trust_pickle=options.trust_pickle, max_value_bytes=options.stats_limit
     )
     if checkpoint.module is not None:  # a whole pickled module, opened with --trust-pickle
         model = _place(checkpoint.module, device, options.target)

@@ -8,11 +8,11 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
+from netscope.engine.dtypes import dtype_name
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load.checkpoint import Checkpoint
 from netscope.engine.model import CheckpointDiff, Mismatch
-from netscope.engine.snapshot.ties import find_ties
-from netscope.engine.snapshot.values import dtype_name
+from netscope.engine.ties import find_ties
 
 PREFIX_ORIGINS = {
     "module.": "DataParallel and DistributedDataParallel hold the model as .module",

@@ -71,10 +71,6 @@ def is_pinned(tensor: torch.Tensor) -> bool | None:
         return None
 
 
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
 def dispatch_copy(func: Any, args: tuple, kwargs: dict) -> tuple[torch.Tensor, torch.device, bool]:
     """``(source tensor, destination device, non_blocking)`` of a dispatched copy op."""
     kind = COPY_OPS[func]

@@ -18,6 +18,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from netscope.engine.dtypes import dtype_name
 from netscope.engine.load.loaded import ExampleInput
 from netscope.engine.model import CopyFinding, SyncFinding
 from netscope.engine.profiler import copies, standin, syncs
@@ -93,7 +94,7 @@ class _Recorder:
         event = copies.CopyEvent(
             way,
             size,
-            copies.dtype_name(dtype),
+            dtype_name(dtype),
             pinned,
             non_blocking,
             self.tracker.current,

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 import torch
 
 from netscope.engine.errors import NetscopeError
+from netscope.engine.load.device import cuda_device_count, device_label, resolve_device
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import GilReport, Profile, TimingSummary
 from netscope.engine.options import ProfileOptions
@@ -45,32 +46,30 @@ SYSTEM_EVERY_S = 0.5
 
 def cuda_devices() -> list[str]:
     """``cuda:N`` for every GPU this torch build can use; empty on CPU-only builds."""
-    try:
-        if not torch.cuda.is_available():
-            return []
-        return [f"cuda:{index}" for index in range(torch.cuda.device_count())]
-    except (RuntimeError, AssertionError):
-        return []
+    return [f"cuda:{index}" for index in range(cuda_device_count())]
 
 
 def resolve_devices(requested: tuple[str, ...] | None) -> list[str]:
-    """The devices to profile: ``requested`` checked, or cpu plus every GPU."""
+    """The devices to profile: ``requested`` parsed as ``--device`` is, or cpu plus every GPU."""
     present = ["cpu", *cuda_devices()]
     if not requested:
         return present
     chosen = []
     for name in requested:
-        name = "cuda:0" if name == "cuda" else name
-        if name not in present:
-            why = ""
-            if name.startswith("cuda") and len(present) == 1:
-                why = f" (torch {torch.__version__} here has no CUDA device)"
+        try:
+            label = device_label(resolve_device(name, option="--devices"))
+        except NetscopeError as exc:
             raise NetscopeError(
-                f"cannot profile on {name!r}: available devices are {', '.join(present)}{why}",
+                f"{exc.message}; available devices are {', '.join(present)}",
+                hint="Pass --devices with some of these, e.g. --devices cpu.",
+            ) from exc
+        if label not in present:  # meta: shapes without data, nothing to time
+            raise NetscopeError(
+                f"cannot profile on {name!r}: available devices are {', '.join(present)}",
                 hint="Pass --devices with some of these, e.g. --devices cpu.",
             )
-        if name not in chosen:
-            chosen.append(name)
+        if label not in chosen:
+            chosen.append(label)
     return chosen
 
 

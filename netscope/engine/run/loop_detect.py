@@ -34,6 +34,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from netscope.engine.dtypes import dtype_name
 from netscope.engine.profiler import copies, syncs
 from netscope.engine.profiler.tracking import OUTSIDE_MODEL, caller_location
 
@@ -202,7 +203,7 @@ class LoopRecorder:
             copies.CopyEvent(
                 way,
                 tensor.numel() * tensor.element_size(),
-                copies.dtype_name(tensor.dtype),
+                dtype_name(tensor.dtype),
                 copies.is_pinned(tensor) if tensor.device.type == "cpu" else None,
                 non_blocking,
                 self.tracker.current,

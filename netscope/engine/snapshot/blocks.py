@@ -12,11 +12,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from netscope.engine.dtypes import dtype_name
 from netscope.engine.errors import display_path
 from netscope.engine.model import BlockInfo, DerivedTensor, ParamInfo, UnregisteredTensor
 from netscope.engine.snapshot.forward import ForwardRecord
 from netscope.engine.snapshot.special import derived_attributes
-from netscope.engine.snapshot.values import activation_stats, dtype_name
+from netscope.engine.snapshot.values import activation_stats
 
 _SOURCE_CACHE: dict[type, str | None] = {}
 # Containers that hold blocks but are never called themselves: their call count is not a fact

@@ -1,8 +1,8 @@
 """A checkpoint alone: its tensors as parameters, a block tree rebuilt from the dotted keys.
 
 The architecture lives in code, not in the file, so blocks carry no class (type ``group``) and
-no forward runs. Values are read for statistics only below ``STATS_LIMIT_BYTES``; bigger files
-stay metadata-only (memory-mapped or header-read) so opening them is fast and light.
+no forward runs. Values are read for statistics only below ``options.STATS_LIMIT_BYTES``;
+bigger files stay metadata-only (memory-mapped or header-read) so opening them is fast and light.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import replace
 from netscope.engine.errors import display_path
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import BlockInfo, Finding, ForwardInfo, Snapshot
-from netscope.engine.options import LoadOptions
 from netscope.engine.snapshot.findings import model_findings
 from netscope.engine.snapshot.tensors import (
     TensorEntry,
@@ -23,13 +22,6 @@ from netscope.engine.snapshot.tensors import (
     tie_groups,
 )
 from netscope.engine.snapshot.values import tensor_stats
-
-STATS_LIMIT_BYTES = 256 * 2**20
-
-
-def stats_limit(options: LoadOptions) -> int | None:
-    """Bytes of values a checkpoint may have for statistics; None: no limit (``--stats``)."""
-    return None if options.all_stats else STATS_LIMIT_BYTES
 
 
 def _block_paths(names: list[str]) -> list[str]:
@@ -57,7 +49,7 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
     entries = [TensorEntry(n, *split_name(n), "parameter", t) for n, t in tensors.items()]
     ties, tie_index = tie_groups(entries)
     nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
-    limit = stats_limit(loaded.options)
+    limit = loaded.options.stats_limit
     want_values = loaded.options.device != "meta" and (limit is None or nbytes <= limit)
     if progress is not None:
         progress("statistics" if want_values else "reading metadata")

@@ -21,8 +21,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import DerivedTensor
-from netscope.engine.snapshot.values import dtype_name
 
 
 @dataclass

@@ -9,9 +9,9 @@ from typing import Literal
 import torch
 from torch.nn.parameter import is_lazy
 
+from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import GradStats, ParamInfo, Quantization, TensorStats, TieGroup
-from netscope.engine.snapshot.ties import find_ties
-from netscope.engine.snapshot.values import dtype_name
+from netscope.engine.ties import find_ties
 
 
 @dataclass

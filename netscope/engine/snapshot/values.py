@@ -12,15 +12,13 @@ from collections.abc import Sequence
 
 import torch
 
+from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import ActivationStats, GradStats, TensorStats
+
+__all__ = ["dtype_name"]  # the one spelling, from netscope.engine.dtypes
 
 HISTOGRAM_BINS = 16
 HISTOGRAM_SAMPLE = 1 << 16  # values sampled per histogram: its shape, not an exact count
-
-
-def dtype_name(dtype: torch.dtype) -> str:
-    """``float32`` rather than ``torch.float32``: the spelling of ``--input-dtype``."""
-    return str(dtype).removeprefix("torch.")
 
 
 def measurable(tensor: torch.Tensor | None) -> bool:

@@ -87,7 +87,7 @@ def test_check_exit_codes_and_violations(tmp_path: Path) -> None:
     if "no_gpu" in results:
         code, out, err = results["no_gpu"]
         assert code == 2, err
-        assert "cannot profile on 'cuda:0'" in err and "no CUDA device" in err
+        assert "--devices cuda:0 was requested" in err and "no CUDA GPU" in err
         assert "Traceback" not in err
 
     code, out, err = results["report"]

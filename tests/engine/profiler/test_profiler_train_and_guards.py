@@ -80,7 +80,7 @@ def test_train_without_a_floating_output_asks_for_a_loss() -> None:
 @NO_CUDA
 @pytest.mark.parametrize("asked", ["cuda", "cuda:0", "cuda:1"])
 def test_asking_for_cuda_without_a_gpu_is_a_clear_error(asked: str) -> None:
-    with pytest.raises(NetscopeError, match="has no CUDA device") as caught:
+    with pytest.raises(NetscopeError, match="no CUDA GPU is available") as caught:
         resolve_devices(("cpu", asked))
     assert "available devices are cpu" in str(caught.value)
     assert resolve_devices(None) == ["cpu"]
