@@ -45,26 +45,26 @@ def describe(key: NodeKey | None, index: TreeIndex, live: LiveState) -> Renderab
         block = index.block(key.name)
         if block is not None:
             return block_details(block, index, live)
+    tensor = index.unregistered_tensor(key)  # by (block, attribute): never a name's suffix
+    if tensor is not None:
+        return Group(
+            _heading(key.name, "unregistered tensor", ("unregistered",)),
+            _facts(
+                [
+                    ("shape", fmt.shape(tensor.shape)),
+                    ("dtype", tensor.dtype),
+                    ("device", tensor.device),
+                ]
+            ),
+            Text(
+                "Neither parameter nor buffer: not saved in the state_dict and not moved "
+                "by .to(); register it with register_buffer() if the model needs it.",
+                style="italic",
+            ),
+        )
     info = index.snapshot.tensor_by_name.get(key.name)
-    if info is not None:
+    if info is not None and key.kind != "unregistered":
         return tensor_details(info, index)
-    for tensor in index.unregistered.get(key.block, ()):
-        if key.name.endswith(tensor.attribute):
-            return Group(
-                _heading(key.name, "unregistered tensor", ("unregistered",)),
-                _facts(
-                    [
-                        ("shape", fmt.shape(tensor.shape)),
-                        ("dtype", tensor.dtype),
-                        ("device", tensor.device),
-                    ]
-                ),
-                Text(
-                    "Neither parameter nor buffer: not saved in the state_dict and not moved "
-                    "by .to(); register it with register_buffer() if the model needs it.",
-                    style="italic",
-                ),
-            )
     return Text(f"{key.name}: no details", style="dim")
 
 

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from enum import StrEnum
 
 from netscope.app.markers import MARKERS, block_markers, tensor_markers
 from netscope.engine.model import BlockInfo, ParamInfo, Snapshot, UnregisteredTensor
+
+
+class RowKind(StrEnum):
+    """What a tree row is; equal to its plain string ("block", "parameter", ...)."""
+
+    BLOCK = "block"
+    PARAMETER = "parameter"
+    BUFFER = "buffer"
+    UNREGISTERED = "unregistered"
+    MORE = "more"  # a "… N more" row: a page of rows not shown yet
 
 
 @dataclass(frozen=True)
 class NodeKey:
     """What a tree row shows: a block, a parameter, a buffer or an unregistered tensor."""
 
-    kind: str  # "block" | "parameter" | "buffer" | "unregistered" | "more" (a page of rows)
+    kind: str  # a RowKind
     name: str  # block path, qualified tensor name, or "module.attribute"
     block: str  # the block the row sits under ("" for the root itself)
+    # An unregistered tensor's own attribute on ``block``: (block, attribute) names it exactly
+    attribute: str = ""
 
 
 class TreeIndex:
@@ -31,26 +44,32 @@ class TreeIndex:
         for info in (*snapshot.parameters, *snapshot.buffers):
             self.tensors[info.block].append(info)
         self.unregistered: dict[str, list[UnregisteredTensor]] = defaultdict(list)
-        seen: set[tuple[str, str]] = set()
-        for block in snapshot.blocks:
-            for tensor in block.unregistered:
-                if (tensor.module, tensor.attribute) not in seen:
-                    seen.add((tensor.module, tensor.attribute))
-                    self.unregistered[tensor.module].append(tensor)
-        for tensor in snapshot.unregistered:
-            if (tensor.module, tensor.attribute) not in seen:
-                seen.add((tensor.module, tensor.attribute))
+        self._unregistered: dict[tuple[str, str], UnregisteredTensor] = {}
+        for tensor in (
+            *(t for b in snapshot.blocks for t in b.unregistered),
+            *snapshot.unregistered,
+        ):
+            if (tensor.module, tensor.attribute) not in self._unregistered:
+                self._unregistered[(tensor.module, tensor.attribute)] = tensor
                 self.unregistered[tensor.module].append(tensor)
 
     def block(self, path: str) -> BlockInfo | None:
         return self.snapshot.block_by_path.get(path)
 
+    def unregistered_tensor(self, key: NodeKey) -> UnregisteredTensor | None:
+        """The unregistered tensor an "unregistered" row shows, by (block, attribute)."""
+        if key.kind != RowKind.UNREGISTERED:
+            return None
+        return self._unregistered.get((key.block, key.attribute))
+
     def child_keys(self, path: str) -> list[NodeKey]:
         """Rows under a block in display order: child blocks, parameters, buffers, unregistered."""
-        keys = [NodeKey("block", child, path) for child in self.children.get(path, ())]
-        keys += [NodeKey(info.kind, info.name, path) for info in self.tensors.get(path, ())]
+        keys = [NodeKey(RowKind.BLOCK, child, path) for child in self.children.get(path, ())]
         keys += [
-            NodeKey("unregistered", _unregistered_name(t), path)
+            NodeKey(RowKind(info.kind), info.name, path) for info in self.tensors.get(path, ())
+        ]
+        keys += [
+            NodeKey(RowKind.UNREGISTERED, _unregistered_name(t), path, t.attribute)
             for t in self.unregistered.get(path, ())
         ]
         return keys

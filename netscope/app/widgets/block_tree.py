@@ -17,10 +17,10 @@ from textual.widgets.tree import TreeNode
 
 from netscope.app.labels import block_label, tensor_label, unregistered_label
 from netscope.app.markers import block_row_markers, tensor_markers
-from netscope.app.tree_index import NodeKey, TreeIndex
+from netscope.app.tree_index import NodeKey, RowKind, TreeIndex
 
 CHUNK = 200  # rows added per page of a wide child list
-MORE = "more"  # NodeKey.kind of the "… N more" row; its name is the parent block's path
+MORE = RowKind.MORE  # the "… N more" row; its name is the parent block's path
 
 
 class BlockTree(Tree[NodeKey]):
@@ -181,9 +181,8 @@ class BlockTree(Tree[NodeKey]):
             self._rows[NodeKey("block", child.name, "")] = new
             return
         if child.kind == "unregistered":
-            tensor = next(
-                t for t in self.index.unregistered[path] if child.name.endswith(t.attribute)
-            )
+            tensor = self.index.unregistered_tensor(child)
+            assert tensor is not None
             new = node.add_leaf(unregistered_label(tensor), child)
         else:
             info = snapshot.tensor_by_name[child.name]
