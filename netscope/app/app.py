@@ -35,6 +35,9 @@ class NetscopeApp(App[int]):
         # priority: runs before the next keys are routed, so they land in the filter prompt
         Binding("slash", "filter", "Filter", priority=True),
         Binding("q", "quit", "Quit"),
+        # as in htop or py-spy top: quit like q (worker stopped), exit status 130 (interrupted);
+        # priority: also from the filter prompt, the export dialog and the error screen
+        Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("p", "profile", "Profile"),
         Binding("e", "export", "Export"),
@@ -83,6 +86,9 @@ class NetscopeApp(App[int]):
     def _pump_thread(self, source: DataSource, stop: threading.Event, generation: int) -> None:
         try:
             source.start()
+            if stop.is_set():  # quit while the worker was starting: stop it, not just the pump
+                source.cancel()
+                return
             pump(source, self.post_message, stop, generation)
         except NetscopeError as exc:
             error = wm.WorkerError(
@@ -233,6 +239,11 @@ class NetscopeApp(App[int]):
         self.stop_session()
         self.exit(self.exit_code, return_code=self.exit_code)
 
+    def action_interrupt(self) -> None:
+        """Ctrl+C: quit as q does, with the exit status of an interrupted command (130)."""
+        self.exit_code = 130
+        self.action_quit()
+
     def on_unmount(self) -> None:
         self.stop_session()
 
@@ -249,7 +260,8 @@ def make_app(
 
 
 def run_app(load: LoadOptions, prof: ProfileOptions, autostart: bool = True) -> int:
-    """Run the app in this terminal; the exit code is 0, or 2 after quitting on a load error."""
+    """Run the app in this terminal; the exit code is 0, 2 after quitting on a load error, or
+    130 after Ctrl+C."""
     # Start multiprocessing's resource tracker while sys.stderr is still the real one: once the
     # app runs, stderr is captured (fileno() == -1) and spawning the worker would fail.
     from multiprocessing import resource_tracker

@@ -25,6 +25,7 @@ KEYS = (
     ("Tab", "move focus: tree, details, live tabs"),
     ("?", "this help"),
     ("q", "quit (stops the worker)"),
+    ("Ctrl+C", "quit like q; exit status 130"),
 )
 MEANINGS = {
     "custom": "user-defined block class",
