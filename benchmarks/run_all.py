@@ -17,6 +17,7 @@ SCRIPTS = {
     "core": "bench_core.py",
     "profiler": "bench_profiler.py",
     "app": "bench_app.py",
+    "run": "bench_run.py",
 }
 
 

@@ -64,7 +64,7 @@ from netscope.engine.run.messages import (
 DATA, FORWARD, BACKWARD, OPTIMIZER = range(4)
 FLUSH_S = 0.2  # steps are sent in batches at most this often
 BUDGET = 0.01  # share of the loop's time the sampled steps may add
-MIN_EVERY, MAX_EVERY = 4, 1000
+MIN_EVERY, MAX_EVERY = 10, 1000
 FIRST_SAMPLED = 4  # step 1 warms up, 2 is the plain reference, 3 the detectors' warm-up
 REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
 GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
@@ -219,6 +219,7 @@ class Agent:
         self.pending: list[tuple[int, ...]] = []
         self.last_flush = time.perf_counter()
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
+        self.extras: deque[float] = deque(maxlen=9)  # how much slower sampled steps were
         self.next_sampled = FIRST_SAMPLED if every is None else 3
         self.sampled: SampledStep | None = None
         self.sampled_clock: _Clock | None = None
@@ -663,7 +664,10 @@ class Agent:
         self.table.add_step(sync_events, copy_events)
         if self.fixed_every is None and self.plain_ms:
             plain = sorted(self.plain_ms)[len(self.plain_ms) // 2]
-            extra = max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0
+            self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
+            # one noisy reading (another process slowing a plain step) must not make every
+            # step a sampled one: the median of the readings so far
+            extra = sorted(self.extras)[len(self.extras) // 2]
             # a sample costs two slowed steps: the warm-up and the recorded one
             self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
         self.next_sampled = (self.clocks[0].index if self.clocks else 0) + self.every
