@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,14 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from netscope.engine.errors import NetscopeError, display_path, user_location, wrap_user_error
+import netscope
+from netscope.engine.errors import (
+    NetscopeError,
+    display_path,
+    traceback_tail,
+    user_location,
+    wrap_user_error,
+)
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, OutputInfo
@@ -70,6 +78,48 @@ def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str
     return leaves[:MAX_OUTPUTS]
 
 
+class InstrumentationFailure(Exception):
+    """Raised from inside netscope's own hooks or modes: a netscope problem, not the user's."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__(part)
+        self.part = part
+
+
+def _blames_netscope(exc: BaseException) -> str:
+    """What part of netscope's instrumentation raised ``exc``, or "" when it is not netscope's.
+
+    Either a hook or mode raised (``InstrumentationFailure``), or dynamo failed while tracing
+    through netscope's code: its message then quotes netscope's files ("from user code: ...").
+    """
+    if isinstance(exc, InstrumentationFailure):
+        return exc.part
+    package = os.path.dirname(os.path.abspath(netscope.__file__)) + os.sep
+    text = str(exc)
+    traced = type(exc).__module__.startswith(("torch._dynamo", "torch._inductor"))
+    if (traced or "from user code" in text) and package in text:
+        return "its hooks, which torch.compile (dynamo) failed to trace"
+    return ""
+
+
+def instrumentation_error(
+    exc: BaseException, what: str, part: str, path: str | None
+) -> NetscopeError:
+    """netscope's own instrumentation failed: say so, and do not point at the user's line."""
+    cause = exc.__cause__ if isinstance(exc, InstrumentationFailure) and exc.__cause__ else exc
+    first = (str(cause).strip().splitlines() or [""])[0][:300]
+    return NetscopeError(
+        f"netscope's instrumentation ({part}) failed during {what}; this is not an error in "
+        f"your model's code: {type(cause).__name__}: {first}",
+        path=path,
+        hint=(
+            "This is a netscope problem. Rerun with --debug for netscope's traceback and "
+            "report it; the model itself may well run fine without netscope's hooks."
+        ),
+        traceback_tail=traceback_tail(cause),
+    )
+
+
 def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[Any]:
     """Forward hooks on every distinct module; the caller removes the returned handles."""
 
@@ -79,6 +129,12 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
         if record.active and record.active[-1] is module:
             record.active.pop()
+        try:
+            _record_output(module, output)
+        except Exception as exc:  # netscope's own failure: never blamed on the user's forward
+            raise InstrumentationFailure("its forward hook recording outputs") from exc
+
+    def _record_output(module: nn.Module, output: Any) -> None:
         key = id(module)
         count = record.calls.get(key, 0)
         record.calls[key] = count + 1
@@ -122,12 +178,15 @@ class WeightUse(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         if getattr(func, "__name__", "") not in _METADATA_OPS:
-            for value in (*args, *kwargs.values()):
-                if isinstance(value, (list, tuple)):
-                    for item in value:
-                        self._see(item)
-                else:
-                    self._see(value)
+            try:
+                for value in (*args, *kwargs.values()):
+                    if isinstance(value, (list, tuple)):
+                        for item in value:
+                            self._see(item)
+                    else:
+                        self._see(value)
+            except Exception as exc:  # netscope's own failure, not the function's
+                raise InstrumentationFailure("its torch function mode tracking weights") from exc
         return func(*args, **kwargs)
 
     def _see(self, value: Any) -> None:
@@ -302,6 +361,10 @@ def run_forward(loaded: LoadedTarget, record: ForwardRecord, with_grad: bool) ->
     except (Exception, SystemExit) as exc:  # user code may call sys.exit()
         where = failing_block(record)
         record.active.clear()
+        part = _blames_netscope(exc)
+        if part:
+            what = f"the example forward of {shown}{where}"
+            raise instrumentation_error(exc, what, part, loaded.path) from exc
         device_error = _device_error(loaded, exc, where)
         if device_error is not None:
             raise device_error from exc
