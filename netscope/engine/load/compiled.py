@@ -94,3 +94,21 @@ def eager() -> Iterator[None]:
 
     with dynamo_config.patch(disable=True):
         yield
+
+
+def compile_note(compiled: Compiled | None, nested: list[str]) -> str:
+    """The snapshot's words for a compiled model or compiled blocks; "" for neither."""
+    parts = []
+    if compiled is not None:
+        parts.append(
+            f"the model is {describe(compiled)}: the tree, parameters and ties are those of the "
+            "original module (`_orig_mod`), and the example forward and backward ran it "
+            "eagerly, measured eagerly under netscope's hooks (they break dynamo's tracing)"
+        )
+    if nested:
+        shown = ", ".join(f"`{p}`" for p in nested[:5]) + (" ..." if len(nested) > 5 else "")
+        parts.append(
+            f"compiled block(s) {shown} (torch.compile: paths below them hold `_orig_mod`) ran "
+            "eagerly in the example forward"
+        )
+    return "; ".join(parts)

@@ -11,12 +11,13 @@ and its findings read "would sync on CUDA".
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import torch
 
 from netscope.engine.errors import NetscopeError
+from netscope.engine.load.compiled import describe, eager, eager_target
 from netscope.engine.load.device import cuda_device_count, device_label, resolve_device
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import GilReport, Profile, TimingSummary
@@ -39,6 +40,7 @@ from netscope.engine.profiler.messages import (
 from netscope.engine.profiler.step import Step, prepared_step
 from netscope.engine.profiler.system import SystemSampler
 from netscope.engine.profiler.timing import time_step
+from netscope.engine.snapshot.forward import blames_netscope, instrumentation_error
 
 Emit = Callable[[WorkerMessage], None]
 SYSTEM_EVERY_S = 0.5
@@ -123,16 +125,28 @@ def profile_target(
                 description = step.description
                 summaries.append(_time_device(step, device, prof, emit, sampler))
             emit(TimingDone(summaries[-1]))
+        # hooks and modes break dynamo's tracing: a compiled model's instrumented passes run its
+        # original module eagerly; the headline timing above ran the compiled one
+        hooked, compiled = eager_target(loaded)
+        if compiled is not None:
+            description += (
+                f" of the {describe(compiled)} model; per-block timing, copies and syncs "
+                "measured eagerly on the original module"
+            )
         blocks = []
         for device in devices:
             emit(Progress("profiling", f"timing each block on {device}"))
-            with step_for(loaded, prof, device) as step:
+            with step_for(hooked, prof, device) as step, eager(), instrumented("per-block timing"):
                 rows = time_blocks(step.model, step.run, device)
             blocks.extend(rows)
             emit(BlockTimings(device, rows))
         where = detection_device(devices)
         emit(Progress("profiling", f"finding copies and syncs on {where}"))
-        with step_for(loaded, prof, detection_target(where)) as step:
+        with (
+            step_for(hooked, prof, detection_target(where)) as step,
+            eager(),
+            instrumented("copy and sync detection"),
+        ):
             copies, syncs = detect(step.model, step.run, step.device)
         emit(CopiesFound(copies))
         emit(SyncsFound(syncs))
@@ -154,6 +168,21 @@ def profile_target(
     finally:
         if own_sampler:
             sampler.close()
+
+
+@contextmanager
+def instrumented(part: str) -> Iterator[None]:
+    """A failure that netscope's own hooks or modes caused names netscope, not the user's step."""
+    try:
+        yield
+    except NetscopeError:
+        raise
+    except Exception as exc:
+        blamed = blames_netscope(exc)
+        if not blamed:
+            raise
+        what = f"the step's {part} pass"
+        raise instrumentation_error(exc, what, f"{part}: {blamed}", None) from exc
 
 
 def _time_device(

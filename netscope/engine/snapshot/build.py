@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from netscope.engine.errors import NetscopeError, display_path
+from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
 from netscope.engine.load.device import device_label, resolve_device
 from netscope.engine.load.example import describe
 from netscope.engine.load.loaded import LoadedTarget
@@ -99,7 +100,22 @@ def no_input_note(loaded: LoadedTarget) -> str:
 
 
 def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
-    """Snapshot ``loaded``; a checkpoint alone goes to ``snapshot.checkpoint``."""
+    """Snapshot ``loaded``; a checkpoint alone goes to ``snapshot.checkpoint``.
+
+    A torch.compile'd model is described by its original module (``_orig_mod``), whose example
+    forward runs eagerly (netscope's hooks break dynamo's tracing); the note says so.
+    """
+    loaded, compiled = eager_target(loaded)
+    with eager():
+        snapshot = _snapshot_model(loaded, progress)
+    note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
+    if not note:
+        return snapshot
+    joined = "; ".join(n for n in (note, snapshot.forward.note) if n)
+    return replace(snapshot, forward=replace(snapshot.forward, note=joined))
+
+
+def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
     if loaded.model is None:
         from netscope.engine.snapshot.checkpoint import snapshot_checkpoint
 

@@ -86,7 +86,7 @@ class InstrumentationFailure(Exception):
         self.part = part
 
 
-def _blames_netscope(exc: BaseException) -> str:
+def blames_netscope(exc: BaseException) -> str:
     """What part of netscope's instrumentation raised ``exc``, or "" when it is not netscope's.
 
     Either a hook or mode raised (``InstrumentationFailure``), or dynamo failed while tracing
@@ -361,7 +361,7 @@ def run_forward(loaded: LoadedTarget, record: ForwardRecord, with_grad: bool) ->
     except (Exception, SystemExit) as exc:  # user code may call sys.exit()
         where = failing_block(record)
         record.active.clear()
-        part = _blames_netscope(exc)
+        part = blames_netscope(exc)
         if part:
             what = f"the example forward of {shown}{where}"
             raise instrumentation_error(exc, what, part, loaded.path) from exc
