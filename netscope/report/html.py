@@ -1,7 +1,14 @@
-"""Self-contained HTML report: inline CSS and SVG, no script and no network needed to read it."""
+"""Self-contained HTML report: inline CSS and SVG, no network needed to read it.
+
+A small model's report needs no script. Above ``LAZY_BLOCKS`` blocks (or ``LAZY_ROWS`` rows in a
+table) the tree and the long tables are embedded once as JSON data and a short inline script
+renders a node's children, or a table's rows, when it is expanded: 20,000 blocks would otherwise
+be 16 MB of pre-rendered markup.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 
@@ -13,6 +20,22 @@ from netscope.report.tables import Table, block_label, snapshot_tables, summary
 from netscope.report.values import fmt_bytes, fmt_count, fmt_ms
 
 OPEN_DEPTH = 2  # tree levels shown expanded
+LAZY_BLOCKS = 2000  # above this the tree is JSON data rendered on expand
+LAZY_ROWS = 1000  # a table with more rows is JSON data rendered when opened
+
+# Renders the children of a <details data-node> (tree) or the rows of a <details data-table>.
+SCRIPT = """
+const tree=JSON.parse(document.getElementById('tree-data').textContent||'null');
+function node(i){const n=tree.nodes[i];if(!n[1].length){const d=document.createElement('div');
+d.className='leaf';d.innerHTML=n[0];return d}const d=document.createElement('details');
+d.dataset.node=i;const s=document.createElement('summary');s.innerHTML=n[0];d.append(s);return d}
+function fill(d){if(d.dataset.done)return;d.dataset.done=1;if(d.dataset.node!==undefined){
+for(const c of tree.nodes[d.dataset.node][1])d.append(node(c))}else{
+const t=JSON.parse(document.getElementById(d.dataset.table).textContent);
+const b=d.querySelector('tbody');b.innerHTML=t.map(r=>'<tr>'+r+'</tr>').join('')}}
+document.addEventListener('toggle',e=>{if(e.target.open)fill(e.target)},true);
+document.querySelectorAll('details[open]').forEach(fill);
+"""
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
@@ -49,6 +72,8 @@ def table_html(table: Table) -> str:
     if not table.rows:
         parts.append(f"<p>{escape(table.empty)}</p></section>")
         return "".join(parts)
+    if len(table.rows) > LAZY_ROWS:
+        return _lazy_table(table, parts)
     parts.append("<table><thead><tr>")
     parts += [f"<th>{escape(h)}</th>" for h in table.headers]
     parts.append("</tr></thead><tbody>")
@@ -61,6 +86,30 @@ def table_html(table: Table) -> str:
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</tbody></table></section>")
     return "".join(parts)
+
+
+def _script_json(data: object) -> str:
+    """JSON safe inside <script>: no ``</`` can close the element."""
+    return json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _lazy_table(table: Table, parts: list[str]) -> str:
+    """The rows as JSON cell markup, put in the table when the reader opens it."""
+    key = "table-" + re.sub(r"[^a-z0-9]+", "-", table.title.lower())
+    severity = table.headers.index("Severity") if "Severity" in table.headers else None
+    rows = [
+        "".join(
+            f"<td{_cell_class(text, i == severity)}>{_cell(text, i in table.code)}</td>"
+            for i, text in enumerate(row)
+        )
+        for row in table.rows
+    ]
+    header = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
+    return "".join(parts) + (
+        f'<details data-table="{key}"><summary>{len(rows):,} rows (shown when opened)</summary>'
+        f"<table><thead><tr>{header}</tr></thead><tbody></tbody></table></details>"
+        f'<script type="application/json" id="{key}">{_script_json(rows)}</script></section>'
+    )
 
 
 def _node_line(snapshot: Snapshot, path: str) -> str:
@@ -91,7 +140,27 @@ def tree_html(snapshot: Snapshot) -> str:
         return f"<details{state}><summary>{_node_line(snapshot, path)}</summary>{inner}</details>"
 
     root = snapshot.blocks[0].path
+    if len(snapshot.blocks) > LAZY_BLOCKS:
+        return _lazy_tree(snapshot, root)
     return f'<section><h2>Block tree</h2><div class="tree">{node(root)}</div></section>'
+
+
+def _lazy_tree(snapshot: Snapshot, root: str) -> str:
+    """Every node once, as [summary markup, child indices]; children rendered on expand."""
+    order, kids_of, index = [root], {}, {root: 0}
+    for path in order:  # breadth first; a shared block is listed under its first parent only
+        kids = [c for c in snapshot.block_by_path[path].children if c in snapshot.block_by_path]
+        kids_of[path] = [c for c in kids if c not in index]
+        for child in kids_of[path]:
+            index[child] = len(order)
+            order.append(child)
+    nodes = [[_node_line(snapshot, p), [index[c] for c in kids_of[p]]] for p in order]
+    data = _script_json({"nodes": nodes})
+    return (
+        '<section><h2>Block tree</h2><div class="tree">'
+        f'<details open data-node="0"><summary>{nodes[0][0]}</summary></details></div>'
+        f'<script type="application/json" id="tree-data">{data}</script></section>'
+    )
 
 
 def _figure(caption: str, svg: str) -> str:
@@ -152,5 +221,7 @@ def render_html(snapshot: Snapshot, profile: Profile | None = None) -> str:
         parts.append("<h1>Profile</h1>")
         parts += [table_html(t) for t in profile_tables(profile)]
         parts.append(charts_html(profile))
+    if any('type="application/json"' in part for part in parts):
+        parts.append(f"<script>{SCRIPT}</script>")
     parts.append(f'<p class="note">netscope report schema {SCHEMA_VERSION}</p></body></html>\n')
     return "\n".join(parts)

@@ -1,0 +1,112 @@
+"""Issue 7.7, scale: 2,000 tiny blocks give a compact JSON, a lazily rendered HTML tree, and
+statistics from the batched pass equal to the per-tensor ones."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+from netscope.engine.options import LoadOptions
+from netscope.engine.snapshot import values
+from netscope.engine.snapshot.build import snapshot_model
+from netscope.report.html import render_html
+from netscope.report.json_report import render_json
+
+BLOCKS = 2000
+
+
+class Chain(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(4, 4) for _ in range(BLOCKS))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+@pytest.fixture(scope="module")
+def snapshot():
+    torch.manual_seed(0)
+    model = Chain()
+    loaded = LoadedTarget(
+        path="chain.py", options=LoadOptions(target="chain.py"), model=model,
+        example_input=ExampleInput(args=(torch.randn(2, 4),), origin="example_input()"),
+    )  # fmt: skip
+    return snapshot_model(loaded)
+
+
+def test_json_is_compact_and_bounded_per_block(snapshot) -> None:
+    text = render_json(snapshot)
+    assert "\n " not in text  # not pretty-printed
+    per_block = len(text) / BLOCKS
+    assert per_block < 1800, per_block  # indented: ~3,700 bytes per Linear(4, 4)
+    report = json.loads(text)
+    assert len(report["model"]["modules"]) == BLOCKS + 2
+    assert report["model"]["parameters"][0]["stats"]["histogram"]
+
+
+def test_html_tree_and_long_tables_are_data_not_markup(snapshot) -> None:
+    page = render_html(snapshot)
+    assert page.count("<tr>") < 50  # summary only: 2,002 blocks and 4,000 parameters are data
+    assert page.count('class="leaf"') == 0
+    assert 'id="tree-data"' in page and 'data-table="table-parameters"' in page
+    start = page.index('id="tree-data">') + len('id="tree-data">')
+    tree = json.loads(page[start : page.index("</script>", start)])
+    assert len(tree["nodes"]) == BLOCKS + 2
+    assert len(tree["nodes"][1][1]) == BLOCKS  # the ModuleList's children, rendered on expand
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-6)
+    return a == b
+
+
+def test_batched_statistics_equal_per_tensor(monkeypatch) -> None:
+    torch.manual_seed(1)
+    tensors = [
+        torch.randn(4, 4), torch.randn(1), torch.zeros(3), torch.tensor([1.0, float("nan"), 2.0]),
+        torch.tensor([float("inf"), -1.0]), torch.randint(0, 5, (10,)),
+        torch.randn(7, dtype=torch.float16), torch.randn(3, dtype=torch.complex64),
+        torch.randn(100, 100),
+    ]  # fmt: skip
+    params = [nn.Parameter(torch.randn(3, 3)), nn.Parameter(torch.randn(2))]
+    for p in params:
+        p.grad = torch.randn_like(p)
+    params[1].grad[0] = float("nan")
+    outputs = [torch.randn(3, 4), torch.relu(torch.randn(10)), torch.randn(1)]
+    calls = []
+    monkeypatch.setattr(values, "_Segments", _counting(values._Segments, calls))
+    batched = (
+        values.tensor_stats(tensors),
+        values.grad_stats(params),
+        values.activation_stats([values.activation_row(t) for t in outputs]),
+    )
+    assert len(calls) == 3  # one batch each: the small tensors went through the batched pass
+    monkeypatch.setattr(values, "BATCH_NUMEL", 0)
+    single = (
+        values.tensor_stats(tensors),
+        values.grad_stats(params),
+        values.activation_stats([values.activation_row(t) for t in outputs]),
+    )
+    for many, one in zip(batched, single, strict=True):
+        for a, b in zip(many, one, strict=True):
+            for field in a.__dataclass_fields__:
+                x, y = getattr(a, field), getattr(b, field)
+                assert _close(x, y) or (x != x and y != y), (field, x, y)
+
+
+def _counting(cls, calls):
+    class Counting(cls):
+        def __init__(self, tensors) -> None:
+            calls.append(len(tensors))
+            super().__init__(tensors)
+
+    return Counting
