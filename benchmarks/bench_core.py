@@ -154,6 +154,40 @@ def sharded_70b(out: Path, with_config: bool, repeats: int = 3) -> list[str]:
     ]
 
 
+PLAIN_STEP = """
+import runpy, sys
+ns = runpy.run_path(sys.argv[1])
+model = ns["build_model"]()
+model(ns["example_input"]()).sum().backward()
+"""
+
+
+def tiny_blocks_report(out: Path, fmt: str = "json", repeats: int = 3) -> list[str]:
+    """20,000 Linear(4, 4) in a ModuleList: whole `netscope report` vs the plain build + forward
+    + backward, interleaved (a drift in machine load hits both alike); median ratio and spread."""
+    model = str(ROOT / "benchmarks" / "tiny_blocks.py")
+    report = out / f"tiny.{fmt}"
+    ratios, ours, peaks = [], [], []
+    for _ in range(repeats):
+        run = run_process(python("-m", "netscope", "report", model, "-o", str(report)))
+        plain = run_process(python("-c", PLAIN_STEP, model))
+        ratios.append(run.seconds / plain.seconds)
+        ours.append(run.seconds)
+        peaks.append(run.peak_rss_bytes)
+    ratio = sorted(ratios)[len(ratios) // 2]
+    peak = max(peaks)
+    size = report.stat().st_size
+    ok = ratio <= 2 and peak < 600 * MIB
+    return [
+        f"20,000 tiny blocks (ModuleList of Linear(4, 4)): `netscope report -o x.{fmt}` vs plain "
+        "build + forward + backward, interleaved",
+        f"{sorted(ours)[len(ours) // 2]:.1f} s, {ratio:.2f} x (spread {min(ratios):.2f}-"
+        f"{max(ratios):.2f} x), peak RSS {peak / MIB:.0f} MiB, file {size / MIB:.1f} MiB",
+        "<= 2 x, < 600 MiB",
+        verdict(ok),
+    ]
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -165,6 +199,8 @@ def main() -> None:
             checkpoint_metadata(out),
             sharded_70b(out, with_config=False),
             sharded_70b(out, with_config=True),
+            tiny_blocks_report(out, "json"),
+            tiny_blocks_report(out, "html", repeats=1),
         ]
     print("## Core\n")
     print(markdown_table(["measure", "result", "target", "verdict"], rows))
