@@ -43,3 +43,21 @@ def test_run_app_shows_the_loop_then_stops_and_exports(tmp_path):
     assert "netscope run: train_cnn.py --epochs 500" in html
     assert "stopped (exit 130)" in html
     assert f"<code>{sync_at}</code>" in html and "SmallCNN" in html
+
+
+def test_run_app_shows_a_crash_at_the_scripts_line(tmp_path):
+    shutil.copy(SCRIPTS / "raises.py", tmp_path / "raises.py")
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="140", LINES="44")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "netscope", "run", "raises.py"],
+        cwd=str(tmp_path), env=env, dimensions=(44, 140), encoding="utf-8", timeout=120,
+    )  # fmt: skip
+    where = line_of("raises.py", "raise ValueError")
+    try:
+        child.expect("ValueError: bad batch at step 5")  # the traceback, in the output panel
+        child.expect(f"crashed at {where}")  # the title and status line
+        child.send("q")  # the script has ended: q quits at once
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 1  # the script's status
