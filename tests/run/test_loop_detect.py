@@ -84,6 +84,9 @@ def test_device_reads_sync_host_reads_do_not():
         F.cross_entropy(out, y)  # on CUDA the labels must be on the device too
         lines["labels"] = _here() + 1
         y.sum().item()
+        buffer = torch.empty(2, 3)  # a host buffer a device tensor is copied into
+        buffer.copy_(out.detach())
+        buffer.sum().item()  # host: not a sync
 
     syncs, copies = _watch(model, body)
     gate_line = Gate.forward.__code__.co_firstlineno + 1

@@ -55,6 +55,7 @@ _MIXED_DEVICE_OPS = frozenset(
     }
 )
 _HOST_CALLS = frozenset({"cpu", "to"})
+_INTO_DESTINATION = frozenset(op for op, kind in copies.COPY_OPS.items() if kind != "to_copy")
 
 
 class RootTracker:
@@ -276,6 +277,8 @@ class _DispatchLevel(TorchDispatchMode):
         return out
 
     def _spread(self, func: Any, args: tuple, out: Any) -> None:
+        if func in _INTO_DESTINATION:
+            return  # copy_ writes into its destination, which stays where it is (a host buffer)
         taint = self.taint
         if isinstance(out, _Tensor):
             taint.add(out)
