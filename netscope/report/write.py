@@ -71,11 +71,11 @@ def _writer(fmt: str, snapshot: Snapshot, profile: Profile | None) -> Callable[[
     if fmt == "markdown":
         from netscope.report.markdown import render_markdown
 
-        return lambda stream: stream.write(render_markdown(snapshot, profile))
+        return lambda stream: _write(stream, render_markdown(snapshot, profile))
     if fmt == "html":
         from netscope.report.html import render_html
 
-        return lambda stream: stream.write(render_html(snapshot, profile))
+        return lambda stream: _write(stream, render_html(snapshot, profile))
     if profile is None:
         raise NetscopeError(
             "a chrome-trace report needs a profile",
@@ -83,7 +83,11 @@ def _writer(fmt: str, snapshot: Snapshot, profile: Profile | None) -> Callable[[
         )
     from netscope.report.chrome_trace import render_chrome_trace
 
-    return lambda stream: stream.write(render_chrome_trace(snapshot, profile))
+    return lambda stream: _write(stream, render_chrome_trace(snapshot, profile))
+
+
+def _write(stream: TextIO, text: str) -> None:
+    stream.write(text)
 
 
 def _check_folder(path: str) -> str:

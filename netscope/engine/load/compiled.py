@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 from torch import nn
 
@@ -53,9 +54,9 @@ def compiled_root(model: nn.Module | None) -> Compiled | None:
     wrapper = _optimized_module()
     if model is None or wrapper is None or not isinstance(model, wrapper):
         return None
-    original = model._orig_mod
+    original: Any = model._orig_mod
     while isinstance(original, wrapper):  # torch.compile(torch.compile(m))
-        original = original._orig_mod
+        original = getattr(original, "_orig_mod")  # noqa: B009 (typed as Any on purpose)
     return Compiled(original, backend_name(model))
 
 

@@ -25,7 +25,7 @@ def _strip_prefix(keys: list[str], wanted: set[str]) -> str:
     """A prefix such as ``model.``, ``module.`` or ``_orig_mod.module.`` whose removal makes the
     keys match the model (one or two leading name parts), or ""."""
     best, best_hits = "", sum(k in wanted for k in keys)
-    candidates = set()
+    candidates: set[str] = set()
     for key in keys:
         parts = key.split(".")
         candidates.update(".".join(parts[:n]) + "." for n in (1, 2) if len(parts) > n)

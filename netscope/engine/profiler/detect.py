@@ -74,7 +74,7 @@ class _Recorder:
         finally:
             self.in_creation -= 1
         way = copies.direction(torch.device("cpu"), target)
-        if out.numel():  # an empty tensor moves no data
+        if way is not None and out.numel():  # an empty tensor moves no data
             self._add_copy(way, out.numel() * out.element_size(), out.dtype, False, False)
         return out
 

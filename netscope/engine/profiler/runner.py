@@ -20,7 +20,7 @@ from netscope.engine.errors import NetscopeError
 from netscope.engine.load.compiled import describe, eager, eager_target
 from netscope.engine.load.device import cuda_device_count, device_label, resolve_device
 from netscope.engine.load.loaded import LoadedTarget
-from netscope.engine.model import GilReport, Profile, TimingSummary
+from netscope.engine.model import BlockTiming, GilReport, Profile, TimingSummary
 from netscope.engine.options import ProfileOptions
 from netscope.engine.profiler import standin
 from netscope.engine.profiler.block_timing import time_blocks
@@ -133,7 +133,7 @@ def profile_target(
                 f" of the {describe(compiled)} model; per-block timing, copies and syncs "
                 "measured eagerly on the original module"
             )
-        blocks = []
+        blocks: list[BlockTiming] = []
         for device in devices:
             emit(Progress("profiling", f"timing each block on {device}"))
             with step_for(hooked, prof, device) as step, eager(), instrumented("per-block timing"):

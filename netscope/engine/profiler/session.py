@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from netscope.engine.errors import NetscopeError
 from netscope.engine.model import Profile, Snapshot
@@ -48,9 +49,9 @@ class WorkerSession:
     ) -> None:
         self.load, self.prof, self.profile, self.live = load, prof, profile, live
         self._context = multiprocessing.get_context("spawn")
-        self._process = None
-        self._queue = None
-        self._paused = None
+        self._process: Any = None  # multiprocessing's SpawnProcess, once started
+        self._queue: Any = None
+        self._paused: Any = None
         self._log_path = ""
         self._deadline = 0.0
         self._finished = False

@@ -116,7 +116,7 @@ class DeviceTensor(torch.Tensor):
     """A tensor that says it lives on the stand-in GPU; ``host`` holds its CPU data."""
 
     host: torch.Tensor
-    __torch_function__ = torch._C._disabled_torch_function_impl
+    __torch_function__ = torch._C._disabled_torch_function_impl  # type: ignore[assignment]
 
     @staticmethod
     def __new__(cls, host: torch.Tensor, requires_grad: bool = False) -> DeviceTensor:
@@ -135,9 +135,10 @@ class DeviceTensor(torch.Tensor):
 
     # Reads of the values. torch refuses them on subclasses; these go through the active torch
     # function modes first (the sync detector counts them there), then read the host data.
-    def __repr__(self, *, tensor_contents: Any = None) -> str:
+    def __repr__(self, *, tensor_contents: Any = None) -> str:  # type: ignore[override]
         if has_torch_function_unary(self):
-            return handle_torch_function(DeviceTensor.__repr__, (self,), self)
+            shown: str = handle_torch_function(DeviceTensor.__repr__, (self,), self)  # type: ignore[arg-type]
+            return shown
         shown = repr(self.host)
         return f"{shown[:-1]}, device='{self.device}')" if shown.endswith(")") else shown
 
@@ -327,7 +328,7 @@ def placed_on_standin(model: nn.Module) -> Iterator[nn.Module]:
                     if tensor is None or tensor.device.type != "cpu":
                         continue
                     swapped.append((table, name, tensor))
-                    table[name] = twin(tensor)
+                    table[name] = twin(tensor)  # type: ignore[assignment]
         yield model
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import psutil
@@ -52,21 +53,18 @@ def gpu_samples(nvml: Any | None) -> tuple[GpuSample, ...]:
     count = _read(nvml.nvmlDeviceGetCount) or 0
     samples = []
     for index in range(count):
-        handle = _read(lambda i=index: nvml.nvmlDeviceGetHandleByIndex(i))
+        handle = _read(partial(nvml.nvmlDeviceGetHandleByIndex, index))
         if handle is None:
             samples.append(GpuSample(index=index))
             continue
-        memory = _read(lambda h=handle: nvml.nvmlDeviceGetMemoryInfo(h))
-        utilization = _read(lambda h=handle: nvml.nvmlDeviceGetUtilizationRates(h))
-        tx = _read(
-            lambda h=handle: nvml.nvmlDeviceGetPcieThroughput(h, nvml.NVML_PCIE_UTIL_TX_BYTES)
-        )
-        rx = _read(
-            lambda h=handle: nvml.nvmlDeviceGetPcieThroughput(h, nvml.NVML_PCIE_UTIL_RX_BYTES)
-        )
-        power_mw = _read(lambda h=handle: nvml.nvmlDeviceGetPowerUsage(h))
+        memory = _read(partial(nvml.nvmlDeviceGetMemoryInfo, handle))
+        utilization = _read(partial(nvml.nvmlDeviceGetUtilizationRates, handle))
+        pcie = partial(nvml.nvmlDeviceGetPcieThroughput, handle)
+        tx = _read(partial(pcie, nvml.NVML_PCIE_UTIL_TX_BYTES))
+        rx = _read(partial(pcie, nvml.NVML_PCIE_UTIL_RX_BYTES))
+        power_mw = _read(partial(nvml.nvmlDeviceGetPowerUsage, handle))
         temperature = _read(
-            lambda h=handle: nvml.nvmlDeviceGetTemperature(h, nvml.NVML_TEMPERATURE_GPU)
+            partial(nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU)
         )
         samples.append(
             GpuSample(
@@ -91,7 +89,7 @@ class SystemSampler:
         self._process = _read(psutil.Process)
         self._began = time.perf_counter()
         if self._process is not None:
-            _read(lambda: self._process.cpu_percent(None))  # first call only starts the clock
+            _read(partial(self._process.cpu_percent, None))  # first call only starts the clock
         _read(lambda: psutil.cpu_percent(None, percpu=True))
         self._nvml = open_nvml()
 

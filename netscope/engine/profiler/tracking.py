@@ -8,6 +8,7 @@ reporting happened.
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 from torch import nn
 
@@ -28,7 +29,7 @@ def _is_internal(filename: str) -> bool:
 
 def caller_location(skip: int = 1) -> str | None:
     """``file.py:LINE`` of the innermost frame outside torch and netscope, or None."""
-    frame = sys._getframe(skip)
+    frame: FrameType | None = sys._getframe(skip)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not _is_internal(filename):
@@ -62,7 +63,7 @@ class BlockTracker:
     @property
     def current(self) -> str:
         paths = self._paths
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_code is _CALL_CODE:
                 path = paths.get(id(frame.f_locals.get("self")))
