@@ -51,7 +51,7 @@ def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
         return i
 
     first_by_id: dict[int, int] = {}
-    by_storage: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
+    by_storage: dict[tuple[str, int], list[int]] = {}
     for index, (_name, tensor) in enumerate(items):
         earlier = first_by_id.setdefault(id(tensor), index)
         if earlier != index:
@@ -61,12 +61,11 @@ def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
             continue
         key = _storage_key(tensor)
         if key is not None and tensor.numel():
-            start, end = _byte_range(tensor)
-            by_storage.setdefault(key, []).append((start, end, index))
-    for ranges in by_storage.values():
-        if len(ranges) < 2:
+            by_storage.setdefault(key, []).append(index)
+    for indices in by_storage.values():
+        if len(indices) < 2:  # byte ranges matter only where a storage holds several tensors
             continue
-        ranges.sort()
+        ranges = sorted((*_byte_range(items[i][1]), i) for i in indices)
         reach, holder = ranges[0][1], ranges[0][2]
         for start, end, index in ranges[1:]:
             if start < reach:

@@ -44,13 +44,20 @@ def class_source(cls: type) -> str | None:
 
 def _unregistered_of(path: str, module: nn.Module) -> list[UnregisteredTensor]:
     found = []
-    derived = derived_attributes(module)  # pruned `weight`: rebuilt by a hook, not a defect
+    derived: set[str] | None = None
     for attr, value in vars(module).items():
+        if isinstance(value, (list, tuple)):
+            values = [(i, v) for i, v in enumerate(value) if isinstance(v, torch.Tensor)]
+        elif isinstance(value, torch.Tensor):
+            values = [(None, value)]
+        else:
+            continue
+        if derived is None:  # pruned `weight`: rebuilt by a hook, not a defect
+            derived = derived_attributes(module)
         if attr in derived:
             continue
-        values = list(enumerate(value)) if isinstance(value, (list, tuple)) else [(None, value)]
         for index, item in values:
-            if isinstance(item, torch.Tensor) and not isinstance(item, nn.Parameter):
+            if not isinstance(item, nn.Parameter):
                 name = attr if index is None else f"{attr}[{index}]"
                 found.append(
                     UnregisteredTensor(path, name, tuple(item.shape), dtype_name(item.dtype),
@@ -64,6 +71,19 @@ def unregistered_tensors(model: nn.Module) -> tuple[UnregisteredTensor, ...]:
     found: list[UnregisteredTensor] = []
     for path, module in model.named_modules():
         found += _unregistered_of(path, module)
+    return tuple(found)
+
+
+def first_path_unregistered(
+    named: Sequence[tuple[str, nn.Module]], blocks: Sequence[BlockInfo]
+) -> tuple[UnregisteredTensor, ...]:
+    """``unregistered_tensors`` from built blocks: those of each module object's first path."""
+    seen: set[int] = set()
+    found: list[UnregisteredTensor] = []
+    for (_path, module), block in zip(named, blocks, strict=True):
+        if id(module) not in seen:
+            seen.add(id(module))
+            found += block.unregistered
     return tuple(found)
 
 

@@ -23,7 +23,7 @@ from netscope.engine.load.device import device_label, resolve_device
 from netscope.engine.load.example import describe
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
-from netscope.engine.snapshot.blocks import build_blocks, unregistered_tensors
+from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
     ForwardRecord,
@@ -238,7 +238,7 @@ def _assemble(
     blocks = build_blocks(
         named, own, tree, params, buffers, record if forward_info.ran else None, derived_at
     )
-    unregistered = unregistered_tensors(model)
+    unregistered = first_path_unregistered(named, blocks)
     total_bytes: int | None = None  # not available while any tensor is lazy
     if all(t.bytes is not None for t in (*params, *buffers)):
         per_unit = {unit_of(info): info.bytes for info in params}  # a tie group counts once

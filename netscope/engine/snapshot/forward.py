@@ -121,36 +121,45 @@ def instrumentation_error(
 
 
 def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[Any]:
-    """Forward hooks on every distinct module; the caller removes the returned handles."""
+    """Forward hooks on every distinct module; the caller removes the returned handles.
+
+    The hooks' own torch calls run with torch function handling off: netscope's statistics are
+    not the user's ops, and ``WeightUse`` would otherwise see (and pay for) each of them.
+    """
+    calls = record.calls
+    active = record.active
+    no_torch_function = torch._C.DisableTorchFunction
 
     def enter(module: nn.Module, _inputs: Any) -> None:
-        record.active.append(module)
+        active.append(module)
 
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
-        if record.active and record.active[-1] is module:
-            record.active.pop()
+        if active and active[-1] is module:
+            active.pop()
+        key = id(module)
+        count = calls.get(key, 0)
+        calls[key] = count + 1
+        if count:
+            return
         try:
-            _record_output(module, output)
+            with no_torch_function():
+                _record_output(key, output)
         except Exception as exc:  # netscope's own failure: never blamed on the user's forward
             raise InstrumentationFailure("its forward hook recording outputs") from exc
 
-    def _record_output(module: nn.Module, output: Any) -> None:
-        key = id(module)
-        count = record.calls.get(key, 0)
-        record.calls[key] = count + 1
-        if count == 0:
-            leaves = tensor_leaves(output)
-            record.outputs[key] = tuple(
-                OutputInfo(label, tuple(t.shape), dtype_name(t.dtype)) for label, t in leaves
-            )
-            floating = next((t for _, t in leaves if t.is_floating_point()), None)
-            record.activations[key] = (
-                activation_row(floating) if stats and floating is not None else None
-            )
+    def _record_output(key: int, output: Any) -> None:
+        leaves = (("", output),) if type(output) is torch.Tensor else tensor_leaves(output)
+        record.outputs[key] = tuple(
+            OutputInfo(label, tuple(t.shape), dtype_name(t.dtype)) for label, t in leaves
+        )
+        floating = next((t for _, t in leaves if t.is_floating_point()), None)
+        record.activations[key] = (
+            activation_row(floating) if stats and floating is not None else None
+        )
 
     handles = []
     for path, module in model.named_modules():
-        record.calls[id(module)] = 0
+        calls[id(module)] = 0
         record.paths[id(module)] = path
         handles.append(module.register_forward_pre_hook(enter))
         handles.append(module.register_forward_hook(hook))
@@ -178,12 +187,14 @@ class WeightUse(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         if getattr(func, "__name__", "") not in _METADATA_OPS:
+            owners = self.owners
             try:
                 for value in (*args, *kwargs.values()):
                     if isinstance(value, (list, tuple)):
                         for item in value:
-                            self._see(item)
-                    else:
+                            if id(item) in owners:
+                                self._see(item)
+                    elif id(value) in owners:
                         self._see(value)
             except Exception as exc:  # netscope's own failure, not the function's
                 raise InstrumentationFailure("its torch function mode tracking weights") from exc

@@ -38,9 +38,20 @@ def split_name(name: str) -> tuple[str, str]:
 def tie_groups(entries: Sequence[TensorEntry]) -> tuple[tuple[TieGroup, ...], dict[str, int]]:
     """Tie groups over the entries and each tied name's group index."""
     groups, index = [], {}
-    for tie in find_ties((e.name, e.tensor) for e in entries):
+    ties = find_ties((e.name, e.tensor) for e in entries)
+    if not ties:
+        return (), {}
+    by_name: dict[str, list[TensorEntry]] = {}
+    for e in entries:
+        by_name.setdefault(e.name, []).append(e)
+    for tie in ties:
         numel = max(
-            (e.tensor.numel() for e in entries if e.name in tie.names and not is_lazy(e.tensor)),
+            (
+                e.tensor.numel()
+                for name in dict.fromkeys(tie.names)
+                for e in by_name.get(name, ())
+                if not is_lazy(e.tensor)
+            ),
             default=None,
         )
         for name in tie.names:
@@ -114,9 +125,11 @@ def count_params(
     size: dict[str, int] = {}
     trainable_units: set[str] = set()
     own_units: dict[str, set[str]] = {path: set() for path in block_paths}
-    tree_units: dict[str, set[str]] = {path: set() for path in block_paths}
+    plain: dict[str, int] = {}  # block -> its untied units' size (each unit is one name)
+    tied: dict[str, set[str]] = {}  # block or ancestor -> tie groups under it
     for info in params:
         unit = unit_of(info)
+        first = unit not in size
         if info.tie_group is not None:
             size[unit] = ties[info.tie_group].numel or 0
         else:
@@ -124,9 +137,22 @@ def count_params(
         if info.requires_grad:
             trainable_units.add(unit)
         own_units.setdefault(info.block, set()).add(unit)
+        if info.tie_group is None:
+            if first:
+                plain[info.block] = plain.get(info.block, 0) + size[unit]
+            continue
         parts = info.block.split(".") if info.block else []
         for depth in range(len(parts) + 1):
-            tree_units.setdefault(".".join(parts[:depth]), set()).add(unit)
+            tied.setdefault(".".join(parts[:depth]), set()).add(unit)
     own = {path: sum(size[u] for u in units) for path, units in own_units.items()}
-    tree = {path: sum(size[u] for u in units) for path, units in tree_units.items()}
+    tree = dict.fromkeys(block_paths, 0)
+    for block, count in plain.items():  # each block's size added to it and every ancestor
+        path = block
+        while True:
+            tree[path] = tree.get(path, 0) + count
+            if not path:
+                break
+            path = path.rpartition(".")[0]
+    for path, units in tied.items():
+        tree[path] = tree.get(path, 0) + sum(size[u] for u in units)
     return own, tree, sum(size.values()), sum(size[u] for u in trainable_units)

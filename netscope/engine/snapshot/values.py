@@ -33,7 +33,7 @@ def measurable(tensor: torch.Tensor | None) -> bool:
     """Real values exist: not meta, not lazy, not empty (complex, quantized: ``real_view``)."""
     return (
         tensor is not None
-        and tensor.device.type != "meta"
+        and not tensor.is_meta
         and not isinstance(tensor, torch.nn.parameter.UninitializedTensorMixin)
         and tensor.numel() > 0
     )
@@ -237,7 +237,7 @@ class _Segments:
 
     def __init__(self, tensors: Sequence[torch.Tensor]) -> None:
         device = tensors[0].device
-        self.flat = torch.cat([t.reshape(-1).to(torch.float64) for t in tensors])
+        self.flat = _flatten(tensors)
         self.count = len(tensors)
         self.sizes = torch.tensor([t.numel() for t in tensors], dtype=torch.float64, device=device)
         self.ids = torch.repeat_interleave(
@@ -261,6 +261,18 @@ class _Segments:
 
     def zeros(self) -> torch.Tensor:
         return self.sum((self.flat == 0).to(torch.float64))
+
+
+def _flatten(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The tensors' values end to end: one native call per run of one dtype (usually one)."""
+    runs: list[list[torch.Tensor]] = []
+    for t in tensors:
+        if runs and runs[-1][0].dtype == t.dtype:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    flat = [torch._C._nn.flatten_dense_tensors(run).to(torch.float64) for run in runs]
+    return flat[0] if len(flat) == 1 else torch.cat(flat)
 
 
 def _fast_rows(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -308,14 +320,19 @@ def _batched(
     by_device: dict[torch.device, list[list[int]]] = {}
     totals: dict[torch.device, int] = {}
     for index, tensor in enumerate(tensors):
-        if tensor is None or not _small(tensor):
+        if tensor is None:
             continue
-        batches = by_device.setdefault(tensor.device, [[]])
-        if totals.get(tensor.device, 0) + tensor.numel() > BATCH_TOTAL:
+        numel = tensor.numel()
+        if numel > BATCH_NUMEL:
+            continue
+        key = tensor.device
+        batches = by_device.setdefault(key, [[]])
+        total = totals.get(key, 0)
+        if total + numel > BATCH_TOTAL:
             batches.append([])
-            totals[tensor.device] = 0
+            total = 0
         batches[-1].append(index)
-        totals[tensor.device] = totals.get(tensor.device, 0) + tensor.numel()
+        totals[key] = total + numel
     out: list[tuple[int, list[float]]] = []
     for batches in by_device.values():
         for indices in batches:
