@@ -74,8 +74,11 @@ def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
                     parent[b] = a
             if end > reach:
                 reach, holder = end, index
+    joined = [i for i in range(len(items)) if parent[i] != i]
+    if not joined:
+        return []
     groups: dict[int, list[int]] = {}
-    for index in range(len(items)):
+    for index in sorted({*joined, *(root(i) for i in joined)}):
         groups.setdefault(root(index), []).append(index)
     ties = []
     for members in sorted(groups.values(), key=lambda m: m[0]):

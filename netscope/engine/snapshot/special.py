@@ -40,7 +40,8 @@ def _is_script_object(value: Any) -> bool:
 
 def packed_objects(module: nn.Module) -> list[Any]:
     """The packed ScriptObjects a module holds as plain attributes (what quantized ops read)."""
-    return [v for v in vars(module).values() if _is_script_object(v)]
+    script = torch.ScriptObject
+    return [v for v in vars(module).values() if isinstance(v, script)]
 
 
 def _packed_note(module: nn.Module, tensor: torch.Tensor, key: str) -> str:

@@ -145,7 +145,7 @@ def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | N
             out.append(None)
             continue
         mean, std, low, high, l2, nan, inf, zeros = row[:8]
-        hist = tuple(round(v) for v in row[8:]) if low == low else ()
+        hist = tuple(map(round, row[8:])) if low == low else ()
         out.append(
             TensorStats(
                 mean=_none_if_nan(mean), std=_none_if_nan(std), min=_none_if_nan(low),
