@@ -56,6 +56,8 @@ def test_cnn_training_loop_steps_phases_and_its_one_sync(tmp_path):
 
 
 def test_dataloader_workers_the_data_phase_is_the_wait_and_workers_end(tmp_path):
+    mine = psutil.Process()
+    before = {p.pid for p in mine.children(recursive=True)}  # e.g. multiprocessing's tracker
     done, report = run_headless(
         tmp_path, ["train_cnn.py", "--epochs", "1", "--samples", "64", "--workers", "2"]
     )
@@ -65,8 +67,9 @@ def test_dataloader_workers_the_data_phase_is_the_wait_and_workers_end(tmp_path)
     assert run["phases_ms"]["data"] >= 0
     assert _sync_rows(report) == [(".item()", line_of("train_cnn.py", "{loss.item()"), "(step)")]
     # nothing of the script is left running (the workers ended with it)
-    mine = psutil.Process()
-    leftovers = [p for p in mine.children(recursive=True) if p.is_running()]
+    leftovers = [
+        p for p in mine.children(recursive=True) if p.pid not in before and p.is_running()
+    ]
     assert leftovers == []
 
 
