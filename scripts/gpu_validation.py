@@ -6,7 +6,8 @@ and copy what it printed into docs/gpu-validation.md. Exits 1 when a check fails
 Checks: step timing vs torch.utils.benchmark.Timer (within 3%) and vs torch.profiler's summed CUDA
 kernel time; per-block timing with CUDA events; the bytes and direction of a known H2D and D2H
 transfer (pinned and pageable); a known ``.item()`` per step found with its line and a measured
-host wait; NVML readings present.
+host wait; NVML readings present; and the syncs predicted without a GPU (the stand-in GPU) equal
+the syncs found on the real GPU for real transformers models (when transformers is installed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -55,6 +57,68 @@ def end_to_end() -> tuple[str, bool, str]:
         set(timed) == {"cpu", "cuda:0"} and all(v is not None for v in roots.values()),
         f"step medians {timed} ms; root block {roots} ms",
     )
+
+
+def _hf_cases() -> dict[str, tuple[Any, Any, Any]]:
+    """Real transformers models (small configs) whose syncs the stand-in GPU predicts."""
+    try:
+        import transformers as tf
+    except ImportError:
+        return {}
+    ids = torch.randint(0, 100, (2, 8), generator=torch.Generator().manual_seed(0))
+    gpt2 = tf.GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=100, n_positions=64)
+    mixtral = tf.MixtralConfig(
+        num_hidden_layers=2,
+        hidden_size=32,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        intermediate_size=64,
+        num_local_experts=4,
+        num_experts_per_tok=2,
+        vocab_size=100,
+    )
+    mixtral._experts_implementation = "eager"
+
+    def adamw_step(model: Any, batch: Any) -> Any:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        for _ in range(2):
+            model(input_ids=batch, labels=batch).loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+    return {
+        "GPT-2 forward": (lambda: tf.GPT2LMHeadModel(gpt2), lambda m, b: m(input_ids=b), ids),
+        "GPT-2 with attention mask": (
+            lambda: tf.GPT2LMHeadModel(gpt2),
+            lambda m, b: m(input_ids=b, attention_mask=torch.ones_like(b)),
+            ids,
+        ),
+        "Mixtral eager routing": (
+            lambda: tf.MixtralForCausalLM(mixtral),
+            lambda m, b: m(input_ids=b),
+            ids,
+        ),
+        "GPT-2 AdamW steps": (lambda: tf.GPT2LMHeadModel(gpt2).train(), adamw_step, ids),
+    }
+
+
+def standin_matches_cuda() -> list[tuple[str, bool, str]]:
+    """The CPU-only prediction (stand-in GPU) against the real GPU: the same syncs, same lines."""
+    from netscope.engine.profiler.detect import detect_call
+
+    results = []
+    for name, (make, call, batch) in _hf_cases().items():
+        found = {}
+        for device in ("cpu", "cuda:0"):  # "cpu" runs on the stand-in GPU
+            torch.manual_seed(0)
+            _, syncs = detect_call(make(), call, batch, device)
+            found[device] = sorted((s.op, s.location or "", s.count) for s in syncs)
+        same = found["cpu"] == found["cuda:0"]
+        detail = f"{sum(c for *_, c in found['cuda:0'])} syncs on CUDA"
+        if not same:
+            detail += f"; predicted {found['cpu']}, real {found['cuda:0']}"
+        results.append(row(f"stand-in = CUDA: {name}", same, detail))
+    return results
 
 
 def main() -> int:
@@ -163,6 +227,7 @@ def main() -> int:
         )
     )
     results.append(end_to_end())
+    results.extend(standin_matches_cuda())
     failed = [name for name, ok, _ in results if not ok]
     print(f"\n{len(results) - len(failed)}/{len(results)} checks passed")
     return 1 if failed else 0
