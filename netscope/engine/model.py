@@ -530,3 +530,5 @@ class RunReport:
     notes: tuple[str, ...] = ()
     snapshot: Snapshot | None = None  # the main model, as `netscope model.py` shows it
     recent_step_ms: tuple[float, ...] = ()  # the last steps, for live charts
+    blocks: tuple[BlockTiming, ...] = ()  # the main model's blocks, ms per step (timed steps)
+    block_timed_steps: int = 0  # steps the block clock ran on (left out of step_ms)

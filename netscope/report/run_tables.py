@@ -117,5 +117,27 @@ def loop_copies_table(run: RunReport) -> Table:
     )
 
 
+def loop_blocks_table(run: RunReport) -> Table:
+    rows = [
+        [block_label(b.path), fmt_ms(b.self_ms), fmt_ms(b.inclusive_ms), str(b.calls)]
+        for b in run.blocks
+    ]
+    return Table(
+        "Blocks of the main model (per step)",
+        ["Block", "Self", "Inclusive", "Calls"],
+        rows,
+        note=f"Timed with module hooks on {run.block_timed_steps} step(s) apart from the sampled "
+        "ones; on CUDA, host-side time.",
+        empty="No step was timed per block.",
+        code={0},
+    )
+
+
 def run_tables(run: RunReport) -> list[Table]:
-    return [phases_table(run), loop_syncs_table(run), loop_copies_table(run), models_table(run)]
+    return [
+        phases_table(run),
+        loop_blocks_table(run),
+        loop_syncs_table(run),
+        loop_copies_table(run),
+        models_table(run),
+    ]

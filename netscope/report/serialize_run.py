@@ -71,6 +71,16 @@ def run_dict(run: RunReport) -> dict[str, Any]:
         "phases_ms": _phases(run.phases_ms),
         "sampled_steps": run.sampled_steps,
         "sample_every": run.sample_every,
+        "blocks": [
+            {
+                "path": b.path,
+                "inclusive_ms": num(b.inclusive_ms),
+                "self_ms": num(b.self_ms),
+                "calls": b.calls,
+            }
+            for b in run.blocks
+        ],
+        "block_timed_steps": run.block_timed_steps,
         "syncs": [loop_sync_dict(s) for s in run.syncs],
         "copies": [loop_copy_dict(c) for c in run.copies],
         "totals": {

@@ -55,6 +55,23 @@ def test_cnn_training_loop_steps_phases_and_its_one_sync(tmp_path):
     assert all(p["grad"]["present"] and p["grad"]["norm"] > 0 for p in model["parameters"])
 
 
+def test_block_times_come_from_steps_the_detectors_left_alone(tmp_path):
+    """The sample rate netscope picks itself: a step between the detectors' steps is timed
+    per block with module hooks; it is left out of the step times like the sampled ones."""
+    done, report = run_headless(tmp_path, ["train_cnn.py", "--epochs", "2"], every=None)
+    assert done.returncode == 0, done.stderr
+    run = report["run"]
+    assert run["steps"] == 32  # 2 epochs of 256 / 16 batches
+    assert run["block_timed_steps"] >= 1
+    blocks = {b["path"]: b for b in run["blocks"]}
+    assert {"", "features", "features.0", "features.3", "head"} <= set(blocks)
+    root, features, head = blocks[""], blocks["features"], blocks["head"]
+    assert root["calls"] == 1 and features["calls"] == 1
+    assert root["inclusive_ms"] >= features["inclusive_ms"] + head["inclusive_ms"]
+    children = sum(blocks[f"features.{i}"]["inclusive_ms"] for i in range(6))
+    assert features["self_ms"] == pytest.approx(features["inclusive_ms"] - children, abs=1e-3)
+
+
 def test_dataloader_workers_the_data_phase_is_the_wait_and_workers_end(tmp_path):
     mine = psutil.Process()
     before = {p.pid for p in mine.children(recursive=True)}  # e.g. multiprocessing's tracker

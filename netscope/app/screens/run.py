@@ -12,6 +12,7 @@ from netscope.app.screens.main import MainScreen
 from netscope.app.widgets.block_tree import BlockTree
 from netscope.app.widgets.details_panel import DetailsPanel
 from netscope.app.widgets.filter_bar import FilterBar
+from netscope.app.widgets.loop_blocks_table import LoopBlocksTable
 from netscope.app.widgets.loop_copies_table import LoopCopiesTable
 from netscope.app.widgets.loop_syncs_table import LoopSyncsTable
 from netscope.app.widgets.phases_bar import PhasesBar
@@ -48,6 +49,7 @@ class RunScreen(MainScreen):
         self.query_one(StepPanel).report = report
         self.query_one(PhasesBar).phases = report.phases_ms
         self.query_one(LoopSyncsTable).show(report.syncs if report.sampled_steps else None)
+        self.query_one(LoopBlocksTable).show(report.blocks)
         self.query_one(LoopCopiesTable).show(report.copies if report.sampled_steps else None)
         system = self.query_one(SystemPanel)
         system.gil = report.gil

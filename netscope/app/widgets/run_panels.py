@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
+from netscope.app.widgets.loop_blocks_table import LoopBlocksTable
 from netscope.app.widgets.loop_copies_table import LoopCopiesTable
 from netscope.app.widgets.loop_syncs_table import LoopSyncsTable
 from netscope.app.widgets.phases_bar import PhasesBar
@@ -32,6 +33,8 @@ class RunPanels(Horizontal):
         with TabbedContent(id="run-tabs"):
             with TabPane("Output", id="tab-output"):
                 yield ScriptLog()
+            with TabPane("Blocks", id="tab-loop-blocks"):
+                yield LoopBlocksTable()
             with TabPane("Syncs", id="tab-loop-syncs"):
                 yield LoopSyncsTable()
             with TabPane("Copies", id="tab-loop-copies"):

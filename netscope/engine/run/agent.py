@@ -49,9 +49,11 @@ from netscope.engine.profiler import copies as copy_rules
 from netscope.engine.profiler import syncs as sync_rules
 from netscope.engine.profiler.gil import gil_report
 from netscope.engine.profiler.tracking import location_key
+from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.messages import (
+    BlockTimes,
     BoundaryChanged,
     GilMeasured,
     LoopFindings,
@@ -236,6 +238,9 @@ class Agent:
         self.grad_refresh_s = GRAD_REFRESH_S
         self.heartbeat: _Heartbeat | None = None
         self.gil_step = False
+        self.block_clock: BlockClock | None = None  # the main model's blocks, on timed steps
+        self.blocks = BlockTable()
+        self.next_block = FIRST_SAMPLED + 2  # after the detectors' first steps, then 1 in every
         self.sent_gil = 0
         self.last_gil = 0.0
         self.models_sent: tuple[RunModel, ...] = ()
@@ -288,6 +293,9 @@ class Agent:
 
     def uninstall(self) -> None:
         self.enabled = False
+        if self.block_clock is not None:
+            self.block_clock.stop()
+            self.block_clock = None
         for handle in self._handles:
             handle.remove()
         self._handles = []
@@ -594,6 +602,9 @@ class Agent:
         total = (now - clock.start) * 1000.0
         acc = clock.acc
         sampled = self.sampled is not None and self.sampled_clock is clock
+        timed = self.block_clock is not None  # slowed by its hooks: left out of step times
+        if timed:
+            self._stop_block_clock()
         self.pending.append(
             (
                 clock.index,
@@ -602,7 +613,7 @@ class Agent:
                 acc[1] * 1000.0,
                 acc[2] * 1000.0,
                 acc[3] * 1000.0,
-                sampled,
+                sampled or timed,
             )
         )
         clock.acc = [0.0, 0.0, 0.0, 0.0]
@@ -613,7 +624,7 @@ class Agent:
             self.sampled.reset()
         elif sampled:
             self._stop_sampled(keep=True, step_ms=total)
-        elif clock.index > 1:
+        elif clock.index > 1 and not timed:
             self.plain_ms.append(total)
         if self.gil_step and self.heartbeat is not None:
             self.heartbeat.on.clear()
@@ -634,7 +645,25 @@ class Agent:
         ):
             self.gil_step = True
             self.heartbeat.on.set()
+        elif self.sampled is None and not self.gil_step and upcoming >= self.next_block:
+            self.next_block = upcoming + self.every
+            self._start_block_clock()
         clock.start = time.perf_counter()
+
+    def _start_block_clock(self) -> None:
+        """Time the main model's blocks over the next step (apart from the detectors' steps)."""
+        root = self.roots.get(self.main) if self.main is not None else None
+        module = root.ref() if root is not None else None
+        if module is not None and not self.suspended:
+            self.block_clock = BlockClock(module)
+            self.block_clock.start()
+
+    def _stop_block_clock(self) -> None:
+        clock, self.block_clock = self.block_clock, None
+        if clock is None:
+            return
+        self.blocks.add_step(clock.stop())
+        self.sender.send(BlockTimes(self.blocks.rows(self.device), self.blocks.steps))
 
     def _start_sampled(self, clock: _Clock) -> None:
         taint = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 
 from netscope.engine.model import (
+    BlockTiming,
     GilReport,
     LoopCopy,
     LoopSync,
@@ -23,6 +24,7 @@ from netscope.engine.model import (
     SystemSample,
 )
 from netscope.engine.run.messages import (
+    BlockTimes,
     BoundaryChanged,
     GilMeasured,
     LoopFindings,
@@ -82,6 +84,8 @@ class RunRecorder:
         self.gil: GilReport | None = None
         self.system: SystemSample | None = None
         self.snapshot: Snapshot | None = None
+        self.blocks: tuple[BlockTiming, ...] = ()
+        self.block_timed_steps = 0
         self.notes: list[str] = []
         self.output: deque[ScriptOutput] = deque(maxlen=OUTPUT_LINES)
         self.stopped = False
@@ -105,6 +109,8 @@ class RunRecorder:
         elif isinstance(message, LoopFindings):
             self.syncs, self.copies = message.syncs, message.copies
             self.sampled_steps, self.sample_every = message.sampled_steps, message.sample_every
+        elif isinstance(message, BlockTimes):
+            self.blocks, self.block_timed_steps = message.blocks, message.timed_steps
         elif isinstance(message, ModelsFound):
             self.models = message.models
         elif isinstance(message, RunSnapshot):
@@ -167,6 +173,8 @@ class RunRecorder:
             notes=tuple(self._notes()),
             snapshot=self.snapshot,
             recent_step_ms=tuple(self.recent),
+            blocks=self.blocks,
+            block_timed_steps=self.block_timed_steps,
         )
 
     def _notes(self) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netscope.engine.model import (
+    BlockTiming,
     GilReport,
     LoopCopy,
     LoopSync,
@@ -66,6 +67,14 @@ class LoopFindings:
 
 
 @dataclass(frozen=True)
+class BlockTimes:
+    """The main model's per-block time per step, over every timed step so far (replaces)."""
+
+    blocks: tuple[BlockTiming, ...]
+    timed_steps: int
+
+
+@dataclass(frozen=True)
 class GilMeasured:
     report: GilReport
 
@@ -100,6 +109,7 @@ RunMessage = (
     | ModelsFound
     | RunSnapshot
     | LoopFindings
+    | BlockTimes
     | GilMeasured
     | RunNote
     | ScriptOutput
