@@ -1,6 +1,8 @@
 """The block tree: rows are created when their parent is first expanded, and very wide child
 lists come in pages of CHUNK rows behind a selectable "… N more blocks" row, so expanding or
-moving never rebuilds more than a few hundred lines (fast on a 10,000-block model)."""
+moving never rebuilds more than a few hundred lines (fast on a 10,000-block model).
+
+It leans on Tree internals to do so; ``netscope/app/textual_internals.py`` lists them and why."""
 
 from __future__ import annotations
 
@@ -148,12 +150,12 @@ class BlockTree(Tree[NodeKey]):
         self._filled.add(key)
         self._adding = True
         try:
-            self._add_children(node, key)
+            self._add_child_rows(node, key)
         finally:
             self._adding = False
             self._invalidate()
 
-    def _add_children(self, node: TreeNode[NodeKey], key: NodeKey) -> None:
+    def _add_child_rows(self, node: TreeNode[NodeKey], key: NodeKey) -> None:
         assert self.index is not None
         shown = [c for c in self.index.child_keys(key.name) if self._shown(key, c)]
         self._add_page(node, key.name, shown)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.visual import VisualType
 from textual.widgets import Header
-from textual.widgets._header import HeaderClockSpace, HeaderIcon, HeaderTitle
+
+from netscope.app.textual_internals import HeaderClockSpace, HeaderIcon, HeaderTitle
 
 
 class QuietTitle(HeaderTitle):

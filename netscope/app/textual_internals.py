@@ -1,0 +1,19 @@
+"""Every private Textual name the app uses, in one place, with why.
+
+Textual is pinned to 8.2.x (pyproject.toml) because of these; a Textual upgrade checks this
+module first. The app uses:
+
+- ``textual.widgets._header``: ``HeaderTitle``, ``HeaderIcon``, ``HeaderClockSpace``, so that
+  ``QuietHeader`` can repaint one line on a new sub-title instead of laying out the screen
+  (``widgets/quiet_header.py``).
+- ``Tree`` internals in ``widgets/block_tree.py``: ``_invalidate``, ``_clear_line_cache``,
+  ``_scroll_update`` and ``_tree_lines``, so that expanding a block of a 10,000-block model
+  rebuilds a few hundred lines, not every line (Textual's own ``_invalidate`` also requests a
+  layout of the screen).
+"""
+
+from __future__ import annotations
+
+from textual.widgets._header import HeaderClockSpace, HeaderIcon, HeaderTitle
+
+__all__ = ["HeaderClockSpace", "HeaderIcon", "HeaderTitle"]
