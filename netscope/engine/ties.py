@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
+from torch.nn.parameter import is_lazy
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ def _storage_key(tensor: torch.Tensor) -> tuple[str, int] | None:
 
 def _byte_range(tensor: torch.Tensor) -> tuple[int, int]:
     size = tensor.element_size()
-    start = tensor.storage_offset() * size
+    start = int(tensor.storage_offset()) * size
     extent = 1 + sum(
-        (n - 1) * s for n, s in zip(tensor.shape, tensor.stride(), strict=False) if n > 0
+        (int(n) - 1) * int(s) for n, s in zip(tensor.shape, tensor.stride(), strict=False) if n > 0
     )
     return start, start + (extent if tensor.numel() else 0) * size
 
@@ -57,7 +58,7 @@ def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
         if earlier != index:
             parent[root(index)] = root(earlier)
             continue
-        if isinstance(tensor, torch.nn.parameter.UninitializedTensorMixin):
+        if is_lazy(tensor):
             continue
         key = _storage_key(tensor)
         if key is not None and tensor.numel():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from html import escape
+from typing import TextIO
 
 from netscope.engine.errors import NetscopeError
 from netscope.engine.model import RunReport
@@ -87,4 +88,8 @@ def write_run_report(path: str, run: RunReport, fmt: str | None = None) -> str:
     resolved = run_format(path, fmt)
     render = {"json": render_run_json, "markdown": render_run_markdown, "html": render_run_html}
     text = render[resolved](run)
-    return atomic_write(path, lambda stream: stream.write(text))
+
+    def write(stream: TextIO) -> None:
+        stream.write(text)
+
+    return atomic_write(path, write)

@@ -49,7 +49,7 @@ def _unregistered_of(path: str, module: nn.Module) -> list[UnregisteredTensor]:
         if isinstance(value, (list, tuple)):
             values = [(i, v) for i, v in enumerate(value) if isinstance(v, torch.Tensor)]
         elif isinstance(value, torch.Tensor):
-            values = [(None, value)]
+            values = [(None, value)]  # type: ignore[list-item]  # no index: the attribute itself
         else:
             continue
         if derived is None:  # pruned `weight`: rebuilt by a hook, not a defect

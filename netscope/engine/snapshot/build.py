@@ -242,7 +242,7 @@ def _assemble(
     total_bytes: int | None = None  # not available while any tensor is lazy
     if all(t.bytes is not None for t in (*params, *buffers)):
         per_unit = {unit_of(info): info.bytes for info in params}  # a tie group counts once
-        total_bytes = sum(per_unit.values()) + sum(b.bytes for b in buffers)
+        total_bytes = sum(b or 0 for b in per_unit.values()) + sum(b.bytes or 0 for b in buffers)
     devices = tuple(sorted({p.device for p in (*params, *buffers)}))
     snapshot = Snapshot(
         target=display_path(loaded.path),

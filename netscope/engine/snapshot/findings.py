@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netscope.engine.model import Finding, ParamInfo, Snapshot
+from netscope.engine.model import Finding, ParamInfo, Severity, Snapshot
 
 META_FORWARD_FAILED = "On the meta device"  # how a forward note starts when meta could not run it
 
@@ -48,7 +48,9 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
         ))  # fmt: skip
     for tensor in snapshot.unregistered:
         where = f"{tensor.module}.{tensor.attribute}" if tensor.module else tensor.attribute
-        severity = "warning" if param_devices and tensor.device not in param_devices else "info"
+        severity: Severity = (
+            "warning" if param_devices and tensor.device not in param_devices else "info"
+        )
         found.append(Finding(
             severity, "unregistered-tensor",
             f"{where} ({tensor.device}) is a tensor attribute, neither parameter nor buffer: it "

@@ -47,7 +47,7 @@ class ForwardRecord:
 
     calls: dict[int, int] = field(default_factory=dict)
     outputs: dict[int, tuple[OutputInfo, ...]] = field(default_factory=dict)
-    activations: dict[int, torch.Tensor | None] = field(default_factory=dict)
+    activations: dict[int, Any] = field(default_factory=dict)  # a row, SmallActivation or None
     output: Any = None
     backward_ran: bool = False
     loss_source: str = ""

@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-_PLAIN = (bool, int, float, str, type(None), torch.dtype, torch.device, torch.layout)
-_PLAIN += (torch.memory_format,)
+_PLAIN: tuple[type, ...] = (bool, int, float, str, type(None), torch.dtype, torch.device)
+_PLAIN += (torch.layout, torch.memory_format)
 TensorMeta = tuple[tuple[int, ...], tuple[int, ...], torch.dtype]
 
 

@@ -63,7 +63,7 @@ def packed_tensors(module: nn.Module) -> list[PackedTensor]:
         return []
     try:
         if "_all_weight_values" in module._modules:  # dynamic LSTM / GRU: one object per layer
-            found = module._weight_bias()  # {"weight": {name: t}, "bias": {name: t}}
+            found = weight_bias(module)  # {"weight": {name: t}, "bias": {name: t}}
             return [
                 PackedTensor(name, t, _packed_note(module, t, "_all_weight_values.*.param"))
                 for group in found.values()
@@ -72,7 +72,7 @@ def packed_tensors(module: nn.Module) -> list[PackedTensor]:
             ]
         if not _is_script_object(vars(module).get("_packed_params")):
             return []  # the quantized Linear itself: its LinearPackedParams child holds them
-        weight, bias = module._weight_bias()
+        weight, bias = weight_bias(module)
     except Exception:  # an unpack that fails (an exotic backend) hides nothing else
         return []
     key = "_packed_params" if "_packed_params" in module.state_dict() else "weight / bias"
@@ -120,7 +120,8 @@ def derived_tensors(path: str, module: nn.Module) -> list[DerivedTensor]:
                 f"with {name}_u and {name}_v",
             ))  # fmt: skip
     if parametrize.is_parametrized(module):
-        for name, chain in module.parametrizations.items():
+        chains: Any = module.parametrizations
+        for name, chain in chains.items():
             originals = [n for n, _ in chain.named_parameters(recurse=False)]
             methods = [type(m).__name__ for m in chain]
             found.append(DerivedTensor(

@@ -37,7 +37,8 @@ def split_name(name: str) -> tuple[str, str]:
 
 def tie_groups(entries: Sequence[TensorEntry]) -> tuple[tuple[TieGroup, ...], dict[str, int]]:
     """Tie groups over the entries and each tied name's group index."""
-    groups, index = [], {}
+    groups: list[TieGroup] = []
+    index: dict[str, int] = {}
     ties = find_ties((e.name, e.tensor) for e in entries)
     if not ties:
         return (), {}

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
+from torch.nn.parameter import is_lazy
 
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import ActivationStats, GradStats, TensorStats
@@ -31,12 +32,7 @@ BATCH_TOTAL = 1 << 22  # values per batch: bounds the float64 copy a batch makes
 
 def measurable(tensor: torch.Tensor | None) -> bool:
     """Real values exist: not meta, not lazy, not empty (complex, quantized: ``real_view``)."""
-    return (
-        tensor is not None
-        and not tensor.is_meta
-        and not isinstance(tensor, torch.nn.parameter.UninitializedTensorMixin)
-        and tensor.numel() > 0
-    )
+    return tensor is not None and not tensor.is_meta and not is_lazy(tensor) and tensor.numel() > 0
 
 
 def real_view(tensor: torch.Tensor) -> tuple[torch.Tensor, str]:
@@ -131,14 +127,15 @@ def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | N
             continue
         view, overs[i] = real_view(t)
         views.append(view)
+    values: list[list[float] | None]
     values = _read_rows([None if v is None or _small(v) else _fast_row(v) for v in views])
-    for i, row in _batched(views, _fast_rows):
-        values[i] = row
+    for i, batched_row in _batched(views, _fast_rows):
+        values[i] = batched_row
     redo = [i for i, row in enumerate(values) if row is not None and not _finite(row)]
     if redo:
         fixed = _read_rows([_finite_row(views[i]) for i in redo])  # type: ignore[arg-type]
-        for i, row in zip(redo, fixed, strict=False):
-            values[i] = row
+        for i, fixed_row in zip(redo, fixed, strict=False):
+            values[i] = fixed_row
     out: list[TensorStats | None] = []
     for tensor, row, over in zip(tensors, values, overs, strict=False):
         if row is None or tensor is None:
@@ -181,13 +178,14 @@ def grad_stats(params: Sequence[torch.Tensor]) -> list[GradStats]:
     """Gradient of each parameter after backward: absent, or norm / mean / max |g| / NaN / Inf."""
     raw = [p.grad if p.grad is not None and measurable(p.grad) else None for p in params]
     grads = [None if g is None else real_view(g)[0] for g in raw]
+    values: list[list[float] | None]
     values = _read_rows([None if g is None or _small(g) else _grad_row(g) for g in grads])
-    for i, row in _batched(grads, _grad_rows):
-        values[i] = row
+    for i, batched_row in _batched(grads, _grad_rows):
+        values[i] = batched_row
     redo = [i for i, row in enumerate(values) if row is not None and not math.isfinite(row[0])]
     fixed = _read_rows([_grad_row_nonfinite(grads[i]) for i in redo])  # type: ignore[arg-type]
-    for i, row in zip(redo, fixed, strict=True):
-        values[i] = row
+    for i, fixed_row in zip(redo, fixed, strict=True):
+        values[i] = fixed_row
     out = []
     for param, row in zip(params, values, strict=False):
         if row is None:
