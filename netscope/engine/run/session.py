@@ -70,8 +70,11 @@ class _ProcessSampler:
         cpu = rss = None
         if process is not None:
             with contextlib.suppress(Exception):
-                cpu = process.cpu_percent(None)
-                rss = process.memory_info().rss
+                # an ended script is a zombie until reaped: psutil reads 0 B and a stale CPU%
+                # there, which would be fake numbers, so they are "not available"
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    cpu = process.cpu_percent(None)
+                    rss = process.memory_info().rss
         cores: tuple[float, ...] = ()
         with contextlib.suppress(Exception):
             cores = tuple(float(c) for c in psutil.cpu_percent(None, percpu=True))
