@@ -37,10 +37,10 @@ def bar_cells(values: list[float], width: int) -> list[int]:
 
 class PhasesBar(Static):
     DEFAULT_CSS = """
-    PhasesBar { height: 3; }
+    PhasesBar { height: auto; max-height: 5; }
     """
 
-    phases: reactive[StepPhases | None] = reactive(None)
+    phases: reactive[StepPhases | None] = reactive(None, layout=True)
 
     def render(self) -> Text:
         phases = self.phases
@@ -53,11 +53,17 @@ class PhasesBar(Static):
         cells = bar_cells([v for _, v, _ in values], width)
         for (_, _, style), count in zip(values, cells, strict=True):
             text.append("█" * count, style=style)
-        text.append("\n")
-        for i, (name, value, style) in enumerate(values):
+        used = 0  # the legend wraps at the panel's width rather than losing its last phases
+        for name, value, style in values:
             share = f"{value / total:.0%}" if total > 0 else fmt.NA
-            text.append("■ ", style=style)
-            text.append(f"{name} {fmt.ms(value)} {share}")
-            if i < len(values) - 1:
+            item = f"{name} {fmt.ms(value)} {share}"
+            if used and used + 2 + len(item) + 2 <= width:
                 text.append("  ")
+                used += 2
+            else:
+                text.append("\n")
+                used = 0
+            text.append("■ ", style=style)
+            text.append(item)
+            used += len(item) + 2
         return text
