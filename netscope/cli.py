@@ -179,6 +179,10 @@ def _run_app(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "collect":  # the ranks of the user's own torchrun
+        from netscope.cli_ranks import main_collect
+
+        return main_collect(argv[1:])
     if argv and argv[0] == "run":  # a script's own argv follows: parsed in cli_run
         from netscope.cli_run import main_run
 

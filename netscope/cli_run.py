@@ -15,13 +15,13 @@ from collections.abc import Sequence
 
 from netscope.engine.errors import NetscopeError
 
-_VALUE_OPTIONS = {"-o", "--output", "--format", "--every"}
+_VALUE_OPTIONS = {"-o", "--output", "--format", "--every", "--nproc-per-node"}
 
 
 def build_run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netscope run",
-        usage="netscope run [-o FILE] [--format FMT] [--every N] "
+        usage="netscope run [-o FILE] [--format FMT] [--every N] [--nproc-per-node N] "
         "(script.py | -m module) [args ...]",
         description="Run a training or inference script and watch its loop: the model's block "
         "tree, step time and phases, and the loop's syncs and copies at their block and line.",
@@ -34,6 +34,9 @@ def build_run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--every", type=int, metavar="N",
                         help="run the sync/copy detectors on 1 in N steps (default: chosen so "
                         "the loop slows by about 1%%)")  # fmt: skip
+    parser.add_argument("--nproc-per-node", type=int, metavar="N",
+                        help="launch N ranks through torchrun (torch.distributed.run), the agent "
+                        "in each: one view of every rank")  # fmt: skip
     parser.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
     return parser
 
@@ -74,7 +77,13 @@ def main_run(argv: Sequence[str]) -> int:
         parser.error("name a script (netscope run train.py ...) or a module (-m pkg.mod)")
     if args.every is not None and args.every < 2:
         parser.error("--every must be 2 or more (a sampled step is prepared by the one before)")
+    if args.nproc_per_node is not None and args.nproc_per_node < 1:
+        parser.error("--nproc-per-node must be 1 or more")
     try:
+        if args.nproc_per_node is not None:
+            from netscope.cli_ranks import ranks_main
+
+            return ranks_main(args, as_module, target, script_args)
         if args.output:
             return _headless(args, as_module, target, script_args)
         from netscope.app.run_app import run_script_app

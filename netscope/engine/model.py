@@ -532,3 +532,21 @@ class RunReport:
     recent_step_ms: tuple[float, ...] = ()  # the last steps, for live charts
     blocks: tuple[BlockTiming, ...] = ()  # the main model's blocks, ms per step (timed steps)
     block_timed_steps: int = 0  # steps the block clock ran on (left out of step_ms)
+    # several ranks (netscope run --nproc-per-node, netscope collect); empty / None for one process
+    ranks: tuple[RankRun, ...] = ()
+    straggler: int | None = None  # the rank the others wait for; None: skew under 5%
+    skew_pct: float | None = None  # spread of the ranks' waits, percent of the median step
+    world_size: int | None = None
+
+
+@dataclass(frozen=True)
+class RankRun:
+    """One rank of a torchrun job: who it is, its own run, and its wait in collectives."""
+
+    rank: int
+    host: str
+    local_rank: int
+    node_rank: int
+    report: RunReport  # the rank's own run, as one process's (its syncs, copies, error)
+    wait_ms: Spread | None  # wait in collectives per step, over the same steps as step_ms
+    busy_ms: float | None  # median step minus median wait: the straggler's is the largest

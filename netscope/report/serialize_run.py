@@ -118,4 +118,8 @@ def run_report_dict(run: RunReport) -> dict[str, Any]:
             "profile": None,
         }
     data["run"] = run_dict(run)
+    if run.world_size is not None:  # several ranks (torchrun)
+        from netscope.report.serialize_ranks import ranks_fields
+
+        data["run"].update(ranks_fields(run))
     return data

@@ -117,7 +117,8 @@ def _parse(argv: list[str]) -> tuple[int, int | None, bool, str, list[str]]:
     return fd, every, kind == "--module", target, args
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], agent_class: type | None = None) -> int:
+    """``agent_class``: an Agent subclass (a rank's, under torchrun); default Agent."""
     fd, every, as_module, target, args = _parse(argv)
     sender = Sender(fd)
     shown = [*(["-m"] if as_module else []), target, *args]
@@ -136,7 +137,7 @@ def main(argv: list[str]) -> int:
 
     from netscope.engine.run.agent import Agent
 
-    agent = Agent(sender, display_path(script) if script else target, every)
+    agent = (agent_class or Agent)(sender, display_path(script) if script else target, every)
     agent.install()
     code, error = 0, None
     try:

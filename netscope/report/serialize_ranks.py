@@ -1,0 +1,66 @@
+"""The ranks of a torchrun job in the ``run`` section: ``ranks``, ``straggler``, ``skew_pct``,
+``world_size`` (docs/schema.md). Present only in reports of ``netscope run --nproc-per-node`` and
+``netscope collect``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netscope.engine.model import RankRun, RunReport, ScriptError, Spread, StepPhases
+from netscope.report.values import num
+
+
+def _spread(value: Spread | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"median": num(value.median), "p10": num(value.p10), "p90": num(value.p90)}
+
+
+def _phases(value: StepPhases | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    names = ("data", "forward", "backward", "optimizer", "other")
+    return {name: num(getattr(value, name)) for name in names}
+
+
+def _error(error: ScriptError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {
+        "type": error.type,
+        "message": error.message,
+        "location": error.location,
+        "traceback": error.traceback,
+    }
+
+
+def rank_dict(rank: RankRun) -> dict[str, Any]:
+    from netscope.report.serialize_run import loop_copy_dict, loop_sync_dict
+
+    run = rank.report
+    return {
+        "rank": rank.rank,
+        "host": rank.host,
+        "local_rank": rank.local_rank,
+        "node_rank": rank.node_rank,
+        "state": run.state,
+        "exit_code": run.exit_code,
+        "error": _error(run.error),
+        "steps": run.steps,
+        "step_ms": _spread(run.step_ms),
+        "phases_ms": _phases(run.phases_ms),
+        "wait_ms": None if rank.wait_ms is None else num(rank.wait_ms.median),
+        "busy_ms": None if rank.busy_ms is None else num(rank.busy_ms),
+        "syncs": [loop_sync_dict(s) for s in run.syncs],
+        "copies": [loop_copy_dict(c) for c in run.copies],
+    }
+
+
+def ranks_fields(run: RunReport) -> dict[str, Any]:
+    return {
+        "ranks": [rank_dict(r) for r in run.ranks],
+        "straggler": run.straggler,
+        "skew_pct": None if run.skew_pct is None else num(run.skew_pct),
+        "world_size": run.world_size,
+    }
