@@ -30,10 +30,10 @@ def _finish(
     if report.state == "crashed" and report.error is not None:
         where = f" at {report.error.location}" if report.error.location else ""
         print(
-            f"netscope: {report.error.type}{where}: {report.error.message}",
+            f"netscope: crashed: {report.error.type}{where}: {report.error.message}",
             file=sys.stderr,
         )
-    if report.straggler is not None and report.skew_pct is not None:
+    elif report.straggler is not None and report.skew_pct is not None:
         print(
             f"netscope: straggler: rank {report.straggler} (waits differ by "
             f"{report.skew_pct:.0f}% of a step)",

@@ -136,3 +136,35 @@ def test_a_renamed_or_unknown_field_fails_validation(tmp_path):
     not_run = copy.deepcopy(good)
     not_run["run"] = {}  # a run section only in a run report
     assert _errors(not_run)
+
+
+def test_a_run_report_with_ranks_validates_and_its_fields_are_closed():
+    from netscope.engine.model import ScriptError
+    from netscope.engine.run.messages import RunStarted, ScriptEnded, Steps
+    from netscope.engine.run.rank_messages import RankHello, StepWaits
+    from netscope.engine.run.ranks import RanksRecorder
+    from netscope.report.serialize_run import run_report_dict
+
+    recorder = RanksRecorder(("train.py",))
+    for rank, (data_ms, wait_ms) in enumerate([(1.0, 40.0), (41.0, 1.0)]):
+        hello = RankHello(rank, rank, 2, "node-a", 0, 100 + rank)
+        records = tuple((i, 50.0, data_ms, 2.0, 45.0, 1.0, False) for i in range(1, 11))
+        for message in (
+            hello,
+            RunStarted(("train.py",), 100 + rank),
+            Steps("optimizer.step", records),
+            StepWaits(tuple(("optimizer.step", i, wait_ms) for i in range(1, 11))),
+            ScriptEnded(
+                1 if rank else 0, ScriptError("ValueError", "bad", "train.py:3") if rank else None
+            ),
+        ):
+            recorder.feed(hello, message)
+    report = run_report_dict(recorder.report())
+    run = report["run"]
+    assert run["world_size"] == 2 and run["straggler"] == 1 and run["skew_pct"] == 78.0
+    assert [r["wait_ms"] for r in run["ranks"]] == [40.0, 1.0]
+    assert run["state"] == "crashed" and run["error"]["message"] == "rank 1: bad"
+    assert _errors(report) == []
+    renamed = copy.deepcopy(report)
+    renamed["run"]["ranks"][0]["wait"] = renamed["run"]["ranks"][0].pop("wait_ms")
+    assert _errors(renamed)

@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.run.helpers import SCRIPTS
+from tests.run.helpers import SCRIPTS, line_of
 
 pytestmark = pytest.mark.slow
 DELAY_MS = 60.0
@@ -79,3 +80,94 @@ def test_no_straggler_when_the_ranks_are_even(tmp_path):
     run = report["run"]
     assert run["world_size"] == 2 and len(run["ranks"]) == 2
     assert run["straggler"] is None or run["skew_pct"] >= 5.0
+
+
+def test_a_crashing_rank_is_named_the_others_stop_and_the_record_is_kept(tmp_path):
+    done, report = _run(
+        tmp_path, ["ddp_straggler.py", "--steps", "30", "--delay-ms", "0", "--crash-rank", "1",
+                   "--crash-step", "5"],
+    )  # fmt: skip
+    assert done.returncode != 0
+    run = report["run"]
+    assert run["state"] == "crashed" and run["exit_code"] != 0
+    error = run["error"]
+    assert error["message"].startswith("rank 1: ") and error["type"] == "RuntimeError"
+    assert error["location"] == line_of("ddp_straggler.py", "raise RuntimeError")
+    assert "rank 1 failed at step 5" in error["traceback"]
+    ranks = {r["rank"]: r for r in run["ranks"]}
+    assert ranks[1]["state"] == "crashed" and ranks[1]["steps"] == 5
+    assert ranks[0]["state"] != "finished" and ranks[0]["steps"] >= 4  # stopped by torchrun
+    assert "rank 1 failed at step 5" in done.stderr  # the rank's traceback, as printed
+    assert "netscope: crashed: RuntimeError" in done.stderr
+
+
+def test_an_unreachable_collector_is_named_at_once(tmp_path):
+    from netscope.engine.run.dist_session import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "netscope.agent", "ddp_straggler.py"],
+        cwd=SCRIPTS, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "NETSCOPE_COLLECTOR": address, "RANK": "3"},
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"rank 3 cannot reach the netscope collector at {address}" in done.stderr
+    assert time.monotonic() - began < 30
+
+
+def test_collect_gives_up_when_no_rank_comes(tmp_path):
+    from netscope.engine.run.dist_session import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "netscope", "collect", "--listen", address, "--wait", "1",
+         "-o", str(tmp_path / "run.json")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"no rank reached {address} within 1 s" in done.stderr
+
+
+def _spawn(command: list[str], **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True, **kwargs,
+    )  # fmt: skip
+
+
+def test_collect_two_nodes_of_one_job(tmp_path):
+    from netscope.engine.run.dist_session import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    rendezvous = f"127.0.0.1:{free_port()}"
+    out = tmp_path / "run.json"
+    collector = _spawn([sys.executable, "-m", "netscope", "collect", "--listen", address,
+                        "-o", str(out), "--wait", "120"])  # fmt: skip
+    nodes: list[subprocess.Popen] = []
+    try:
+        time.sleep(1.0)
+        for node in (0, 1):
+            command = [
+                sys.executable, "-m", "torch.distributed.run", "--nnodes", "2",
+                "--node-rank", str(node), "--nproc-per-node", "1", "--rdzv-backend", "c10d",
+                "--rdzv-endpoint", rendezvous, "--rdzv-id", "netscope-test",
+                "-m", "netscope.agent", "ddp_straggler.py", "--steps", "20", "--slow-rank", "1",
+                "--delay-ms", str(DELAY_MS),
+            ]  # fmt: skip
+            env = {**os.environ, "NETSCOPE_COLLECTOR": address}
+            nodes.append(_spawn(command, cwd=SCRIPTS, env=env))
+        outputs = [node.communicate(timeout=180)[0] for node in nodes]
+        collected = collector.communicate(timeout=60)[0]
+    finally:
+        for process in (collector, *nodes):
+            if process.poll() is None:
+                os.killpg(process.pid, 9)
+                process.wait()
+    assert all(node.returncode == 0 for node in nodes), outputs
+    assert collector.returncode == 0, collected
+    run = json.loads(out.read_text())["run"]
+    assert run["world_size"] == 2 and run["state"] == "finished"
+    ranks = {r["rank"]: r for r in run["ranks"]}
+    assert sorted(ranks) == [0, 1]
+    assert run["straggler"] == 1 and ranks[0]["wait_ms"] >= 0.6 * DELAY_MS
