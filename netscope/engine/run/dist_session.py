@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import IO
+from typing import IO, Any
 
 from netscope.engine.run.collector import Collector
 from netscope.engine.run.messages import ScriptOutput
@@ -65,6 +65,9 @@ class DistSession:
         self._stop_step = 0
         self._ended = False
         self.master_port: int | None = None
+        self._seen: set[int] = set()  # ranks that connected
+        self._closed: set[int] = set()  # ranks whose connection closed
+        self._world = 0
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -130,27 +133,46 @@ class DistSession:
                 line = raw.decode("utf-8", "replace").rstrip("\n")
                 self.output.append(ScriptOutput("stdout", line))
 
-    def pump(self, timeout: float) -> int:
-        """Feed what arrived within ``timeout`` seconds into the recorder; how many messages."""
+    def poll(self, timeout: float) -> tuple[Any, Any] | None:
+        """The next ``(hello, message)`` (message None: that rank's connection closed), or None.
+
+        Safe from a worker thread: it tracks connections itself and never touches ``recorder``
+        (fold the items with ``recorder.feed`` in one thread; ``pump`` does both)."""
         if self._ended:
-            return 0
+            return None
         self._escalate()
+        item = self.collector.poll(timeout)
+        if item is not None:
+            hello, message = item
+            self._world = max(self._world, hello.world_size)
+            (self._closed if message is None else self._seen).add(hello.rank)
+        self._check_end()
+        return item
+
+    def pump(self, timeout: float) -> int:
+        """Feed what arrived within ``timeout`` seconds into ``recorder``; how many messages."""
         count = 0
         deadline = time.monotonic() + max(timeout, 0.0)
-        while True:
-            item = self.collector.poll(max(deadline - time.monotonic(), 0.0) if not count else 0)
+        while not self._ended and count <= 1000:
+            item = self.poll(max(deadline - time.monotonic(), 0.0) if not count else 0)
             if item is None:
                 break
             self.recorder.feed(*item)
             count += 1
-            if count > 1000:
-                break
-        self._check_end()
+        if self._ended:
+            self.recorder.close_silent(self.returncode)
         return count
 
+    @property
+    def all_closed(self) -> bool:
+        return bool(self._seen) and self._closed >= self._seen
+
     def _check_end(self) -> None:
+        if self._ended:
+            return
         if self.collect_only:
-            if self.recorder.complete or (self._stop_at is not None and self.recorder.all_closed):
+            complete = self.all_closed and len(self._seen) >= self._world
+            if complete or (self._stop_at is not None and self.all_closed):
                 self._conclude()
             return
         process = self.process
@@ -158,12 +180,11 @@ class DistSession:
             return
         if self._exited_at is None:
             self._exited_at = time.monotonic()
-        if self.recorder.all_closed or time.monotonic() - self._exited_at > DRAIN_S:
+        if self.all_closed or time.monotonic() - self._exited_at > DRAIN_S:
             self._conclude()
 
     def _conclude(self) -> None:
         self._ended = True
-        self.recorder.close_silent(self.returncode)
         self.collector.close()
 
     @property
@@ -181,7 +202,7 @@ class DistSession:
         else:
             self._stop_at = time.monotonic() - STOP_GRACE_S
             self._escalate()
-        if self.collect_only and not self.recorder.ranks:
+        if self.collect_only and not self._seen:
             self._conclude()
 
     def _escalate(self) -> None:
