@@ -1,0 +1,59 @@
+"""The Ranks tab of `netscope run --nproc-per-node`: a row per rank, the straggler marked.
+
+Selecting a row (cursor up/down) posts ``RanksTable.Selected`` with the rank: the run screen then
+shows that rank's syncs and copies in their tabs."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from netscope.app import format as fmt
+from netscope.app.widgets.result_table import ResultTable
+from netscope.engine.model import RankRun, RunReport
+
+
+def rank_row(rank: RankRun, straggler: int | None) -> tuple[str, ...]:
+    report = rank.report
+    phases = report.phases_ms
+    phase_text = (
+        fmt.NA
+        if phases is None
+        else f"data {phases.data:.1f} · fwd {phases.forward:.1f} · bwd {phases.backward:.1f}"
+        f" · opt {phases.optimizer:.1f}"
+    )
+    mark = "◀ straggler" if rank.rank == straggler else ""
+    return (
+        str(rank.rank),
+        f"{report.step_ms.median:.1f} ms" if report.step_ms is not None else fmt.NA,
+        f"{rank.wait_ms.median:.1f} ms" if rank.wait_ms is not None else fmt.NA,
+        phase_text,
+        f"{rank.host} (node {rank.node_rank}, local {rank.local_rank})",
+        report.state,
+        mark,
+    )
+
+
+class RanksTable(ResultTable):
+    COLUMNS = ("rank", "step (median)", "wait/step", "phases (ms)", "host", "state", "")
+    EMPTY = "waiting for the ranks to connect"
+
+    class Selected(Message):
+        def __init__(self, rank: int | None) -> None:
+            super().__init__()
+            self.rank = rank
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ranks: tuple[int, ...] = ()
+
+    def show(self, report: RunReport) -> None:
+        if not report.ranks:
+            self.ranks = ()
+            self.shown_rows = None
+            return
+        self.ranks = tuple(r.rank for r in report.ranks)
+        self.shown_rows = tuple(rank_row(r, report.straggler) for r in report.ranks)
+
+    def on_data_table_row_highlighted(self, event: ResultTable.RowHighlighted) -> None:
+        row = event.cursor_row
+        self.post_message(self.Selected(self.ranks[row] if 0 <= row < len(self.ranks) else None))
