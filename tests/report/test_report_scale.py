@@ -3,6 +3,7 @@ statistics from the batched pass equal to the per-tensor ones."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
@@ -15,7 +16,7 @@ from netscope.engine.options import LoadOptions
 from netscope.engine.snapshot import values
 from netscope.engine.snapshot.build import snapshot_model
 from netscope.report.html import render_html
-from netscope.report.json_report import render_json
+from netscope.report.json_report import CHUNK, render_json, write_json
 
 BLOCKS = 2000
 
@@ -50,6 +51,17 @@ def test_json_is_compact_and_bounded_per_block(snapshot) -> None:
     report = json.loads(text)
     assert len(report["model"]["modules"]) == BLOCKS + 2
     assert report["model"]["parameters"][0]["stats"]["histogram"]
+
+
+def test_streamed_json_is_the_same_text(snapshot) -> None:
+    """write_json streams a large report in chunks; the file is byte for byte render_json's."""
+    assert len(snapshot.parameters) > 2 * CHUNK and len(snapshot.parameters) % CHUNK == 0
+    stream = io.StringIO()
+    write_json(snapshot, None, stream)
+    assert stream.getvalue() == render_json(snapshot)
+    again = io.StringIO()  # the snapshot is untouched by the stream's freeing of written items
+    write_json(snapshot, None, again)
+    assert again.getvalue() == stream.getvalue()
 
 
 def test_html_tree_and_long_tables_are_data_not_markup(snapshot) -> None:
