@@ -7,6 +7,7 @@ polls the collector; the folding into the ``RanksRecorder`` happens on the app's
 from __future__ import annotations
 
 import threading
+from typing import Literal
 
 from textual.message import Message
 
@@ -60,7 +61,7 @@ class RanksApp(RunApp):
             self.output.extend(message.lines)
             self.dirty = True
         if message.item is not None:
-            self.recorder.feed(*message.item)  # type: ignore[call-arg]
+            self.recorder.feed(*message.item)  # type: ignore[arg-type, call-arg]
             self.dirty = True
         if message.ended and not self.ended:
             self.ended = True
@@ -69,7 +70,9 @@ class RanksApp(RunApp):
             self.dirty = True
             self._refresh()
             report = self.recorder.report()
-            severity = "error" if report.state == "crashed" else "information"
+            severity: Literal["error", "information"] = (
+                "error" if report.state == "crashed" else "information"
+            )
             text = f"The job {run_state_text(report)}."
             if report.straggler is not None:
                 text += f" Straggler: rank {report.straggler}."

@@ -79,7 +79,7 @@ class Collectives:
             for owner in (c10d, dist):
                 if getattr(owner, name, None) is original:
                     self._set(owner, name, wrapper, original)
-        self._all_reduce = c10d.all_reduce.__wrapped__
+        self._all_reduce = getattr(c10d.all_reduce, "__wrapped__", c10d.all_reduce)
         self._patch_ddp()
         return True
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from netscope.engine.model import RankRun, RunReport, ScriptError
+from netscope.engine.model import RankRun, RunReport, RunState, ScriptError
 from netscope.engine.run.aggregate import RunRecorder, median, spread
 from netscope.engine.run.messages import ScriptEnded
 from netscope.engine.run.rank_messages import RankHello, StepWaits
@@ -141,6 +141,7 @@ class RanksRecorder:
         base = runs[0].report
         states = [r.report.state for r in runs]
         crashed = self._first_crash()
+        state: RunState
         if crashed is not None:
             state = "crashed"
         elif "stopped" in states:
