@@ -60,6 +60,7 @@ from netscope.engine.run.messages import (
     ModelsFound,
     RunNote,
     RunSnapshot,
+    StepRecord,
     Steps,
 )
 
@@ -133,7 +134,7 @@ class _LoopTable:
 
     def add_step(self, sync_events: list[Any], copy_events: list[Any]) -> None:
         self.sampled += 1
-        seen: set[tuple[str, Any, str]] = set()
+        seen: set[tuple[str, Any]] = set()
         for e in sync_events:
             key = (e.block, e.location, e.op)
             row = self.syncs.setdefault(key, [e.reason, 0, 0, None])
@@ -177,9 +178,9 @@ class _LoopTable:
                 location_key(s.finding.location),
             )
         )
-        out_copies = []
+        out_copies: list[LoopCopy] = []
         for (block, location, way), (count, size, dtypes, pinned, nb, seen) in self.copies.items():
-            finding = CopyFinding(
+            copy = CopyFinding(
                 direction=way,
                 bytes=size,
                 count=count,
@@ -191,7 +192,7 @@ class _LoopTable:
                 many_small=count / m >= copy_rules.MANY_SMALL_CALLS
                 and size / count <= copy_rules.MANY_SMALL_MEAN_BYTES,
             )
-            out_copies.append(LoopCopy(finding, count / m, seen, self.sampled))
+            out_copies.append(LoopCopy(copy, count / m, seen, self.sampled))
         out_copies.sort(key=lambda c: (-c.finding.bytes, location_key(c.finding.location)))
         return tuple(out_syncs), tuple(out_copies)
 
@@ -218,7 +219,7 @@ class Agent:
         self.stepped: list[Any] = []  # optimizers (weak) that have stepped
         self.opt_mark = 0
         self.clocks = [_Clock("forward"), _Clock("optimizer.step")]
-        self.pending: list[tuple[int, ...]] = []
+        self.pending: list[StepRecord] = []
         self.last_flush = time.perf_counter()
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
         self.extras: deque[float] = deque(maxlen=9)  # how much slower sampled steps were
@@ -621,7 +622,8 @@ class Agent:
             # The warm-up step only tainted what the recorded step may read: the loss of
             # this step, logged after optimizer.step(), is read during the next one.
             self.warming = False
-            self.sampled.reset()
+            if self.sampled is not None:
+                self.sampled.reset()
         elif sampled:
             self._stop_sampled(keep=True, step_ms=total)
         elif clock.index > 1 and not timed:

@@ -146,6 +146,7 @@ def main(argv: list[str], agent_class: type | None = None) -> int:
             sys.path[0] = os.getcwd()
             runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
+            assert script is not None  # a script path when not a module
             sys.argv = [script, *args]
             sys.path[0] = os.path.dirname(os.path.abspath(script))
             runpy.run_path(script, run_name="__main__")

@@ -28,6 +28,8 @@ import sys
 import time
 import weakref
 from collections.abc import Callable, Iterable
+from functools import partial
+from types import FrameType
 from typing import Any
 
 import torch
@@ -72,7 +74,7 @@ class RootTracker:
     @property
     def current(self) -> str:
         paths = self.paths
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_code is _CALL_CODE:
                 path = paths.get(id(frame.f_locals.get("self")))
@@ -80,6 +82,11 @@ class RootTracker:
                     return path
             frame = frame.f_back
         return OUTSIDE_LOOP_MODEL
+
+
+def _forget(ids: dict[int, Any], key: int, _ref: Any) -> None:
+    """A tainted tensor was freed: its id may be reused by a host tensor."""
+    ids.pop(key, None)
 
 
 class Taint:
@@ -97,7 +104,7 @@ class Taint:
             return
         ids = self.ids
         with contextlib.suppress(TypeError):  # an object that cannot be weakly referenced
-            ids[key] = weakref.ref(tensor, lambda _ref, key=key: ids.pop(key, None))
+            ids[key] = weakref.ref(tensor, partial(_forget, ids, key))
 
     def discard(self, tensor: object) -> None:
         self.ids.pop(id(tensor), None)
@@ -169,7 +176,8 @@ class LoopRecorder:
             self._add_copy("D2H", source, False, location)
             if out is source:  # the host copy it would be on CUDA: a fresh, untainted alias
                 out = source.detach() if not source.requires_grad else source.view_as(source)
-            self.taint.discard(out)
+            if self.taint is not None:
+                self.taint.discard(out)
         return out
 
     def explicit_sync(self, op: str, call: Callable[[], Any]) -> Any:
@@ -280,6 +288,8 @@ class _DispatchLevel(TorchDispatchMode):
         if func in _INTO_DESTINATION:
             return  # copy_ writes into its destination, which stays where it is (a host buffer)
         taint = self.taint
+        if taint is None:
+            return
         if isinstance(out, _Tensor):
             taint.add(out)
         elif isinstance(out, (list, tuple)):
