@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="See inside a PyTorch model: blocks, parameters, ties, lazy layers, "
         "checkpoints, and where a step spends its time.",
         epilog="Subcommands: 'netscope report TARGET -o FILE', 'netscope check TARGET', "
-        "'netscope run script.py [args...]'. "
+        "'netscope run [--nproc-per-node N] script.py [args...]', "
+        "'netscope collect --listen HOST:PORT' (each has its own --help). "
         "With no target, the app opens a bundled demo model.",
     )
     parser.add_argument("--version", action="version", version=f"netscope {__version__}")
