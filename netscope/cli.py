@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -145,17 +146,19 @@ def profile_options(args: argparse.Namespace) -> ProfileOptions:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from netscope.report.write import resolve_format, write_report
+    from netscope.report.write import resolve_format
 
-    fmt = resolve_format(args.output, args.format)
+    fmt = resolve_format(args.output, args.format)  # also checks the destination, before the run
     load = load_options(args)
-    from netscope.engine.profiler.session import run_in_worker
+    from netscope.engine.profiler.messages import ReportRequest
+    from netscope.engine.profiler.session import report_in_worker
 
-    # the model runs in a worker even without --profile: a crash is reported, not suffered
+    # the model runs in a worker even without --profile: a crash is reported, not suffered; the
+    # worker writes the file itself, so the snapshot never crosses to this process
     wanted = args.profile or fmt == "chrome-trace"
-    snapshot, profile = run_in_worker(load, profile_options(args), profile=wanted)
-    written = write_report(args.output, snapshot, profile, fmt)
-    print(f"netscope: wrote {fmt} report to {written}")
+    request = ReportRequest(os.path.abspath(args.output), fmt)
+    report_in_worker(load, profile_options(args), request, profile=wanted)
+    print(f"netscope: wrote {fmt} report to {args.output}")
     return 0
 
 

@@ -3,7 +3,8 @@
 Every message is a frozen dataclass and pickles across the process boundary. The stream for one
 session is: Progress* -> SnapshotReady -> (TimingSample | SystemSample | Progress)* ->
 TimingDone* -> BlockTimings* -> CopiesFound -> SyncsFound -> GilMeasured -> Finished,
-or WorkerError at any point (then the stream ends).
+or WorkerError at any point (then the stream ends). With a ReportRequest (``netscope report -o``)
+the worker writes the file itself: no SnapshotReady, and ReportWritten comes just before Finished.
 """
 
 from __future__ import annotations
@@ -73,7 +74,24 @@ class SystemSampled:
 
 @dataclass(frozen=True)
 class Finished:
-    profile: Profile | None  # None when only a snapshot was asked for
+    profile: Profile | None  # None when only a snapshot was asked for, or for a ReportRequest
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """Not a message: ``netscope report -o`` asks the worker to write the file itself, so the
+    snapshot (tens of MB for a large model) never crosses to the parent."""
+
+    path: str  # absolute
+    fmt: str  # one of netscope.report.write.FORMATS
+
+
+@dataclass(frozen=True)
+class ReportWritten:
+    """The worker wrote the report of a ReportRequest (then Finished(None) ends the stream)."""
+
+    path: str
+    fmt: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class WorkerError:
     traceback_tail: str = ""
     exit_code: int | None = None
     hint: str | None = None  # what to do about it (NetscopeError.hint)
+    path: str | None = None  # the file the error is about (NetscopeError.path)
 
 
 WorkerMessage = (
@@ -99,6 +118,7 @@ WorkerMessage = (
     | SyncsFound
     | GilMeasured
     | SystemSampled
+    | ReportWritten
     | Finished
     | WorkerError
 )

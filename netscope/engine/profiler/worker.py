@@ -16,10 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from netscope.engine.errors import NetscopeError, traceback_tail, wrap_user_error
+from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler.messages import (
     Finished,
     Progress,
+    ReportRequest,
+    ReportWritten,
     SnapshotReady,
     SystemSampled,
     TimingSample,
@@ -51,6 +54,7 @@ def worker_main(
     log_path: str,
     profile: bool,
     live: bool,
+    report: ReportRequest | None = None,
 ) -> None:
     """Entry point of the spawned process; ends with Finished or WorkerError on ``queue``."""
     _redirect_output(log_path)
@@ -66,7 +70,7 @@ def worker_main(
 
     code = 0
     try:
-        _run(load, prof, emit, progress, paused, profile, live)
+        _run(load, prof, emit, progress, paused, profile, live, report)
     except NetscopeError as exc:
         code = 1
         emit(
@@ -77,6 +81,7 @@ def worker_main(
                 library_location=exc.library_location,
                 traceback_tail=exc.traceback_tail or traceback_tail(exc),
                 hint=exc.hint,
+                path=exc.path,
             )
         )
     except BaseException as exc:  # the user's code may raise anything, MemoryError included
@@ -109,6 +114,7 @@ def _run(
     paused: Any,
     profile: bool,
     live: bool,
+    report: ReportRequest | None = None,
 ) -> None:
     progress("importing torch")
     from netscope.engine.load.target import load_target
@@ -118,6 +124,9 @@ def _run(
 
     loaded = load_target(load, progress)
     snapshot = snapshot_model(loaded, progress)
+    if report is not None:
+        _report(loaded, snapshot, prof, emit, progress, profile, report)
+        return
     emit(SnapshotReady(snapshot))
     if not profile:
         emit(Finished(None))
@@ -131,6 +140,33 @@ def _run(
             _live(loaded, prof, emit, paused, sampler)
     finally:
         sampler.close()
+
+
+def _report(
+    loaded: Any,
+    snapshot: Snapshot,
+    prof: ProfileOptions,
+    emit: Callable[[WorkerMessage], None],
+    progress: Callable[[str], None],
+    profile: bool,
+    report: ReportRequest,
+) -> None:
+    """Write the report here (atomically, as the CLI would); only its path goes to the parent."""
+    from netscope.engine.profiler.runner import profile_target
+    from netscope.engine.profiler.system import SystemSampler
+    from netscope.report.write import write_report
+
+    result = None
+    if profile:
+        sampler = SystemSampler()
+        try:
+            result = profile_target(loaded, prof, emit, sampler)
+        finally:
+            sampler.close()
+    progress("writing the report")
+    write_report(report.path, snapshot, result, report.fmt)
+    emit(ReportWritten(report.path, report.fmt))
+    emit(Finished(None))
 
 
 def _live(
