@@ -8,6 +8,7 @@ log file the parent reads back when the worker fails (its tail goes into the err
 from __future__ import annotations
 
 import faulthandler
+import gc
 import math
 import os
 import sys
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from netscope.engine.errors import NetscopeError, traceback_tail, wrap_user_error
-from netscope.engine.model import Snapshot
+from netscope.engine.model import Profile, Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler.messages import (
     Finished,
@@ -124,8 +125,11 @@ def _run(
 
     loaded = load_target(load, progress)
     snapshot = snapshot_model(loaded, progress)
-    if report is not None:
-        _report(loaded, snapshot, prof, emit, progress, profile, report)
+    if report is not None:  # netscope report -o: the file is written here, no snapshot is sent
+        result = _profile_for_report(loaded, prof, emit) if profile else None
+        del loaded  # the model's memory goes before the report's (20,000 blocks: peak -70 MB)
+        gc.collect()
+        _write_report(snapshot, result, emit, progress, report)
         return
     emit(SnapshotReady(snapshot))
     if not profile:
@@ -142,27 +146,29 @@ def _run(
         sampler.close()
 
 
-def _report(
-    loaded: Any,
+def _profile_for_report(
+    loaded: Any, prof: ProfileOptions, emit: Callable[[WorkerMessage], None]
+) -> Profile:
+    from netscope.engine.profiler.runner import profile_target
+    from netscope.engine.profiler.system import SystemSampler
+
+    sampler = SystemSampler()
+    try:
+        return profile_target(loaded, prof, emit, sampler)
+    finally:
+        sampler.close()
+
+
+def _write_report(
     snapshot: Snapshot,
-    prof: ProfileOptions,
+    result: Profile | None,
     emit: Callable[[WorkerMessage], None],
     progress: Callable[[str], None],
-    profile: bool,
     report: ReportRequest,
 ) -> None:
     """Write the report here (atomically, as the CLI would); only its path goes to the parent."""
-    from netscope.engine.profiler.runner import profile_target
-    from netscope.engine.profiler.system import SystemSampler
     from netscope.report.write import write_report
 
-    result = None
-    if profile:
-        sampler = SystemSampler()
-        try:
-            result = profile_target(loaded, prof, emit, sampler)
-        finally:
-            sampler.close()
     progress("writing the report")
     write_report(report.path, snapshot, result, report.fmt)
     emit(ReportWritten(report.path, report.fmt))
