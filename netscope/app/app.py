@@ -16,6 +16,7 @@ from textual.widgets import Input
 
 from netscope.app.live_state import LiveState
 from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
+from netscope.app.replay import ReplaySource
 from netscope.app.screens.error import ErrorScreen
 from netscope.app.screens.export import FORMATS, ExportScreen
 from netscope.app.screens.help import HelpScreen
@@ -114,6 +115,10 @@ class NetscopeApp(App[int]):
         progress = self.main.query_one("ProgressLine")
         if isinstance(event, wm.Progress):
             progress.stage = f"{event.stage} {event.detail}".strip()
+        elif isinstance(event, wm.StructureReady):
+            if self.snapshot is None:  # the tree first; a later session's is already shown
+                self.main.show_snapshot(event.snapshot, complete=False)
+                self._show_summary(event.snapshot)
         elif isinstance(event, wm.SnapshotReady):
             self._snapshot_ready(event.snapshot)
         elif isinstance(event, wm.WorkerError):
@@ -123,7 +128,7 @@ class NetscopeApp(App[int]):
             self.main.show_live(self.live)
             if isinstance(event, wm.Finished):
                 progress.stage = ""
-                live = getattr(self.source, "live", False)  # a live worker keeps timing the step
+                live = self.source is not None and self.source.live  # it keeps timing the step
                 if self.status in ("running", "paused") and not live:
                     self.status = "done"
                 self._show_status("· measurements complete" if live else "")
@@ -134,11 +139,14 @@ class NetscopeApp(App[int]):
         # The snapshot lives as long as the app: keep its objects out of the collector's scans,
         # which otherwise stall a 10,000-block tree's updates and keys
         gc.freeze()
-        if first:
+        if first:  # over the structure if it came first: cursor and expanded rows stay
             self.main.show_snapshot(snapshot)
+        self._show_summary(snapshot)
+        self.main.query_one("ProgressLine").stage = "profiling" if self.status == "running" else ""
+
+    def _show_summary(self, snapshot: Snapshot) -> None:
         progress = self.main.query_one("ProgressLine")
         progress.summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
-        progress.stage = "profiling" if self.status == "running" else ""
 
     def _worker_failed(self, error: wm.WorkerError) -> None:
         if self.snapshot is None:
@@ -248,6 +256,10 @@ class NetscopeApp(App[int]):
         self.stop_session()
 
 
+def _same(source: DataSource, _profile: bool) -> DataSource:
+    return source
+
+
 def make_app(
     load: LoadOptions,
     prof: ProfileOptions,
@@ -255,7 +267,11 @@ def make_app(
     autostart: bool = True,
 ) -> NetscopeApp:
     """The app over a real WorkerSession, or over ``source`` (tests replay real messages)."""
-    factory = (lambda _profile: source) if source is not None else worker_factory(load, prof)
+    factory: SourceFactory = worker_factory(load, prof)
+    if isinstance(source, ReplaySource):  # live after Finished only when profiling, as real ones
+        factory = source.for_profile
+    elif source is not None:
+        factory = partial(_same, source)
     return NetscopeApp(load, factory, autostart=autostart)
 
 

@@ -12,6 +12,13 @@ from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
 from netscope.engine.model import BlockInfo, ParamInfo
 
+COMPUTING = "computing…"  # shown for what the worker is still computing (never a made-up 0)
+
+
+def _unknown(index: TreeIndex) -> str:
+    """What a missing value reads: not available, or not computed yet."""
+    return fmt.NA if index.complete else COMPUTING
+
 
 def _facts(rows: list[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 1))
@@ -75,8 +82,10 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         ("module", block.type_module),
         ("source", block.source or ("built-in" if not block.custom else fmt.NA)),
         ("params", f"{fmt.count(block.total_params)} total, {fmt.count(block.params)} own"),
-        ("calls", fmt.NA if block.calls is None else str(block.calls)),
+        ("calls", _unknown(index) if block.calls is None else str(block.calls)),
     ]
+    if not index.complete:
+        rows.append(("output", COMPUTING))
     if block.weights_used_by is not None:
         by = block.weights_used_by or "(root)"
         rows.append(("weights used", f"by the forward of {by} without calling this block"))
@@ -173,10 +182,10 @@ def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
                 ("histogram", f"{fmt.num(low, 3)} {fmt.bars(stats.histogram)} {fmt.num(high, 3)}")
             )
     else:
-        rows.append(("values", fmt.NA))
+        rows.append(("values", _unknown(index)))
     grad = info.grad
     if grad is None:
-        rows.append(("grad", "no backward ran"))
+        rows.append(("grad", "no backward ran" if index.complete else COMPUTING))
     elif not grad.present:
         rows.append(("grad", "none (unused by the loss)" if info.requires_grad else "none"))
     else:

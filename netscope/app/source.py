@@ -26,6 +26,8 @@ POST_EVERY_S = 0.1  # live panels redraw at most 10 times a second: keys always 
 class DataSource(Protocol):
     """The WorkerSession interface (netscope/engine/profiler/session.py)."""
 
+    live: bool  # step times keep streaming after Finished, until cancelled
+
     def start(self) -> None: ...
     def poll(self, timeout: float) -> wm.WorkerMessage | None: ...
     def pause(self) -> None: ...
@@ -39,12 +41,13 @@ SourceFactory = Callable[[bool], DataSource]  # profile? -> a fresh, unstarted s
 
 
 def worker_factory(load: LoadOptions, prof: ProfileOptions) -> SourceFactory:
-    """Real sessions: profiling ones stream live step times until paused or cancelled."""
+    """Real sessions: the tree's structure first (preview), then the snapshot; profiling ones
+    stream live step times until paused or cancelled."""
 
     def make(profile: bool) -> DataSource:
         from netscope.engine.profiler.session import WorkerSession
 
-        return WorkerSession(load, prof, profile=profile, live=profile)
+        return WorkerSession(load, prof, profile=profile, live=profile, preview=True)
 
     return make
 
@@ -85,6 +88,6 @@ def pump(
             post(WorkerEvent(message, generation))
         if (dirty or system is not None) and time.monotonic() - last_post >= POST_EVERY_S:
             flush()
-        if message is None and source.finished and not getattr(source, "live", False):
+        if message is None and source.finished and not source.live:
             break  # a live session keeps streaming step times after Finished, until cancelled
     flush()

@@ -34,8 +34,11 @@ class NodeKey:
 class TreeIndex:
     """Children and leaves per block, built once per snapshot so lazy expansion is O(children)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, complete: bool = True) -> None:
         self.snapshot = snapshot
+        # False for the structure sent before the forward (StructureReady): calls, outputs,
+        # statistics and gradients are still being computed, not missing
+        self.complete = complete
         self.children: dict[str, list[str]] = defaultdict(list)
         for block in snapshot.blocks:
             if block.parent is not None and block.path != "":
@@ -73,6 +76,16 @@ class TreeIndex:
             for t in self.unregistered.get(path, ())
         ]
         return keys
+
+    def same_rows(self, other: TreeIndex) -> bool:
+        """Whether ``other`` has exactly these rows (so a tree of one can be relabelled)."""
+        mine, theirs = self.snapshot, other.snapshot
+        return (
+            [b.path for b in mine.blocks] == [b.path for b in theirs.blocks]
+            and [t.name for t in (*mine.parameters, *mine.buffers)]
+            == [t.name for t in (*theirs.parameters, *theirs.buffers)]
+            and list(self._unregistered) == list(other._unregistered)
+        )
 
     def has_children(self, path: str) -> bool:
         return bool(

@@ -75,13 +75,27 @@ class MainScreen(Screen):
 
     # --- data in --------------------------------------------------------------------------
 
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        self.index = TreeIndex(snapshot)
+    def show_snapshot(self, snapshot: Snapshot, complete: bool = True) -> None:
+        """Show the tree; a later call (the full snapshot after the structure) updates it in
+        place: the cursor, the expanded blocks and the filter stay. ``complete`` False: calls,
+        outputs, statistics and gradients are still being computed."""
+        first = self.index is None
+        self.index = TreeIndex(snapshot, complete)
         details = self.query_one(DetailsPanel)
         details.index = self.index
-        self.query_one(BlockTree).show(self.index)
-        self.query_one(BlockTree).focus()
-        self._select(self.query_one(BlockTree).selected_key)
+        tree = self.query_one(BlockTree)
+        if first:
+            tree.show(self.index)
+            tree.focus()
+        elif self.query_text:  # markers (nan, unused) may match other rows now
+            selected = tree.selected_key
+            tree.index = self.index
+            self.apply_filter(self.query_text)
+            if selected is not None and not tree.is_filtered_out(selected):
+                tree.reveal(selected)
+        else:
+            tree.update_index(self.index)
+        details.key = tree.selected_key  # always redrawn: the same row has new facts
 
     def show_live(self, live: LiveState) -> None:
         """Redraw the result panels and the details from what has arrived."""
@@ -108,7 +122,7 @@ class MainScreen(Screen):
 
     def jump(self, key: NodeKey) -> bool:
         tree = self.query_one(BlockTree)
-        if tree.node_for(key) is None and tree._visible is not None and key not in tree._visible:
+        if tree.is_filtered_out(key):
             self.apply_filter("")  # the target is filtered out: show the whole tree again
         found = tree.reveal(key)
         if found:

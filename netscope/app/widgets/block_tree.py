@@ -119,16 +119,56 @@ class BlockTree(Tree[NodeKey]):
             self._matched_blocks = {m.name for m in matches if m.kind == "block"}
         root_block = index.snapshot.blocks[0] if index.snapshot.blocks else None
         root_key = NodeKey("block", root_block.path if root_block else "", "")
-        label = (
-            block_label(root_block, index.snapshot, self._row_markers(root_key))
-            if root_block
-            else index.snapshot.model_class
-        )
+        label = self._label(root_key) if root_block else index.snapshot.model_class
         self.reset(label, root_key)
         self._rows[root_key] = self.root
         self.fill(self.root)
         self.root.expand()
         self.cursor_line = 0
+
+    def update_index(self, index: TreeIndex) -> None:
+        """New facts for the tree shown (the full snapshot after the structure): with the same
+        rows, the rows already made are relabelled in place, so the cursor, the expanded blocks
+        and the scroll stay; otherwise the tree is rebuilt and they are restored."""
+        old = self.index
+        if old is None or not old.same_rows(index):
+            expanded = [key for key, node in self._rows.items() if node.is_expanded]
+            selected = self.selected_key
+            self.show(index)
+            for key in expanded:
+                node = self.node_for(key)
+                if node is not None:
+                    self.fill(node)
+                    node.expand()
+            if selected is not None:
+                self.reveal(selected)
+            return
+        self.index = index
+        self._widths.clear()
+        for key, node in self._rows.items():
+            node._label = self._label(key)
+            node._updates += 1
+        self._invalidate()
+
+    def _label(self, key: NodeKey) -> Text:
+        """A row's label from the current index."""
+        assert self.index is not None
+        if key.kind == "block":
+            block = self.index.block(key.name)
+            assert block is not None
+            return block_label(block, self.index.snapshot, self._row_markers(key))
+        if key.kind == "unregistered":
+            tensor = self.index.unregistered_tensor(key)
+            assert tensor is not None
+            return unregistered_label(tensor)
+        info = self.index.snapshot.tensor_by_name[key.name]
+        return tensor_label(info, tensor_markers(info))
+
+    def is_filtered_out(self, key: NodeKey) -> bool:
+        """Whether the filter hides ``key`` (a jump there clears the filter first)."""
+        if self._visible is None or self.node_for(key) is not None:
+            return False
+        return key not in self._visible
 
     def _row_markers(self, key: NodeKey) -> tuple[str, ...]:
         assert self.index is not None
@@ -174,22 +214,12 @@ class BlockTree(Tree[NodeKey]):
 
     def _add_row(self, node: TreeNode[NodeKey], path: str, child: NodeKey) -> None:
         assert self.index is not None
-        snapshot = self.index.snapshot
         if child.kind == "block":
-            block = self.index.block(child.name)
-            assert block is not None
-            label = block_label(block, snapshot, self._row_markers(child))
-            new = node.add(label, child, allow_expand=self.index.has_children(child.name))
+            allow = self.index.has_children(child.name)
+            new = node.add(self._label(child), child, allow_expand=allow)
             self._rows[NodeKey("block", child.name, "")] = new
             return
-        if child.kind == "unregistered":
-            tensor = self.index.unregistered_tensor(child)
-            assert tensor is not None
-            new = node.add_leaf(unregistered_label(tensor), child)
-        else:
-            info = snapshot.tensor_by_name[child.name]
-            new = node.add_leaf(tensor_label(info, tensor_markers(info)), child)
-        self._rows[child] = new
+        self._rows[child] = node.add_leaf(self._label(child), child)
 
     def load_more(self, path: str) -> bool:
         """Replace the "… N more" row under block ``path`` with the next page of rows."""

@@ -1,10 +1,12 @@
 """Typed messages the profiling worker streams to its parent (the app or the report command).
 
 Every message is a frozen dataclass and pickles across the process boundary. The stream for one
-session is: Progress* -> SnapshotReady -> (TimingSample | SystemSample | Progress)* ->
-TimingDone* -> BlockTimings* -> CopiesFound -> SyncsFound -> GilMeasured -> Finished,
-or WorkerError at any point (then the stream ends). With a ReportRequest (``netscope report -o``)
-the worker writes the file itself: no SnapshotReady, and ReportWritten comes just before Finished.
+session is: Progress* -> [StructureReady -> Progress*] -> SnapshotReady ->
+(TimingSample | SystemSample | Progress)* -> TimingDone* -> BlockTimings* -> CopiesFound ->
+SyncsFound -> GilMeasured -> Finished, or WorkerError at any point (then the stream ends).
+StructureReady comes only when the session asked for a preview (the app does). With a
+ReportRequest (``netscope report -o``) the worker writes the file itself: no SnapshotReady, and
+ReportWritten comes just before Finished.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ from netscope.engine.model import (
 class Progress:
     stage: str  # "importing torch", "building", "example forward", "backward", "profiling cpu" ...
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class StructureReady:
+    """The model's tree right after it is built: blocks, classes, parameter shapes, ties.
+
+    No forward ran yet: calls, outputs, statistics and gradients are None until SnapshotReady
+    brings the full snapshot (the same blocks, unless the forward materialized lazy ones)."""
+
+    snapshot: Snapshot
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class WorkerError:
 
 WorkerMessage = (
     Progress
+    | StructureReady
     | SnapshotReady
     | TimingSample
     | TimingDone

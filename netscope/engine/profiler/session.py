@@ -49,9 +49,11 @@ class WorkerSession:
         profile: bool = True,
         live: bool = False,
         report: ReportRequest | None = None,
+        preview: bool = False,
     ) -> None:
         self.load, self.prof, self.profile, self.live = load, prof, profile, live
         self.report = report  # the worker writes this report and sends no snapshot
+        self.preview = preview  # StructureReady as soon as the model is built (the app's tree)
         self._context = multiprocessing.get_context("spawn")
         self._process: Any = None  # multiprocessing's SpawnProcess, once started
         self._queue: Any = None
@@ -92,6 +94,7 @@ class WorkerSession:
                 self.profile,
                 self.live,
                 self.report,
+                self.preview,
             ),
             name="netscope-worker",
             daemon=True,

@@ -25,6 +25,7 @@ from netscope.engine.profiler.messages import (
     ReportRequest,
     ReportWritten,
     SnapshotReady,
+    StructureReady,
     SystemSampled,
     TimingSample,
     WorkerError,
@@ -56,8 +57,11 @@ def worker_main(
     profile: bool,
     live: bool,
     report: ReportRequest | None = None,
+    preview: bool = False,
 ) -> None:
-    """Entry point of the spawned process; ends with Finished or WorkerError on ``queue``."""
+    """Entry point of the spawned process; ends with Finished or WorkerError on ``queue``.
+
+    With ``preview`` the model's structure (StructureReady) is sent as soon as it is built."""
     _redirect_output(log_path)
     stage = ["starting"]
 
@@ -71,7 +75,7 @@ def worker_main(
 
     code = 0
     try:
-        _run(load, prof, emit, progress, paused, profile, live, report)
+        _run(load, prof, emit, progress, paused, profile, live, report, preview)
     except NetscopeError as exc:
         code = 1
         emit(
@@ -116,14 +120,22 @@ def _run(
     profile: bool,
     live: bool,
     report: ReportRequest | None = None,
+    preview: bool = False,
 ) -> None:
     progress("importing torch")
     from netscope.engine.load.target import load_target
+
+    loaded = load_target(load, progress)
+    if preview:  # the tree first: only what needs no forward; the profiler's imports come after
+        from netscope.engine.snapshot.structure import structure_snapshot
+
+        structure = structure_snapshot(loaded)
+        if structure is not None:
+            emit(StructureReady(structure))
     from netscope.engine.profiler.runner import profile_target
     from netscope.engine.profiler.system import SystemSampler
     from netscope.engine.snapshot.build import snapshot_model
 
-    loaded = load_target(load, progress)
     snapshot = snapshot_model(loaded, progress)
     if report is not None:  # netscope report -o: the file is written here, no snapshot is sent
         result = _profile_for_report(loaded, prof, emit) if profile else None
