@@ -103,7 +103,8 @@ class NetscopeApp(App[int]):
 
     def stop_session(self) -> None:
         self._stop.set()
-        if self.source is not None and not self.source.finished:
+        # a live session is finished (measurements complete) but still timing the step
+        if self.source is not None and (self.source.live or not self.source.finished):
             self.source.cancel()
 
     def on_worker_event(self, message: WorkerEvent) -> None:

@@ -82,6 +82,10 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         ("module", block.type_module),
         ("source", block.source or ("built-in" if not block.custom else fmt.NA)),
         ("params", f"{fmt.count(block.total_params)} total, {fmt.count(block.params)} own"),
+    ]
+    if block.path in index.uncounted:
+        rows[-1] = ("params", f"{COMPUTING} (lazy parameters get their shape in the forward)")
+    rows += [
         ("calls", _unknown(index) if block.calls is None else str(block.calls)),
     ]
     if not index.complete:

@@ -18,10 +18,13 @@ def _tags(text: Text, markers: Iterable[str]) -> Text:
     return text
 
 
-def block_label(block: BlockInfo, snapshot: Snapshot, markers: Iterable[str]) -> Text:
+def block_label(
+    block: BlockInfo, snapshot: Snapshot, markers: Iterable[str], counted: bool = True
+) -> Text:
+    """``counted`` False: lazy parameters below have no shape yet, so the count reads "?"."""
     text = Text(f"{block.name} " if block.path else "", style="bold")
     text.append(block.type, style="cyan" if block.custom else "green")
-    text.append(f" {fmt.count(block.total_params)}", style="dim")
+    text.append(f" {fmt.count(block.total_params) if counted else '?'}", style="dim")
     if block.outputs:
         first = block.outputs[0]
         more = f"+{len(block.outputs) - 1}" if len(block.outputs) > 1 else ""

@@ -39,6 +39,13 @@ class TreeIndex:
         # False for the structure sent before the forward (StructureReady): calls, outputs,
         # statistics and gradients are still being computed, not missing
         self.complete = complete
+        # Blocks whose count waits for lazy parameters to get a shape (the forward gives it)
+        self.uncounted: set[str] = set()
+        for info in snapshot.parameters if not complete else ():
+            path = info.block
+            while info.numel is None and path not in self.uncounted:
+                self.uncounted.add(path)
+                path = path.rpartition(".")[0] if path else path
         self.children: dict[str, list[str]] = defaultdict(list)
         for block in snapshot.blocks:
             if block.parent is not None and block.path != "":

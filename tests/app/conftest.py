@@ -34,7 +34,7 @@ def _param(name, block, shape, *, tie=None, lazy=False, grad=True, nan=0, kind="
         numel *= d
     return m.ParamInfo(
         name=name, block=block, attribute=name.rsplit(".", 1)[-1], kind=kind, shape=shape,
-        dtype="torch.float32", device="cpu", numel=numel, bytes=numel * 4,
+        dtype="float32", device="cpu", numel=numel, bytes=numel * 4,
         requires_grad=kind == "parameter", initialized=True, was_lazy=lazy,
         persistent=persistent, stats=_stats(0.01, nan),
         grad=m.GradStats(present=grad, norm=0.5 if grad else None) if kind == "parameter" else None,
@@ -50,14 +50,14 @@ def _block(path, type_, parent, children, params, total, *, custom=False, calls=
         source="toy.py:10" if custom else None, depth=path.count(".") + (1 if path else 0),
         parent=parent, children=children, params=params, total_params=total,
         parameter_names=(), buffer_names=(), calls=calls,
-        outputs=(m.OutputInfo("", out, "torch.float32"),),
+        outputs=(m.OutputInfo("", out, "float32"),),
         activation=m.ActivationStats(0.1, 0.9, 0.25), aliases=aliases, unregistered=unregistered,
     )  # fmt: skip
 
 
 def toy_snapshot() -> m.Snapshot:
     """Root ToyNet: embed (tied to head), body Sequential [lazy Linear, ReLU], shared, head."""
-    rand = m.UnregisteredTensor("", "rand_weight", (8, 8), "torch.float32", "cpu")
+    rand = m.UnregisteredTensor("", "rand_weight", (8, 8), "float32", "cpu")
     blocks = (
         _block("", "ToyNet", None, ("embed", "body", "shared", "head"), 0, 312, custom=True,
                unregistered=(rand,)),
@@ -98,7 +98,7 @@ def toy_profile() -> m.Profile:
             m.BlockTiming("body.0", "cpu", 0.3, 0.3, 1),
         ),
         copies=(m.CopyFinding("H2D", 4096, 3, "float32", False, False, "body.0", "toy.py:22"),),
-        syncs=(m.SyncFinding("item", "Tensor.item() reads", 1, "shared", "toy.py:31", None),),
+        syncs=(m.SyncFinding(".item()", "Tensor.item() reads", 1, "shared", "toy.py:31", None),),
         gil=m.GilReport(0.1, 0.5, 0.9, 0.02, 100),
         system=m.SystemSample(1.0, 97.0, 200 * 2**20, (90.0, 12.0)),
         step="forward (eval, no grad)",
@@ -127,9 +127,16 @@ def toy_messages(snapshot: m.Snapshot | None = None) -> list[wm.WorkerMessage]:
 
 
 def build_app(messages=None, autostart: bool = True) -> tuple[NetscopeApp, ReplaySource]:
-    source = ReplaySource(toy_messages() if messages is None else messages)
+    """The app over a replay that is live when profiling, as the app's real sessions are: after
+    Finished the stream goes on (step times until cancelled) and the status stays running."""
+    source = ReplaySource(toy_messages() if messages is None else messages, live=True)
     app = make_app(LoadOptions(TARGET), ProfileOptions(), source=source, autostart=autostart)
     return app, source
+
+
+def measured(app: NetscopeApp) -> bool:
+    """Finished arrived: every one-shot measurement is on screen (live timing goes on)."""
+    return app.live.profile is not None
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:

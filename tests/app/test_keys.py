@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import build_app, toy_messages, wait_for
+from conftest import build_app, measured, toy_messages, wait_for
 
 from netscope.app.messages import SystemUpdate, TimingUpdate
 from netscope.app.screens.error import ErrorScreen
@@ -63,7 +63,7 @@ async def test_filter_by_class_and_by_lazy(toy_app):
 async def test_live_panels_fill_from_the_stream(toy_app):
     app, _ = toy_app
     async with app.run_test() as pilot:
-        await wait_for(pilot, lambda: app.status == "done")
+        await wait_for(pilot, lambda: measured(app))
         timing = app.main.query_one(DeviceTiming)
         assert timing.device == "cpu" and len(timing.window) == 12
         assert timing.summary.median_ms == 1.2
@@ -78,7 +78,7 @@ async def test_live_panels_fill_from_the_stream(toy_app):
         copies = app.main.query_one(CopiesTable).data_rows
         assert copies == [("H2D", "4.0 KiB", "3", "float32", "body.0", "toy.py:22", "")]
         syncs = app.main.query_one(SyncsTable).data_rows
-        assert syncs[0][:4] == ("item", "Tensor.item() reads", "1", "n/a (cpu)")
+        assert syncs[0][:4] == (".item()", "Tensor.item() reads", "1", "n/a (cpu)")
         system = app.main.query_one(SystemPanel)
         assert system.sample.process_cpu_percent == 97.0
         await pilot.press("tab", "tab", "right", "right", "right", "right")  # to the System tab
@@ -101,15 +101,17 @@ async def test_profiling_pause_resume_and_start():
         await wait_for(pilot, lambda: app.snapshot is not None)
         assert app.status == "off" and source.starts == 1
         await pilot.press("p")
-        assert source.starts == 2 and app.status in ("running", "done")
-        await wait_for(pilot, lambda: app.status == "done")
+        assert source.starts == 2 and app.status == "running" and source.live
+        await wait_for(pilot, lambda: measured(app))
+        assert app.status == "running"  # a live session keeps timing the step after Finished
+        assert "measurements complete" in app.main.query_one("ProgressLine").profiling
 
 
 async def test_export_html_and_json(toy_app, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app, _ = toy_app
     async with app.run_test() as pilot:
-        await wait_for(pilot, lambda: app.status == "done")
+        await wait_for(pilot, lambda: measured(app))
         await pilot.press("e")
         assert isinstance(app.screen, ExportScreen)
         await pilot.press("enter")
@@ -215,7 +217,7 @@ def test_frequent_messages_replace_stale_ones():
 async def test_wide_terminal_shows_timing_beside_the_tables_and_narrow_uses_tabs(toy_app):
     app, _ = toy_app
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.status == "done")
+        await wait_for(pilot, lambda: measured(app))
         timing, blocks = app.main.query_one(DeviceTiming), app.main.query_one(BlocksTable)
         assert timing.region.height and blocks.region.height  # both on screen at once
         assert app.main.query_one(SystemPanel).region.height

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import build_app, wait_for
+from conftest import build_app, measured, wait_for
 
 from netscope.app.tree_index import NodeKey
 
@@ -20,7 +20,7 @@ GOLDEN = Path(__file__).parent.parent / "snapshots"
 async def test_main_screen_snapshot(size, update_golden):
     app, _ = build_app()
     async with app.run_test(size=size) as pilot:
-        await wait_for(pilot, lambda: app.status == "done")
+        await wait_for(pilot, lambda: measured(app))
         app.main.jump(NodeKey("parameter", "embed.weight", "embed"))
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()

@@ -156,7 +156,8 @@ class BlockTree(Tree[NodeKey]):
         if key.kind == "block":
             block = self.index.block(key.name)
             assert block is not None
-            return block_label(block, self.index.snapshot, self._row_markers(key))
+            counted = block.path not in self.index.uncounted
+            return block_label(block, self.index.snapshot, self._row_markers(key), counted)
         if key.kind == "unregistered":
             tensor = self.index.unregistered_tensor(key)
             assert tensor is not None
