@@ -176,9 +176,22 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_app(args: argparse.Namespace) -> int:
-    from netscope.app.app import run_app
+    # The tree first: the worker (import torch, build the model) starts before the app imports
+    # Textual and draws its first frame, so the two run side by side
+    from multiprocessing import resource_tracker
 
-    return run_app(load_options(args), profile_options(args), autostart=not args.no_profile)
+    from netscope.engine.profiler.session import app_session
+
+    load, prof, autostart = load_options(args), profile_options(args), not args.no_profile
+    resource_tracker.ensure_running()  # while sys.stderr is still the terminal (see run_app)
+    first = app_session(load, prof, autostart)
+    first.start()
+    try:
+        from netscope.app.app import run_app
+
+        return run_app(load, prof, autostart=autostart, first=first)
+    finally:
+        first.cancel()  # at once if the app never took it; a no-op once it has ended
 
 
 def main(argv: Sequence[str] | None = None) -> int:

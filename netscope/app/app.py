@@ -45,8 +45,15 @@ class NetscopeApp(App[int]):
         Binding("s", "screenshot", "Screenshot"),
     ]
 
-    def __init__(self, load: LoadOptions, factory: SourceFactory, autostart: bool = True) -> None:
+    def __init__(
+        self,
+        load: LoadOptions,
+        factory: SourceFactory,
+        autostart: bool = True,
+        first: DataSource | None = None,
+    ) -> None:
         super().__init__()
+        self._first = first  # the first session, already started (the CLI starts it early)
         self.load = load
         self.factory = factory
         self.autostart = autostart
@@ -75,18 +82,24 @@ class NetscopeApp(App[int]):
         self.stop_session()
         self.generation += 1
         self._stop = threading.Event()
-        self.source = self.factory(profile)
+        started, self._first = self._first, None
+        self.source = started if started is not None else self.factory(profile)
         self.status = "running" if profile else "off"
         if profile:
             self.live = LiveState()
             self.main.show_live(self.live)
         self._show_status()
-        work = partial(self._pump_thread, self.source, self._stop, self.generation)
+        work = partial(
+            self._pump_thread, self.source, self._stop, self.generation, started is not None
+        )
         self.run_worker(work, thread=True, group="pump", name="pump", exit_on_error=False)
 
-    def _pump_thread(self, source: DataSource, stop: threading.Event, generation: int) -> None:
+    def _pump_thread(
+        self, source: DataSource, stop: threading.Event, generation: int, started: bool = False
+    ) -> None:
         try:
-            source.start()
+            if not started:
+                source.start()
             if stop.is_set():  # quit while the worker was starting: stop it, not just the pump
                 source.cancel()
                 return
@@ -266,6 +279,7 @@ def make_app(
     prof: ProfileOptions,
     source: DataSource | None = None,
     autostart: bool = True,
+    first: DataSource | None = None,
 ) -> NetscopeApp:
     """The app over a real WorkerSession, or over ``source`` (tests replay real messages)."""
     factory: SourceFactory = worker_factory(load, prof)
@@ -273,16 +287,21 @@ def make_app(
         factory = source.for_profile
     elif source is not None:
         factory = partial(_same, source)
-    return NetscopeApp(load, factory, autostart=autostart)
+    return NetscopeApp(load, factory, autostart=autostart, first=first)
 
 
-def run_app(load: LoadOptions, prof: ProfileOptions, autostart: bool = True) -> int:
+def run_app(
+    load: LoadOptions,
+    prof: ProfileOptions,
+    autostart: bool = True,
+    first: DataSource | None = None,
+) -> int:
     """Run the app in this terminal; the exit code is 0, 2 after quitting on a load error, or
-    130 after Ctrl+C."""
+    130 after Ctrl+C. ``first``: the first session, started already (its profile = autostart)."""
     # Start multiprocessing's resource tracker while sys.stderr is still the real one: once the
     # app runs, stderr is captured (fileno() == -1) and spawning the worker would fail.
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()
-    result = make_app(load, prof, autostart=autostart).run()
+    result = make_app(load, prof, autostart=autostart, first=first).run()
     return result if isinstance(result, int) else 0

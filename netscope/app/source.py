@@ -45,9 +45,9 @@ def worker_factory(load: LoadOptions, prof: ProfileOptions) -> SourceFactory:
     stream live step times until paused or cancelled."""
 
     def make(profile: bool) -> DataSource:
-        from netscope.engine.profiler.session import WorkerSession
+        from netscope.engine.profiler.session import app_session
 
-        return WorkerSession(load, prof, profile=profile, live=profile, preview=True)
+        return app_session(load, prof, profile)
 
     return make
 

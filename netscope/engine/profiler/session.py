@@ -206,6 +206,12 @@ class WorkerSession:
             self.cancel()
 
 
+def app_session(load: LoadOptions, prof: ProfileOptions, profile: bool) -> WorkerSession:
+    """A session as the app runs one: the structure first (preview), and, when profiling, live
+    step times after the measurements until cancelled."""
+    return WorkerSession(load, prof, profile=profile, live=profile, preview=True)
+
+
 def error_from(message: WorkerError) -> NetscopeError:
     """The worker's failure as the NetscopeError the CLI prints."""
     hint = message.hint
