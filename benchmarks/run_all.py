@@ -18,6 +18,7 @@ SCRIPTS = {
     "profiler": "bench_profiler.py",
     "app": "bench_app.py",
     "run": "bench_run.py",
+    "ranks": "bench_ranks.py",
 }
 
 
