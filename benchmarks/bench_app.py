@@ -210,7 +210,9 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))], ordered[-1]
 
 
-def latency_rows() -> list[list[str]]:
+def latency_rows(runs: int = 3) -> list[list[str]]:
+    """Key latency over ``runs`` fresh apps: pooled percentiles, each run's p95 and the verdict
+    on the worst run's p95 (one lucky run cannot pass it)."""
     from netscope.engine.api import take_snapshot
     from netscope.engine.options import LoadOptions
 
@@ -218,24 +220,27 @@ def latency_rows() -> list[list[str]]:
         path = Path(tmp) / "blocks10k.py"
         path.write_text(MODEL_FILE)
         snapshot = take_snapshot(LoadOptions(str(path)))
-    latencies, received = asyncio.run(key_latencies(snapshot))
-    tree = percentiles([t for t, _ in latencies])
-    details = percentiles([d for _, d in latencies])
-    return [
-        [
-            f"Key to the frame showing it in the tree: {len(snapshot.blocks):,}-block model while "
-            f"{received:,} step times stream in ({PRESSES} presses of l/down/j/n)",
-            "p50 {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms".format(*tree),
-            "< 50 ms",
-            verdict(tree[1] < 50),
-        ],
-        [
-            "... to the frame where the details pane shows the new selection too",
-            "p50 {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms".format(*details),
-            "< 50 ms",
-            verdict(details[1] < 50),
-        ],
-    ]
+    results = [asyncio.run(key_latencies(snapshot)) for _ in range(runs)]
+    received = sum(r for _, r in results) // runs
+    rows = []
+    for which, title in (
+        (0, f"Key to the frame showing it in the tree: {len(snapshot.blocks):,}-block model while "
+            f"~{received:,} step times stream in per run ({PRESSES} presses of l/down/j/n, "
+            f"{runs} runs)"),
+        (1, "... to the frame where the details pane shows the new selection too"),
+    ):  # fmt: skip
+        pooled = percentiles([lat[which] for lats, _ in results for lat in lats])
+        p95s = sorted(percentiles([lat[which] for lat in lats])[1] for lats, _ in results)
+        rows.append(
+            [
+                title,
+                "p50 {:.1f} ms, p95 {:.1f} ms, max {:.1f} ms".format(*pooled)
+                + f"; p95 per run {', '.join(f'{p:.1f}' for p in p95s)} ms",
+                "< 50 ms (p95 of every run)",
+                verdict(p95s[-1] < 50),
+            ]
+        )
+    return rows
 
 
 def main() -> None:

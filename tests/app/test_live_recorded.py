@@ -128,3 +128,24 @@ async def test_live_mode_as_users_get_it():
         await pilot.press("q")
         await wait_for(pilot, lambda: app.return_code is not None)
     assert source.cancelled
+
+
+async def test_live_step_times_do_not_repaint_the_tree():
+    finished = _index(wm.Finished)
+    extra = [wm.TimingSample("cpu", 1000 + i, 5.0) for i in range(40)]
+    source = GatedReplay([*STREAM, *extra], gate=finished + 1)
+    app = _app(source)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: measured(app))
+        await pilot.pause(0.2)
+        tree = app.main.query_one(BlockTree)
+        painted: list[int] = []
+        render_line = tree.render_line
+        tree.render_line = lambda y: painted.append(y) or render_line(y)
+        source.delay_s = 0.005  # live step times for a while, as a user watches
+        source.open()
+        await wait_for(pilot, lambda: app.live.iterations.get("cpu") == 1039)
+        await pilot.pause(0.2)
+        assert painted == []  # the rows drawn stay in the compositor's cache
+        await pilot.press("j")  # a key still repaints it
+        assert painted
