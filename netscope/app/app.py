@@ -22,6 +22,9 @@ from netscope.app.screens.export import FORMATS, ExportScreen
 from netscope.app.screens.help import HelpScreen
 from netscope.app.screens.main import MainScreen
 from netscope.app.source import DataSource, SourceFactory, pump, worker_factory
+from netscope.app.widgets.progress_line import ProgressLine
+from netscope.app.widgets.system_panel import SystemPanel
+from netscope.app.widgets.timing_panel import TimingPanel
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
@@ -126,7 +129,7 @@ class NetscopeApp(App[int]):
                 self._worker_event(message.event)
 
     def _worker_event(self, event: wm.WorkerMessage) -> None:
-        progress = self.main.query_one("ProgressLine")
+        progress = self.main.query_one(ProgressLine)
         if isinstance(event, wm.Progress):
             progress.stage = f"{event.stage} {event.detail}".strip()
         elif isinstance(event, wm.StructureReady):
@@ -156,10 +159,10 @@ class NetscopeApp(App[int]):
         if first:  # over the structure if it came first: cursor and expanded rows stay
             self.main.show_snapshot(snapshot)
         self._show_summary(snapshot)
-        self.main.query_one("ProgressLine").stage = "profiling" if self.status == "running" else ""
+        self.main.query_one(ProgressLine).stage = "profiling" if self.status == "running" else ""
 
     def _show_summary(self, snapshot: Snapshot) -> None:
-        progress = self.main.query_one("ProgressLine")
+        progress = self.main.query_one(ProgressLine)
         progress.summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
 
     def _worker_failed(self, error: wm.WorkerError) -> None:
@@ -168,7 +171,7 @@ class NetscopeApp(App[int]):
             self.push_screen(ErrorScreen(error), self._after_error)
             return
         self.status = "failed"
-        self.main.query_one("ProgressLine").stage = ""
+        self.main.query_one(ProgressLine).stage = ""
         self._show_status(error.message)
         where = f" at {error.location}" if error.location else ""
         self.notify(f"Profiling failed: {error.message}{where}", severity="error", timeout=10)
@@ -176,7 +179,7 @@ class NetscopeApp(App[int]):
     def _after_error(self, choice: str | None) -> None:
         if choice == "retry":
             self.snapshot = None
-            self.main.query_one("ProgressLine").stage = "reloading"
+            self.main.query_one(ProgressLine).stage = "reloading"
             self.start_session(profile=self.autostart)
         else:
             self.exit_code = 2
@@ -187,7 +190,7 @@ class NetscopeApp(App[int]):
             self.live.windows[message.device] = message.window
             self.live.iterations[message.device] = message.iteration
             with suppress(NoMatches):
-                self.main.query_one("TimingPanel").show_window(
+                self.main.query_one(TimingPanel).show_window(
                     message.device, message.window, message.iteration
                 )
 
@@ -195,12 +198,12 @@ class NetscopeApp(App[int]):
         if message.generation == self.generation:
             self.live.system = message.sample
             with suppress(NoMatches):
-                self.main.query_one("SystemPanel").sample = message.sample
+                self.main.query_one(SystemPanel).sample = message.sample
 
     def _show_status(self, detail: str = "") -> None:
         words = {"off": "off (press p)", "running": "running (p pauses)", "paused": "paused (p)"}
         text = words.get(self.status, self.status)
-        self.main.query_one("ProgressLine").profiling = f"{text} {detail}".strip()
+        self.main.query_one(ProgressLine).profiling = f"{text} {detail}".strip()
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -238,9 +241,9 @@ class NetscopeApp(App[int]):
         self.last_export = written
         self.notify(f"Wrote {label} report to {written}", title="Exported", timeout=8)
 
-    def action_screenshot(self) -> None:
-        name = time.strftime("netscope-%Y%m%d-%H%M%S.svg")
-        self.last_screenshot = self.save_screenshot(filename=name, path=os.getcwd())
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        name = filename or time.strftime("netscope-%Y%m%d-%H%M%S.svg")
+        self.last_screenshot = self.save_screenshot(filename=name, path=path or os.getcwd())
         self.notify(f"Screenshot saved to {self.last_screenshot}", title="Screenshot", timeout=8)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

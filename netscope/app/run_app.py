@@ -12,13 +12,16 @@ from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from netscope.app.screens.export import ExportScreen
 from netscope.app.screens.help import HelpScreen
 from netscope.app.screens.run import RunScreen
+from netscope.app.widgets.details_panel import DetailsPanel
+from netscope.app.widgets.progress_line import ProgressLine
 from netscope.engine.errors import NetscopeError
-from netscope.engine.model import RunReport
+from netscope.engine.model import RunReport, Snapshot
 from netscope.engine.run.aggregate import RunRecorder
 from netscope.engine.run.messages import RunMessage, RunSnapshot, ScriptEnded, ScriptOutput
 from netscope.engine.run.session import RunSession, exit_status
@@ -64,7 +67,7 @@ class RunApp(App[int]):
         self.main = RunScreen()
         self.dirty = False
         self.output: list[ScriptOutput] = []
-        self.shown_snapshot = None
+        self.shown_snapshot: Snapshot | None = None
         self._stop = threading.Event()
         self.last_export: str | None = None
 
@@ -99,7 +102,7 @@ class RunApp(App[int]):
             self._refresh()
         if isinstance(event, ScriptEnded):
             state = run_state_text(self.recorder.report())
-            severity = "error" if self.recorder.state == "crashed" else "information"
+            severity: SeverityLevel = "error" if self.recorder.state == "crashed" else "information"
             self.notify(f"The script {state}. e exports the run report; q quits.",
                         severity=severity, timeout=15)  # fmt: skip
 
@@ -124,10 +127,10 @@ class RunApp(App[int]):
                 else:  # fresh gradients from the script's backward: same tree, new details
                     from netscope.app.tree_index import TreeIndex
 
-                    details = self.main.query_one("DetailsPanel")
+                    details = self.main.query_one(DetailsPanel)
                     details.index = self.main.index = TreeIndex(report.snapshot)
                     details.live_version += 1
-            progress = self.main.query_one("ProgressLine")
+            progress = self.main.query_one(ProgressLine)
             if report.snapshot is not None:
                 progress.summary = (
                     f"{report.snapshot.model_class} · {report.snapshot.total_params:,} params"

@@ -18,7 +18,7 @@ class RanksRunScreen(RunScreen):
         self.selected_rank: int | None = None
         self.last_report: RunReport | None = None
 
-    async def on_mount(self) -> None:
+    async def on_mount(self) -> None:  # type: ignore[override]  # adds a pane: must await
         tabs = self.query_one("#run-tabs", TabbedContent)
         await tabs.add_pane(TabPane("Ranks", RanksTable(), id="tab-ranks"), before="tab-output")
         tabs.active = "tab-ranks"
