@@ -27,7 +27,7 @@ from typing import IO, Any
 from netscope.engine.run.collector import Collector
 from netscope.engine.run.messages import ScriptOutput
 from netscope.engine.run.ranks import RanksRecorder
-from netscope.engine.run.session import STOP_GRACE_S, exit_status
+from netscope.engine.run.session import STOP_GRACE_S, exit_status, stop_escalating
 
 DRAIN_S = 5.0  # after torchrun exits, the ranks' connections get this long to close
 OUTPUT_LINES = 2000
@@ -233,16 +233,7 @@ class DistSession:
     def close(self) -> None:
         """Nothing left running: torchrun and its ranks (its process group), the collector."""
         process = self.process
-        if process is not None and process.poll() is None:
-            self._signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    self._kill_group()
+        stop_escalating(process, self._signal, self._kill_group, STOP_GRACE_S)
         if process is not None:  # ranks torchrun left behind, if any
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import IO, Any
 
 from netscope.engine.model import ScriptError
@@ -91,6 +92,25 @@ class _ProcessSampler:
 
         close_nvml(self._nvml)
         self._nvml = None
+
+
+def stop_escalating(
+    process: subprocess.Popen | None,
+    send: Callable[[int], None],
+    kill: Callable[[], None],
+    grace_s: float = STOP_GRACE_S,
+) -> None:
+    """Stop a script as Ctrl+C escalates: SIGINT, then SIGTERM, then kill, ``grace_s`` apart."""
+    if process is None or process.poll() is not None:
+        return
+    for which in (signal.SIGINT, signal.SIGTERM):
+        send(which)
+        try:
+            process.wait(timeout=grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    kill()
 
 
 class RunSession:
@@ -304,17 +324,7 @@ class RunSession:
 
     def close(self) -> None:
         """Make sure nothing is left running (the app quits, the CLI errs)."""
-        process = self.process
-        if process is not None and process.poll() is None:
-            self._signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    self._kill()
+        stop_escalating(self.process, self._signal, self._kill)
         self._ended = True
         if self._sampler is not None:
             self._sampler.close()
