@@ -104,18 +104,21 @@ class _Recorder:
 
 
 # the only ops either handler does anything with; everything else returns at once
-_WATCHED_NAMES = frozenset(syncs.SYNC_FUNCTIONS) | copies.CREATION_FUNCTIONS
-_WATCHED_ATEN = frozenset(copies.COPY_OPS) | frozenset(syncs.SYNC_ATEN)
+WATCHED_NAMES = frozenset(syncs.SYNC_FUNCTIONS) | copies.CREATION_FUNCTIONS
+WATCHED_ATEN = frozenset(copies.COPY_OPS) | frozenset(syncs.SYNC_ATEN)
 
 
-class _FunctionLevel(TorchFunctionMode):
-    def __init__(self, recorder: _Recorder) -> None:
+class FunctionLevel(TorchFunctionMode):
+    """Python-level calls: sync idioms and host-data constructors go to the recorder (this
+    detector's, or ``netscope run``'s, which has the same two methods)."""
+
+    def __init__(self, recorder: Any) -> None:
         super().__init__()
         self.recorder = recorder
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = getattr(func, "__name__", None)
-        if name not in _WATCHED_NAMES:  # almost every op: one set lookup, then run it
+        if name not in WATCHED_NAMES:  # almost every op: one set lookup, then run it
             return func(*args, **kwargs) if kwargs else func(*args)
         kwargs = kwargs or {}
         if name in syncs.SYNC_FUNCTIONS:
@@ -129,7 +132,7 @@ class _DispatchLevel(TorchDispatchMode):
         self.recorder = recorder
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if func not in _WATCHED_ATEN:  # almost every op: one set lookup, then run it
+        if func not in WATCHED_ATEN:  # almost every op: one set lookup, then run it
             return func(*args, **kwargs) if kwargs else func(*args)
         kwargs = kwargs or {}
         if func in copies.COPY_OPS:
@@ -158,7 +161,7 @@ def detect(
     with (
         syncs.patched_synchronize(recorder.explicit_sync),
         _DispatchLevel(recorder),
-        _FunctionLevel(recorder),
+        FunctionLevel(recorder),
     ):
         run()
     shown = "cpu" if recorder.emulated else str(device)

@@ -62,15 +62,19 @@ class BlockTracker:
 
     @property
     def current(self) -> str:
-        paths = self._paths
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None:
-            if frame.f_code is _CALL_CODE:
-                path = paths.get(id(frame.f_locals.get("self")))
-                if path is not None:
-                    return path
-            frame = frame.f_back
-        return OUTSIDE_MODEL
+        return innermost_block(self._paths)
+
+
+def innermost_block(paths: dict[int, str]) -> str:
+    """The path of the innermost running module found in ``paths``, from the call stack."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is _CALL_CODE:
+            path = paths.get(id(frame.f_locals.get("self")))
+            if path is not None:
+                return path
+        frame = frame.f_back
+    return OUTSIDE_MODEL
 
 
 def location_key(location: str | None) -> tuple[str, int]:

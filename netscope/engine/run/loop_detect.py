@@ -24,24 +24,21 @@ from __future__ import annotations
 
 import contextlib
 import linecache
-import sys
 import time
 import weakref
 from collections.abc import Callable, Iterable
 from functools import partial
-from types import FrameType
 from typing import Any
 
 import torch
-from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.profiler import copies, syncs
-from netscope.engine.profiler.tracking import OUTSIDE_MODEL, caller_location
+from netscope.engine.profiler.detect import WATCHED_ATEN, FunctionLevel
+from netscope.engine.profiler.standin import skip_dynamo_import
+from netscope.engine.profiler.tracking import caller_location, innermost_block
 
-OUTSIDE_LOOP_MODEL = OUTSIDE_MODEL  # block name for work outside every model's forward
-_CALL_CODE = torch.nn.Module._call_impl.__code__
 _Tensor = torch.Tensor
 
 # ops whose inputs may legitimately sit on two devices: their host inputs are not tainted
@@ -73,15 +70,7 @@ class RootTracker:
 
     @property
     def current(self) -> str:
-        paths = self.paths
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None:
-            if frame.f_code is _CALL_CODE:
-                path = paths.get(id(frame.f_locals.get("self")))
-                if path is not None:
-                    return path
-            frame = frame.f_back
-        return OUTSIDE_LOOP_MODEL
+        return innermost_block(self.paths)
 
 
 def _forget(ids: dict[int, Any], key: int, _ref: Any) -> None:
@@ -221,25 +210,6 @@ class LoopRecorder:
         )
 
 
-_WATCHED_NAMES = frozenset(syncs.SYNC_FUNCTIONS) | copies.CREATION_FUNCTIONS
-_WATCHED_ATEN = frozenset(copies.COPY_OPS) | frozenset(syncs.SYNC_ATEN)
-
-
-class _FunctionLevel(TorchFunctionMode):
-    def __init__(self, recorder: LoopRecorder) -> None:
-        super().__init__()
-        self.recorder = recorder
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", None)
-        if name not in _WATCHED_NAMES:
-            return func(*args, **kwargs) if kwargs else func(*args)
-        kwargs = kwargs or {}
-        if name in syncs.SYNC_FUNCTIONS:
-            return self.recorder.function_sync(name, func, args, kwargs)
-        return self.recorder.creation(name, func, args, kwargs)
-
-
 def _tainted_input(taint: dict, args: Iterable[Any]) -> bool:
     for arg in args:
         if isinstance(arg, _Tensor):
@@ -267,7 +237,7 @@ class _DispatchLevel(TorchDispatchMode):
             _tainted_input(taint.ids, args) or _tainted_input(taint.ids, kwargs.values())
         )
         recorder = self.recorder
-        if func in _WATCHED_ATEN:
+        if func in WATCHED_ATEN:
             if func in copies.COPY_OPS:
                 out = func(*args, **kwargs)
                 recorder.dispatch_copy(func, args, kwargs, out)
@@ -308,15 +278,6 @@ class _DispatchLevel(TorchDispatchMode):
                         taint.add(item)
 
 
-def _skip_dynamo_import() -> None:
-    """As the profiler's detector: spare the first dispatch torch's lazy dynamo import."""
-    if "torch._dynamo" in sys.modules:
-        return
-    raw = getattr(_DispatchLevel.__dict__["__torch_dispatch__"], "__wrapped__", None)
-    if raw is not None and getattr(raw, "__dynamo_disable", None) is None:
-        setattr(raw, "__dynamo_disable", raw)
-
-
 class SampledStep:
     """The interceptors of one sampled step: ``start()`` at a step boundary, ``stop()`` at the
     next. They stay installed across the script's own frames in between (the mode stack is
@@ -328,10 +289,10 @@ class SampledStep:
         self._modes: list[Any] = []
 
     def start(self) -> None:
-        _skip_dynamo_import()
+        skip_dynamo_import(_DispatchLevel)
         self._sync_patch = syncs.patched_synchronize(self.recorder.explicit_sync)
         self._sync_patch.__enter__()
-        for mode in (_DispatchLevel(self.recorder), _FunctionLevel(self.recorder)):
+        for mode in (_DispatchLevel(self.recorder), FunctionLevel(self.recorder)):
             mode.__enter__()
             self._modes.append(mode)
 
