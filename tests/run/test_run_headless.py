@@ -201,3 +201,13 @@ def test_ctrl_c_stops_the_script_and_keeps_what_was_recorded(tmp_path):
     run = json.loads(out.read_text())["run"]
     assert run["state"] == "stopped" and run["exit_code"] == 130
     assert run["steps"] >= 20
+
+
+def test_inputs_passed_by_keyword_live_on_the_device(tmp_path):
+    """torch gives global pre-hooks no keyword arguments; a model called as
+    model(input_ids=..., attention_mask=...) still has its inputs on the device."""
+    done, report = run_headless(tmp_path, ["kwargs_inputs.py"])
+    assert done.returncode == 0, done.stderr
+    mask_check = line_of("kwargs_inputs.py", "if attention_mask.all():")
+    assert _sync_rows(report) == [("bool(tensor) / if tensor:", mask_check, "")]
+    assert report["run"]["syncs"][0]["per_step"] == 1.0

@@ -24,6 +24,7 @@ import contextlib
 import inspect
 import math
 import os
+import sys
 import threading
 import time
 import weakref
@@ -378,6 +379,7 @@ class Agent:
                 self._new_model(key, module, root)
         if self.taint is not None and self.sampled is not None and root.param_ids:
             self.taint.add_nested(args)
+            self.taint.add_nested(_call_kwargs())  # model(input_ids=..., attention_mask=...)
 
     def _new_model(self, key: int, module: torch.nn.Module, root: _Root) -> None:
         if self.forward_main is None:
@@ -751,6 +753,26 @@ class Agent:
             self.sender.send(
                 RunNote(f"netscope stopped watching the loop: {type(exc).__name__}: {exc}")
             )
+
+
+_MODULE_FILE = torch.nn.Module._call_impl.__code__.co_filename
+
+
+def _call_kwargs() -> dict[str, Any]:
+    """The keyword arguments of the module call whose pre-hooks are running.
+
+    torch hands global forward pre-hooks only the positional arguments, yet a Hugging Face model
+    gets every input by keyword: they are read from torch's own call frame, a few frames up.
+    """
+    frame = sys._getframe(1)
+    for _ in range(8):
+        frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:
+            break
+        if frame.f_code.co_filename == _MODULE_FILE and "kwargs" in frame.f_locals:
+            kwargs = frame.f_locals["kwargs"]
+            return kwargs if isinstance(kwargs, dict) else {}
+    return {}
 
 
 def _device_of(module: torch.nn.Module) -> str:
