@@ -7,36 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from netscope.engine.model import RankRun, RunReport, ScriptError, Spread, StepPhases
+from netscope.engine.model import RankRun, RunReport
 from netscope.report.values import num
 
 
-def _spread(value: Spread | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    return {"median": num(value.median), "p10": num(value.p10), "p90": num(value.p90)}
-
-
-def _phases(value: StepPhases | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    names = ("data", "forward", "backward", "optimizer", "other")
-    return {name: num(getattr(value, name)) for name in names}
-
-
-def _error(error: ScriptError | None) -> dict[str, Any] | None:
-    if error is None:
-        return None
-    return {
-        "type": error.type,
-        "message": error.message,
-        "location": error.location,
-        "traceback": error.traceback,
-    }
-
-
 def rank_dict(rank: RankRun) -> dict[str, Any]:
-    from netscope.report.serialize_run import loop_copy_dict, loop_sync_dict
+    from netscope.report.serialize_run import (
+        loop_copy_dict,
+        loop_sync_dict,
+        phases_dict,
+        script_error_dict,
+        spread_dict,
+    )
 
     run = rank.report
     return {
@@ -46,10 +28,10 @@ def rank_dict(rank: RankRun) -> dict[str, Any]:
         "node_rank": rank.node_rank,
         "state": run.state,
         "exit_code": run.exit_code,
-        "error": _error(run.error),
+        "error": script_error_dict(run.error),
         "steps": run.steps,
-        "step_ms": _spread(run.step_ms),
-        "phases_ms": _phases(run.phases_ms),
+        "step_ms": spread_dict(run.step_ms),
+        "phases_ms": phases_dict(run.phases_ms),
         "wait_ms": None if rank.wait_ms is None else num(rank.wait_ms.median),
         "busy_ms": None if rank.busy_ms is None else num(rank.busy_ms),
         "syncs": [loop_sync_dict(s) for s in run.syncs],

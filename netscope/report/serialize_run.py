@@ -9,19 +9,30 @@ from __future__ import annotations
 from typing import Any
 
 from netscope import __version__
-from netscope.engine.model import LoopCopy, LoopSync, RunReport, Spread, StepPhases
+from netscope.engine.model import LoopCopy, LoopSync, RunReport, ScriptError, Spread, StepPhases
 from netscope.report.serialize import SCHEMA_VERSION, report_dict
 from netscope.report.serialize_profile import copy_dict, gil_dict, sync_dict, system_dict
 from netscope.report.values import num
 
 
-def _spread(value: Spread | None) -> dict[str, Any] | None:
+def spread_dict(value: Spread | None) -> dict[str, Any] | None:
     if value is None:
         return None
     return {"median": num(value.median), "p10": num(value.p10), "p90": num(value.p90)}
 
 
-def _phases(value: StepPhases | None) -> dict[str, Any] | None:
+def script_error_dict(error: ScriptError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {
+        "type": error.type,
+        "message": error.message,
+        "location": error.location,
+        "traceback": error.traceback,
+    }
+
+
+def phases_dict(value: StepPhases | None) -> dict[str, Any] | None:
     if value is None:
         return None
     return {
@@ -57,18 +68,11 @@ def run_dict(run: RunReport) -> dict[str, Any]:
         "argv": list(run.argv),
         "state": run.state,
         "exit_code": run.exit_code,
-        "error": None
-        if error is None
-        else {
-            "type": error.type,
-            "message": error.message,
-            "location": error.location,
-            "traceback": error.traceback,
-        },
+        "error": script_error_dict(error),
         "steps": run.steps,
         "step_boundary": run.step_boundary,
-        "step_ms": _spread(run.step_ms),
-        "phases_ms": _phases(run.phases_ms),
+        "step_ms": spread_dict(run.step_ms),
+        "phases_ms": phases_dict(run.phases_ms),
         "sampled_steps": run.sampled_steps,
         "sample_every": run.sample_every,
         "blocks": [
