@@ -19,6 +19,7 @@ SCRIPTS = {
     "app": "bench_app.py",
     "run": "bench_run.py",
     "ranks": "bench_ranks.py",
+    "sharded": "bench_sharded.py",
 }
 
 
