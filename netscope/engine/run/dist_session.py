@@ -27,7 +27,8 @@ from typing import IO, Any
 from netscope.engine.run.collector import Collector
 from netscope.engine.run.messages import ScriptOutput
 from netscope.engine.run.ranks import RanksRecorder
-from netscope.engine.run.session import STOP_GRACE_S, exit_status, stop_escalating
+from netscope.engine.run.session import exit_status
+from netscope.engine.run.stopping import ScriptStopper
 
 DRAIN_S = 5.0  # after torchrun exits, the ranks' connections get this long to close
 OUTPUT_LINES = 2000
@@ -61,8 +62,7 @@ class DistSession:
         self.process: subprocess.Popen[bytes] | None = None
         self.output: deque[ScriptOutput] = deque(maxlen=OUTPUT_LINES)
         self._exited_at: float | None = None
-        self._stop_at: float | None = None
-        self._stop_step = 0
+        self._stopper = ScriptStopper(lambda: self.process, kill_group=True)
         self._ended = False
         self.master_port: int | None = None
         self._seen: set[int] = set()  # ranks that connected
@@ -140,7 +140,7 @@ class DistSession:
         (fold the items with ``recorder.feed`` in one thread; ``pump`` does both)."""
         if self._ended:
             return None
-        self._escalate()
+        self._stopper.escalate()
         item = self.collector.poll(timeout)
         if item is not None:
             hello, message = item
@@ -172,7 +172,7 @@ class DistSession:
             return
         if self.collect_only:
             complete = self.all_closed and len(self._seen) >= self._world
-            if complete or (self._stop_at is not None and self.all_closed):
+            if complete or (self._stopper.requested and self.all_closed):
                 self._conclude()
             return
         process = self.process
@@ -196,44 +196,14 @@ class DistSession:
     def stop(self) -> None:
         """q / Ctrl+C: SIGINT to torchrun (it passes it on to the ranks), SIGTERM after a grace
         period, then SIGKILL to its whole group. Collect only: stop waiting for more ranks."""
-        if self._stop_at is None:
-            self._stop_at = time.monotonic()
-            self._signal(signal.SIGINT)
-        else:
-            self._stop_at = time.monotonic() - STOP_GRACE_S
-            self._escalate()
+        self._stopper.request()
         if self.collect_only and not self._seen:
             self._conclude()
-
-    def _escalate(self) -> None:
-        process = self.process
-        if self._stop_at is None or process is None or process.poll() is not None:
-            return
-        waited = time.monotonic() - self._stop_at
-        if self._stop_step == 0 and waited >= STOP_GRACE_S:
-            self._stop_step = 1
-            self._signal(signal.SIGTERM)
-        elif self._stop_step == 1 and waited >= 2 * STOP_GRACE_S:
-            self._stop_step = 2
-            self._kill_group()
-
-    def _signal(self, which: int) -> None:
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(OSError):
-                self.process.send_signal(which)
-
-    def _kill_group(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(OSError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5.0)
 
     def close(self) -> None:
         """Nothing left running: torchrun and its ranks (its process group), the collector."""
         process = self.process
-        stop_escalating(process, self._signal, self._kill_group, STOP_GRACE_S)
+        self._stopper.stop_and_wait()
         if process is not None:  # ranks torchrun left behind, if any
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import IO, Any
 
 from netscope.engine.model import ScriptError
@@ -29,8 +28,8 @@ from netscope.engine.run.messages import (
     ScriptOutput,
     SystemSampled,
 )
+from netscope.engine.run.stopping import ScriptStopper
 
-STOP_GRACE_S = 5.0  # after SIGINT, the script gets this long before SIGTERM (and again: SIGKILL)
 SYSTEM_EVERY_S = 1.0
 TAIL_LINES = 30
 DRAIN_S = 2.0  # after the script's last message, its output streams get this long to close
@@ -94,25 +93,6 @@ class _ProcessSampler:
         self._nvml = None
 
 
-def stop_escalating(
-    process: subprocess.Popen | None,
-    send: Callable[[int], None],
-    kill: Callable[[], None],
-    grace_s: float = STOP_GRACE_S,
-) -> None:
-    """Stop a script as Ctrl+C escalates: SIGINT, then SIGTERM, then kill, ``grace_s`` apart."""
-    if process is None or process.poll() is not None:
-        return
-    for which in (signal.SIGINT, signal.SIGTERM):
-        send(which)
-        try:
-            process.wait(timeout=grace_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    kill()
-
-
 class RunSession:
     """One run of a script (``module=True``: ``python -m target``) under netscope's agent."""
 
@@ -134,8 +114,7 @@ class RunSession:
         self._open_streams = 0
         self._ended = False
         self._channel_done = False
-        self._stop_at: float | None = None
-        self._stop_step = 0
+        self._stopper = ScriptStopper(lambda: self.process)
         self._sampler: _ProcessSampler | None = None
         self._last_system = 0.0
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
@@ -209,7 +188,7 @@ class RunSession:
         """The next message, or None when none came within ``timeout`` seconds."""
         if self._ended or self.process is None:
             return None
-        self._escalate()
+        self._stopper.escalate()
         system = self._system_due()
         if system is not None:
             return system
@@ -243,7 +222,7 @@ class RunSession:
     def _conclude(self, item: ScriptEnded) -> ScriptEnded:
         self._ended = True
         self._finish()
-        if self._stop_at is not None and not item.stopped:
+        if self._stopper.requested and not item.stopped:
             item = ScriptEnded(item.exit_code, item.error, stopped=True)
         return item
 
@@ -272,7 +251,7 @@ class RunSession:
             error = ScriptError("signal", f"the script's process was killed by {name}", None)
         else:
             error = ScriptError("exit", f"the script's process exited with code {code}", None)
-        return self._conclude(ScriptEnded(code, error, stopped=self._stop_at is not None))
+        return self._conclude(ScriptEnded(code, error, stopped=self._stopper.requested))
 
     def _finish(self) -> None:
         process = self.process
@@ -280,7 +259,7 @@ class RunSession:
             try:
                 process.wait(timeout=30.0)
             except subprocess.TimeoutExpired:
-                self._kill()
+                self._stopper.kill()
         if self._sampler is not None:
             self._sampler.close()
             self._sampler = None
@@ -293,38 +272,11 @@ class RunSession:
         """Ask the script to stop: SIGINT now, SIGTERM after a grace period, then SIGKILL."""
         if self.process is None or self._ended or self.process.poll() is not None:
             return
-        if self._stop_at is None:
-            self._stop_at = time.monotonic()
-            self._signal(signal.SIGINT)
-        else:  # asked again: do not wait for the grace period
-            self._stop_at = time.monotonic() - STOP_GRACE_S
-            self._escalate()
-
-    def _escalate(self) -> None:
-        if self._stop_at is None or self.process is None or self.process.poll() is not None:
-            return
-        waited = time.monotonic() - self._stop_at
-        if self._stop_step == 0 and waited >= STOP_GRACE_S:
-            self._stop_step = 1
-            self._signal(signal.SIGTERM)
-        elif self._stop_step == 1 and waited >= 2 * STOP_GRACE_S:
-            self._stop_step = 2
-            self._kill()
-
-    def _signal(self, which: int) -> None:
-        with contextlib.suppress(ProcessLookupError, OSError):
-            assert self.process is not None
-            self.process.send_signal(which)
-
-    def _kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, OSError):
-            assert self.process is not None
-            self.process.kill()
-            self.process.wait(timeout=5.0)
+        self._stopper.request()
 
     def close(self) -> None:
         """Make sure nothing is left running (the app quits, the CLI errs)."""
-        stop_escalating(self.process, self._signal, self._kill)
+        self._stopper.stop_and_wait()
         self._ended = True
         if self._sampler is not None:
             self._sampler.close()
