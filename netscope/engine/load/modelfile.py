@@ -139,3 +139,32 @@ def build_from_file(
 def optional_function(module: ModuleType, name: str) -> Callable[..., Any] | None:
     value = getattr(module, name, None)
     return value if callable(value) and not isinstance(value, nn.Module) else None
+
+
+def loss_function(module: ModuleType, path: str) -> Callable[[Any, Any], Any] | None:
+    """The file's ``loss``, always called as ``(output, batch)``: ``loss(output)`` works too.
+
+    Many losses need only the model's output (a Hugging Face model's ``out.loss``); a wrong
+    signature is named with its line here, not as a failed backward later."""
+    user_loss = optional_function(module, "loss")
+    if user_loss is None:
+        return None
+    try:
+        signature = inspect.signature(user_loss)
+    except (TypeError, ValueError):  # a builtin or C callable: call it as documented
+        return user_loss
+    for arity in (2, 1):
+        try:
+            signature.bind(*range(arity))
+        except TypeError:
+            continue
+        if arity == 2:
+            return user_loss
+        return lambda output, _batch: user_loss(output)
+    raise NetscopeError(
+        f"loss{signature} in {display_path(path)} cannot be called as loss(output, batch) or "
+        "loss(output)",
+        path=path,
+        location=source_of(user_loss),
+        hint="Define loss(output, batch) (or loss(output)) returning a scalar tensor.",
+    )

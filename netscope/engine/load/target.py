@@ -18,6 +18,7 @@ from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.modelfile import (
     build_from_file,
     import_model_file,
+    loss_function,
     optional_function,
     split_target,
 )
@@ -72,7 +73,7 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
         options=options,
         path=path,
         model=model,
-        loss_fn=optional_function(module, "loss"),
+        loss_fn=loss_function(module, path),
         step_fn=optional_function(module, "step"),
         source=source,
         lazy_at_build=lazy_parameter_names(model),
