@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
-from netscope.app.live_state import LiveState
+from netscope.app.live_state import LiveState, SessionStarted
 from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
 from netscope.app.replay import ReplaySource
 from netscope.app.screens.error import ErrorScreen
@@ -23,8 +23,6 @@ from netscope.app.screens.help import HelpScreen
 from netscope.app.screens.main import MainScreen
 from netscope.app.source import DataSource, SourceFactory, pump, worker_factory
 from netscope.app.widgets.progress_line import ProgressLine
-from netscope.app.widgets.system_panel import SystemPanel
-from netscope.app.widgets.timing_panel import TimingPanel
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
@@ -64,7 +62,6 @@ class NetscopeApp(App[int]):
         self.generation = 0
         self._stop = threading.Event()
         self.snapshot: Snapshot | None = None
-        self.live = LiveState()
         self.status = "off"  # off | running | paused | done | failed | loading
         self.exit_code = 0
         self.last_export: str | None = None
@@ -73,6 +70,11 @@ class NetscopeApp(App[int]):
 
     def get_default_screen(self) -> MainScreen:
         return self.main
+
+    @property
+    def live(self) -> LiveState:
+        """What the profiler has measured so far (owned by the main screen, read-only here)."""
+        return self.main.live
 
     def on_mount(self) -> None:
         self.sub_title = display_path(self.load.target_path)
@@ -89,8 +91,7 @@ class NetscopeApp(App[int]):
         self.source = started if started is not None else self.factory(profile)
         self.status = "running" if profile else "off"
         if profile:
-            self.live = LiveState()
-            self.main.show_live(self.live)
+            self.main.record(SessionStarted())
         self._show_status()
         work = partial(
             self._pump_thread, self.source, self._stop, self.generation, started is not None
@@ -141,8 +142,7 @@ class NetscopeApp(App[int]):
         elif isinstance(event, wm.WorkerError):
             self._worker_failed(event)
         else:
-            self.live.apply(event)
-            self.main.show_live(self.live)
+            self.main.record(event)
             if isinstance(event, wm.Finished):
                 progress.stage = ""
                 live = self.source is not None and self.source.live  # it keeps timing the step
@@ -187,18 +187,11 @@ class NetscopeApp(App[int]):
 
     def on_timing_update(self, message: TimingUpdate) -> None:
         if message.generation == self.generation:
-            self.live.windows[message.device] = message.window
-            self.live.iterations[message.device] = message.iteration
-            with suppress(NoMatches):
-                self.main.query_one(TimingPanel).show_window(
-                    message.device, message.window, message.iteration
-                )
+            self.main.record(message)
 
     def on_system_update(self, message: SystemUpdate) -> None:
         if message.generation == self.generation:
-            self.live.system = message.sample
-            with suppress(NoMatches):
-                self.main.query_one(SystemPanel).sample = message.sample
+            self.main.record(message)
 
     def _show_status(self, detail: str = "") -> None:
         words = {"off": "off (press p)", "running": "running (p pauses)", "paused": "paused (p)"}

@@ -1,9 +1,19 @@
-"""What the app has received so far from the profiler, kept to render panels and to export."""
+"""What the app has received so far from the profiler: one immutable value, one reducer.
+
+The live path is message -> ``LiveState.after`` -> the screen's ``live`` reactive -> widgets
+(bound with ``data_bind``), and nothing else changes it: a field that did not change keeps the
+same object, so a widget redraws only when the part it shows is a new object.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, TypeVar
 
+from netscope.app.messages import SystemUpdate, TimingUpdate
 from netscope.engine.model import (
     BlockTiming,
     CopyFinding,
@@ -15,45 +25,78 @@ from netscope.engine.model import (
 )
 from netscope.engine.profiler import messages as wm
 
+V = TypeVar("V")
 
-@dataclass
+
+@dataclass(frozen=True)
+class SessionStarted:
+    """A new profiling session: what the previous one measured is gone."""
+
+
+LiveEvent = wm.WorkerMessage | TimingUpdate | SystemUpdate | SessionStarted
+
+
+def _mapping() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+def _with(mapping: Mapping[str, V], updates: Mapping[str, V]) -> Mapping[str, V]:
+    return MappingProxyType({**mapping, **updates})
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: reactives compare by identity, never 10,000 rows
 class LiveState:
     """Results by kind; ``None`` means "not measured yet" (an empty tuple means "none found")."""
 
-    windows: dict[str, tuple[float, ...]] = field(default_factory=dict)
-    iterations: dict[str, int] = field(default_factory=dict)
-    summaries: dict[str, TimingSummary] = field(default_factory=dict)
-    block_timings: dict[str, tuple[BlockTiming, ...]] = field(default_factory=dict)
+    windows: Mapping[str, tuple[float, ...]] = field(default_factory=_mapping)
+    iterations: Mapping[str, int] = field(default_factory=_mapping)
+    summaries: Mapping[str, TimingSummary] = field(default_factory=_mapping)
+    block_timings: Mapping[str, tuple[BlockTiming, ...]] = field(default_factory=_mapping)
     copies: tuple[CopyFinding, ...] | None = None
     syncs: tuple[SyncFinding, ...] | None = None
     gil: GilReport | None = None
     system: SystemSample | None = None
     profile: Profile | None = None  # the final one, from Finished
-    _index_key: tuple[tuple[str, int], ...] = field(default=(), repr=False, compare=False)
-    _rows_by_path: dict[str, list[BlockTiming]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
-    def apply(self, event: wm.WorkerMessage) -> None:
-        """Record one result message (timing windows and system samples come separately)."""
+    def after(self, event: LiveEvent) -> LiveState:
+        """The state once ``event`` is recorded (self when it carries no result)."""
+        if isinstance(event, SessionStarted):
+            return LiveState()
+        if isinstance(event, TimingUpdate):
+            return replace(
+                self,
+                windows=_with(self.windows, {event.device: event.window}),
+                iterations=_with(self.iterations, {event.device: event.iteration}),
+            )
+        if isinstance(event, SystemUpdate):
+            return replace(self, system=event.sample)
         if isinstance(event, wm.TimingDone):
-            self.summaries[event.summary.device] = event.summary
-        elif isinstance(event, wm.BlockTimings):
-            self.block_timings[event.device] = event.rows
-        elif isinstance(event, wm.CopiesFound):
-            self.copies = event.rows
-        elif isinstance(event, wm.SyncsFound):
-            self.syncs = event.rows
-        elif isinstance(event, wm.GilMeasured):
-            self.gil = event.report
-        elif isinstance(event, wm.Finished) and event.profile is not None:
-            self.profile = event.profile
-            self.summaries.update({s.device: s for s in event.profile.devices})
-            self.block_timings.update(_by_device(event.profile.blocks))
-            self.copies = event.profile.copies
-            self.syncs = event.profile.syncs
-            self.gil = event.profile.gil or self.gil
-            self.system = event.profile.system or self.system
+            return replace(
+                self, summaries=_with(self.summaries, {event.summary.device: event.summary})
+            )
+        if isinstance(event, wm.BlockTimings):
+            return replace(
+                self, block_timings=_with(self.block_timings, {event.device: event.rows})
+            )
+        if isinstance(event, wm.CopiesFound):
+            return replace(self, copies=event.rows)
+        if isinstance(event, wm.SyncsFound):
+            return replace(self, syncs=event.rows)
+        if isinstance(event, wm.GilMeasured):
+            return replace(self, gil=event.report)
+        if isinstance(event, wm.Finished) and event.profile is not None:
+            profile = event.profile
+            return replace(
+                self,
+                profile=profile,
+                summaries=_with(self.summaries, {s.device: s for s in profile.devices}),
+                block_timings=_with(self.block_timings, _by_device(profile.blocks)),
+                copies=profile.copies,
+                syncs=profile.syncs,
+                gil=profile.gil or self.gil,
+                system=profile.system or self.system,
+            )
+        return self
 
     def as_profile(self) -> Profile | None:
         """The final profile, or what has arrived so far; None before any measurement."""
@@ -70,16 +113,25 @@ class LiveState:
             system=self.system,
         )
 
+    @cached_property
+    def _rows_by_path(self) -> dict[str, list[BlockTiming]]:
+        rows_by_path: dict[str, list[BlockTiming]] = {}
+        for rows in self.block_timings.values():
+            for row in rows:
+                rows_by_path.setdefault(row.path, []).append(row)
+        return rows_by_path
+
     def block_rows(self, path: str) -> list[BlockTiming]:
-        """One block's timings on every device (an index, rebuilt when new timings arrive)."""
-        key = tuple((device, id(rows)) for device, rows in self.block_timings.items())
-        if key != self._index_key:
-            self._index_key = key
-            self._rows_by_path = {}
-            for rows in self.block_timings.values():
-                for row in rows:
-                    self._rows_by_path.setdefault(row.path, []).append(row)
+        """One block's timings on every device (indexed once per state)."""
         return list(self._rows_by_path.get(path, ()))
+
+    def shows_other_results_than(self, other: LiveState) -> bool:
+        """Do block timings, copies or syncs differ (what a block's details show)?"""
+        return (
+            self.block_timings is not other.block_timings
+            or self.copies is not other.copies
+            or self.syncs is not other.syncs
+        )
 
 
 def _by_device(rows: tuple[BlockTiming, ...]) -> dict[str, tuple[BlockTiming, ...]]:

@@ -129,7 +129,6 @@ class RunApp(App[int]):
 
                     details = self.main.query_one(DetailsPanel)
                     details.index = self.main.index = TreeIndex(report.snapshot)
-                    details.live_version += 1
             progress = self.main.query_one(ProgressLine)
             if report.snapshot is not None:
                 progress.summary = (

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.reactive import Reactive
+from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Tree
 
-from netscope.app.live_state import LiveState
+from netscope.app.live_state import LiveEvent, LiveState
 from netscope.app.tree_index import NodeKey, TreeIndex
 from netscope.app.widgets.block_tree import BlockTree
-from netscope.app.widgets.blocks_table import BlocksTable
-from netscope.app.widgets.copies_table import CopiesTable
 from netscope.app.widgets.details_panel import DetailsPanel
 from netscope.app.widgets.filter_bar import FilterBar
 from netscope.app.widgets.live_panels import LivePanels
 from netscope.app.widgets.progress_line import ProgressLine
 from netscope.app.widgets.quiet_header import QuietHeader
-from netscope.app.widgets.syncs_table import SyncsTable
-from netscope.app.widgets.system_panel import SystemPanel
-from netscope.app.widgets.timing_panel import TimingPanel
 from netscope.engine.model import Snapshot
 
 
@@ -37,6 +31,9 @@ class MainScreen(Screen):
     # Screen.sub_title repaints the whole screen when it changes; only the header shows it (and
     # it watches the value), so `n` ("match 3/100") repaints one line, not a 160x48 frame
     sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+    # what the profiler has measured: replaced (never changed) by ``record`` alone; the panels
+    # and the details are bound to it and redraw the parts that are new objects
+    live: var[LiveState] = var(LiveState, always_update=True)
 
     def __init__(self) -> None:
         super().__init__()
@@ -50,8 +47,8 @@ class MainScreen(Screen):
         yield ProgressLine()
         with Horizontal(id="body"):
             yield BlockTree(id="tree")
-            yield DetailsPanel(id="details")
-        yield LivePanels(id="live")
+            yield DetailsPanel(id="details").data_bind(MainScreen.live)
+        yield LivePanels(id="live").data_bind(MainScreen.live)
         yield FilterBar(id="filter")
         yield Footer()
 
@@ -59,19 +56,6 @@ class MainScreen(Screen):
         tree = self.query_one(BlockTree)
         tree.cursor_moved = self._select
         tree.focus()
-
-    async def on_resize(self, event: events.Resize) -> None:
-        """Tabs when narrow, a grid when wide: rebuild the live panels and redraw what arrived."""
-        panels = self.query_one(LivePanels)
-        if panels.wants_wide(event.size.width) == panels.wide:
-            return
-        await panels.recompose()
-        live: LiveState | None = getattr(self.app, "live", None)
-        if live is not None:
-            self.show_live(live)
-            for device, window in live.windows.items():
-                timing = self.query_one(TimingPanel)
-                timing.show_window(device, window, live.iterations.get(device, 0))
 
     # --- data in --------------------------------------------------------------------------
 
@@ -97,18 +81,9 @@ class MainScreen(Screen):
             tree.update_index(self.index)
         details.key = tree.selected_key  # always redrawn: the same row has new facts
 
-    def show_live(self, live: LiveState) -> None:
-        """Redraw the result panels and the details from what has arrived."""
-        self.query_one(TimingPanel).show_summaries(live.summaries)
-        self.query_one(BlocksTable).show(live.block_timings)
-        self.query_one(CopiesTable).show(live.copies)
-        self.query_one(SyncsTable).show(live.syncs)
-        self.query_one(SystemPanel).gil = live.gil
-        if live.system is not None:
-            self.query_one(SystemPanel).sample = live.system
-        details = self.query_one(DetailsPanel)
-        details.live = live
-        details.live_version += 1
+    def record(self, event: LiveEvent) -> None:
+        """The one place live state changes: a new value, bound widgets redraw what is new."""
+        self.live = self.live.after(event)
 
     # --- selection ------------------------------------------------------------------------
 

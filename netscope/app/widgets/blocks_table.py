@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
+
+from textual.reactive import var
 
 from netscope.app import format as fmt
+from netscope.app.live_state import LiveState
 from netscope.app.widgets.result_table import ResultTable
 from netscope.engine.model import BlockTiming
 
@@ -13,12 +17,16 @@ TOP = 50
 
 class BlocksTable(ResultTable):
     COLUMNS = ("block", "device", "self", "inclusive", "calls")
+    live: var[LiveState] = var(LiveState, always_update=True)  # bound by LivePanels
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._ranked_from: list[tuple[BlockTiming, ...]] | None = None  # the tuples ranked last
 
-    def show(self, timings: dict[str, tuple[BlockTiming, ...]]) -> None:
+    def watch_live(self, live: LiveState) -> None:
+        self.show(live.block_timings)
+
+    def show(self, timings: Mapping[str, tuple[BlockTiming, ...]]) -> None:
         """Rank the blocks once per BlockTimings message: later events re-send the same tuples,
         and sorting 10,000 rows on each of them would stall the keys."""
         source = list(timings.values())

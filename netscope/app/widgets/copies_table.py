@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from textual.reactive import var
+
 from netscope.app import format as fmt
+from netscope.app.live_state import LiveState
 from netscope.app.widgets.result_table import ResultTable
 from netscope.engine.model import CopyFinding
 
 
 class CopiesTable(ResultTable):
     COLUMNS = ("direction", "bytes", "count", "dtype", "block", "location", "note")
+
+    live: var[LiveState] = var(LiveState, always_update=True)  # bound by LivePanels
+
+    def watch_live(self, old: LiveState, new: LiveState) -> None:
+        if old is new or new.copies is not old.copies:
+            self.show(new.copies)
 
     def show(self, rows: tuple[CopyFinding, ...] | None) -> None:
         if rows is None:

@@ -8,7 +8,7 @@ from rich.console import Console, RenderableType
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -33,7 +33,8 @@ class DetailsPanel(Vertical):
     # repaint=False: the body and the member list repaint themselves; repainting this container
     # too would redraw the whole pane's background on every key
     key: reactive[NodeKey | None] = reactive(None, always_update=True, repaint=False)
-    live_version: reactive[int] = reactive(0, repaint=False)
+    live: var[LiveState] = var(LiveState, always_update=True)  # bound by MainScreen
+    index: var[TreeIndex | None] = var(None, always_update=True)  # a new snapshot: redraw
 
     class JumpTo(Message):
         """The user picked a tie-group member: the tree should move there."""
@@ -44,8 +45,6 @@ class DetailsPanel(Vertical):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.index: TreeIndex | None = None
-        self.live = LiveState()
         self.shown: RenderableType = ""
         self._redraw_due = False
         self._members_due = False
@@ -57,7 +56,11 @@ class DetailsPanel(Vertical):
     def watch_key(self) -> None:
         self._schedule(members=True)
 
-    def watch_live_version(self) -> None:
+    def watch_live(self, old: LiveState, new: LiveState) -> None:
+        if new.shows_other_results_than(old):
+            self._schedule(members=False)
+
+    def watch_index(self) -> None:
         self._schedule(members=False)
 
     def _schedule(self, members: bool) -> None:

@@ -3,10 +3,13 @@ with the result tables, so nothing hides behind a tab and no rows stay empty."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.widgets import TabbedContent, TabPane
 
+from netscope.app.live_state import LiveState
 from netscope.app.widgets.blocks_table import BlocksTable
 from netscope.app.widgets.copies_table import CopiesTable
 from netscope.app.widgets.syncs_table import SyncsTable
@@ -28,6 +31,8 @@ class LivePanels(Vertical):
     LivePanels #live-grid > TabbedContent { width: 3fr; }
     """
 
+    live: var[LiveState] = var(LiveState, always_update=True)  # bound to the screen's
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.wide = False
@@ -35,27 +40,33 @@ class LivePanels(Vertical):
     def wants_wide(self, width: int) -> bool:
         return width >= WIDE
 
+    async def on_resize(self, event: events.Resize) -> None:
+        """Tabs when narrow, a grid when wide: rebuilt here (the composing node of the bound
+        panels), they bind to ``live`` again and show what has arrived."""
+        if self.wants_wide(self.app.size.width) != self.wide:
+            await self.recompose()
+
     def compose(self) -> ComposeResult:
         self.wide = self.wants_wide(self.app.size.width)
         if not self.wide:
             with TabbedContent(id="live-tabs"):
                 with TabPane("Timing", id="tab-timing"):
-                    yield TimingPanel()
+                    yield TimingPanel().data_bind(LivePanels.live)
                 yield from self._tables()
                 with TabPane("System", id="tab-system"):
-                    yield SystemPanel()
+                    yield SystemPanel().data_bind(LivePanels.live)
             return
         with Horizontal(id="live-grid"):
             with Vertical(id="live-side"):
-                yield TimingPanel()
-                yield SystemPanel()
+                yield TimingPanel().data_bind(LivePanels.live)
+                yield SystemPanel().data_bind(LivePanels.live)
             with TabbedContent(id="live-tabs"):
                 yield from self._tables()
 
     def _tables(self) -> ComposeResult:
         with TabPane("Blocks", id="tab-blocks"):
-            yield BlocksTable()
+            yield BlocksTable().data_bind(LivePanels.live)
         with TabPane("Copies", id="tab-copies"):
-            yield CopiesTable()
+            yield CopiesTable().data_bind(LivePanels.live)
         with TabPane("Syncs", id="tab-syncs"):
-            yield SyncsTable()
+            yield SyncsTable().data_bind(LivePanels.live)

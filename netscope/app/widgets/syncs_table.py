@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from textual.reactive import var
+
 from netscope.app import format as fmt
+from netscope.app.live_state import LiveState
 from netscope.app.widgets.result_table import ResultTable
 from netscope.engine.model import SyncFinding
 
 
 class SyncsTable(ResultTable):
     COLUMNS = ("op", "reason", "count", "stall", "block", "location")
+
+    live: var[LiveState] = var(LiveState, always_update=True)  # bound by LivePanels
+
+    def watch_live(self, old: LiveState, new: LiveState) -> None:
+        if old is new or new.syncs is not old.syncs:
+            self.show(new.syncs)
 
     def show(self, rows: tuple[SyncFinding, ...] | None) -> None:
         if rows is None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import Static
 
 from netscope.app import format as fmt
+from netscope.app.live_state import LiveState
 from netscope.engine.model import GilReport, GpuSample, SystemSample
 
 
@@ -19,6 +20,8 @@ class SystemPanel(Static):
 
     sample: reactive[SystemSample | None] = reactive(None)
     gil: reactive[GilReport | None] = reactive(None)
+    # bound by LivePanels; netscope run's panels set ``sample`` themselves
+    live: var[LiveState] = var(LiveState, always_update=True)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -31,6 +34,11 @@ class SystemPanel(Static):
         if shape != self._shape:
             self._shape = shape
             self.refresh(layout=True)
+
+    def watch_live(self, live: LiveState) -> None:
+        if live.system is not None:
+            self.sample = live.system
+        self.gil = live.gil
 
     def watch_sample(self) -> None:
         self._relayout_if_taller()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
+from textual.reactive import var
 from textual.widgets import Static
 
 from netscope.app import format as fmt
+from netscope.app.live_state import LiveState
 from netscope.app.widgets.device_timing import DeviceTiming
 from netscope.engine.model import TimingSummary
 
@@ -18,6 +22,8 @@ class TimingPanel(VerticalScroll):
     TimingPanel { padding: 0 1; }
     TimingPanel > #speedup { height: auto; }
     """
+
+    live: var[LiveState] = var(LiveState, always_update=True)  # bound by LivePanels
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No step timed yet: press p to profile.", style="dim"), id="speedup")
@@ -32,12 +38,21 @@ class TimingPanel(VerticalScroll):
             self.mount(row, before="#speedup")
             return row
 
-    def show_window(self, device: str, window: tuple[float, ...], iteration: int) -> None:
-        row = self.device(device)
-        row.iteration = iteration
-        row.window = window
+    def watch_live(self, old: LiveState, new: LiveState) -> None:
+        if not self.is_mounted:
+            return
+        for device, window in new.windows.items():
+            if old is new or window is not old.windows.get(device):
+                row = self.device(device)
+                row.iteration = new.iterations.get(device, 0)
+                row.window = window
+        if old is new or new.summaries is not old.summaries:
+            self._show_summaries(new.summaries)
 
-    def show_summaries(self, summaries: dict[str, TimingSummary]) -> None:
+    def on_mount(self) -> None:
+        self.watch_live(self.live, self.live)
+
+    def _show_summaries(self, summaries: Mapping[str, TimingSummary]) -> None:
         for name, summary in summaries.items():
             self.device(name).summary = summary
         cpu = summaries.get("cpu")
