@@ -1,4 +1,5 @@
-"""The ``netscope`` command: the app, ``report`` and ``check``. Imports the app lazily."""
+"""The ``netscope`` command: one argparse parser with a subcommand each (open, report, check,
+run, collect). Imports the app, torch and the engine's heavy parts lazily."""
 
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ def _shape(text: str) -> tuple[int, ...]:
     return dims
 
 
-def _add_target_options(parser: argparse.ArgumentParser, *, target_required: bool) -> None:
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command takes (a parent parser: declared once)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
+    return common
+
+
+def _target_options(*, target_required: bool) -> argparse.ArgumentParser:
+    """The model or checkpoint and how to load and profile it: open, report and check."""
+    parser = argparse.ArgumentParser(add_help=False, parents=[_common_options()])
     parser.add_argument(
         "target",
         nargs=None if target_required else "?",
@@ -66,59 +76,99 @@ def _add_target_options(parser: argparse.ArgumentParser, *, target_required: boo
         metavar="SECONDS",
         help="stop the profiling worker after this long (default: 300)",
     )
-    parser.add_argument(
-        "--continuous",
-        action="store_true",
-        help="app: keep timing the step flat out after the measurements (default: ~10%% duty)",
-    )
-    parser.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="netscope",
-        description="See inside a PyTorch model: blocks, parameters, ties, lazy layers, "
-        "checkpoints, and where a step spends its time.",
-        epilog="Subcommands: 'netscope report TARGET -o FILE', 'netscope check TARGET', "
-        "'netscope run [--nproc-per-node N] script.py [args...]', "
-        "'netscope collect --listen HOST:PORT' (each has its own --help). "
-        "With no target, the app opens a bundled demo model.",
-    )
-    parser.add_argument("--version", action="version", version=f"netscope {__version__}")
-    _add_target_options(parser, target_required=False)
-    parser.add_argument(
-        "--no-profile", action="store_true", help="do not start profiling when the app opens"
-    )
     return parser
 
 
-def build_report_parser() -> argparse.ArgumentParser:
+COMMANDS = ("open", "report", "check", "run", "collect")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``netscope COMMAND ...``; ``netscope TARGET`` (no command) is ``netscope open TARGET``."""
     parser = argparse.ArgumentParser(
-        prog="netscope report", description="Write a report without the app."
+        prog="netscope",
+        usage="netscope [TARGET] [options] | netscope COMMAND ...",
+        description="See inside a PyTorch model: blocks, parameters, ties, lazy layers, "
+        "checkpoints, and where a step spends its time.",
+        epilog="With no command, `netscope TARGET [options]` opens the app (`netscope open`); "
+        "with no target, on a bundled demo model. Each command has its own --help.",
     )
-    _add_target_options(parser, target_required=True)
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
-    parser.add_argument(
+    parser.add_argument("--version", action="version", version=f"netscope {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", title="commands", metavar="COMMAND", prog="netscope"
+    )
+
+    app = commands.add_parser(
+        "open",
+        parents=[_target_options(target_required=False)],
+        help="the app on a model file or checkpoint (the default command)",
+        description="Open the app: the block tree, details and live profiling panels.",
+    )
+    app.add_argument(
+        "--no-profile", action="store_true", help="do not start profiling when the app opens"
+    )
+    app.add_argument(
+        "--continuous",
+        action="store_true",
+        help="keep timing the step flat out after the measurements (default: ~10%% duty)",
+    )
+    app.set_defaults(handler=_run_app)
+
+    report = commands.add_parser(
+        "report",
+        parents=[_target_options(target_required=True)],
+        help="write a JSON, Markdown, HTML or Chrome-trace report",
+        description="Write a report without the app.",
+    )
+    report.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    report.add_argument(
         "--format",
         choices=FORMATS,
         help="default: from the file extension (.json .md .html; .trace.json for chrome-trace)",
     )
-    parser.add_argument("--profile", action="store_true", help="add a profile section")
-    return parser
+    report.add_argument("--profile", action="store_true", help="add a profile section")
+    report.set_defaults(handler=_run_report)
 
-
-def build_check_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="netscope check",
+    check = commands.add_parser(
+        "check",
+        parents=[_target_options(target_required=True)],
+        help="CI gate: fail (exit 1) when a step exceeds its sync/copy limits",
         description="CI gate: profile one step and fail (exit 1) when a limit is exceeded.",
     )
-    _add_target_options(parser, target_required=True)
-    parser.add_argument("--max-syncs", type=int, metavar="N", help="most sync points per step")
-    parser.add_argument("--max-copies", type=int, metavar="N", help="most host-device copies")
-    parser.add_argument(
+    check.add_argument("--max-syncs", type=int, metavar="N", help="most sync points per step")
+    check.add_argument("--max-copies", type=int, metavar="N", help="most host-device copies")
+    check.add_argument(
         "--max-copy-bytes", type=int, metavar="B", help="most bytes copied between devices"
     )
+    check.set_defaults(handler=_run_check)
+
+    from netscope.cli_ranks import add_collect_command
+    from netscope.cli_run import add_run_command
+
+    add_run_command(commands, _common_options())
+    add_collect_command(commands, _common_options())
     return parser
+
+
+def with_command(argv: Sequence[str]) -> list[str]:
+    """``netscope model.py ...`` -> ``netscope open model.py ...``: the app is the default."""
+    argv = list(argv)
+    if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
+        return argv
+    return ["open", *argv]
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse a command line; ``run``'s script and its arguments are split off first, untouched."""
+    argv = with_command(argv)
+    parser = build_parser()
+    if argv[0] != "run":
+        return parser.parse_args(argv)
+    from netscope.cli_run import split_argv
+
+    own, as_module, script, script_args = split_argv(argv[1:])
+    args = parser.parse_args(["run", *own])
+    args.as_module, args.script, args.script_args = as_module, script, script_args
+    return args
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
@@ -195,27 +245,13 @@ def _run_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "collect":  # the ranks of the user's own torchrun
-        from netscope.cli_ranks import main_collect
-
-        return main_collect(argv[1:])
-    if argv and argv[0] == "run":  # a script's own argv follows: parsed in cli_run
-        from netscope.cli_run import main_run
-
-        return main_run(argv[1:])
-    if argv and argv[0] == "report":
-        args, run = build_report_parser().parse_args(argv[1:]), _run_report
-    elif argv and argv[0] == "check":
-        args, run = build_check_parser().parse_args(argv[1:]), _run_check
-    else:
-        args, run = build_parser().parse_args(argv), _run_app
-    if getattr(args, "target", None) is None:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    if args.command == "open" and args.target is None:
         from netscope.demo import demo_target
 
         args.target = demo_target()
     try:
-        return run(args)
+        return int(args.handler(args))
     except NetscopeError as exc:
         if args.debug:
             raise

@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
-
-from netscope.engine.errors import NetscopeError
+from typing import Any
 
 
 def _finish(
@@ -82,9 +80,11 @@ def headless_ranks(args: argparse.Namespace, as_module: bool, target: str, rest:
     return _finish(session, args.output, fmt, session.returncode or None)
 
 
-def build_collect_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="netscope collect",
+def add_collect_command(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = commands.add_parser(
+        "collect",
+        parents=[common],
+        help="collect the ranks of your own torchrun jobs into one run report",
         description="Collect the ranks of torchrun jobs launched with "
         "`torchrun ... -m netscope.agent train.py` and NETSCOPE_COLLECTOR=HOST:PORT; the report "
         "is written when every rank of the world has ended (Ctrl+C: stop waiting).",
@@ -96,57 +96,49 @@ def build_collect_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("json", "markdown", "html"))
     parser.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
                         help="give up when no rank connects within this long (600)")  # fmt: skip
-    parser.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
-    return parser
+    parser.set_defaults(handler=collect_command, command_parser=parser)
 
 
-def main_collect(argv: Sequence[str]) -> int:
+def collect_command(args: argparse.Namespace) -> int:
     import time
 
     from netscope.engine.run.dist_session import DistSession
     from netscope.report.run_report import run_format
 
-    parser = build_collect_parser()
-    args = parser.parse_args(list(argv))
+    parser = args.command_parser
     _host, sep, port = args.listen.rpartition(":")
     if not sep or not port.isdigit():
         parser.error(f"--listen {args.listen!r}: expected HOST:PORT")
+    fmt = run_format(args.output, args.format)
+    session = DistSession(listen=args.listen, collect_only=True)
+
+    def interrupted(signum: int, frame: object) -> None:
+        session.stop()
+
+    previous = signal.signal(signal.SIGINT, interrupted)
     try:
-        fmt = run_format(args.output, args.format)
-        session = DistSession(listen=args.listen, collect_only=True)
-
-        def interrupted(signum: int, frame: object) -> None:
-            session.stop()
-
-        previous = signal.signal(signal.SIGINT, interrupted)
         try:
-            try:
-                session.start()
-            except OSError as exc:
-                print(f"netscope: error: {exc.strerror or exc}", file=sys.stderr)
+            session.start()
+        except OSError as exc:
+            print(f"netscope: error: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"netscope: collecting ranks on {session.address}", file=sys.stderr)
+        began = time.monotonic()
+        while not session.ended:
+            session.pump(0.5)
+            if not session.recorder.ranks and time.monotonic() - began > args.wait:
+                print(
+                    f"netscope: error: no rank reached {session.address} within "
+                    f"{args.wait:g} s (is NETSCOPE_COLLECTOR={session.address} set for "
+                    "torchrun, and the port open?)",
+                    file=sys.stderr,
+                )
+                session.close()
                 return 2
-            print(f"netscope: collecting ranks on {session.address}", file=sys.stderr)
-            began = time.monotonic()
-            while not session.ended:
-                session.pump(0.5)
-                if not session.recorder.ranks and time.monotonic() - began > args.wait:
-                    print(
-                        f"netscope: error: no rank reached {session.address} within "
-                        f"{args.wait:g} s (is NETSCOPE_COLLECTOR={session.address} set for "
-                        "torchrun, and the port open?)",
-                        file=sys.stderr,
-                    )
-                    session.close()
-                    return 2
-        finally:
-            signal.signal(signal.SIGINT, previous)
-            session.close()
-        return _finish(session, args.output, fmt, None)
-    except NetscopeError as exc:
-        if args.debug:
-            raise
-        print(f"netscope: error: {exc}", file=sys.stderr)
-        return 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        session.close()
+    return _finish(session, args.output, fmt, None)
 
 
 def ranks_main(args: argparse.Namespace, as_module: bool, target: str, rest: list[str]) -> int:

@@ -12,15 +12,18 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
-
-from netscope.engine.errors import NetscopeError
+from typing import Any
 
 _VALUE_OPTIONS = {"-o", "--output", "--format", "--every", "--nproc-per-node"}
 
 
-def build_run_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="netscope run",
+def add_run_command(commands: Any, common: argparse.ArgumentParser) -> None:
+    """``netscope run``: netscope's options only; the script and its argv never reach argparse
+    (``split_argv`` takes them off first), so a script's ``--device`` stays the script's."""
+    parser = commands.add_parser(
+        "run",
+        parents=[common],
+        help="run a training script unmodified and watch its loop (torchrun ranks too)",
         usage="netscope run [-o FILE] [--format FMT] [--every N] [--nproc-per-node N] "
         "(script.py | -m module) [args ...]",
         description="Run a training or inference script and watch its loop: the model's block "
@@ -37,8 +40,7 @@ def build_run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--nproc-per-node", type=int, metavar="N",
                         help="launch N ranks through torchrun (torch.distributed.run), the agent "
                         "in each: one view of every rank")  # fmt: skip
-    parser.add_argument("--debug", action="store_true", help="show netscope's own tracebacks")
-    return parser
+    parser.set_defaults(handler=run_command, command_parser=parser)
 
 
 def split_argv(argv: Sequence[str]) -> tuple[list[str], bool, str | None, list[str]]:
@@ -69,31 +71,25 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], bool, str | None, list[s
     return own, False, None, []
 
 
-def main_run(argv: Sequence[str]) -> int:
-    own, as_module, target, script_args = split_argv(argv)
-    parser = build_run_parser()
-    args = parser.parse_args(own)
+def run_command(args: argparse.Namespace) -> int:
+    """``args.script``/``args.as_module``/``args.script_args`` come from ``split_argv``."""
+    parser, target, as_module = args.command_parser, args.script, args.as_module
+    script_args = args.script_args
     if target is None:
         parser.error("name a script (netscope run train.py ...) or a module (-m pkg.mod)")
     if args.every is not None and args.every < 2:
         parser.error("--every must be 2 or more (a sampled step is prepared by the one before)")
     if args.nproc_per_node is not None and args.nproc_per_node < 1:
         parser.error("--nproc-per-node must be 1 or more")
-    try:
-        if args.nproc_per_node is not None:
-            from netscope.cli_ranks import ranks_main
+    if args.nproc_per_node is not None:
+        from netscope.cli_ranks import ranks_main
 
-            return ranks_main(args, as_module, target, script_args)
-        if args.output:
-            return _headless(args, as_module, target, script_args)
-        from netscope.app.run_app import run_script_app
+        return ranks_main(args, as_module, target, script_args)
+    if args.output:
+        return _headless(args, as_module, target, script_args)
+    from netscope.app.run_app import run_script_app
 
-        return run_script_app(target, script_args, module=as_module, every=args.every)
-    except NetscopeError as exc:
-        if args.debug:
-            raise
-        print(f"netscope: error: {exc}", file=sys.stderr)
-        return 2
+    return run_script_app(target, script_args, module=as_module, every=args.every)
 
 
 def _headless(args: argparse.Namespace, as_module: bool, target: str, rest: list[str]) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from netscope import __version__
-from netscope.cli import build_check_parser, build_parser, load_options, main, profile_options
+from netscope.cli import load_options, main, parse, profile_options
 
 
 def test_target_and_profile_flags_reach_the_options() -> None:
-    args = build_check_parser().parse_args(
+    args = parse(
         [
+            "check",
             "m.py:make",
             "--weights",
             "w.safetensors",
@@ -42,7 +43,7 @@ def test_target_and_profile_flags_reach_the_options() -> None:
 
 
 def test_default_profile_options_time_every_device() -> None:
-    prof = profile_options(build_parser().parse_args(["m.py"]))
+    prof = profile_options(parse(["m.py"]))
     assert prof.devices is None and prof.train is False and prof.max_seconds == 5.0
 
 
@@ -66,3 +67,48 @@ def test_an_error_names_the_file_and_exits_2(tmp_path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "nope.py" in err and "Traceback" not in err
     assert not (tmp_path / "out.json").exists()
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("open", "report", "check", "run", "collect"):
+        assert f"    {command} " in out
+
+
+@pytest.mark.parametrize("command", ["open", "report", "check", "run", "collect"])
+def test_each_command_has_its_own_help(command: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: netscope {command}")
+
+
+def test_an_unknown_option_is_a_usage_error_naming_it(capsys: pytest.CaptureFixture) -> None:
+    for argv in (["m.py", "--bogus"], ["report", "m.py", "-o", "x.json", "--bogus"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_a_bare_target_opens_the_app_with_its_options() -> None:
+    args = parse(["m.py", "--no-profile", "--device", "meta"])
+    assert (args.command, args.target, args.no_profile, args.device) == (
+        "open",
+        "m.py",
+        True,
+        "meta",
+    )
+    assert parse([]).command == "open" and parse([]).target is None  # the demo model
+
+
+def test_run_gives_the_script_its_arguments_untouched() -> None:
+    args = parse(["run", "-o", "r.json", "--every", "4", "train.py", "--device", "cuda", "-o", "x"])
+    assert (args.command, args.output, args.every) == ("run", "r.json", 4)
+    assert (args.script, args.as_module) == ("train.py", False)
+    assert args.script_args == ["--device", "cuda", "-o", "x"]
+    module = parse(["run", "-m", "pkg.train", "--help"])
+    assert (module.script, module.as_module, module.script_args) == ("pkg.train", True, ["--help"])
