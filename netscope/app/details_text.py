@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from netscope.app import format as fmt
+from netscope.app.facts import Facts
 from netscope.app.live_state import LiveState
 from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
@@ -20,13 +20,8 @@ def _unknown(index: TreeIndex) -> str:
     return fmt.NA if index.complete else COMPUTING
 
 
-def _facts(rows: list[tuple[str, str]]) -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
+def _facts(rows: list[tuple[str, str]]) -> Facts:
+    return Facts(rows)
 
 
 def _heading(title: str, subtitle: str, markers: tuple[str, ...]) -> Text:

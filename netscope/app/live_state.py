@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -44,6 +43,22 @@ def _with(mapping: Mapping[str, V], updates: Mapping[str, V]) -> Mapping[str, V]
     return MappingProxyType({**mapping, **updates})
 
 
+class _TimingsIndex:
+    """Block timings by path, rebuilt only when the timings mapping is a new object."""
+
+    def __init__(self) -> None:
+        self._source: Mapping[str, tuple[BlockTiming, ...]] | None = None
+        self._by_path: dict[str, list[BlockTiming]] = {}
+
+    def rows(self, timings: Mapping[str, tuple[BlockTiming, ...]]) -> dict[str, list[BlockTiming]]:
+        if timings is not self._source:
+            self._source, self._by_path = timings, {}
+            for rows in timings.values():
+                for row in rows:
+                    self._by_path.setdefault(row.path, []).append(row)
+        return self._by_path
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: reactives compare by identity, never 10,000 rows
 class LiveState:
     """Results by kind; ``None`` means "not measured yet" (an empty tuple means "none found")."""
@@ -57,6 +72,9 @@ class LiveState:
     gil: GilReport | None = None
     system: SystemSample | None = None
     profile: Profile | None = None  # the final one, from Finished
+    # successive states share it (``replace`` keeps it): a key press on a 10,000-block model
+    # must not re-index every block's timings because a step time arrived
+    _index: _TimingsIndex = field(default_factory=lambda: _TimingsIndex(), repr=False)
 
     def after(self, event: LiveEvent) -> LiveState:
         """The state once ``event`` is recorded (self when it carries no result)."""
@@ -113,17 +131,9 @@ class LiveState:
             system=self.system,
         )
 
-    @cached_property
-    def _rows_by_path(self) -> dict[str, list[BlockTiming]]:
-        rows_by_path: dict[str, list[BlockTiming]] = {}
-        for rows in self.block_timings.values():
-            for row in rows:
-                rows_by_path.setdefault(row.path, []).append(row)
-        return rows_by_path
-
     def block_rows(self, path: str) -> list[BlockTiming]:
-        """One block's timings on every device (indexed once per state)."""
-        return list(self._rows_by_path.get(path, ()))
+        """One block's timings on every device (indexed once per set of timings)."""
+        return list(self._index.rows(self.block_timings).get(path, ()))
 
     def shows_other_results_than(self, other: LiveState) -> bool:
         """Do block timings, copies or syncs differ (what a block's details show)?"""

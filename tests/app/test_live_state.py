@@ -37,6 +37,10 @@ def test_the_reducer_keeps_what_an_event_did_not_change() -> None:
     assert timed.windows["cpu"] == (1.0, 2.0) and timed.iterations["cpu"] == 7
     assert timed.block_timings is state.block_timings and timed.syncs is state.syncs
     assert not timed.shows_other_results_than(state)  # the details need no redraw
+    path = state.block_timings["cpu"][0].path
+    assert timed.block_rows(path) == state.block_rows(path)
+    # one index for both: a key press does not re-index every block because a step time came
+    assert timed._index.rows(timed.block_timings) is state._index.rows(state.block_timings)
     assert state.after(wm.Progress("profiling")) is state
     assert state.after(SessionStarted()).as_profile() is None
 
