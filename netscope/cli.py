@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from netscope import __version__
 from netscope.engine.errors import NetscopeError
@@ -79,11 +79,13 @@ def _target_options(*, target_required: bool) -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("open", "report", "check", "run", "collect")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """``netscope COMMAND ...``; ``netscope TARGET`` (no command) is ``netscope open TARGET``."""
+    return _build()[0]
+
+
+def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser and its commands' parsers by name (the one list of command names)."""
     parser = argparse.ArgumentParser(
         prog="netscope",
         usage="netscope [TARGET] [options] | netscope COMMAND ...",
@@ -142,30 +144,36 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_run_check)
 
     from netscope.cli_ranks import add_collect_command
-    from netscope.cli_run import add_run_command
+    from netscope.cli_run import add_run_command, run_report_options
 
-    add_run_command(commands, _common_options())
-    add_collect_command(commands, _common_options())
-    return parser
+    add_run_command(commands, [_common_options(), run_report_options()])
+    add_collect_command(commands, [_common_options(), run_report_options()])
+    return parser, dict(commands.choices)
 
 
-def with_command(argv: Sequence[str]) -> list[str]:
-    """``netscope model.py ...`` -> ``netscope open model.py ...``: the app is the default."""
+def with_command(argv: Sequence[str], commands: Collection[str]) -> list[str]:
+    """``netscope model.py ...`` -> ``netscope open model.py ...``: the app is the default.
+
+    argparse has no default subcommand, so ``open`` is put in front of any command line that
+    starts with neither a command nor the top level's own -h/--help/--version (a file named like
+    a command opens as ``netscope open run`` or ``netscope ./run``)."""
     argv = list(argv)
-    if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
+    if argv and (argv[0] in commands or argv[0] in ("-h", "--help", "--version")):
         return argv
     return ["open", *argv]
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse a command line; ``run``'s script and its arguments are split off first, untouched."""
-    argv = with_command(argv)
-    parser = build_parser()
+    parser, commands = _build()
+    argv = with_command(argv, commands)
     if argv[0] != "run":
         return parser.parse_args(argv)
-    from netscope.cli_run import split_argv
+    from netscope.cli_run import options_taking_a_value, split_argv
 
-    own, as_module, script, script_args = split_argv(argv[1:])
+    own, as_module, script, script_args = split_argv(
+        argv[1:], options_taking_a_value(commands["run"])
+    )
     args = parser.parse_args(["run", *own])
     args.as_module, args.script, args.script_args = as_module, script, script_args
     return args

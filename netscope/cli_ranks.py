@@ -80,10 +80,10 @@ def headless_ranks(args: argparse.Namespace, as_module: bool, target: str, rest:
     return _finish(session, args.output, fmt, session.returncode or None)
 
 
-def add_collect_command(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_collect_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "collect",
-        parents=[common],
+        parents=parents,
         help="collect the ranks of your own torchrun jobs into one run report",
         description="Collect the ranks of torchrun jobs launched with "
         "`torchrun ... -m netscope.agent train.py` and NETSCOPE_COLLECTOR=HOST:PORT; the report "
@@ -93,7 +93,6 @@ def add_collect_command(commands: Any, common: argparse.ArgumentParser) -> None:
                         help="address to listen on (0.0.0.0:PORT for other nodes)")  # fmt: skip
     parser.add_argument("-o", "--output", metavar="FILE", required=True,
                         help="write the run report here (.json .md .html)")  # fmt: skip
-    parser.add_argument("--format", choices=("json", "markdown", "html"))
     parser.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
                         help="give up when no rank connects within this long (600)")  # fmt: skip
     parser.set_defaults(handler=collect_command, command_parser=parser)

@@ -11,18 +11,28 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-_VALUE_OPTIONS = {"-o", "--output", "--format", "--every", "--nproc-per-node"}
+from netscope.report.write import FORMATS
 
 
-def add_run_command(commands: Any, common: argparse.ArgumentParser) -> None:
+def run_report_options() -> argparse.ArgumentParser:
+    """``--format`` of a run report (run and collect): a parent parser, declared once."""
+    parser = argparse.ArgumentParser(add_help=False)
+    run_formats = tuple(fmt for fmt in FORMATS if fmt != "chrome-trace")
+    parser.add_argument("--format", choices=run_formats, help="default: from the file extension")
+    return parser
+
+
+def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     """``netscope run``: netscope's options only; the script and its argv never reach argparse
-    (``split_argv`` takes them off first), so a script's ``--device`` stays the script's."""
+    (``split_argv`` takes them off first), so a script's ``--device`` stays the script's. No
+    abbreviated options: ``split_argv`` must know an option's value from its full name."""
     parser = commands.add_parser(
         "run",
-        parents=[common],
+        parents=parents,
+        allow_abbrev=False,
         help="run a training script unmodified and watch its loop (torchrun ranks too)",
         usage="netscope run [-o FILE] [--format FMT] [--every N] [--nproc-per-node N] "
         "(script.py | -m module) [args ...]",
@@ -32,8 +42,6 @@ def add_run_command(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="no app: write the run report here (.json .md .html) when the "
                         "script ends")  # fmt: skip
-    parser.add_argument("--format", choices=("json", "markdown", "html"),
-                        help="default: from the file extension")  # fmt: skip
     parser.add_argument("--every", type=int, metavar="N",
                         help="run the sync/copy detectors on 1 in N steps (default: chosen so "
                         "the loop slows by about 1%%)")  # fmt: skip
@@ -43,8 +51,20 @@ def add_run_command(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run_command, command_parser=parser)
 
 
-def split_argv(argv: Sequence[str]) -> tuple[list[str], bool, str | None, list[str]]:
-    """(netscope's options, as a module, the script or module, the script's arguments)."""
+def options_taking_a_value(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The option strings of ``parser`` that take a value (``-o FILE``), read from the parser."""
+    return frozenset(
+        name for action in parser._actions if action.nargs != 0 for name in action.option_strings
+    )
+
+
+def split_argv(
+    argv: Sequence[str], takes_value: Collection[str]
+) -> tuple[list[str], bool, str | None, list[str]]:
+    """(netscope's options, as a module, the script or module, the script's arguments).
+
+    netscope's options end at the first word that is neither an option nor an option's value,
+    at ``-m MODULE`` or at ``--``; all that follows is the script's, ``--device`` included."""
     own: list[str] = []
     items = list(argv)
     i = 0
@@ -59,7 +79,7 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], bool, str | None, list[s
             return own, True, items[i + 1], items[i + 2 :]
         if token.startswith("-m") and len(token) > 2 and not token.startswith("--"):
             return own, True, token[2:], items[i + 1 :]
-        if token in _VALUE_OPTIONS:
+        if token in takes_value:
             own += items[i : i + 2]
             i += 2
             continue

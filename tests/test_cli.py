@@ -103,6 +103,8 @@ def test_a_bare_target_opens_the_app_with_its_options() -> None:
         "meta",
     )
     assert parse([]).command == "open" and parse([]).target is None  # the demo model
+    for argv in (["./run"], ["open", "run"]):  # a model file named like a command
+        assert (parse(argv).command, parse(argv).target) == ("open", argv[-1])
 
 
 def test_run_gives_the_script_its_arguments_untouched() -> None:
@@ -112,3 +114,64 @@ def test_run_gives_the_script_its_arguments_untouched() -> None:
     assert args.script_args == ["--device", "cuda", "-o", "x"]
     module = parse(["run", "-m", "pkg.train", "--help"])
     assert (module.script, module.as_module, module.script_args) == ("pkg.train", True, ["--help"])
+
+
+def test_options_before_a_bare_target_still_open_the_app() -> None:
+    args = parse(["--device", "meta", "--debug", "m.py"])
+    assert (args.command, args.target, args.device, args.debug) == ("open", "m.py", "meta", True)
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        ["-o", "r.md", "--format", "markdown"],
+        ["--output=r.md", "--format=markdown"],
+        ["-or.md", "--format", "markdown", "--debug"],
+    ],
+)
+def test_run_options_in_every_spelling_stop_at_the_script(own: list[str]) -> None:
+    args = parse(["run", *own, "train.py", "--format", "json", "--debug", "--", "-m", "x"])
+    assert (args.output, args.format, args.script) == ("r.md", "markdown", "train.py")
+    assert args.script_args == ["--format", "json", "--debug", "--", "-m", "x"]
+
+
+def test_run_after_a_double_dash_or_a_joined_module() -> None:
+    args = parse(["run", "--every", "3", "--", "-weird.py", "--every", "9"])
+    assert (args.every, args.script, args.as_module) == (3, "-weird.py", False)
+    assert args.script_args == ["--every", "9"]
+    joined = parse(["run", "-mpkg.train", "-o", "x"])
+    assert (joined.script, joined.as_module, joined.script_args) == ("pkg.train", True, ["-o", "x"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["run", "--bogus", "train.py"], "--bogus"),
+        # an abbreviation would take the script for its value: refused, not misread
+        (["run", "--out", "r.json", "train.py"], "--out"),
+        (["collect", "--listen", "127.0.0.1:1", "-o", "r.json", "--bogus"], "--bogus"),
+    ],
+)
+def test_run_and_collect_refuse_an_unknown_option_before_anything_runs(
+    argv: list[str], named: str, tmp_path, monkeypatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert f"unrecognized arguments: {named}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no report, no script started
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--format", "chrome-trace", "train.py"],
+        ["collect", "--listen", "127.0.0.1:1", "-o", "r.json", "--format", "chrome-trace"],
+    ],
+)
+def test_a_run_report_is_json_markdown_or_html(argv: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'chrome-trace'" in capsys.readouterr().err
