@@ -20,7 +20,11 @@ from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler import messages as wm
 
 WINDOW = 120  # step times kept per device for the sparkline
-POST_EVERY_S = 0.1  # live panels redraw at most 10 times a second: keys always come first
+# live panels redraw at most 4 times a second: each redraw holds the event loop for a frame (10-30
+# ms on a loaded 2-core machine), and a key that lands meanwhile waits for it; 10 a second put one
+# in the way of about every fifth key on a 10,000-block model (benchmarks/bench_app.py)
+POST_EVERY_S = 0.25
+POLL_S = 0.1  # how long a wait for the next message lasts: a stop is seen within it
 
 
 class DataSource(Protocol):
@@ -76,7 +80,7 @@ def pump(
         last_post = time.monotonic()
 
     while not stop.is_set():
-        message = source.poll(POST_EVERY_S)
+        message = source.poll(POLL_S)
         if isinstance(message, wm.TimingSample):
             windows.setdefault(message.device, deque(maxlen=WINDOW)).append(message.ms)
             iterations[message.device] = message.iteration
