@@ -60,18 +60,20 @@ print(statistics.median(ours), statistics.median(theirs), ratios[0], ratios[-1])
 """
 
 
-def resnet_phase_vs_torchinfo(out: Path, backward: bool) -> list[str]:
-    """The same comparison once the model is built: only what each tool adds to the process."""
+def _probe(script: str, report: Path, backward: bool) -> list[float]:
+    """Run a timing probe on ResNet-152 in a fresh process; the numbers it printed."""
     import subprocess
 
     mode = "backward" if backward else "no-backward"
     result = subprocess.run(
-        python("-c", PHASE_PROBE, RESNET, str(out / "phase.json"), mode),
-        capture_output=True,
-        text=True,
-        check=True,
+        python("-c", script, RESNET, str(report), mode), capture_output=True, text=True, check=True
     )
-    ours, theirs, low, high = (float(v) for v in result.stdout.split())
+    return [float(v) for v in result.stdout.split()]
+
+
+def resnet_phase_vs_torchinfo(out: Path, backward: bool) -> list[str]:
+    """The same comparison once the model is built: only what each tool adds to the process."""
+    ours, theirs, low, high = _probe(PHASE_PROBE, out / "phase.json", backward)
     ratio = ours / theirs
     what = "with the gradient pass" if backward else "with --no-backward"
     target = 1.5 if backward else 0.7
@@ -92,6 +94,7 @@ from netscope.engine.snapshot.build import snapshot_model
 from netscope.report.write import write_report
 loaded = load_target(LoadOptions(target=sys.argv[1], backward=sys.argv[3] == "backward"))
 model, batch = loaded.model, loaded.example_input.args[0]
+model.eval()  # as netscope's snapshot runs it (and restores): BatchNorm in eval mode
 def plain():  # what any tool must do: the forward (and the backward, for gradients)
     if sys.argv[3] == "backward":
         model(batch).float().mean().backward()
@@ -121,16 +124,7 @@ def resnet_phase_floor(out: Path, backward: bool) -> list[str]:
     netscope's phase runs the model's own forward (and backward, for gradients); when that alone
     exceeds the target ratio to torchinfo, the target cannot be met while statistics come from a
     real forward, and what netscope can cut is its overhead above the plain run: this row."""
-    import subprocess
-
-    mode = "backward" if backward else "no-backward"
-    result = subprocess.run(
-        python("-c", FLOOR_PROBE, RESNET, str(out / "floor.json"), mode),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    ours, plain, theirs, low, high = (float(v) for v in result.stdout.split())
+    ours, plain, theirs, low, high = _probe(FLOOR_PROBE, out / "floor.json", backward)
     what = "forward + backward" if backward else "forward (no grad)"
     target = 1.5 if backward else 0.7
     return [
