@@ -1,0 +1,67 @@
+"""Mean, std, l2 and zero count of one large tensor in three fast passes (sum, dot, sign).
+
+A centred second pass for the variance is paid only where the one-pass form would lose digits
+(the mean far above the spread, or squares beyond float32), decided from the figures themselves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+Moments = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def moments(work: torch.Tensor) -> Moments:
+    """Mean, one-pass std (unbiased; NaN for one value), l2 norm and zero count, in fast kernels.
+
+    Three passes (``sum``, ``dot``, ``sign``) instead of a centred second pass: the variance is
+    ``(sum x^2 - n mean^2) / (n - 1)`` in float64. That loses digits when the mean dwarfs the
+    spread; ``one_pass_ok`` detects it and the caller recomputes with ``exact_moments``.
+    ``var_mean`` and ``count_nonzero`` are several times slower on CPU than these.
+    """
+    n = work.numel()
+    flat = work.reshape(-1)
+    total = flat.sum(dtype=torch.float64 if n > 1 << 24 else flat.dtype).double()
+    squares = torch.dot(flat, flat).double()
+    mean = total / n
+    if n > 1:
+        std = ((squares - mean * total) / (n - 1)).clamp_min(0).sqrt()
+    else:
+        std = torch.full_like(mean, float("nan"))
+    return mean, std, squares.sqrt(), zero_count(work)
+
+
+def exact_moments(work: torch.Tensor, with_l2: bool = True) -> Moments:
+    """Mean, two-pass std, l2 and zeros in float64: for tensors whose mean dwarfs their spread
+    (a float32 mean's rounding would show in the std) or whose squares overflow float32."""
+    n = work.numel()
+    wide = work.double()
+    mean = wide.mean()
+    if n > 1:
+        std = torch.linalg.vector_norm(wide - mean) / math.sqrt(n - 1)
+    else:
+        std = torch.full_like(mean, float("nan"))
+    l2 = torch.linalg.vector_norm(wide) if with_l2 else torch.full_like(mean, float("nan"))
+    return mean, std, l2, zero_count(work)
+
+
+def zero_count(work: torch.Tensor) -> torch.Tensor:
+    acc = torch.float64 if work.numel() > 1 << 24 else work.dtype
+    return (work.numel() - work.sign().abs_().sum(dtype=acc)).double()
+
+
+def one_pass_ok(mean: float, std: float, l2: float) -> bool:
+    """The one-pass variance kept its digits: the mean is within the spread (std >= |mean|; a
+    float32 ``dot`` is good to ~1e-6 relative, so the variance to ~1e-5) and no square
+    overflowed. Weights and ReLU outputs pass; a BatchNorm ``running_var`` does not."""
+    return math.isfinite(l2) and (std != std or mean * mean <= std * std)
+
+
+def widened(tensor: torch.Tensor) -> torch.Tensor:
+    """Floating values at least float32: half precision and integers are widened."""
+    t = tensor.detach() if tensor.requires_grad and torch.is_grad_enabled() else tensor
+    if t.dtype in (torch.float16, torch.bfloat16) or not t.is_floating_point():
+        return t.float()
+    return t
