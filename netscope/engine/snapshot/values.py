@@ -97,8 +97,9 @@ def _finite_row(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def _finite(values: Sequence[float]) -> bool:
-    """Mean, min and max finite: then no NaN or Inf was in the tensor."""
-    return all(math.isfinite(values[i]) for i in (0, 2, 3))
+    """Mean, min and max finite: then no NaN or Inf was in the tensor (a sum that overflows only
+    sends the tensor down the slower path, which gives the same figures)."""
+    return math.isfinite(values[0] + values[2] + values[3])
 
 
 def _none_if_nan(value: float) -> float | None:
@@ -106,22 +107,31 @@ def _none_if_nan(value: float) -> float | None:
 
 
 def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | None]:
-    """Statistics of each tensor (None where not measurable), read back in one transfer."""
+    """Statistics of each tensor (None where not measurable), read back in one transfer.
+
+    Per tensor the host does only what it must (20,000 blocks make 40,000 tensors): each
+    ``numel`` is read once, and the rows become TensorStats in one loop.
+    """
     overs = ["values"] * len(tensors)
     views: list[torch.Tensor | None] = []
+    sizes: list[int] = []
     for i, t in enumerate(tensors):
-        if t is None or not measurable(t):
+        size = 0 if t is None or is_lazy(t) else t.numel()  # a lazy tensor's numel raises
+        sizes.append(size)
+        if not size or t is None or t.is_meta:
             views.append(None)
             continue
         view, overs[i] = real_view(t)
         views.append(view)
-    values: list[list[float] | None]
-    values = _read_rows([None if v is None or _small(v) else _fast_row(v) for v in views])
-    for i, batched_row in _batched(views, _fast_rows):
+    large = [i for i, v in enumerate(views) if v is not None and sizes[i] > BATCH_NUMEL]
+    values: list[list[float] | None] = [None] * len(tensors)
+    for i, row in zip(large, _read_rows([_fast_row(views[i]) for i in large]), strict=True):  # type: ignore[arg-type]
+        values[i] = row
+    for i, batched_row in _batched(views, _fast_rows, sizes):
         values[i] = batched_row
-    one_pass = {i for i, v in enumerate(views) if v is not None and not _small(v)}
     redo = [i for i, row in enumerate(values) if row is not None and not _finite(row)]
-    exact = [i for i in sorted(one_pass - set(redo)) if not _row_ok(values[i])]
+    skip = set(redo)
+    exact = [i for i in large if i not in skip and not _row_ok(values[i])]
     if redo or exact:
         fixed = _read_rows([
             *(_finite_row(views[i]) for i in redo),  # type: ignore[arg-type]
@@ -130,18 +140,18 @@ def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | N
         for i, fixed_row in zip([*redo, *exact], fixed, strict=True):
             values[i] = fixed_row
     out: list[TensorStats | None] = []
-    for tensor, row, over in zip(tensors, values, overs, strict=False):
-        if row is None or tensor is None:
+    for row, size, over in zip(values, sizes, overs, strict=True):
+        if row is None:
             out.append(None)
             continue
         mean, std, low, high, l2, nan, inf, zeros = row[:8]
         hist = tuple(map(round, row[8:])) if low == low else ()
         out.append(
             TensorStats(
-                mean=_none_if_nan(mean), std=_none_if_nan(std), min=_none_if_nan(low),
-                max=_none_if_nan(high), l2=_none_if_nan(l2), nan=int(nan), inf=int(inf),
-                zero_fraction=zeros / tensor.numel(), histogram=hist,
-                histogram_range=(low, high) if hist else None, over=over,
+                mean if mean == mean else None, std if std == std else None,
+                low if low == low else None, high if high == high else None,
+                l2 if l2 == l2 else None, int(nan), int(inf), zeros / size, hist,
+                (low, high) if hist else None, over,
             )
         )  # fmt: skip
     return out
@@ -169,24 +179,30 @@ def _grad_row_nonfinite(grad: torch.Tensor) -> torch.Tensor:
 
 def grad_stats(params: Sequence[torch.Tensor]) -> list[GradStats]:
     """Gradient of each parameter after backward: absent, or norm / mean / max |g| / NaN / Inf."""
-    raw = [p.grad if p.grad is not None and measurable(p.grad) else None for p in params]
-    grads = [None if g is None else real_view(g)[0] for g in raw]
-    values: list[list[float] | None]
-    values = _read_rows([None if g is None or _small(g) else _grad_row(g) for g in grads])
-    for i, batched_row in _batched(grads, _grad_rows):
+    raw = [p.grad for p in params]  # a property: read once
+    sizes = [0 if g is None else g.numel() for g in raw]
+    grads = [
+        None if not size or g is None or g.is_meta else real_view(g)[0]
+        for g, size in zip(raw, sizes, strict=True)
+    ]
+    large = [i for i, g in enumerate(grads) if g is not None and sizes[i] > BATCH_NUMEL]
+    values: list[list[float] | None] = [None] * len(params)
+    for i, row in zip(large, _read_rows([_grad_row(grads[i]) for i in large]), strict=True):  # type: ignore[arg-type]
+        values[i] = row
+    for i, batched_row in _batched(grads, _grad_rows, sizes):
         values[i] = batched_row
     redo = [i for i, row in enumerate(values) if row is not None and not math.isfinite(row[0])]
     fixed = _read_rows([_grad_row_nonfinite(grads[i]) for i in redo])  # type: ignore[arg-type]
     for i, fixed_row in zip(redo, fixed, strict=True):
         values[i] = fixed_row
     out = []
-    for param, row in zip(params, values, strict=False):
-        if row is None:
-            out.append(GradStats(present=param.grad is not None))
+    for grad, row in zip(raw, values, strict=True):
+        if row is None or grad is None:
+            out.append(GradStats(present=grad is not None))
             continue
         norm, mean, max_abs, nan, inf = row
-        over = "magnitude" if param.grad is not None and param.grad.is_complex() else "values"
-        out.append(GradStats(True, norm, mean, max_abs, int(nan), int(inf), over=over))
+        over = "magnitude" if grad.is_complex() else "values"
+        out.append(GradStats(True, norm, mean, max_abs, int(nan), int(inf), over))
     return out
 
 
@@ -261,15 +277,29 @@ class _Segments:
 
 
 def _flatten(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    """The tensors' values end to end: one native call per run of one dtype (usually one)."""
+    """The tensors' values end to end, in float64.
+
+    ``_batched`` hands them sorted by dtype and rank: each such run is one ``cat`` along the
+    first dimension (no per-tensor view, ten times faster than ``flatten_dense_tensors`` on
+    20,000 tensors); a run whose trailing dimensions differ falls back to the latter.
+    """
     runs: list[list[torch.Tensor]] = []
     for t in tensors:
-        if runs and runs[-1][0].dtype == t.dtype:
+        if runs and runs[-1][0].dtype == t.dtype and runs[-1][0].dim() == t.dim():
             runs[-1].append(t)
         else:
             runs.append([t])
-    flat = [torch._C._nn.flatten_dense_tensors(run).to(torch.float64) for run in runs]
+    flat = [_joined(run).to(torch.float64) for run in runs]
     return flat[0] if len(flat) == 1 else torch.cat(flat)
+
+
+def _joined(run: list[torch.Tensor]) -> torch.Tensor:
+    if run[0].dim() == 0:
+        return torch.stack(run)
+    try:
+        return torch.cat(run).reshape(-1)
+    except RuntimeError:  # trailing dimensions differ
+        return torch._C._nn.flatten_dense_tensors(run)
 
 
 def _fast_rows(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -304,22 +334,20 @@ def _activation_rows(outputs: Sequence[torch.Tensor]) -> torch.Tensor:
     return torch.stack([mean, std, seg.zeros() / seg.sizes], dim=1)
 
 
-def _small(tensor: torch.Tensor) -> bool:
-    return tensor.numel() <= BATCH_NUMEL
-
-
 def _batched(
     tensors: Sequence[torch.Tensor | None],
     rows_of: Callable[[Sequence[torch.Tensor]], torch.Tensor],
+    sizes: Sequence[int] | None = None,
 ) -> list[tuple[int, list[float]]]:
     """``rows_of`` over the small tensors, a batch per device of at most BATCH_TOTAL values,
-    read back with one ``tolist`` per batch; (index, row) pairs."""
+    read back with one ``tolist`` per batch; (index, row) pairs. ``sizes``: the numels, if
+    the caller has them."""
     by_device: dict[torch.device, list[list[int]]] = {}
     totals: dict[torch.device, int] = {}
     for index, tensor in enumerate(tensors):
         if tensor is None:
             continue
-        numel = tensor.numel()
+        numel = tensor.numel() if sizes is None else sizes[index]
         if numel > BATCH_NUMEL:
             continue
         key = tensor.device
@@ -333,6 +361,7 @@ def _batched(
     out: list[tuple[int, list[float]]] = []
     for batches in by_device.values():
         for indices in batches:
+            indices.sort(key=lambda i: (id(tensors[i].dtype), tensors[i].dim()))  # type: ignore[union-attr]
             rows = rows_of([tensors[i] for i in indices]).tolist()  # type: ignore[misc]
             out += zip(indices, rows, strict=True)
     return out
