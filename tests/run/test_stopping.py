@@ -11,6 +11,7 @@ from netscope.engine.run.stopping import ScriptStopper
 
 IGNORES = """
 import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job inherits SIG_IGN
 for name in sys.argv[1:]:
     signal.signal(getattr(signal, name), signal.SIG_IGN)
 print("ready", flush=True)
