@@ -24,6 +24,7 @@ import contextlib
 import inspect
 import math
 import os
+import random
 import sys
 import threading
 import time
@@ -70,6 +71,7 @@ FLUSH_S = 0.2  # steps are sent in batches at most this often
 BUDGET = 0.01  # share of the loop's time the sampled steps may add
 MIN_EVERY, MAX_EVERY = 10, 1000
 FIRST_SAMPLED = 4  # step 1 warms up, 2 is the plain reference, 3 the detectors' warm-up
+SAMPLING_SEED = 0x5EED  # the jitter of automatic intervals: the same steps on every run
 REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
 GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
 GIL_INTERVAL_S = 0.002
@@ -225,6 +227,7 @@ class Agent:
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
         self.extras: deque[float] = deque(maxlen=9)  # how much slower sampled steps were
         self.next_sampled = FIRST_SAMPLED if every is None else 3
+        self._jitter = random.Random(SAMPLING_SEED)
         self.sampled: SampledStep | None = None
         self.sampled_clock: _Clock | None = None
         self.warming = False
@@ -654,6 +657,16 @@ class Agent:
             self._start_block_clock()
         clock.start = time.perf_counter()
 
+    def next_interval(self) -> int:
+        """Steps to the next sampled one: ``every`` on average. Automatic intervals vary by up to
+        half either way, so a sync that comes every k steps (a loss printed every 10, a
+        Trainer's log every 4) lands in the samples in proportion (per_step near 1/k) instead of
+        always or never, as a fixed interval aliased with k would have it. ``--every N`` stays
+        exactly N."""
+        if self.fixed_every is not None:
+            return self.every
+        return self.every // 2 + self._jitter.randrange(self.every + 1)
+
     def _start_block_clock(self) -> None:
         """Time the main model's blocks over the next step (apart from the detectors' steps)."""
         root = self.roots.get(self.main) if self.main is not None else None
@@ -703,7 +716,7 @@ class Agent:
             extra = sorted(self.extras)[len(self.extras) // 2]
             # a sample costs two slowed steps: the warm-up and the recorded one
             self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
-        self.next_sampled = (self.clocks[0].index if self.clocks else 0) + self.every
+        self.next_sampled = (self.clocks[0].index if self.clocks else 0) + self.next_interval()
         found_syncs, found_copies = self.table.findings(self.device)
         self.sender.send(LoopFindings(found_syncs, found_copies, self.table.sampled, self.every))
 
