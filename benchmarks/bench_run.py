@@ -16,7 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT
+
 SCRIPT = ROOT / "benchmarks" / "scripts" / "train_loop.py"
 STEPS = int(os.environ.get("NETSCOPE_BENCH_STEPS", "200"))
 REPEATS = int(os.environ.get("NETSCOPE_BENCH_REPEATS", "5"))

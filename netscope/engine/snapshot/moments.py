@@ -59,9 +59,16 @@ def one_pass_ok(mean: float, std: float, l2: float) -> bool:
     return math.isfinite(l2) and (std != std or mean * mean <= std * std)
 
 
+def detached(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` out of autograd's reach. A detach is a new tensor object (~1 us; 40,000 of them
+    for 20,000 Linear blocks), so only where a graph could be recorded: it needs grad and grad
+    mode is on (never under no_grad)."""
+    return tensor.detach() if tensor.requires_grad and torch.is_grad_enabled() else tensor
+
+
 def widened(tensor: torch.Tensor) -> torch.Tensor:
     """Floating values at least float32: half precision and integers are widened."""
-    t = tensor.detach() if tensor.requires_grad and torch.is_grad_enabled() else tensor
+    t = detached(tensor)
     if t.dtype in (torch.float16, torch.bfloat16) or not t.is_floating_point():
         return t.float()
     return t

@@ -21,7 +21,13 @@ from torch.nn.parameter import is_lazy
 
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import ActivationStats, GradStats, TensorStats
-from netscope.engine.snapshot.moments import exact_moments, moments, one_pass_ok, widened
+from netscope.engine.snapshot.moments import (
+    detached,
+    exact_moments,
+    moments,
+    one_pass_ok,
+    widened,
+)
 
 __all__ = ["dtype_name"]  # the one spelling, from netscope.engine.dtypes
 
@@ -39,9 +45,7 @@ def measurable(tensor: torch.Tensor | None) -> bool:
 def real_view(tensor: torch.Tensor) -> tuple[torch.Tensor, str]:
     """What statistics are taken over: the values; a quantized tensor's dequantized values; a
     complex tensor's magnitude |z| (its l2 norm is the complex tensor's norm)."""
-    # a detach is a new tensor object (~1 us; 40,000 of them for 20,000 Linear blocks): only
-    # where a graph could be recorded (it needs grad, grad mode is on), not under no_grad
-    t = tensor.detach() if tensor.requires_grad and torch.is_grad_enabled() else tensor
+    t = detached(tensor)
     if t.is_quantized:
         return t.dequantize(), "dequantized"
     if t.is_complex():
