@@ -20,15 +20,20 @@ class Tie:
     how: str  # "same parameter" or "shared storage"
 
 
-def _storage_key(tensor: torch.Tensor) -> tuple[str, int] | None:
+def _storage_key(tensor: torch.Tensor) -> tuple[torch.device, int] | None:
+    """(device, storage address); the device object itself is the key (``str`` of 40,000
+    devices was a third of the ties' time on 20,000 blocks)."""
     try:
         storage = tensor.untyped_storage()
     except (RuntimeError, NotImplementedError):  # e.g. tensor subclasses without storage
         return None
-    if storage.nbytes() == 0 and tensor.device.type != "meta":
-        return None
     ptr = storage.data_ptr()
-    return (str(tensor.device), ptr) if ptr else (str(tensor.device), -storage._cdata)
+    if ptr:
+        return tensor.device, ptr
+    device = tensor.device
+    if storage.nbytes() == 0 and device.type != "meta":
+        return None
+    return device, -storage._cdata
 
 
 def _byte_range(tensor: torch.Tensor) -> tuple[int, int]:
@@ -52,7 +57,7 @@ def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
         return i
 
     first_by_id: dict[int, int] = {}
-    by_storage: dict[tuple[str, int], list[int]] = {}
+    by_storage: dict[tuple[torch.device, int], list[int]] = {}
     for index, (_name, tensor) in enumerate(items):
         earlier = first_by_id.setdefault(id(tensor), index)
         if earlier != index:

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from typing import TextIO
 
+from netscope.engine.collector import gc_paused
 from netscope.engine.errors import NetscopeError
 from netscope.engine.model import Profile, Snapshot
 
@@ -157,4 +158,5 @@ def write_report(
 ) -> str:
     """Write the report in ``fmt`` (or the format the extension names); returns the path."""
     fmt = resolve_format(path, fmt)
-    return atomic_write(path, _writer(fmt, snapshot, profile))
+    with gc_paused():  # a large model's report makes hundreds of thousands of dicts
+        return atomic_write(path, _writer(fmt, snapshot, profile))

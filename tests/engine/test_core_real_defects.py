@@ -463,3 +463,57 @@ def test_library_error_names_the_users_line_first(tmp_path, monkeypatch) -> None
     text = str(error)
     assert text.index(error.location) < text.index(error.library_location)
     assert "bert.embeddings" in error.message  # the failing block is still named
+
+
+TIED_UNCALLED = """
+import torch
+from torch import nn
+
+class TiedHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.head = nn.Linear(8, 10, bias=False)
+        self.head.weight = self.embed.weight
+
+    def forward(self, x):
+        return self.head(x)
+
+def build_model():
+    return TiedHead()
+
+def example_input():
+    return torch.randn(2, 8)
+"""
+
+
+def test_tied_weight_used_by_a_builtin_leaf_is_seen(tmp_path) -> None:
+    """The weight-use mode steps aside inside built-in leaves, but not in one whose tensor
+    another block holds: the uncalled embedding's tied weight is used by the head."""
+    snapshot = snap(write_model(tmp_path, "tied.py", TIED_UNCALLED))
+    embed = snapshot.block_by_path["embed"]
+    assert embed.calls == 0 and embed.weights_used_by == "head" and not embed.unused
+    assert snapshot.block_by_path["head"].calls == 1
+
+
+RAISES_IN_LEAF = """
+import torch
+from torch import nn
+
+def build_model():
+    return nn.Sequential(nn.Linear(4, 4), nn.Linear(5, 2))
+
+def example_input():
+    return torch.randn(2, 4)
+"""
+
+
+def test_forward_raising_inside_a_builtin_leaf_leaves_torch_and_gc_as_they_were(tmp_path) -> None:
+    import gc
+
+    with pytest.raises(NetscopeError, match="example forward"):
+        snap(write_model(tmp_path, "raises.py", RAISES_IN_LEAF))
+    assert torch._C._len_torch_function_stack() == 0  # no netscope mode left on torch's stack
+    assert gc.isenabled()
+    snapshot = snap(write_model(tmp_path, "mha.py", MHA))  # the next snapshot runs as usual
+    assert snapshot.block_by_path["attn.out_proj"].weights_used_by == "attn"

@@ -8,16 +8,15 @@ sample boundary; on the CPU it is ``time.perf_counter``. Nothing else is hooked 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
+from netscope.engine.collector import gc_paused
 from netscope.engine.model import TimingSummary
 from netscope.engine.profiler import contention
 
@@ -118,18 +117,6 @@ def summarize(
     )
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No garbage collection while timing, as timeit and torch.utils.benchmark do."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def time_step(
     run: Callable[[], Any],
     device: str | torch.device,
@@ -152,7 +139,7 @@ def time_step(
     samples_ms: list[float] = []
     began = time.perf_counter()
     watch = contention.CpuWatch()
-    with _gc_paused():
+    with gc_paused():
         while len(samples_ms) < max_runs:
             ms = measure_once(run, device, inner) * 1000.0
             samples_ms.append(ms)

@@ -6,46 +6,23 @@ used twice, as ``state_dict`` names them); ``aliases`` links the paths of one mo
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from netscope.engine.dtypes import dtype_name
-from netscope.engine.errors import display_path
 from netscope.engine.model import BlockInfo, DerivedTensor, ParamInfo, UnregisteredTensor
+from netscope.engine.snapshot.classes import CONTAINERS, class_source, is_builtin
 from netscope.engine.snapshot.forward import ForwardRecord
-from netscope.engine.snapshot.special import derived_attributes
+from netscope.engine.snapshot.special import derived_attributes, own_attributes
 from netscope.engine.snapshot.values import activation_stats
-
-_SOURCE_CACHE: dict[type, str | None] = {}
-# Containers that hold blocks but are never called themselves: their call count is not a fact
-# (a bare ``nn.Module()`` used as a namespace is one too: it has no forward).
-CONTAINERS = (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
-
-
-def is_builtin(cls: type) -> bool:
-    """torch.nn (and other torch) classes are built-ins; everything else is the user's."""
-    return cls.__module__ == "torch" or cls.__module__.startswith("torch.")
-
-
-def class_source(cls: type) -> str | None:
-    """``file.py:LINE`` of a class definition, cached per class (inspect reads the file)."""
-    if cls not in _SOURCE_CACHE:
-        try:
-            filename = inspect.getsourcefile(cls)
-            line = inspect.getsourcelines(cls)[1] if filename else None
-            _SOURCE_CACHE[cls] = f"{display_path(filename)}:{line}" if filename else None
-        except (OSError, TypeError):
-            _SOURCE_CACHE[cls] = None
-    return _SOURCE_CACHE[cls]
 
 
 def _unregistered_of(path: str, module: nn.Module) -> list[UnregisteredTensor]:
     found = []
     derived: set[str] | None = None
-    for attr, value in vars(module).items():
+    for attr, value in own_attributes(module):
         if isinstance(value, (list, tuple)):
             values = [(i, v) for i, v in enumerate(value) if isinstance(v, torch.Tensor)]
         elif isinstance(value, torch.Tensor):

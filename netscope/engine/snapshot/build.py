@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from netscope.engine.collector import gc_paused
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
 from netscope.engine.load.device import device_label, resolve_device
@@ -106,7 +107,7 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
     forward runs eagerly (netscope's hooks break dynamo's tracing); the note says so.
     """
     loaded, compiled = eager_target(loaded)
-    with eager():
+    with eager(), gc_paused():
         snapshot = _snapshot_model(loaded, progress)
     note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
     if not note:

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 from torch.overrides import TorchFunctionMode
 
 import netscope
@@ -28,6 +29,7 @@ from netscope.engine.errors import (
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, OutputInfo
+from netscope.engine.snapshot.classes import is_builtin
 from netscope.engine.snapshot.special import packed_objects
 from netscope.engine.snapshot.values import activation_row, dtype_name
 
@@ -58,6 +60,8 @@ class ForwardRecord:
     # id(module) -> path of the block whose forward used its weights without calling it
     used_by: dict[int, str] = field(default_factory=dict)
     call: ExampleInput | None = None  # the arguments the model was called with
+    quiet: set[int] = field(default_factory=set)  # id(module): WeightUse steps aside inside
+    weight_use: WeightUse | None = None  # the mode, while the forward runs under it
 
 
 def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str, torch.Tensor]]:
@@ -121,23 +125,36 @@ def instrumentation_error(
 
 
 def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[Any]:
-    """Forward hooks on every distinct module; the caller removes the returned handles.
+    """Forward hooks that record the model's blocks; the caller removes the returned handles.
 
-    The hooks' own torch calls run with torch function handling off: netscope's statistics are
-    not the user's ops, and ``WeightUse`` would otherwise see (and pay for) each of them.
+    Two global hooks, not two per module: registering and removing 40,000 handles took 0.3 s on
+    20,000 blocks, and torch runs the same hook path either way. A module outside the model (one
+    a ``step()`` calls) is passed over. The hooks' own torch calls run with torch function
+    handling off: netscope's statistics are not the user's ops, and ``WeightUse`` would otherwise
+    see (and pay for) each of them.
     """
     calls = record.calls
     active = record.active
+    quiet = record.quiet
     no_torch_function = torch._C.DisableTorchFunction
+    output_infos: dict[tuple[str, tuple[int, ...], torch.dtype], OutputInfo] = {}
 
     def enter(module: nn.Module, _inputs: Any) -> None:
-        active.append(module)
+        key = id(module)
+        if key in calls:
+            active.append(module)
+            if key in quiet and record.weight_use is not None:
+                record.weight_use.step_aside(module)
 
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
+        key = id(module)
+        count = calls.get(key)
+        if count is None:
+            return
         if active and active[-1] is module:
             active.pop()
-        key = id(module)
-        count = calls.get(key, 0)
+        if key in quiet and record.weight_use is not None:
+            record.weight_use.step_back(module)
         calls[key] = count + 1
         if count:
             return
@@ -147,42 +164,94 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
         except Exception as exc:  # netscope's own failure: never blamed on the user's forward
             raise InstrumentationFailure("its forward hook recording outputs") from exc
 
+    def output_info(label: str, tensor: torch.Tensor) -> OutputInfo:
+        """One OutputInfo per (label, shape, dtype): 20,000 equal blocks share a handful."""
+        shape = tuple(tensor.shape)
+        found = output_infos.get((label, shape, tensor.dtype))
+        if found is None:
+            found = OutputInfo(label, shape, dtype_name(tensor.dtype))
+            output_infos[(label, shape, tensor.dtype)] = found
+        return found
+
     def _record_output(key: int, output: Any) -> None:
         leaves = (("", output),) if type(output) is torch.Tensor else tensor_leaves(output)
-        record.outputs[key] = tuple(
-            OutputInfo(label, tuple(t.shape), dtype_name(t.dtype)) for label, t in leaves
-        )
+        record.outputs[key] = tuple(output_info(label, t) for label, t in leaves)
         floating = next((t for _, t in leaves if t.is_floating_point()), None)
         record.activations[key] = (
             activation_row(floating) if stats and floating is not None else None
         )
 
-    handles = []
     for path, module in model.named_modules():
         calls[id(module)] = 0
         record.paths[id(module)] = path
-        handles.append(module.register_forward_pre_hook(enter))
-        handles.append(module.register_forward_hook(hook))
-    return handles
+    return [register_module_forward_pre_hook(enter), register_module_forward_hook(hook)]
+
+
+_FLOAT_BUILTINS = "torch.nn.modules."  # torch.nn's float blocks: parameters and buffers only
 
 
 class WeightUse(TorchFunctionMode):
     """Sees every torch function's operands: a block's parameter, buffer or packed weights used
     by another block's forward (``F.multi_head_attention_forward(..., self.out_proj.weight)``,
-    ``quantized.linear_dynamic(x, self._packed_params._packed_params)``) without a call."""
+    ``quantized.linear_dynamic(x, self._packed_params._packed_params)``) without a call.
+
+    A built-in block with no children whose tensors no other block holds (Linear, Conv2d,
+    LayerNorm...) can use no other block's weights, and most of a model's ops run inside such
+    blocks: the mode steps off torch's mode stack for their forward (``install_hooks`` calls
+    ``step_aside`` and ``step_back``), so those ops pay nothing for it (20,000 Linear blocks:
+    the forward 2.2 x the plain one with the mode on throughout, ~1.5 x without).
+    """
 
     def __init__(self, model: nn.Module, record: ForwardRecord) -> None:
         super().__init__()
         self.record = record
         self.owners: dict[int, list[nn.Module]] = {}
+        self.aside: list[nn.Module] = []  # blocks whose forward runs with the mode off
+        owners = self.owners
+        leaves: list[tuple[nn.Module, list[Any]]] = []
         for module in model.modules():
             held = [
-                *(p for p in module._parameters.values() if p is not None),
-                *(b for b in module._buffers.values() if b is not None),
-                *packed_objects(module),
+                v
+                for v in (*module._parameters.values(), *module._buffers.values())
+                if v is not None
             ]
+            cls = type(module)
+            if not cls.__module__.startswith(_FLOAT_BUILTINS):  # no packed objects there
+                held += packed_objects(module)
             for value in held:
-                self.owners.setdefault(id(value), []).append(module)
+                owners.setdefault(id(value), []).append(module)
+            if not module._modules and is_builtin(cls):
+                leaves.append((module, held))
+        record.quiet.clear()
+        for module, held in leaves:
+            if all(len(owners[id(value)]) == 1 for value in held):
+                record.quiet.add(id(module))
+
+    def __enter__(self) -> WeightUse:
+        self.record.weight_use = self
+        return super().__enter__()  # type: ignore[return-value]
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        """A forward that raised inside a quiet block left the mode off the stack: put it back
+        so that leaving pops this mode and nothing else."""
+        self.record.weight_use = None
+        if self.aside:
+            self.aside.clear()
+            torch._C._push_on_torch_function_stack(self)
+        super().__exit__(exc_type, exc_val, exc_tb)
+
+    def step_aside(self, module: nn.Module) -> None:
+        """Off the stack for ``module``'s forward, when this mode is on top (a mode the user
+        pushed inside their forward stays, and so does this one under it)."""
+        depth = torch._C._len_torch_function_stack()
+        if depth and torch._C._get_function_stack_at(depth - 1) is self:
+            torch._C._pop_torch_function_stack()
+            self.aside.append(module)
+
+    def step_back(self, module: nn.Module) -> None:
+        if self.aside and self.aside[-1] is module:
+            self.aside.pop()
+            torch._C._push_on_torch_function_stack(self)
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}

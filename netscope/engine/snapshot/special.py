@@ -34,6 +34,20 @@ class PackedTensor:
     note: str
 
 
+# What every nn.Module keeps in its __dict__ (hook tables, _parameters...): never a tensor a
+# block holds, so the scans below look only at the attributes a class adds (in_features...).
+_MODULE_INTERNALS = frozenset(vars(nn.Module()))
+
+
+def own_attributes(module: nn.Module) -> list[tuple[str, Any]]:
+    """The attributes a module's class and code set, in their order, without nn.Module's own
+    bookkeeping."""
+    values = vars(module)
+    if not values.keys() - _MODULE_INTERNALS:
+        return []
+    return [(name, value) for name, value in values.items() if name not in _MODULE_INTERNALS]
+
+
 def _is_script_object(value: Any) -> bool:
     return isinstance(value, torch.ScriptObject)
 
@@ -41,7 +55,7 @@ def _is_script_object(value: Any) -> bool:
 def packed_objects(module: nn.Module) -> list[Any]:
     """The packed ScriptObjects a module holds as plain attributes (what quantized ops read)."""
     script = torch.ScriptObject
-    return [v for v in vars(module).values() if isinstance(v, script)]
+    return [v for _, v in own_attributes(module) if isinstance(v, script)]
 
 
 def _packed_note(module: nn.Module, tensor: torch.Tensor, key: str) -> str:
@@ -91,6 +105,8 @@ def _prune_methods(hook: Any) -> str:
 
 def derived_tensors(path: str, module: nn.Module) -> list[DerivedTensor]:
     """Attributes torch recomputes from registered tensors: pruning, parametrizations, norms."""
+    if not module._forward_pre_hooks and "parametrizations" not in module._modules:
+        return []  # neither a pruning / norm hook nor a parametrization
     from torch.nn.utils import parametrize, prune
     from torch.nn.utils.spectral_norm import SpectralNorm
     from torch.nn.utils.weight_norm import WeightNorm

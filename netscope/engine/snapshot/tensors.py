@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 from torch.nn.parameter import is_lazy
 
-from netscope.engine.dtypes import dtype_name
+from netscope.engine.dtypes import device_name, dtype_name
 from netscope.engine.model import GradStats, ParamInfo, Quantization, TensorStats, TieGroup
 from netscope.engine.ties import find_ties
 
@@ -98,7 +98,7 @@ def param_info(
         kind=entry.kind,
         shape=None if lazy else tuple(tensor.shape),
         dtype=dtype_name(tensor.dtype),
-        device=str(tensor.device),
+        device=device_name(tensor.device),
         numel=numel,
         bytes=None if numel is None else numel * tensor.element_size(),
         requires_grad=entry.requires_grad,

@@ -225,7 +225,7 @@ def activation_row(tensor: torch.Tensor) -> torch.Tensor | SmallActivation | Non
         return None
     t = tensor.detach()
     if t.numel() <= BATCH_NUMEL:
-        return SmallActivation(t.reshape(-1).to(torch.float64, copy=True))
+        return SmallActivation(t.reshape(-1).clone())  # widened to float64 with the batch
     work = widened(t)
     if work.device.type == "cpu":  # reading three scalars here costs no synchronization
         mean, std, l2, zeros = moments(work)
