@@ -6,14 +6,41 @@ that could not be measured is ``None`` ("not available"), never a fake zero.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, TypeVar
 
 Shape = tuple[int, ...]
 Severity = Literal["error", "warning", "info"]
+_Class = TypeVar("_Class", bound=type)
 
 
+def quick_init(cls: _Class) -> _Class:
+    """Give a frozen dataclass an ``__init__`` that fills the instance's ``__dict__`` at once.
+
+    ``dataclass(frozen=True)`` sets each field through ``object.__setattr__``: 3.9 us for 11
+    fields against 0.6 us for a plain class, and a snapshot of 20,000 blocks builds ~160,000
+    rows (stats, gradients, parameters, blocks). Same signature and defaults, generated as
+    dataclasses generates its own; the instances stay frozen (assignment still raises).
+    """
+    fields = dataclasses.fields(cls)
+    if any(not f.init or f.default_factory is not dataclasses.MISSING for f in fields):
+        raise TypeError(f"quick_init: {cls.__name__} has a field it cannot set")
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    params = ", ".join(
+        f"{f.name}=_defaults[{f.name!r}]" if f.name in defaults else f.name for f in fields
+    )
+    stores = "".join(f"\n    values[{f.name!r}] = {f.name}" for f in fields)
+    namespace: dict[str, object] = {"_defaults": defaults}
+    exec(f"def __init__(self, {params}):\n    values = self.__dict__{stores}", namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    setattr(cls, "__init__", init)  # noqa: B010  (mypy rejects assigning a method)
+    return cls
+
+
+@quick_init
 @dataclass(frozen=True)
 class TensorStats:
     """Value statistics of one tensor; ``None`` where not computable (meta, empty, integer)."""
@@ -33,6 +60,7 @@ class TensorStats:
     over: str = "values"
 
 
+@quick_init
 @dataclass(frozen=True)
 class GradStats:
     """Gradient of a parameter after one backward pass of a scalar loss."""
@@ -84,6 +112,7 @@ class Quantization:
 TensorRole = Literal["", "packed", "pruned", "parametrized"]
 
 
+@quick_init
 @dataclass(frozen=True)
 class ParamInfo:
     """A parameter or buffer of a block, under its qualified name."""
@@ -122,6 +151,7 @@ class ParamInfo:
         return self.stats is not None and (self.stats.nan > 0 or self.stats.inf > 0)
 
 
+@quick_init
 @dataclass(frozen=True)
 class OutputInfo:
     """One tensor of a block's output; ``label`` locates it in nested outputs ("0", "logits")."""
@@ -131,6 +161,7 @@ class OutputInfo:
     dtype: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class ActivationStats:
     mean: float | None
@@ -138,6 +169,7 @@ class ActivationStats:
     zero_fraction: float | None
 
 
+@quick_init
 @dataclass(frozen=True)
 class UnregisteredTensor:
     """A tensor attribute, neither parameter nor buffer: not saved, not moved by ``.to()``."""
@@ -169,6 +201,7 @@ class DerivedTensor:
         return f"{self.module}.{self.attribute}" if self.module else self.attribute
 
 
+@quick_init
 @dataclass(frozen=True)
 class BlockInfo:
     """One module of the tree, at the path ``named_modules()`` gives it ("" is the root)."""

@@ -101,7 +101,9 @@ def test_batched_statistics_equal_per_tensor(monkeypatch) -> None:
         values.grad_stats(params),
         values.activation_stats([values.activation_row(t) for t in outputs]),
     )
-    assert len(calls) == 3  # one batch each: the small tensors went through the batched pass
+    # one batch per dtype and rank: values (float32 2-D and 1-D, int64, float16: the complex
+    # tensor's magnitudes join float32 1-D), gradients (2-D, 1-D), activations (flattened)
+    assert len(calls) == 4 + 2 + 1
     monkeypatch.setattr(values, "BATCH_NUMEL", 0)
     single = (
         values.tensor_stats(tensors),

@@ -38,6 +38,10 @@ def is_model_file(target: str) -> bool:
 
 
 def lazy_parameter_names(model: nn.Module) -> frozenset[str]:
+    """Names of uninitialized (lazy) parameters; the names are built only when one exists."""
+    held = (p for m in model.modules() for p in m._parameters.values() if p is not None)
+    if not any(is_lazy(p) for p in held):
+        return frozenset()
     return frozenset(n for n, p in model.named_parameters(remove_duplicate=False) if is_lazy(p))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch.nn.parameter import is_lazy
@@ -110,6 +111,14 @@ def _none_if_nan(value: float) -> float | None:
     return None if value != value else value
 
 
+_HEAD = 8  # a stats row: [mean, std, min, max, l2, nan, inf, zeros], then the histogram
+
+
+def _counted(row: list[float] | None) -> list[float] | None:
+    """A row read from one tensor's figures: its histogram bins as whole counts."""
+    return None if row is None else row[:_HEAD] + [round(v) for v in row[_HEAD:]]
+
+
 def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | None]:
     """Statistics of each tensor (None where not measurable), read back in one transfer.
 
@@ -130,8 +139,8 @@ def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | N
     large = [i for i, v in enumerate(views) if v is not None and sizes[i] > BATCH_NUMEL]
     values: list[list[float] | None] = [None] * len(tensors)
     for i, row in zip(large, _read_rows([_fast_row(views[i]) for i in large]), strict=True):  # type: ignore[arg-type]
-        values[i] = row
-    for i, batched_row in _batched(views, _fast_rows, sizes):
+        values[i] = _counted(row)
+    for i, batched_row in _batched(views, _fast_rows, sizes, counts_from=_HEAD):
         values[i] = batched_row
     redo = [i for i, row in enumerate(values) if row is not None and not _finite(row)]
     skip = set(redo)
@@ -142,14 +151,14 @@ def tensor_stats(tensors: Sequence[torch.Tensor | None]) -> list[TensorStats | N
             *(_fast_row(views[i], exact=True) for i in exact),  # type: ignore[arg-type]
         ])  # fmt: skip
         for i, fixed_row in zip([*redo, *exact], fixed, strict=True):
-            values[i] = fixed_row
+            values[i] = _counted(fixed_row)
     out: list[TensorStats | None] = []
     for row, size, over in zip(values, sizes, overs, strict=True):
         if row is None:
             out.append(None)
             continue
         mean, std, low, high, l2, nan, inf, zeros = row[:8]
-        hist = tuple(map(round, row[8:])) if low == low else ()
+        hist = cast("tuple[int, ...]", tuple(row[_HEAD:])) if low == low else ()
         out.append(
             TensorStats(
                 mean if mean == mean else None, std if std == std else None,
@@ -281,20 +290,10 @@ class _Segments:
 
 
 def _flatten(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
-    """The tensors' values end to end, in float64.
-
-    ``_batched`` hands them sorted by dtype and rank: each such run is one ``cat`` along the
-    first dimension (no per-tensor view, ten times faster than ``flatten_dense_tensors`` on
-    20,000 tensors); a run whose trailing dimensions differ falls back to the latter.
-    """
-    runs: list[list[torch.Tensor]] = []
-    for t in tensors:
-        if runs and runs[-1][0].dtype == t.dtype and runs[-1][0].dim() == t.dim():
-            runs[-1].append(t)
-        else:
-            runs.append([t])
-    flat = [_joined(run).to(torch.float64) for run in runs]
-    return flat[0] if len(flat) == 1 else torch.cat(flat)
+    """The tensors' values end to end, in float64. ``_batched`` groups them by dtype and rank,
+    so one ``cat`` along the first dimension joins them (no per-tensor view: ten times faster
+    than ``flatten_dense_tensors`` on 20,000 tensors)."""
+    return _joined(list(tensors)).to(torch.float64)
 
 
 def _joined(run: list[torch.Tensor]) -> torch.Tensor:
@@ -342,20 +341,25 @@ def _batched(
     tensors: Sequence[torch.Tensor | None],
     rows_of: Callable[[Sequence[torch.Tensor]], torch.Tensor],
     sizes: Sequence[int] | None = None,
+    counts_from: int | None = None,
 ) -> list[tuple[int, list[float]]]:
-    """``rows_of`` over the small tensors, a batch per device of at most BATCH_TOTAL values,
-    read back with one ``tolist`` per batch; (index, row) pairs. ``sizes``: the numels, if
-    the caller has them."""
-    by_device: dict[torch.device, list[list[int]]] = {}
-    totals: dict[torch.device, int] = {}
+    """``rows_of`` over the small tensors, a batch per device, dtype and rank (one ``cat`` joins
+    it) of at most BATCH_TOTAL values, read back with one ``tolist`` per batch; (index, row)
+    pairs. ``sizes``: the numels, if the caller has them. Columns from ``counts_from`` on are
+    counts, read as ints (small ints are shared objects: 640,000 histogram counts cost nothing).
+    """
+    groups: dict[tuple[torch.device, torch.dtype, int], list[list[int]]] = {}
+    totals: dict[tuple[torch.device, torch.dtype, int], int] = {}
     for index, tensor in enumerate(tensors):
         if tensor is None:
             continue
         numel = tensor.numel() if sizes is None else sizes[index]
         if numel > BATCH_NUMEL:
             continue
-        key = tensor.device
-        batches = by_device.setdefault(key, [[]])
+        key = (tensor.device, tensor.dtype, tensor.dim())
+        batches = groups.get(key)
+        if batches is None:
+            batches = groups[key] = [[]]
         total = totals.get(key, 0)
         if total + numel > BATCH_TOTAL:
             batches.append([])
@@ -363,11 +367,15 @@ def _batched(
         batches[-1].append(index)
         totals[key] = total + numel
     out: list[tuple[int, list[float]]] = []
-    for batches in by_device.values():
+    for batches in groups.values():
         for indices in batches:
-            indices.sort(key=lambda i: (id(tensors[i].dtype), tensors[i].dim()))  # type: ignore[union-attr]
-            rows = rows_of([tensors[i] for i in indices]).tolist()  # type: ignore[misc]
-            out += zip(indices, rows, strict=True)
+            rows = rows_of([tensors[i] for i in indices])  # type: ignore[misc]
+            if counts_from is None:
+                out += zip(indices, rows.tolist(), strict=True)
+                continue
+            heads = rows[:, :counts_from].tolist()
+            counts = rows[:, counts_from:].round().long().tolist()
+            out += zip(indices, map(list.__add__, heads, counts), strict=True)
     return out
 
 
