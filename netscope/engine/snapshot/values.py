@@ -54,12 +54,19 @@ def real_view(tensor: torch.Tensor) -> tuple[torch.Tensor, str]:
     return t, "values"
 
 
-def _histogram(work: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
-    """16 bins over [low, high] from an evenly strided sample, scaled to the tensor's size."""
+def _histogram(
+    work: torch.Tensor, low: torch.Tensor, high: torch.Tensor, wide: bool = False
+) -> torch.Tensor:
+    """16 bins over [low, high] from an evenly strided sample, scaled to the tensor's size.
+
+    In the tensor's own precision (float32: 8 x faster than float64 on ResNet-152's weights,
+    the same counts but for a value on a bin edge); ``wide`` in float64, for the exact path,
+    which every tensor whose range could overflow float32 takes (its squares overflow first).
+    """
     flat = work.reshape(-1)
     step = max(1, flat.numel() // HISTOGRAM_SAMPLE)
-    sample = flat[::step].double()
-    span = (high - low).double().clamp_min(torch.finfo(torch.float64).tiny)
+    sample = flat[::step].double() if wide else flat[::step]
+    span = (high - low).to(sample.dtype).clamp_min(torch.finfo(sample.dtype).tiny)
     index = ((sample - low) / span * HISTOGRAM_BINS).long().clamp_(0, HISTOGRAM_BINS - 1)
     counts = torch.bincount(index, minlength=HISTOGRAM_BINS).double()
     return counts * (flat.numel() / sample.numel())
@@ -81,7 +88,7 @@ def _fast_row(tensor: torch.Tensor, exact: bool = False) -> torch.Tensor:
     low, high = torch.aminmax(work)
     nothing = torch.zeros((), dtype=torch.float64, device=work.device)
     head = torch.stack([mean, std, low.double(), high.double(), l2, nothing, nothing, zeros])
-    return torch.cat([head, _histogram(work, low, high)])
+    return torch.cat([head, _histogram(work, low, high, wide=exact)])
 
 
 def _finite_row(tensor: torch.Tensor) -> torch.Tensor:
