@@ -102,6 +102,38 @@ def _hf_cases() -> dict[str, tuple[Any, Any, Any]]:
     }
 
 
+def activation_stats_on_cuda() -> tuple[str, bool, str]:
+    """A large activation's figures on the GPU (var_mean, no float64 copy, no read-back)
+    against float64 on the CPU, and the device memory the statistics took beyond the tensor."""
+    from netscope.engine.snapshot.values import activation_row, activation_stats
+
+    torch.manual_seed(0)
+    host = 1e3 + torch.randn(64, 1024, 256)  # 16.8 M values, the mean far above the spread
+    device = host.to("cuda:0")
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    (stats,) = activation_stats([activation_row(device)])
+    extra = torch.cuda.max_memory_allocated() - before
+    wide = host.double()
+    mean, std = wide.mean().item(), wide.std().item()
+    ok = (
+        stats is not None
+        and stats.mean is not None
+        and stats.std is not None
+        and abs(stats.mean - mean) <= 1e-6 * abs(mean)
+        and abs(stats.std - std) <= 1e-5 * std
+        and extra < host.numel() * host.element_size()  # a float64 copy would be 2 x
+    )
+    got = "none" if stats is None else f"mean {stats.mean}, std {stats.std}"
+    return row(
+        "activation statistics on CUDA",
+        ok,
+        f"{got}; float64 on CPU: mean {mean}, std {std}; extra device memory "
+        f"{extra / 2**20:.1f} MiB for a {host.numel() * 4 / 2**20:.0f} MiB float32 activation",
+    )
+
+
 def standin_matches_cuda() -> list[tuple[str, bool, str]]:
     """The CPU-only prediction (stand-in GPU) against the real GPU: the same syncs, same lines."""
     from netscope.engine.profiler.detect import detect_call
@@ -226,6 +258,7 @@ def main() -> int:
             ", ".join(f"{k}={v}" for k, v in fields.items()) or "NVML unavailable",
         )
     )
+    results.append(activation_stats_on_cuda())
     results.append(end_to_end())
     results.extend(standin_matches_cuda())
     failed = [name for name, ok, _ in results if not ok]

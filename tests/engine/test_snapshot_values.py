@@ -62,6 +62,26 @@ def test_activation_statistics_equal_float64_ones() -> None:
         assert math.isclose(row.zero_fraction, expected["zero_fraction"], abs_tol=1e-9)
 
 
+def test_accelerator_activation_moments_equal_float64_ones() -> None:
+    """The figures an activation on a GPU gets (``welford_moments``: no float64 copy, no check
+    after the fact), computed here on CPU tensors: as exact as float64 on the hard cases."""
+    from netscope.engine.snapshot.moments import welford_moments
+
+    torch.manual_seed(2)
+    cases = [
+        torch.relu(torch.randn(4, 256, 28, 28)),  # many exact zeros
+        1e4 + 1e-2 * torch.randn(200_000),  # mean far above the spread: sum of squares fails
+        torch.randn(50_000, dtype=torch.float64) * 1e18,
+        torch.randn(30_000, dtype=torch.bfloat16).float(),  # widened half values
+    ]
+    for tensor in cases:
+        mean, std, zeros = (v.item() for v in welford_moments(tensor))
+        expected = _reference(tensor)
+        assert math.isclose(mean, expected["mean"], rel_tol=1e-6, abs_tol=1e-9)
+        assert math.isclose(std, expected["std"], rel_tol=1e-6)
+        assert zeros / tensor.numel() == expected["zero_fraction"]
+
+
 MIXED_MODEL = """
 import torch
 from torch import nn

@@ -27,6 +27,7 @@ from netscope.engine.snapshot.moments import (
     exact_moments,
     moments,
     one_pass_ok,
+    welford_moments,
     widened,
 )
 
@@ -248,8 +249,8 @@ def activation_row(tensor: torch.Tensor) -> torch.Tensor | SmallActivation | Non
         mean_, std_, l2_ = torch.stack([mean, std, l2]).tolist()
         if not one_pass_ok(mean_, std_, l2_):
             mean, std, _l2, zeros = exact_moments(work, with_l2=False)
-    else:  # the values may change in place after the hook: no later check, two passes
-        mean, std, _l2, zeros = exact_moments(work, with_l2=False)
+        return torch.stack([mean, std, zeros / work.numel()])
+    mean, std, zeros = welford_moments(work)  # no check can follow, and no float64 copy
     return torch.stack([mean, std, zeros / work.numel()])
 
 
