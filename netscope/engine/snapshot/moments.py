@@ -50,8 +50,9 @@ def exact_moments(work: torch.Tensor, with_l2: bool = True) -> Moments:
 def welford_moments(work: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mean, unbiased std and zero count, with no copy and no read-back.
 
-    For a large activation (above ``values.BATCH_NUMEL``) on an accelerator: its values may change in place after the hook, so no
-    check can follow, and a float64 copy of a large one could exhaust the device's memory.
+    For a large activation (above ``values.BATCH_NUMEL``) on an accelerator: its values may
+    change in place after the hook, so no check can follow, and a float64 copy of a large one
+    could exhaust the device's memory.
     ``var_mean`` updates the variance one value at a time (Welford), which stays accurate where
     the sum of squares does not (mean 1e4, spread 1e-2 in float32: std within 2e-8 of float64).
     """
