@@ -1,0 +1,67 @@
+"""class_source: the line inspect gives, from one parse per file."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import textwrap
+
+from netscope.engine.snapshot import classes
+
+SOURCE = """
+from torch import nn
+
+
+def tag(**_kwargs):
+    return lambda cls: cls
+
+
+def keep(cls):
+    return cls
+
+
+class Plain(nn.Module):
+    pass
+
+
+@tag(
+    note="a decorator over several lines",
+)
+@keep
+class Decorated(nn.Module):
+    class Inner(nn.Module):
+        pass
+
+
+def make():
+    class Local(nn.Module):  # a class made in a function: inspect decides
+        pass
+
+    return Local
+
+
+class Plain2(Plain):
+    pass
+"""
+
+
+def test_class_lines_equal_inspect_for_decorated_nested_and_local_classes(tmp_path) -> None:
+    path = tmp_path / "shapes_of_classes.py"
+    path.write_text(textwrap.dedent(SOURCE))
+    spec = importlib.util.spec_from_file_location("shapes_of_classes", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["shapes_of_classes"] = module
+    try:
+        spec.loader.exec_module(module)
+        found = [module.Plain, module.Decorated, module.Decorated.Inner, module.make()]
+        found.append(module.Plain2)
+        for cls in found:
+            expected = inspect.getsourcelines(cls)[1]
+            assert classes._class_line(cls, str(path)) == expected, cls.__qualname__
+            assert (classes.class_source(cls) or "").endswith(f"shapes_of_classes.py:{expected}")
+        first_decorator = path.read_text().splitlines().index("@tag(") + 1
+        assert classes._class_line(module.Decorated, str(path)) == first_decorator
+    finally:
+        del sys.modules["shapes_of_classes"]
