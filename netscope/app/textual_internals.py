@@ -9,7 +9,8 @@ module first. The app uses:
 - ``Tree`` internals in ``widgets/block_tree.py``: ``_invalidate``, ``_clear_line_cache``,
   ``_scroll_update`` and ``_tree_lines``, so that expanding a block of a 10,000-block model
   rebuilds a few hundred lines, not every line (Textual's own ``_invalidate`` also requests a
-  layout of the screen).
+  layout of the screen); ``_render_line``, called with the widget's style looked up once a frame
+  instead of once a line (``BlockTree.render_line``).
 """
 
 from __future__ import annotations

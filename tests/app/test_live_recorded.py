@@ -149,3 +149,27 @@ async def test_live_step_times_do_not_repaint_the_tree():
         assert painted == []  # the rows drawn stay in the compositor's cache
         await pilot.press("j")  # a key still repaints it
         assert painted
+
+
+async def test_a_tree_frame_looks_up_its_style_once(monkeypatch):
+    """Repainting many rows asks for the widget's style once a frame, not once a row (each
+    lookup walks the DOM)."""
+    source = ReplaySource(STREAM, delay_s=0.0)
+    app = _app(source)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: measured(app))
+        tree = app.main.query_one(BlockTree)
+        lookups: list[int] = []
+        painted: list[int] = []
+        style_of = BlockTree.rich_style
+        monkeypatch.setattr(
+            BlockTree,
+            "rich_style",
+            property(lambda widget: lookups.append(1) or style_of.fget(widget)),  # type: ignore[attr-defined]
+        )
+        render_line = tree.render_line
+        tree.render_line = lambda y: painted.append(y) or render_line(y)  # type: ignore[method-assign]
+        tree.refresh()  # every visible row again
+        await pilot.pause(0.2)
+        assert len(painted) >= 10
+        assert 1 <= len(lookups) <= 3  # a frame or two, never a row each
