@@ -124,3 +124,16 @@ def _counting(cls, calls):
             super().__init__(tensors)
 
     return Counting
+
+
+def test_compact_json_reads_back_as_json_writes_it() -> None:
+    """The compact encoder (orjson) gives the values json gives, numpy floats included, and
+    refuses what json refuses."""
+    import numpy as np
+
+    from netscope.report.json_report import _compact_text
+
+    data = {"a": np.float64(1.5), "b": [3, True, None, 1e-05, 'q"uote', "µs"], "c": {"d": 2.5}}
+    assert json.loads(_compact_text(data)) == json.loads(json.dumps(data))
+    with pytest.raises(TypeError):
+        _compact_text({"x": object()})
