@@ -60,9 +60,10 @@ def _histogram(
 ) -> torch.Tensor:
     """16 bins over [low, high] from an evenly strided sample, scaled to the tensor's size.
 
-    In the tensor's own precision (float32: 8 x faster than float64 on ResNet-152's weights,
-    the same counts but for a value on a bin edge); ``wide`` in float64, for the exact path,
-    which every tensor whose range could overflow float32 takes (its squares overflow first).
+    In the tensor's own precision, with no float64 copy of the sample (the same counts but for a
+    value on a bin edge; ResNet-152's 155 large weights: 68 ms against 73 ms here, per-call
+    overhead dominating); ``wide`` in float64, for the exact path, which every tensor whose
+    range could overflow float32 takes (its squares overflow first).
     """
     flat = work.reshape(-1)
     step = max(1, flat.numel() // HISTOGRAM_SAMPLE)
