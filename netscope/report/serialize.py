@@ -6,7 +6,8 @@ docs/schema.md never change within ``SCHEMA_VERSION``; new fields may be added.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from netscope import __version__
 from netscope.engine.model import (
@@ -20,39 +21,55 @@ from netscope.engine.model import (
     TensorStats,
 )
 from netscope.report.serialize_profile import profile_dict
-from netscope.report.values import num, shape_list
+from netscope.report.values import num, nums, shape_list
 
 SCHEMA_VERSION = 1
 
 
-def stats_dict(stats: TensorStats | None) -> dict[str, Any] | None:
+def _stats_floats(stats: TensorStats) -> tuple[float | None, ...]:
+    low, high = stats.histogram_range or (None, None)
+    return (stats.mean, stats.std, stats.min, stats.max, stats.l2, stats.zero_fraction, low, high)
+
+
+def _grad_floats(grad: GradStats) -> tuple[float | None, ...]:
+    return (grad.norm, grad.mean, grad.max_abs)
+
+
+def stats_dict(
+    stats: TensorStats | None, rounded: Sequence[float | None] | None = None
+) -> dict[str, Any] | None:
+    """``rounded``: ``_stats_floats`` already through ``num`` (``tensor_dicts`` does many)."""
     if stats is None:
         return None
+    mean, std, minimum, maximum, l2, zero_fraction, range_low, range_high = (
+        [num(v) for v in _stats_floats(stats)] if rounded is None else rounded
+    )
     return {
-        "mean": num(stats.mean),
-        "std": num(stats.std),
-        "min": num(stats.min),
-        "max": num(stats.max),
-        "l2": num(stats.l2),
+        "mean": mean,
+        "std": std,
+        "min": minimum,
+        "max": maximum,
+        "l2": l2,
         "nan": stats.nan,
         "inf": stats.inf,
-        "zero_fraction": num(stats.zero_fraction),
+        "zero_fraction": zero_fraction,
         "histogram": list(stats.histogram),
-        "histogram_range": (
-            None if stats.histogram_range is None else [num(v) for v in stats.histogram_range]
-        ),
+        "histogram_range": None if stats.histogram_range is None else [range_low, range_high],
         "over": stats.over,
     }
 
 
-def grad_dict(grad: GradStats | None) -> dict[str, Any] | None:
+def grad_dict(
+    grad: GradStats | None, rounded: Sequence[float | None] | None = None
+) -> dict[str, Any] | None:
     if grad is None:
         return None
+    norm, mean, max_abs = [num(v) for v in _grad_floats(grad)] if rounded is None else rounded
     return {
         "present": grad.present,
-        "norm": num(grad.norm),
-        "mean": num(grad.mean),
-        "max_abs": num(grad.max_abs),
+        "norm": norm,
+        "mean": mean,
+        "max_abs": max_abs,
         "nan": grad.nan,
         "inf": grad.inf,
         "over": grad.over,
@@ -88,7 +105,41 @@ def derived_dict(item: DerivedTensor) -> dict[str, Any]:
     }
 
 
-def tensor_dict(info: ParamInfo) -> dict[str, Any]:
+def tensor_dicts(infos: Sequence[ParamInfo]) -> list[dict[str, Any]]:
+    """``tensor_dict`` of each, with every figure of the list rounded in one ``nums`` call."""
+    stats = _rounded_rows([info.stats for info in infos], _stats_floats)
+    grads = _rounded_rows([info.grad for info in infos], _grad_floats)
+    return [tensor_dict(*item) for item in zip(infos, stats, grads, strict=True)]
+
+
+_Row = TypeVar("_Row")
+
+
+def _rounded_rows(
+    items: Sequence[_Row | None], floats_of: Callable[[_Row], tuple[float | None, ...]]
+) -> list[Sequence[float | None] | None]:
+    """Each item's floats through ``num``, all items' at once; None for a missing item."""
+    flat: list[float | None] = []
+    widths: list[int] = []
+    for item in items:
+        floats = () if item is None else floats_of(item)
+        flat.extend(floats)
+        widths.append(len(floats))
+    rounded = nums(flat)
+    out: list[Sequence[float | None] | None] = []
+    start = 0
+    for item, width in zip(items, widths, strict=True):
+        out.append(None if item is None else rounded[start : start + width])
+        start += width
+    return out
+
+
+def tensor_dict(
+    info: ParamInfo,
+    stats: Sequence[float | None] | None = None,
+    grad: Sequence[float | None] | None = None,
+) -> dict[str, Any]:
+    """``stats``, ``grad``: the figures already rounded, else ``num`` here."""
     return {
         "name": info.name,
         "block": info.block,
@@ -105,8 +156,8 @@ def tensor_dict(info: ParamInfo) -> dict[str, Any]:
         "persistent": info.persistent,
         "unused": info.unused,
         "tie_group": info.tie_group,
-        "stats": stats_dict(info.stats),
-        "grad": grad_dict(info.grad),
+        "stats": stats_dict(info.stats, stats),
+        "grad": grad_dict(info.grad, grad),
         "quantization": quantization_dict(info),
         "role": info.role,
         "note": info.note,
@@ -186,8 +237,8 @@ def model_dict(snapshot: Snapshot) -> dict[str, Any]:
         "trainable_params": snapshot.trainable_params,
         "total_bytes": snapshot.total_bytes,
         "modules": [module_dict(b) for b in snapshot.blocks],
-        "parameters": [tensor_dict(p) for p in snapshot.parameters],
-        "buffers": [tensor_dict(b) for b in snapshot.buffers],
+        "parameters": tensor_dicts(snapshot.parameters),
+        "buffers": tensor_dicts(snapshot.buffers),
         "ties": [list(group.names) for group in snapshot.ties],
         "tie_groups": [
             {"names": list(g.names), "numel": g.numel, "how": g.how, "note": g.note}

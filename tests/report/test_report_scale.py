@@ -137,3 +137,26 @@ def test_compact_json_reads_back_as_json_writes_it() -> None:
     assert json.loads(_compact_text(data)) == json.loads(json.dumps(data))
     with pytest.raises(TypeError):
         _compact_text({"x": object()})
+
+
+def test_bulk_rounding_gives_the_floats_num_gives() -> None:
+    from netscope.report.values import BULK_MIN, num, nums
+
+    torch.manual_seed(3)
+    magnitudes = 10.0 ** torch.randint(-30, 31, (BULK_MIN * 3,)).double()
+    values: list[float | None] = (torch.randn(BULK_MIN * 3).double() * magnitudes).tolist()
+    values += [0.0, -0.0, float("nan"), float("inf"), -float("inf"), None, 1e-320, 1e300]
+    values += [0.1234565, 9.9999995, 999999.5, 1234565.0, 2.5e-7, 3, 1.0, -7.25]
+    assert len(values) >= BULK_MIN  # the bulk path
+    assert nums(values) == [num(v) for v in values]
+
+
+def test_large_report_figures_equal_one_by_one_rounding(snapshot, monkeypatch) -> None:
+    from netscope.report import values as report_values
+    from netscope.report.serialize import report_dict
+
+    assert 8 * len(snapshot.parameters) >= report_values.BULK_MIN  # the bulk path
+    bulk = report_dict(snapshot)["model"]
+    monkeypatch.setattr(report_values, "BULK_MIN", 10**9)  # every value through num alone
+    single = report_dict(snapshot)["model"]
+    assert bulk["parameters"] == single["parameters"] and bulk["buffers"] == single["buffers"]
