@@ -143,14 +143,26 @@ async def press_to_frame(app, key: str, tree, details) -> tuple[float, float]:
 
     The key goes in as the terminal driver delivers it; frames are timed where the compositor
     hands them to the driver (pilot.press is not used: it waits for the process to go idle,
-    which a live stream never does).
+    which a live stream never does). The details count as shown once the text drawn for the
+    selection has been painted by the compositor (its body's lines were rendered into a frame),
+    not merely computed: the body can repaint in a later frame than the tree.
     """
     from textual import events
+
+    from netscope.app.widgets.details_body import DetailsBody
 
     before = cursor_state(tree)
     drawn: list[float] = []
     settled: list[float] = []
     display = app._display
+    body = details.query_one(DetailsBody)
+    lines_before = body._lines
+    painted: list[object] = [lines_before]
+    render_line = body.render_line
+
+    def noted_render_line(y: int):
+        painted[0] = body._lines  # the compositor paints these lines into the coming frame
+        return render_line(y)
 
     def timed_display(screen, update) -> None:
         display(screen, update)
@@ -159,10 +171,12 @@ async def press_to_frame(app, key: str, tree, details) -> tuple[float, float]:
         now = time.perf_counter()
         if not drawn:
             drawn.append(now)
-        if not settled and not details._redraw_due and details.key == tree.selected_key:
+        shown = body._lines is lines_before or painted[0] is body._lines
+        if not settled and shown and not details._redraw_due and details.key == tree.selected_key:
             settled.append(now)
 
     app._display = timed_display
+    body.render_line = noted_render_line
     try:
         event = events.Key(key, key if len(key) == 1 else None)
         event.set_sender(app)
@@ -173,7 +187,8 @@ async def press_to_frame(app, key: str, tree, details) -> tuple[float, float]:
                 raise RuntimeError(f"key {key!r} changed nothing on screen")
             await asyncio.sleep(0.0005)
     finally:
-        del app._display  # back to the class's method
+        del app._display  # back to the classes' methods
+        del body.render_line
     return (drawn[0] - start) * 1000, (settled[0] - start) * 1000
 
 
