@@ -54,7 +54,11 @@ class DetailsPanel(Vertical):
         yield OptionList(id="tie-members")
 
     def watch_key(self) -> None:
-        self._schedule(members=True)
+        """A new selection is drawn at once, inside the handler that moved the tree's cursor: the
+        body's repaint is then asked for together with the tree's and both land in one frame.
+        Scheduled (call_next), it reached the screen after the tree's, a frame later (~30 ms)."""
+        self._members_due = self._redraw_due = True
+        self._redraw_now()
 
     def watch_live(self, old: LiveState, new: LiveState) -> None:
         if new.shows_other_results_than(old):
@@ -73,6 +77,8 @@ class DetailsPanel(Vertical):
             self.call_next(self._redraw_now)
 
     def _redraw_now(self) -> None:
+        if not self._redraw_due:  # drawn already, by a selection that came meanwhile
+            return
         members, self._members_due, self._redraw_due = self._members_due, False, False
         self._redraw(members)
 
