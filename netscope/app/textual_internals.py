@@ -10,7 +10,12 @@ module first. The app uses:
   ``_scroll_update`` and ``_tree_lines``, so that expanding a block of a 10,000-block model
   rebuilds a few hundred lines, not every line (Textual's own ``_invalidate`` also requests a
   layout of the screen); ``_render_line``, called with the widget's style looked up once a frame
-  instead of once a line (``BlockTree.render_line``).
+  instead of once a line (``BlockTree.render_line``), and replaced by ``BlockTree._render_line``,
+  which keeps drawn rows by what they show, not by line number (Tree's cache is cleared at every
+  expand, so an expand or a jump drew every visible row again). That copy of Tree's row drawing
+  reads ``_TreeLine.path``/``last``, ``TreeNode._id``, ``_updates``, ``_hover``, ``_selected``,
+  ``Tree._pseudo_class_state`` and ``Tree.LINES``, and puts the ``line``/``node`` meta in the
+  cells as Tree does (Tree's mouse handlers read ``line``).
 """
 
 from __future__ import annotations

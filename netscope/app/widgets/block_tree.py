@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from typing import cast
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text, TextType
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.strip import Strip
@@ -24,6 +28,22 @@ from netscope.app.markers import block_row_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, RowKind, TreeIndex
 
 CHUNK = 200  # rows added per page of a wide child list
+# drawn rows kept: a few screens (each row is ~15 objects the garbage collector scans)
+ROW_CACHE = 256
+
+
+@lru_cache(maxsize=4096)
+def _node_meta(node: int) -> Style:
+    """What Tree puts in a label's cells: its node's id."""
+    return Style.from_meta({"node": node})
+
+
+@lru_cache(maxsize=4096)
+def _line_meta(line: int) -> Style:
+    """What Tree puts in all of a row's cells: its line number (its mouse handlers read it)."""
+    return Style.from_meta({"line": line})
+
+
 MORE = RowKind.MORE  # the "… N more" row; its name is the parent block's path
 
 
@@ -53,6 +73,10 @@ class BlockTree(Tree[NodeKey]):
         self._adding = False  # inside fill(): one invalidation at the end, not one per row
         self._changed_from = -1  # a tree line: rows above it are unchanged by this update
         self._frame_style: Style | None = None  # the widget's style while a frame renders
+        # Drawn rows by what they show, not by their line (see _render_line); rows_drawn counts
+        # the rows drawn anew (tests)
+        self._row_cache: LRUCache[tuple, Strip] = LRUCache(ROW_CACHE)
+        self.rows_drawn = 0
         super().__init__("loading…", **kwargs)
         self.index: TreeIndex | None = None
         self.guide_depth = 2
@@ -87,6 +111,134 @@ class BlockTree(Tree[NodeKey]):
         style = self._frame_style if self._frame_style is not None else self.rich_style
         scroll_x, scroll_y = self.scroll_offset
         return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """Tree._render_line, with its rows kept by what they show instead of by line number.
+
+        Tree keys its line cache by line number and clears it on every expand, so expanding a
+        block or jumping to a match drew every visible row again (~0.4 ms a row, most of a
+        key's frame on a 10,000-block model). Here a row is kept under its nodes (id and
+        ``_updates``, which Tree bumps on a label, expand, cursor or hover change), its
+        guides' shape and the widget's state, and drawn without the line number that Tree
+        puts in every cell's meta (its mouse handlers read it): that is added as the row is
+        shown (Strip.apply_style keeps the result), so a row that only moved down is not drawn
+        again, only restyled (~1/3 of a draw). Ancestors enter the key by
+        what they change in a row (guides), not by ``_updates``: Tree bumps the root's at
+        every expand anywhere, which would draw every row again."""
+        tree_lines = self._tree_lines
+        if y >= len(tree_lines):
+            return Strip.blank(self.size.width, base_style)
+        line = tree_lines[y]
+        path = line.path
+        width = self.size.width
+        is_hover = self.hover_line >= 0 and any(node._hover for node in path)
+        node = path[-1]
+        key = (
+            node._id,
+            node._updates,
+            # what the ancestors add: guides (last child or not, hover, cursor); not their
+            # _updates, which Tree bumps on the root at every expand anywhere
+            tuple([(above._id, above.is_last, above._hover, above._selected) for above in path]),
+            line.last,
+            is_hover,
+            self.hover_line == y,
+            self.cursor_line == y,
+            self.has_focus,
+            width,
+            self.virtual_size.width,
+            base_style,
+            self._pseudo_class_state,
+            self.show_guides,
+            self.guide_depth,
+        )
+        strip = self._row_cache.get(key)
+        if strip is None:
+            strip = self._row_cache[key] = self._draw_row(line, y, is_hover, base_style)
+        return strip.apply_style(_line_meta(y)).crop(x1, x2)
+
+    def _draw_row(self, line, y: int, is_hover: bool, base_style: Style) -> Strip:
+        """One row as Tree._render_line (Textual 8.2) draws it, less the line number in its
+        cells' meta (_render_line adds it)."""
+        self.rows_drawn += 1
+        width = self.size.width
+        base_hidden = self.get_component_styles("tree--guides").color.a == 0
+        hover_hidden = self.get_component_styles("tree--guides-hover").color.a == 0
+        selected_hidden = self.get_component_styles("tree--guides-selected").color.a == 0
+        base_guide_style = self.get_component_rich_style("tree--guides", partial=True)
+        guide_hover_style = base_guide_style + self.get_component_rich_style(
+            "tree--guides-hover", partial=True
+        )
+        guide_selected_style = base_guide_style + self.get_component_rich_style(
+            "tree--guides-selected", partial=True
+        )
+        hover = line.path[0]._hover
+        selected = line.path[0]._selected and self.has_focus
+
+        def get_guides(style: Style, hidden: bool) -> tuple[str, str, str, str]:
+            lines: tuple[str, str, str, str] | tuple[tuple[str, str], ...]
+            if self.show_guides and not hidden:
+                lines = self.LINES["default"]
+                if style.bold:
+                    lines = self.LINES["bold"]
+                elif style.underline2:
+                    lines = self.LINES["double"]
+            else:
+                lines = ("  ", "  ", "  ", "  ")
+            guide_depth = max(0, self.guide_depth - 2)
+            guide_lines = tuple(
+                f"{characters[0]}{characters[1] * guide_depth} " for characters in lines
+            )
+            return cast("tuple[str, str, str, str]", guide_lines)
+
+        if is_hover:
+            line_style = self.get_component_rich_style("tree--highlight-line")
+        else:
+            line_style = base_style
+        guides = Text(style=line_style)
+        guides_append = guides.append
+        guide_style = base_guide_style
+        hidden = True
+        for node in line.path[1:]:
+            hidden = base_hidden
+            if hover:
+                guide_style = guide_hover_style
+                hidden = hover_hidden
+            if selected:
+                guide_style = guide_selected_style
+                hidden = selected_hidden
+            space, vertical, _, _ = get_guides(guide_style, hidden)
+            guide = space if node.is_last else vertical
+            if node != line.path[-1]:
+                guides_append(guide, style=guide_style)
+            hover = hover or node._hover
+            selected = (selected or node._selected) and self.has_focus
+        if len(line.path) > 1:
+            _, _, terminator, cross = get_guides(guide_style, hidden)
+            guides.append(terminator if line.last else cross, style=guide_style)
+
+        label_style = self.get_component_rich_style("tree--label", partial=True)
+        if self.hover_line == y:
+            label_style += self.get_component_rich_style("tree--highlight", partial=True)
+        if self.cursor_line == y:
+            label_style += self.get_component_rich_style("tree--cursor", partial=False)
+        label = self.render_label(line.path[-1], line_style, label_style).copy()
+        label.stylize(_node_meta(line.node._id))
+        guides.append(label)
+
+        segments = list(guides.render(self.app.console))
+        pad = max(self.virtual_size.width, width) - guides.cell_len
+        if pad:
+            segments.append(Segment(" " * pad, line_style))
+        return Strip(segments)
+
+    def clear(self) -> BlockTree:
+        self._row_cache.clear()  # node ids start again from 0
+        super().clear()
+        return self
+
+    def notify_style_update(self) -> None:
+        self._row_cache.clear()  # the component styles (cursor, guides) may have changed
+        super().notify_style_update()
 
     def process_label(self, label: TextType) -> Text:
         """Our labels are single-line Text already: no copy, no split."""
