@@ -9,11 +9,14 @@ import time
 from contextlib import suppress
 from functools import partial
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.timer import Timer
 from textual.widgets import Input
 
+from netscope.app.live_hold import LiveHold
 from netscope.app.live_state import LiveState, SessionStarted
 from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
 from netscope.app.replay import ReplaySource
@@ -67,6 +70,9 @@ class NetscopeApp(App[int]):
         self.last_export: str | None = None
         self.last_screenshot: str | None = None
         self.main = MainScreen()
+        # step times and system samples that arrive while keys come in wait (live_hold.py)
+        self._live_hold: LiveHold[TimingUpdate | SystemUpdate] = LiveHold()
+        self._live_hold_timer: Timer | None = None
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -124,7 +130,13 @@ class NetscopeApp(App[int]):
         if self.source is not None and (self.source.live or not self.source.finished):
             self.source.cancel()
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._live_hold.key()
+        await super().on_event(event)
+
     def on_worker_event(self, message: WorkerEvent) -> None:
+        self._release_live()  # live updates held back come first, in the order they came
         if message.generation == self.generation:
             with suppress(NoMatches):  # a message that lands while the app closes is dropped
                 self._worker_event(message.event)
@@ -186,12 +198,35 @@ class NetscopeApp(App[int]):
             self.action_quit()
 
     def on_timing_update(self, message: TimingUpdate) -> None:
-        if message.generation == self.generation:
-            self.main.record(message)
+        self._live_update(message)
 
     def on_system_update(self, message: SystemUpdate) -> None:
-        if message.generation == self.generation:
-            self.main.record(message)
+        self._live_update(message)
+
+    def _live_update(self, message: TimingUpdate | SystemUpdate) -> None:
+        if message.generation != self.generation:
+            return
+        if self._live_hold.holding():
+            self._live_hold.hold(message)
+            if self._live_hold_timer is None:
+                self._live_hold_timer = self.set_timer(self._live_hold.due_in(), self._hold_ended)
+            return
+        self._release_live()
+        self.main.record(message)
+
+    def _hold_ended(self) -> None:
+        self._live_hold_timer = None
+        if self._live_hold and self._live_hold.holding():  # keys kept coming: wait on
+            self._live_hold_timer = self.set_timer(self._live_hold.due_in(), self._hold_ended)
+            return
+        self._release_live()
+
+    def _release_live(self) -> None:
+        """Apply the live updates held back, in one new live state (nothing is dropped)."""
+        held = [m for m in self._live_hold.take() if m.generation == self.generation]
+        if held:
+            with suppress(NoMatches):  # a message that lands while the app closes is dropped
+                self.main.record_all(held)
 
     def _show_status(self, detail: str = "") -> None:
         words = {"off": "off (press p)", "running": "running (p pauses)", "paused": "paused (p)"}

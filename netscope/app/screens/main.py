@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -84,6 +86,13 @@ class MainScreen(Screen):
     def record(self, event: LiveEvent) -> None:
         """The one place live state changes: a new value, bound widgets redraw what is new."""
         self.live = self.live.after(event)
+
+    def record_all(self, events: Sequence[LiveEvent]) -> None:
+        """``record`` for several events at once: one new value, one redraw."""
+        state = self.live
+        for event in events:
+            state = state.after(event)
+        self.live = state
 
     # --- selection ------------------------------------------------------------------------
 
