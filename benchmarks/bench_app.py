@@ -216,6 +216,7 @@ async def key_latencies(snapshot) -> tuple[list[tuple[float, float]], int]:
                 key = keys[i % len(keys)]
                 latencies.append(await press_to_frame(app, key, tree, details))
                 await asyncio.sleep(0.05)  # a user types ~20 keys a second at most
+        await asyncio.sleep(0.5)  # step times held back while keys came are shown once they stop
         received = app.live.iterations.get("cpu", 0) - first_iteration
     return latencies, received
 
