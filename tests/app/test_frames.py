@@ -130,3 +130,26 @@ async def test_a_relabelled_row_is_drawn_again(toy_app):
         await pilot.pause(0.1)
         assert tree.virtual_size.width == width  # same widths: only the label tells them apart
         assert "→[3×8]" in _row_texts(tree)[row]
+
+
+async def test_a_details_frame_looks_up_its_style_once(toy_app, monkeypatch):
+    """The details body asks for its style once a frame, not once a row (each lookup walks the
+    DOM; half of the body's repaint on a key)."""
+    app, _ = toy_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        body = app.main.query_one(DetailsBody)
+        lookups: list[int] = []
+        painted: list[int] = []
+        style_of = DetailsBody.rich_style
+        monkeypatch.setattr(
+            DetailsBody,
+            "rich_style",
+            property(lambda widget: lookups.append(1) or style_of.fget(widget)),  # type: ignore[attr-defined]
+        )
+        render_line = body.render_line
+        body.render_line = lambda y: painted.append(y) or render_line(y)  # type: ignore[method-assign]
+        body.refresh()  # every row again
+        await pilot.pause(0.2)
+        assert len(painted) >= 10
+        assert 1 <= len(lookups) <= 3  # a frame or two, never a row each

@@ -4,7 +4,8 @@ fits the pane (or is as long as the last one), its virtual size stays put, so no
 from __future__ import annotations
 
 from rich.console import RenderableType
-from textual.geometry import Size
+from rich.style import Style
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -26,6 +27,7 @@ class DetailsBody(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self._renderable: RenderableType = ""
         self._lines: list[Strip] = []
+        self._frame_style: Style | None = None  # the widget's style while a frame renders
 
     def show(self, renderable: RenderableType) -> None:
         self._renderable = renderable
@@ -50,9 +52,19 @@ class DetailsBody(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The widget's style looked up once a frame, not once a line (each lookup walks the
+        DOM), as in BlockTree.render_lines."""
+        self._frame_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.size.width
+        style = self._frame_style if self._frame_style is not None else self.rich_style
         if 0 <= index < len(self._lines):
-            return self._lines[index].crop_extend(0, width, self.rich_style)
-        return Strip.blank(width, self.rich_style)
+            return self._lines[index].crop_extend(0, width, style)
+        return Strip.blank(width, style)
