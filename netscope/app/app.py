@@ -16,6 +16,7 @@ from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Input
 
+from netscope.app.gc_pause import GcPause
 from netscope.app.live_hold import LiveHold
 from netscope.app.live_state import LiveState, SessionStarted
 from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
@@ -73,6 +74,8 @@ class NetscopeApp(App[int]):
         # step times and system samples that arrive while keys come in wait (live_hold.py)
         self._live_hold: LiveHold[TimingUpdate | SystemUpdate] = LiveHold()
         self._live_hold_timer: Timer | None = None
+        self._gc_pause = GcPause()  # no collection while keys come in (gc_pause.py)
+        self._gc_timer: Timer | None = None
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -133,7 +136,16 @@ class NetscopeApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._live_hold.key()
+            self._gc_pause.key()
+            if self._gc_pause.paused and self._gc_timer is None:
+                self._gc_timer = self.set_timer(self._gc_pause.check() or 0.0, self._check_gc)
         await super().on_event(event)
+
+    def _check_gc(self) -> None:
+        self._gc_timer = None
+        wait = self._gc_pause.check()
+        if wait is not None:
+            self._gc_timer = self.set_timer(wait, self._check_gc)
 
     def on_worker_event(self, message: WorkerEvent) -> None:
         self._release_live()  # live updates held back come first, in the order they came
@@ -299,6 +311,7 @@ class NetscopeApp(App[int]):
 
     def on_unmount(self) -> None:
         self.stop_session()
+        self._gc_pause.resume()  # never leave the process without its collector
 
 
 def _same(source: DataSource, _profile: bool) -> DataSource:
