@@ -68,9 +68,8 @@ class DetailsPanel(Vertical):
         self._schedule(members=False)
 
     def _schedule(self, members: bool) -> None:
-        """Redraw once the pending messages are handled: a selection repaints only this pane (no
-        layout), so it joins the tree's cursor in the same frame, and changes that arrive
-        together (a key and a live update) cost one redraw."""
+        """Redraw once the pending messages are handled (new results or a new snapshot): changes
+        that arrive together cost one redraw. A new selection is drawn at once (watch_key)."""
         self._members_due = self._members_due or members
         if not self._redraw_due:
             self._redraw_due = True
