@@ -228,6 +228,11 @@ class BlockInfo:
     # (nn.MultiheadAttention passes out_proj.weight to a functional op): "" is the root
     weights_used_by: str | None = None
     derived: tuple[DerivedTensor, ...] = ()
+    # FLOPs of the example step, this block and everything under it, every call added up;
+    # None: not counted (no forward ran; no backward ran)
+    forward_flops: int | None = None
+    backward_flops: int | None = None
+    saved_bytes: int | None = None  # activations saved for backward (each storage once)
 
     @property
     def shared(self) -> bool:
@@ -306,6 +311,61 @@ class ForwardInfo:
 
 
 @dataclass(frozen=True)
+class UncountedOp:
+    """An op that computes but has no FLOP formula (elementwise, norms, softmax...)."""
+
+    op: str  # "gelu.default"
+    count: int
+
+
+@dataclass(frozen=True)
+class Compute:
+    """FLOPs of the example step (2 x multiply-adds), counted from the ops that ran."""
+
+    forward_flops: int
+    backward_flops: int | None  # None: no backward ran
+    attention: Literal["causal", "full", "mixed"] | None  # None: no scaled_dot_product_attention
+    uncounted_ops: tuple[UncountedOp, ...] = ()
+
+    @property
+    def step_flops(self) -> int:
+        return self.forward_flops + (self.backward_flops or 0)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What the example step holds in device memory, in bytes (tied storage once)."""
+
+    params_bytes: int
+    grads_bytes: int | None  # None: no backward ran
+    optimizer_bytes: int | None  # None: no optimizer step (--train)
+    activations_bytes: int | None  # saved for backward; None: the forward ran without grad
+    peak_bytes: int | None
+    peak_at: str  # "forward (layers.3.mlp)", "backward (...)", "optimizer.step()"
+    how: Literal["measured", "estimated"]
+    device: str
+    buffers_bytes: int = 0
+    optimizer: str | None = None  # "adamw": the update the --train step used
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FitVerdict:
+    """Will the step fit ``device``: its usable memory against what the step needs."""
+
+    device: str  # "H100", "24GiB"
+    capacity_bytes: int  # usable: the device's memory less the CUDA context allowance
+    needed_bytes: int
+    fits: bool
+    margin_bytes: int  # capacity - needed (negative: short by that much)
+    max_batch: int | None  # the largest batch that fits; None: not available
+    step: str  # "inference" or "train (adamw)"
+    context_bytes: int = 0
+    batch: int | None = None  # the example's batch size
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything netscope knows about one model or checkpoint, without timing."""
 
@@ -327,6 +387,9 @@ class Snapshot:
     source: str | None = None  # "model.py:LINE" of the factory or class
     devices: tuple[str, ...] = field(default=())
     derived: tuple[DerivedTensor, ...] = ()  # pruned / parametrized tensors, every block
+    compute: Compute | None = None  # None: no example forward ran
+    memory: Memory | None = None
+    fit: FitVerdict | None = None  # None: no --fit asked
 
     @cached_property
     def block_by_path(self) -> dict[str, BlockInfo]:

@@ -27,6 +27,10 @@ class LoadOptions:
     trust_pickle: bool = False
     backward: bool = True  # run one backward pass for gradient statistics
     all_stats: bool = False  # value statistics for a checkpoint of any size (reads every value)
+    train: bool = False  # the step is forward + loss + backward + an optimizer update
+    optimizer: str = "sgd"  # the update of a --train step: sgd, sgd-momentum, adam, adamw
+    dtype: str | None = None  # cast the model's floating parameters first: "bfloat16"...
+    fit: str | None = None  # "H100", "24GiB": will the step fit this device
 
     @property
     def target_path(self) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from netscope.engine.compute.step import BlockCompute
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import BlockInfo, DerivedTensor, ParamInfo, UnregisteredTensor
 from netscope.engine.snapshot.classes import CONTAINERS, class_source, is_builtin
@@ -64,6 +65,24 @@ def first_path_unregistered(
     return tuple(found)
 
 
+def _with_containers(
+    named: Sequence[tuple[str, nn.Module]],
+    children: dict[str, list[str]],
+    by_module: dict[int, int] | None,
+) -> dict[str, int] | None:
+    """Per path: the module's counted value; a container that is never called itself
+    (ModuleList, ModuleDict) holds the sum of its children's."""
+    if by_module is None:
+        return None
+    values: dict[str, int] = {}
+    for path, module in reversed(named):
+        value = by_module.get(id(module), 0)
+        if not value and isinstance(module, CONTAINERS):
+            value = sum(values.get(child, 0) for child in children.get(path, ()))
+        values[path] = value
+    return values
+
+
 def build_blocks(
     named: Sequence[tuple[str, nn.Module]],
     own: dict[str, int],
@@ -72,6 +91,7 @@ def build_blocks(
     buffers: Sequence[ParamInfo],
     record: ForwardRecord | None,
     derived: dict[str, tuple[DerivedTensor, ...]] | None = None,
+    compute: BlockCompute | None = None,
 ) -> tuple[BlockInfo, ...]:
     """BlockInfo rows in pre-order; ``record`` None means no forward ran (calls unknown)."""
     paths_of: dict[int, list[str]] = {}
@@ -92,6 +112,11 @@ def build_blocks(
         activations = dict(
             zip(keys, activation_stats([record.activations[k] for k in keys]), strict=False)
         )
+    forward = backward = saved = None
+    if compute is not None:
+        forward = _with_containers(named, children, compute.forward)
+        backward = _with_containers(named, children, compute.backward)
+        saved = _with_containers(named, children, compute.saved)
     blocks = []
     for path, module in named:
         cls = type(module)
@@ -124,6 +149,9 @@ def build_blocks(
                 unregistered=tuple(_unregistered_of(path, module)),
                 weights_used_by=record.used_by.get(key) if record and calls == 0 else None,
                 derived=(derived or {}).get(path, ()),
+                forward_flops=None if forward is None else forward[path],
+                backward_flops=None if backward is None else backward[path],
+                saved_bytes=None if saved is None else saved[path],
             )
         )
     return tuple(blocks)

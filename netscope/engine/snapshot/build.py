@@ -18,6 +18,8 @@ import torch
 from torch import nn
 
 from netscope.engine.collector import gc_paused
+from netscope.engine.compute.fit import fit_verdict
+from netscope.engine.compute.step import ComputePass
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
 from netscope.engine.load.device import device_label, resolve_device
@@ -135,11 +137,18 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
         for param in unique_params:
             param.grad = None
         if loaded.example_input is not None:
-            want_backward = loaded.options.backward and not on_meta
+            options = loaded.options
+            want_backward = options.backward and (not on_meta or options.train)
             handles = install_hooks(model, record, stats=not on_meta)
+            counting = ComputePass(model, record.paths, device)
+            record.counter = counting.counter
+            counting.inputs(loaded.example_input)
             _say(progress, "example forward")
             try:
-                with light_meta_forward() if on_meta else contextlib.nullcontext():
+                with (
+                    light_meta_forward() if on_meta else contextlib.nullcontext(),
+                    counting.forward(with_grad=want_backward),
+                ):
                     skipped = run_forward(loaded, record, with_grad=want_backward)
             except NetscopeError as error:
                 if not on_meta:
@@ -150,13 +159,20 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
                 for handle in handles:
                     handle.remove()
                 handles = []
+                record.counter = None
             if skipped is not None:
                 forward_info = ForwardInfo(ran=False, note="; ".join([*record.notes, skipped]))
                 with torch.no_grad():
                     return _assemble(loaded, model, record, forward_info, device)
             if want_backward:
                 _say(progress, "backward")
-                run_backward(loaded, record)
+                with (
+                    light_meta_forward() if on_meta else contextlib.nullcontext(),
+                    counting.backward(),
+                ):
+                    run_backward(loaded, record)
+            counting.note_grads(record.backward_ran)
+            counting.call = record.call or loaded.example_input
             notes = list(record.notes)
             if on_meta:
                 notes.insert(0, "meta device: shapes only, no values, statistics or gradients")
@@ -167,6 +183,10 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
                 loss_source=record.loss_source if record.backward_ran else "",
                 note="; ".join(notes),
             )
+            _say(progress, "statistics")
+            with torch.no_grad():
+                snapshot = _assemble(loaded, model, record, forward_info, device, counting)
+            return with_step_memory(snapshot, loaded, counting)
         _say(progress, "statistics")
         with torch.no_grad():
             return _assemble(loaded, model, record, forward_info, device)
@@ -198,12 +218,23 @@ def _say(progress: Progress, stage: str) -> None:
         progress(stage)
 
 
+def with_step_memory(snapshot: Snapshot, loaded: LoadedTarget, counting: ComputePass) -> Snapshot:
+    """The step's memory (the optimizer replayed when --train) and, with --fit, the verdict."""
+    options = loaded.options
+    memory = counting.memory(options.train, options.optimizer, loaded.optimizer_fn)
+    snapshot = replace(snapshot, memory=memory)
+    if options.fit:
+        snapshot = replace(snapshot, fit=fit_verdict(loaded, counting.call))
+    return snapshot
+
+
 def _assemble(
     loaded: LoadedTarget,
     model: nn.Module,
     record: ForwardRecord,
     forward_info: ForwardInfo,
     device: torch.device,
+    counting: ComputePass | None = None,
 ) -> Snapshot:
     named = list(model.named_modules(remove_duplicate=False))
     derived_at = {path: tuple(derived_tensors(path, module)) for path, module in named}
@@ -236,9 +267,11 @@ def _assemble(
         for e, s in zip(buffer_entries, buffer_stats, strict=False)
     ]
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
+    per_block = counting.blocks(forward_info.ran, record.backward_ran) if counting else None
     blocks = build_blocks(
-        named, own, tree, params, buffers, record if forward_info.ran else None, derived_at
-    )
+        named, own, tree, params, buffers, record if forward_info.ran else None, derived_at,
+        per_block,
+    )  # fmt: skip
     unregistered = first_path_unregistered(named, blocks)
     total_bytes: int | None = None  # not available while any tensor is lazy
     if all(t.bytes is not None for t in (*params, *buffers)):
@@ -263,5 +296,6 @@ def _assemble(
         source=loaded.source,
         devices=devices,
         derived=derived,
+        compute=counting.compute(record.backward_ran) if counting and forward_info.ran else None,
     )
     return replace(snapshot, findings=(*record.findings, *model_findings(snapshot)))

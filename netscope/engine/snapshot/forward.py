@@ -5,6 +5,7 @@ The caller (``build.snapshot_model``) owns restoring the model; this module only
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import itertools
 import os
@@ -62,6 +63,7 @@ class ForwardRecord:
     call: ExampleInput | None = None  # the arguments the model was called with
     quiet: set[int] = field(default_factory=set)  # id(module): WeightUse steps aside inside
     weight_use: WeightUse | None = None  # the mode, while the forward runs under it
+    counter: Any = None  # compute.counter.StepCounter: told when each block starts and ends
 
 
 def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str, torch.Tensor]]:
@@ -143,6 +145,8 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
         key = id(module)
         if key in calls:
             active.append(module)
+            if record.counter is not None:
+                record.counter.mark(active)
             if key in quiet and record.weight_use is not None:
                 record.weight_use.step_aside(module)
 
@@ -153,13 +157,15 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
             return
         if active and active[-1] is module:
             active.pop()
+            if record.counter is not None:
+                record.counter.mark(active)
         if key in quiet and record.weight_use is not None:
             record.weight_use.step_back(module)
         calls[key] = count + 1
         if count:
             return
         try:
-            with no_torch_function():
+            with no_torch_function(), pause(record):
                 _record_output(key, output)
         except Exception as exc:  # netscope's own failure: never blamed on the user's forward
             raise InstrumentationFailure("its forward hook recording outputs") from exc
@@ -185,6 +191,11 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
         calls[id(module)] = 0
         record.paths[id(module)] = path
     return [register_module_forward_pre_hook(enter), register_module_forward_hook(hook)]
+
+
+def pause(record: ForwardRecord) -> Any:
+    """netscope's own statistics are not the step's FLOPs or allocations."""
+    return record.counter.pause() if record.counter is not None else contextlib.nullcontext()
 
 
 _FLOAT_BUILTINS = "torch.nn.modules."  # torch.nn's float blocks: parameters and buffers only

@@ -1,0 +1,109 @@
+"""Bytes a step allocates and frees, from the storages its ops create (any device, meta too).
+
+Every tensor an op returns that is not a view or an in-place result owns a new storage: its
+bytes are added when the op returns and taken off when the storage is freed (a weakref
+callback). On the CPU and CUDA that is what the step allocates through torch's ops; on meta it
+is an estimate by replay: the same ops create the same storages with no memory behind them.
+Buffers a kernel allocates and frees inside itself are not seen (docs/compute.md).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+
+def storage_key(tensor: torch.Tensor) -> tuple[int, int] | None:
+    """(storage id, bytes) of a plain tensor; None for sparse, nested or quantized tensors."""
+    try:
+        storage = tensor.untyped_storage()
+        return storage._cdata, storage.nbytes()
+    except Exception:  # sparse, nested, quantized or lazy (uninitialized) tensors
+        return None
+
+
+def unique_bytes(tensors: Iterable[torch.Tensor]) -> int:
+    """Bytes of the storages behind ``tensors``, each storage once (ties, views)."""
+    seen: dict[int, int] = {}
+    for tensor in tensors:
+        key = storage_key(tensor)
+        if key is not None:
+            seen[key[0]] = key[1]
+    return sum(seen.values())
+
+
+class AllocationTracker:
+    """Live bytes above the step's start and their high-water mark, with where it was reached."""
+
+    def __init__(self, where: Callable[[], str]) -> None:
+        self.where = where  # "forward (block)", asked only when a new peak is reached
+        self.live: dict[int, int] = {}
+        self.current = 0
+        self.peak = 0
+        self.peak_at = ""
+        self.known: set[int] = set()  # storages that existed before the step (never counted)
+
+    def know(self, tensors: Iterable[torch.Tensor]) -> None:
+        for tensor in tensors:
+            key = storage_key(tensor)
+            if key is not None:
+                self.known.add(key[0])
+
+    def reset_peak(self) -> None:
+        """A new phase starts from what is live now."""
+        self.peak = self.current
+        self.peak_at = self.where()
+
+    def created(self, tensor: torch.Tensor) -> None:
+        try:
+            storage = tensor.untyped_storage()
+        except Exception:  # no storage to count
+            return
+        key = storage._cdata
+        if key in self.live or key in self.known:
+            return
+        nbytes = storage.nbytes()
+        self.live[key] = nbytes
+        self.current += nbytes
+        weakref.finalize(storage, self._freed, key)
+        if self.current > self.peak:
+            self.peak = self.current
+            self.peak_at = self.where()
+
+    def _freed(self, key: int) -> None:
+        nbytes = self.live.pop(key, 0)
+        self.current -= nbytes
+
+
+def output_tensors(out: Any) -> list[torch.Tensor]:
+    """The tensors an op returned (one, or a tuple/list of them)."""
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for t in out if isinstance(t, torch.Tensor)]
+    return []
+
+
+def track(memory: AllocationTracker, func: Any, out: Any) -> None:
+    """Count the new storages an op returned (a view or an in-place result has none)."""
+    if any(ret.alias_info is not None for ret in func._schema.returns):
+        return
+    for tensor in output_tensors(out):
+        memory.created(tensor)
+
+
+class TrackAllocations(TorchDispatchMode):
+    """Allocation tracking alone (an optimizer step replayed on meta)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.memory = AllocationTracker(lambda: where)
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        track(self.memory, func, out)
+        return out

@@ -1,0 +1,49 @@
+"""Attention counted where it is called: ``F.scaled_dot_product_attention`` runs a fused kernel
+on CUDA, another on the CPU (``_scaled_dot_product_flash_attention_for_cpu``, which torch's
+FlopCounterMode has no formula for) and the math path (matmuls and a softmax) on meta. Counting
+the call itself gives one figure on every device, with ``is_causal`` known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+
+from netscope.engine.compute.counter import StepCounter
+from netscope.engine.compute.formulas import attention_flops
+
+_SDPA = F.scaled_dot_product_attention
+_next_node_number = torch._C._autograd._get_sequence_nr
+
+
+def _argument(args: tuple, kwargs: dict, index: int, name: str, default: Any) -> Any:
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else default
+
+
+class AttentionCalls(TorchFunctionMode):
+    """Counts each SDPA call (forward now; backward when its autograd nodes run)."""
+
+    def __init__(self, counter: StepCounter) -> None:
+        super().__init__()
+        self.counter = counter
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if func is not _SDPA or self.counter.paused:
+            return func(*args, **kwargs)
+        query, key, value = args[0], args[1], args[2]
+        causal = bool(_argument(args, kwargs, 5, "is_causal", False))
+        forward, backward = attention_flops(query, key, value, causal)
+        start = _next_node_number()
+        self.counter.in_attention += 1
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            self.counter.in_attention -= 1
+        self.counter.attention(forward, backward, causal, start, _next_node_number())
+        return out

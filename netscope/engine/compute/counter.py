@@ -1,0 +1,191 @@
+"""``StepCounter``: FLOPs per block, saved activations per block and the step's allocations, from
+one dispatch mode under the snapshot's own forward and backward.
+
+Forward ops belong to every block whose forward is running (the snapshot's hooks keep that
+stack and call ``mark`` on each block's entry and exit). Backward ops belong to the blocks that
+were running when the autograd node executing them was created in the forward: nodes are
+numbered in creation order (``_get_sequence_nr``), so each mark remembers the number reached and
+the backward looks up the blocks of a node's number. Ops netscope's own statistics run are not
+counted (``paused``). A block called several times adds up all its calls.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from netscope.engine.compute.allocations import AllocationTracker, storage_key, track
+from netscope.engine.compute.formulas import DATA_OPS, registry
+
+_next_node_number = torch._C._autograd._get_sequence_nr
+_current_node = torch._C._current_autograd_node
+_PRIM_DEVICE = torch.ops.prim.device.default
+_METADATA = frozenset({
+    torch.ops.aten.is_contiguous.default, torch.ops.aten.is_contiguous.memory_format,
+    torch.ops.aten.size.default, torch.ops.aten.sym_size.default, torch.ops.aten.stride.default,
+    torch.ops.aten.sym_stride.default, torch.ops.aten.storage_offset.default,
+    torch.ops.aten.numel.default, torch.ops.aten.sym_numel.default, torch.ops.aten.dim.default,
+    torch.ops.prim.layout.default, torch.ops.aten.is_strides_like_format.default,
+    torch.ops.aten.is_non_overlapping_and_dense.default,
+})  # fmt: skip
+Chain = tuple[int, ...]  # id() of each block running, outermost first
+
+
+class StepCounter(TorchDispatchMode):
+    """Counts while entered; ``phase`` says which part of the step is running."""
+
+    def __init__(self, paths: dict[int, str]) -> None:
+        super().__init__()
+        self.paths = paths  # id(module) -> path
+        self.formulas = registry()
+        self.chain: Chain = ()  # blocks running now (forward)
+        self.phase = "forward"
+        self.paused = 0  # > 0: netscope's own ops (statistics): neither counted nor tracked
+        self.forward_flops: Counter[int] = Counter()
+        self.backward_flops: Counter[int] = Counter()
+        self.total = {"forward": 0, "backward": 0}
+        self.uncounted: Counter[str] = Counter()
+        self.saved: Counter[int] = Counter()
+        self.saved_storages: set[int] = set()
+        self.excluded: set[int] = set()  # storages of parameters: never "saved activations"
+        self.mark_numbers: list[int] = [0]
+        self.mark_chains: list[Chain] = [()]
+        self.attention_starts: list[int] = []
+        self.attention_calls: list[tuple[int, int, int]] = []  # (start, end, backward FLOPs)
+        self.attention_done: set[int] = set()
+        self.attention_kinds: set[str] = set()
+        self.memory = AllocationTracker(self._where)
+        self.in_attention = 0  # > 0: inside a counted SDPA call (its parts are not counted again)
+
+    # --- the block stack -----------------------------------------------------------------------
+    def mark(self, active: list[Any]) -> None:
+        """The snapshot's hooks: a block's forward starts or ends (``active`` is its stack)."""
+        self.chain = tuple(id(m) for m in active)
+        self.mark_numbers.append(_next_node_number())
+        self.mark_chains.append(self.chain)
+
+    def _chain_of_node(self, number: int) -> Chain:
+        return self.mark_chains[bisect.bisect_right(self.mark_numbers, number) - 1]
+
+    def _where(self) -> str:
+        chain = self.chain if self.phase == "forward" else self._backward_chain()
+        block = self.paths.get(chain[-1]) if chain else None
+        if block is None:
+            return self.phase
+        return f"{self.phase} ({block or 'root'})"
+
+    def _backward_chain(self) -> Chain:
+        node = _current_node()
+        return self._chain_of_node(node._sequence_nr()) if node is not None else ()
+
+    @contextlib.contextmanager
+    def pause(self) -> Iterator[None]:
+        self.paused += 1
+        try:
+            yield
+        finally:
+            self.paused -= 1
+
+    # --- attention (called by AttentionCalls) -------------------------------------------------
+    def attention(self, forward: int, backward: int, causal: bool, start: int, end: int) -> None:
+        self.attention_kinds.add("causal" if causal else "full")
+        self._add(forward, self.chain, "forward")
+        if end > start:
+            self.attention_starts.append(start)
+            self.attention_calls.append((start, end, backward))
+
+    def _attention_backward(self, number: int, chain: Chain) -> bool:
+        """True when the node belongs to a counted attention call (its FLOPs counted once)."""
+        i = bisect.bisect_right(self.attention_starts, number) - 1
+        if i < 0:
+            return False
+        start, end, flops = self.attention_calls[i]
+        if not start <= number < end:
+            return False
+        if i not in self.attention_done:
+            self.attention_done.add(i)
+            self._add(flops, chain, "backward")
+        return True
+
+    # --- counting ------------------------------------------------------------------------------
+    def _add(self, flops: int, chain: Chain, phase: str) -> None:
+        if not flops:
+            return
+        table = self.forward_flops if phase == "forward" else self.backward_flops
+        for key in set(chain) if len(chain) > 1 else chain:
+            table[key] += flops
+        if chain:
+            self.total[phase] += flops
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if func in _METADATA:
+            return func(*args, **kwargs)
+        if self.paused:
+            return func(*args, **kwargs)
+        if func is not _PRIM_DEVICE:
+            with self:  # as FlopCounterMode: a composite op is counted by its parts
+                result = func.decompose(*args, **kwargs)
+            if result is not NotImplemented:
+                return result
+        out = func(*args, **kwargs)
+        if not self.in_attention:
+            self._count(func, out, args, kwargs)
+        track(self.memory, func, out)
+        return out
+
+    def _count(self, func: Any, out: Any, args: Any, kwargs: Any) -> None:
+        if self.phase == "backward":
+            node = _current_node()
+            if node is None:
+                return
+            number = node._sequence_nr()
+            chain = self._chain_of_node(number)
+            if self.attention_calls and self._attention_backward(number, chain):
+                return
+        else:
+            chain = self.chain
+            if not chain:
+                return
+        packet = func._overloadpacket
+        formula = self.formulas.get(packet)
+        if formula is not None:
+            self._add(int(formula(*args, **kwargs, out_val=out)), chain, self.phase)
+        elif chain and packet.__name__ not in DATA_OPS and not func.is_view:
+            self.uncounted[str(packet).removeprefix("aten.")] += 1
+
+    # --- saved activations ------------------------------------------------------------------
+    def exclude(self, tensors: list[torch.Tensor]) -> None:
+        """Parameters (and their views, which share their storage) are not activations."""
+        for tensor in tensors:
+            key = storage_key(tensor)
+            if key is not None:
+                self.excluded.add(key[0])
+
+    def pack(self, tensor: torch.Tensor) -> torch.Tensor:
+        """saved_tensors_hooks' pack: the tensor itself, its storage counted once per step."""
+        key = storage_key(tensor)
+        if key is None or key[0] in self.excluded or key[0] in self.saved_storages:
+            return tensor
+        self.saved_storages.add(key[0])
+        chain = self.chain
+        for block in set(chain) if len(chain) > 1 else chain:
+            self.saved[block] += key[1]
+        if chain:
+            self.saved[-1] += key[1]  # the model's total under key -1
+        return tensor
+
+    @contextlib.contextmanager
+    def saving(self) -> Iterator[None]:
+        with torch.autograd.graph.saved_tensors_hooks(self.pack, _unpack):
+            yield
+
+
+def _unpack(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor

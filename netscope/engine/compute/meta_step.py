@@ -1,0 +1,90 @@
+"""The step as asked, run on meta at another batch size: what it would hold at that batch.
+
+A model on the CPU or CUDA is run through a meta twin (parameters and buffers as meta tensors,
+nothing copied); every tensor argument whose first dimension is the example's batch gets that
+dimension scaled. Used by ``--fit`` for the largest batch that fits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from netscope.engine.compute.allocations import TrackAllocations, unique_bytes
+from netscope.engine.compute.optimizer import meta_twin, replay
+from netscope.engine.compute.step import with_optimizer
+from netscope.engine.load.example import batch_of
+from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+from netscope.engine.snapshot.forward import tensor_leaves
+from netscope.engine.snapshot.lightmeta import light_meta_forward
+
+
+def batch_size(call: ExampleInput) -> int | None:
+    """The first dimension of the first tensor argument with one."""
+    for _, tensor in tensor_leaves([*call.args, *call.kwargs.values()]):
+        if tensor.dim() >= 1:
+            return int(tensor.shape[0])
+    return None
+
+
+def _scaled(value: Any, batch: int, new_batch: int) -> Any:
+    if isinstance(value, torch.Tensor):
+        shape = list(value.shape)
+        if shape and shape[0] == batch:
+            shape[0] = new_batch
+        return torch.empty(shape, dtype=value.dtype, device="meta")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scaled(v, batch, new_batch) for v in value)
+    if isinstance(value, dict):
+        return {k: _scaled(v, batch, new_batch) for k, v in value.items()}
+    return value
+
+
+def meta_model(model: nn.Module) -> nn.Module:
+    tensors = [*model.parameters(), *model.buffers()]
+    if all(t.device.type == "meta" for t in tensors):
+        return model
+    return meta_twin(model)[0]
+
+
+def step_peak(
+    loaded: LoadedTarget, model: nn.Module, call: ExampleInput, batch: int, new_batch: int
+) -> int:
+    """Peak bytes of the step as asked (inference, or --train's) at ``new_batch``, on meta."""
+    args = _scaled(call.args, batch, new_batch)
+    kwargs = _scaled(call.kwargs, batch, new_batch)
+    params = list({id(p): p for p in model.parameters()}.values())
+    baseline = unique_bytes([*params, *model.buffers()])
+    baseline += unique_bytes(t for _, t in tensor_leaves([*args, *kwargs.values()]))
+    train = loaded.options.train
+    modes = [(m, m.training) for m in model.modules()]
+    tracking = TrackAllocations("step")
+    try:
+        model.train(train)
+        with light_meta_forward(), torch.set_grad_enabled(train), tracking:
+            output = model(*args, **kwargs)
+            if not train:
+                return baseline + tracking.memory.peak
+            loss = _loss(loaded, output, _scaled(batch_of(call), batch, new_batch))
+            if loss is not None:
+                loss.backward()
+        del output, loss
+        replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)
+        peak = baseline + tracking.memory.peak
+        if replayed is None:
+            return peak
+        return with_optimizer(peak, "", baseline + tracking.memory.current, replayed)[0]
+    finally:
+        for module, training in modes:
+            module.training = training
+        for param in params:
+            param.grad = None
+
+
+def _loss(loaded: LoadedTarget, output: Any, batch: Any) -> torch.Tensor | None:
+    if loaded.loss_fn is not None:
+        return loaded.loss_fn(output, batch)
+    parts = [t.float().mean() for _, t in tensor_leaves(output) if t.is_floating_point()]
+    return torch.stack(parts).sum() if parts else None
