@@ -506,6 +506,17 @@ class SystemSample:
 
 
 @dataclass(frozen=True)
+class ComputeRate:
+    """FLOP/s one device achieved on the timed step, and MFU against its dense peak."""
+
+    device: str
+    achieved_flops_per_s: float | None  # None: the step's FLOPs or its time are not known
+    peak_flops_per_s: float | None  # None: no peak for this device and dtype (the CPU)
+    mfu: float | None  # achieved / peak, 0..1; None without a peak
+    peak_source: str = ""  # "H100 bfloat16 dense", "--peak-tflops"
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything one profiling session measured; reports serialize it as ``profile``."""
 
@@ -516,6 +527,8 @@ class Profile:
     gil: GilReport | None
     system: SystemSample | None = None
     step: str = ""  # "step(model, batch)", "forward (eval, no grad)", "train step"
+    flops_per_step: int | None = None  # the model's counted FLOPs in one timed step
+    rates: tuple[ComputeRate, ...] = ()  # per timed device
 
     @property
     def sync_count(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STATS_LIMIT_BYTES = 256 * 2**20  # checkpoints above this are read as metadata unless --stats
+OPTIMIZER_CHOICES = ("sgd", "sgd-momentum", "adam", "adamw")  # --optimizer of a --train step
 
 
 def split_target(target: str) -> tuple[str, str | None]:
@@ -53,3 +54,4 @@ class ProfileOptions:
     max_seconds: float = 5.0  # time budget for the timed runs per device
     timeout_s: float = 300.0  # the worker is stopped past this
     continuous: bool = False  # the app's live timing: every moment, or a light ~10% duty cycle
+    peak_tflops: float | None = None  # the device's peak for MFU, where netscope has none

@@ -25,6 +25,25 @@ def _argument(args: tuple, kwargs: dict, index: int, name: str, default: Any) ->
     return args[index] if len(args) > index else default
 
 
+def _fused_on_meta(args: tuple, kwargs: dict, causal: bool) -> torch.Tensor | None:
+    """On meta, SDPA's math path materializes the score matrix, which CUDA's fused kernels (and
+    the CPU's) never hold: run the fused kernel's meta form instead, so the replayed memory is
+    the fused kernel's (output and log-sum-exp saved for backward). None: not a fused case."""
+    query, key, value = args[0], args[1], args[2]
+    dropout = _argument(args, kwargs, 4, "dropout_p", 0.0)
+    mask = _argument(args, kwargs, 3, "attn_mask", None)
+    if query.device.type != "meta" or dropout or query.dim() != 4 or (causal and mask is not None):
+        return None
+    if not (query.shape[1] == key.shape[1] == value.shape[1]) or query.dtype != key.dtype:
+        return None
+    fused = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
+    scale = kwargs.get("scale")
+    try:
+        return fused(query, key, value, 0.0, causal, attn_mask=mask, scale=scale)[0]
+    except (RuntimeError, TypeError, ValueError):  # a mask or layout the fused form rejects
+        return None
+
+
 class AttentionCalls(TorchFunctionMode):
     """Counts each SDPA call (forward now; backward when its autograd nodes run)."""
 
@@ -42,7 +61,9 @@ class AttentionCalls(TorchFunctionMode):
         start = _next_node_number()
         self.counter.in_attention += 1
         try:
-            out = func(*args, **kwargs)
+            out = _fused_on_meta(args, kwargs, causal)
+            if out is None:
+                out = func(*args, **kwargs)
         finally:
             self.counter.in_attention -= 1
         self.counter.attention(forward, backward, causal, start, _next_node_number())

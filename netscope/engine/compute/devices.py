@@ -58,11 +58,19 @@ def board_of(device_name: str) -> str | None:
     return None
 
 
+def parse_size(text: str) -> int | None:
+    """``24GiB``, ``80GB``, ``512MiB`` or a plain number of bytes; None when it is neither."""
+    size = _SIZE.match(text)
+    if size:
+        return int(float(size.group(1)) * _UNITS[size.group(2).lower()])
+    return int(text) if text.strip().isdigit() else None
+
+
 def capacity(device: str) -> tuple[str, int]:
     """(label, total bytes) of ``--fit DEVICE``: a board of the table or a size (``24GiB``)."""
-    size = _SIZE.match(device)
-    if size:
-        return device.strip(), int(float(size.group(1)) * _UNITS[size.group(2).lower()])
+    size = parse_size(device) if _SIZE.match(device) else None
+    if size is not None:
+        return device.strip(), size
     board = _board(device)
     for name, mib in CAPACITY_MIB.items():
         if _board(name) == board:

@@ -14,8 +14,9 @@ from torch import nn
 
 from netscope.engine.compute.allocations import TrackAllocations, unique_bytes
 from netscope.engine.errors import NetscopeError
+from netscope.engine.options import OPTIMIZER_CHOICES
 
-OPTIMIZERS = ("sgd", "sgd-momentum", "adam", "adamw")
+OPTIMIZERS = OPTIMIZER_CHOICES
 
 
 def make_optimizer(

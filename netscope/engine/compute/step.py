@@ -68,7 +68,6 @@ class ComputePass:
         self.cuda_start: int | None = None
         self.after_backward = 0
         self.grads_bytes: int | None = None
-        self.call: Any = None  # the model's arguments (an ExampleInput), after the forward
 
     @contextlib.contextmanager
     def forward(self, with_grad: bool) -> Iterator[None]:

@@ -24,12 +24,13 @@ from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
 from netscope.engine.load.device import device_label, resolve_device
 from netscope.engine.load.example import describe
-from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
 from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
     ForwardRecord,
+    call_in_step,
     install_hooks,
     run_backward,
     run_forward,
@@ -111,6 +112,9 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
     loaded, compiled = eager_target(loaded)
     with eager(), gc_paused():
         snapshot = _snapshot_model(loaded, progress)
+        if loaded.options.fit and snapshot.compute is not None:
+            _say(progress, f"will it fit {loaded.options.fit}")
+            snapshot = replace(snapshot, fit=fit_verdict(loaded, snapshot_call(loaded)))
     note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
     if not note:
         return snapshot
@@ -172,7 +176,6 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
                 ):
                     run_backward(loaded, record)
             counting.note_grads(record.backward_ran)
-            counting.call = record.call or loaded.example_input
             notes = list(record.notes)
             if on_meta:
                 notes.insert(0, "meta device: shapes only, no values, statistics or gradients")
@@ -199,6 +202,15 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
             param.grad = grad
 
 
+def snapshot_call(loaded: LoadedTarget) -> ExampleInput | None:
+    """The model's arguments for --fit: what step() passes it, else example_input()."""
+    if loaded.example_input is None:
+        return None
+    if loaded.step_fn is not None and loaded.model is not None:
+        return call_in_step(loaded, ForwardRecord()) or loaded.example_input
+    return loaded.example_input
+
+
 def meta_forward_failed(error: NetscopeError) -> ForwardInfo:
     """On meta, value-dependent code cannot run; the structure is still worth showing."""
     where = f" (at {error.location})" if error.location else ""
@@ -219,13 +231,10 @@ def _say(progress: Progress, stage: str) -> None:
 
 
 def with_step_memory(snapshot: Snapshot, loaded: LoadedTarget, counting: ComputePass) -> Snapshot:
-    """The step's memory (the optimizer replayed when --train) and, with --fit, the verdict."""
+    """The step's memory (the optimizer replayed when --train), while the gradients are there."""
     options = loaded.options
     memory = counting.memory(options.train, options.optimizer, loaded.optimizer_fn)
-    snapshot = replace(snapshot, memory=memory)
-    if options.fit:
-        snapshot = replace(snapshot, fit=fit_verdict(loaded, counting.call))
-    return snapshot
+    return replace(snapshot, memory=memory)
 
 
 def _assemble(

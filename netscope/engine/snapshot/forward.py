@@ -308,7 +308,7 @@ class _ModelCalled(BaseException):
     """Stops ``step(model, batch)`` at its model call (BaseException: user ``except`` skips it)."""
 
 
-def _call_in_step(loaded: LoadedTarget, record: ForwardRecord) -> ExampleInput | None:
+def call_in_step(loaded: LoadedTarget, record: ForwardRecord) -> ExampleInput | None:
     """How ``step(model, batch)`` calls the model: its arguments, caught before the forward runs.
 
     Nothing of the model runs: a pre-hook records the arguments of the first call and stops the
@@ -428,7 +428,7 @@ def run_forward(loaded: LoadedTarget, record: ForwardRecord, with_grad: bool) ->
     assert loaded.model is not None and loaded.example_input is not None
     example = loaded.example_input
     shown = display_path(loaded.path)
-    call = _call_in_step(loaded, record) if loaded.step_fn is not None else None
+    call = call_in_step(loaded, record) if loaded.step_fn is not None else None
     record.active.clear()  # the step stopped at its model call, inside netscope's pre-hook
     if call is None and loaded.step_fn is not None and example.kwargs:
         return (

@@ -1,0 +1,66 @@
+"""Achieved FLOP/s and MFU: the counted FLOPs of one step over its measured median time, against
+the device's dense peak for the model's dtype (``devices.PEAK_TFLOPS``, or ``--peak-tflops``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import torch
+
+from netscope.engine.compute.devices import board_of, peak_flops
+from netscope.engine.model import ComputeRate, Profile, Snapshot
+
+
+def step_flops(snapshot: Snapshot | None, train: bool) -> int | None:
+    """The FLOPs of one profiled step: forward, plus backward for a --train step."""
+    compute = snapshot.compute if snapshot is not None else None
+    if compute is None:
+        return None
+    if not train:
+        return compute.forward_flops
+    return None if compute.backward_flops is None else compute.step_flops
+
+
+def main_dtype(snapshot: Snapshot) -> str:
+    """The floating dtype holding most of the parameters' bytes ("float32" when none)."""
+    by_dtype: Counter[str] = Counter()
+    for param in snapshot.parameters:
+        if param.bytes and param.dtype in ("float32", "bfloat16", "float16", "float64"):
+            by_dtype[param.dtype] += param.bytes
+    return by_dtype.most_common(1)[0][0] if by_dtype else "float32"
+
+
+def device_name(device: str) -> str | None:
+    """The CUDA device's own name ("NVIDIA H100 80GB HBM3"); None for the CPU or no CUDA."""
+    if not device.startswith("cuda") or not torch.cuda.is_available():
+        return None
+    try:
+        return torch.cuda.get_device_name(torch.device(device))
+    except (RuntimeError, AssertionError):
+        return None
+
+
+def with_rates(
+    profile: Profile, snapshot: Snapshot | None, train: bool, peak_tflops: float | None
+) -> Profile:
+    """``profile`` with its step's FLOPs and each device's achieved FLOP/s and MFU."""
+    flops = step_flops(snapshot, train)
+    dtype = main_dtype(snapshot) if snapshot is not None else "float32"
+    rates = []
+    for summary in profile.devices:
+        achieved = None
+        if flops is not None and summary.median_ms > 0:
+            achieved = flops / (summary.median_ms / 1000)
+        peak, source = None, ""
+        if peak_tflops is not None:
+            peak, source = peak_tflops * 1e12, "--peak-tflops"
+        else:
+            name = device_name(summary.device)
+            peak = peak_flops(name, dtype) if name else None
+            if peak is not None and name:
+                source = f"{board_of(name)} {dtype} dense"
+        mfu = achieved / peak if achieved is not None and peak else None
+        rates.append(ComputeRate(summary.device, achieved, peak, mfu, source))
+    return replace(profile, flops_per_step=flops, rates=tuple(rates))
