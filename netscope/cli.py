@@ -204,7 +204,7 @@ def profile_options(args: argparse.Namespace) -> ProfileOptions:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from netscope.report.write import resolve_format
+    from netscope.report.write import resolve_format, write_report
 
     fmt = resolve_format(args.output, args.format)  # also checks the destination, before the run
     load = load_options(args)
@@ -214,7 +214,7 @@ def _run_report(args: argparse.Namespace) -> int:
     # the model runs in a worker even without --profile: a crash is reported, not suffered; the
     # worker writes the file itself, so the snapshot never crosses to this process
     wanted = args.profile or fmt == "chrome-trace"
-    request = ReportRequest(os.path.abspath(args.output), fmt)
+    request = ReportRequest(os.path.abspath(args.output), fmt, write_report)
     report_in_worker(load, profile_options(args), request, profile=wanted)
     print(f"netscope: wrote {fmt} report to {args.output}")
     return 0

@@ -8,18 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from netscope.engine.model import RankRun, RunReport
+from netscope.report.serialize_run_parts import (
+    loop_copy_dict,
+    loop_sync_dict,
+    phases_dict,
+    script_error_dict,
+    spread_dict,
+)
 from netscope.report.values import num
 
 
 def rank_dict(rank: RankRun) -> dict[str, Any]:
-    from netscope.report.serialize_run import (
-        loop_copy_dict,
-        loop_sync_dict,
-        phases_dict,
-        script_error_dict,
-        spread_dict,
-    )
-
     run = rank.report
     return {
         "rank": rank.rank,

@@ -9,57 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from netscope import __version__
-from netscope.engine.model import LoopCopy, LoopSync, RunReport, ScriptError, Spread, StepPhases
+from netscope.engine.model import RunReport
 from netscope.report.serialize import SCHEMA_VERSION, report_dict
-from netscope.report.serialize_profile import copy_dict, gil_dict, sync_dict, system_dict
+from netscope.report.serialize_profile import gil_dict, system_dict
+from netscope.report.serialize_ranks import ranks_fields
+from netscope.report.serialize_run_parts import (
+    loop_copy_dict,
+    loop_sync_dict,
+    phases_dict,
+    script_error_dict,
+    spread_dict,
+)
 from netscope.report.values import num
-
-
-def spread_dict(value: Spread | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    return {"median": num(value.median), "p10": num(value.p10), "p90": num(value.p90)}
-
-
-def script_error_dict(error: ScriptError | None) -> dict[str, Any] | None:
-    if error is None:
-        return None
-    return {
-        "type": error.type,
-        "message": error.message,
-        "location": error.location,
-        "traceback": error.traceback,
-    }
-
-
-def phases_dict(value: StepPhases | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    return {
-        "data": num(value.data),
-        "forward": num(value.forward),
-        "backward": num(value.backward),
-        "optimizer": num(value.optimizer),
-        "other": num(value.other),
-    }
-
-
-def loop_sync_dict(row: LoopSync) -> dict[str, Any]:
-    return {
-        **sync_dict(row.finding),
-        "per_step": num(row.per_step),
-        "seen_steps": row.seen_steps,
-        "sampled_steps": row.sampled_steps,
-    }
-
-
-def loop_copy_dict(row: LoopCopy) -> dict[str, Any]:
-    return {
-        **copy_dict(row.finding),
-        "per_step": num(row.per_step),
-        "seen_steps": row.seen_steps,
-        "sampled_steps": row.sampled_steps,
-    }
 
 
 def run_dict(run: RunReport) -> dict[str, Any]:
@@ -123,7 +84,5 @@ def run_report_dict(run: RunReport) -> dict[str, Any]:
         }
     data["run"] = run_dict(run)
     if run.world_size is not None:  # several ranks (torchrun)
-        from netscope.report.serialize_ranks import ranks_fields
-
         data["run"].update(ranks_fields(run))
     return data

@@ -9,7 +9,7 @@ from safetensors.torch import save_file, save_model
 from torch import nn
 
 from netscope.engine.errors import NetscopeError
-from netscope.engine.load.checkpoint import read_checkpoint
+from netscope.engine.load.reader import read_checkpoint
 
 
 def _tied_lm() -> nn.Module:

@@ -17,7 +17,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from netscope.engine.errors import NetscopeError
-from netscope.engine.load.checkpoint import read_checkpoint
+from netscope.engine.load.reader import read_checkpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from sparse_checkpoint import llama_tensors, write_sharded

@@ -2,6 +2,9 @@
 
 Nothing in a checkpoint is executed unless the user passes ``--trust-pickle``. Large files are
 never read in full: torch files are memory-mapped, safetensors are read header-first.
+
+One file at a time: folders and sharded checkpoints (``hf.py``, built on this module) and the
+choice between the two for any path (``reader.read_checkpoint``) live above it.
 """
 
 from __future__ import annotations
@@ -51,33 +54,6 @@ class Checkpoint:
     notes: tuple[str, ...] = ()  # plain words: "one shard of 4", "a LoRA adapter for ..."
     config_dir: str | None = None  # a save_pretrained folder holding config.json
     adapter: dict[str, Any] | None = None  # adapter_config.json of a peft adapter folder
-
-
-def read_checkpoint(
-    path: str,
-    *,
-    trust_pickle: bool = False,
-    values: bool = True,
-    max_value_bytes: int | None = None,
-) -> Checkpoint:
-    """Open ``path``: a file by its extension, a save_pretrained folder, a sharded index.
-
-    Safetensors values are read only when ``values`` and the tensors fit in ``max_value_bytes``
-    (None: any size); otherwise its tensors are meta tensors built from the header alone.
-    """
-    from netscope.engine.load import hf
-
-    if os.path.isdir(path) or path.endswith(".index.json"):
-        return hf.read_pretrained(
-            path, trust_pickle=trust_pickle, values=values, max_value_bytes=max_value_bytes
-        )
-    checkpoint = read_file(
-        path, trust_pickle=trust_pickle, values=values, max_value_bytes=max_value_bytes
-    )
-    note = hf.shard_note(path)
-    if note:
-        checkpoint.notes = (*checkpoint.notes, note)
-    return checkpoint
 
 
 def read_file(

@@ -12,7 +12,6 @@ from torch.nn.parameter import is_lazy
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load import example as examples
 from netscope.engine.load import hf
-from netscope.engine.load.checkpoint import read_checkpoint
 from netscope.engine.load.device import resolve_device
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.modelfile import (
@@ -22,6 +21,7 @@ from netscope.engine.load.modelfile import (
     optional_function,
     split_target,
 )
+from netscope.engine.load.reader import read_checkpoint
 from netscope.engine.load.weights import apply_weights
 from netscope.engine.options import LoadOptions
 

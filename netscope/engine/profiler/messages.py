@@ -11,6 +11,7 @@ ReportWritten comes just before Finished.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from netscope.engine.model import (
@@ -92,10 +93,15 @@ class Finished:
 @dataclass(frozen=True)
 class ReportRequest:
     """Not a message: ``netscope report -o`` asks the worker to write the file itself, so the
-    snapshot (tens of MB for a large model) never crosses to the parent."""
+    snapshot (tens of MB for a large model) never crosses to the parent.
+
+    ``write`` is the writer the worker calls, ``write(path, snapshot, profile, fmt)``: the CLI
+    passes netscope.report.write.write_report, so the engine never imports the report layer. It
+    crosses to the worker by name, so it must be a module-level function."""
 
     path: str  # absolute
     fmt: str  # one of netscope.report.write.FORMATS
+    write: Callable[[str, Snapshot, Profile | None, str], str]
 
 
 @dataclass(frozen=True)

@@ -185,10 +185,8 @@ def _write_report(
     report: ReportRequest,
 ) -> None:
     """Write the report here (atomically, as the CLI would); only its path goes to the parent."""
-    from netscope.report.write import write_report
-
     progress("writing the report")
-    write_report(report.path, snapshot, result, report.fmt)
+    report.write(report.path, snapshot, result, report.fmt)
     emit(ReportWritten(report.path, report.fmt))
     emit(Finished(None))
 
