@@ -1,7 +1,8 @@
 """``netscope check``: compare one profiled step against limits and say plainly what failed.
 
 Counts are per step: a sync found once at a line that runs three times in the step counts three.
-A limit left unset is not checked.
+A limit left unset is not checked. A check that passes still lists each sync and copy it found
+(as pytest lists warnings on a green run), in the same form as a violation.
 """
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ def _where(location: str | None, block: str) -> str:
     return f"{location or 'unknown location'} (block {block or '(root)'})"
 
 
+def _lines(
+    findings: Sequence[CopyFinding] | Sequence[SyncFinding], what: Callable[..., str], label: str
+) -> list[str]:
+    """One line per finding: where, what it did (``what``) and ``label``."""
+    return [f"{_where(f.location, f.block)}: {what(f)} per step [{label}]" for f in findings]
+
+
+def _exceeded(total: int, limit: int | None) -> bool:
+    return limit is not None and total > limit
+
+
 def _over(
     total: int,
     limit: int | None,
@@ -31,9 +43,27 @@ def _over(
     what: Callable[..., str],
 ) -> list[str]:
     """One line per finding when ``total`` is over ``limit``; ``what`` says what each one did."""
-    if limit is None or total <= limit:
-        return []
-    return [f"{_where(f.location, f.block)}: {what(f)} per step [{label}]" for f in findings]
+    return _lines(findings, what, label) if _exceeded(total, limit) else []
+
+
+def _sync_what(f: SyncFinding) -> str:
+    return f"{f.op} x{f.count}"
+
+
+def _copy_what(f: CopyFinding) -> str:
+    return f"{f.direction} copy x{f.count}, {f.bytes} bytes"
+
+
+def within_limits(profile: Profile, limits: Limits) -> list[str]:
+    """One line per sync and copy found whose totals are within their limits (or unlimited).
+
+    A finding already listed as a violation is not listed again."""
+    syncs = () if _exceeded(profile.sync_count, limits.max_syncs) else profile.syncs
+    copies_over = _exceeded(profile.copy_count, limits.max_copies) or _exceeded(
+        profile.copy_bytes, limits.max_copy_bytes
+    )
+    copies = () if copies_over else profile.copies
+    return [*_lines(syncs, _sync_what, "sync"), *_lines(copies, _copy_what, "copy")]
 
 
 def evaluate(profile: Profile, limits: Limits) -> list[str]:
@@ -45,7 +75,7 @@ def evaluate(profile: Profile, limits: Limits) -> list[str]:
             limits.max_syncs,
             f"syncs {syncs} > --max-syncs {limits.max_syncs}",
             profile.syncs,
-            lambda f: f"{f.op} x{f.count}",
+            _sync_what,
         ),
         *_over(
             copies,
@@ -69,7 +99,8 @@ def _limit(value: int | None) -> str:
 
 
 def format_verdict(profile: Profile, limits: Limits, violations: list[str]) -> str:
-    """The text ``netscope check`` prints: totals against limits, then each violation."""
+    """The text ``netscope check`` prints: totals against limits, each violation, then each
+    finding within limits (on a pass, every sync and copy found)."""
     timing = ", ".join(f"{t.device} {t.median_ms:.3f} ms" for t in profile.devices)
     lines = [
         f"netscope check: {profile.step or 'step'}" + (f" (median {timing})" if timing else ""),
@@ -80,9 +111,13 @@ def format_verdict(profile: Profile, limits: Limits, violations: list[str]) -> s
     lines += [f"  timing on {t.device} is {t.noise}" for t in profile.devices if t.noise]
     if any(f.stall_ms is None for f in profile.syncs):
         lines.append("  syncs found on the CPU are where the step would wait on CUDA")
+    found = within_limits(profile, limits)
     if violations:
         lines.append(f"FAILED: {len(violations)} violation(s)")
         lines.extend(f"  {v}" for v in violations)
+        if found:
+            lines.append("found within limits:")
     else:
-        lines.append("OK: within limits")
+        lines.append("OK: within limits" + (", found:" if found else ""))
+    lines.extend(f"  {line}" for line in found)
     return "\n".join(lines)

@@ -38,6 +38,28 @@ MODEL = textwrap.dedent(
         return torch.ones(3, 4)
     """
 )
+ITEM_MODEL = textwrap.dedent(
+    """
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(4, 2)
+
+        def forward(self, x):
+            y = self.head(x)
+            scale = y.abs().max().item()  # MARK:item
+            return y / (scale + 1.0)
+
+    def build_model():
+        return Net()
+
+    def example_input():
+        return torch.ones(3, 4)
+    """
+)
 BROKEN = "def build_model():\n    return undefined_name  # MARK:broken\n"
 
 
@@ -110,6 +132,24 @@ def test_check_exit_codes_and_violations(tmp_path: Path) -> None:
     assert set(section["gil"]) >= {"p50_ms", "p99_ms", "max_ms", "late_share"}
 
 
+def test_a_passing_check_lists_what_it_found(tmp_path: Path) -> None:
+    """Within --max-syncs the gate passes and still names the line of the one .item()."""
+    model = tmp_path / "item_net.py"
+    model.write_text(ITEM_MODEL)
+    command = ["check", str(model), "--max-syncs", "1", "--devices", "cpu"]
+    result = subprocess.run(
+        [sys.executable, "-m", "netscope", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "sync points per step: 1 (limit 1)" in out and "OK: within limits" in out
+    assert f"  {file_line(model, 'item')} (block (root)): .item() x1 per step [sync]" in out, out
+
+
 def profile_with(syncs: tuple[SyncFinding, ...], copies: tuple[CopyFinding, ...]) -> Profile:
     timing = TimingSummary("cpu", 1.0, 0.9, 1.1, 0.8, 1.2, 10)
     return Profile(devices=(timing,), blocks=(), copies=copies, syncs=syncs, gil=None, step="s")
@@ -127,3 +167,25 @@ def test_evaluate_names_each_offending_line() -> None:
     ] * 2
     text = format_verdict(profile, Limits(max_syncs=1), violations)
     assert "FAILED: 3 violation(s)" in text and "would wait on CUDA" in text
+
+
+def test_the_verdict_lists_findings_within_limits() -> None:
+    sync = SyncFinding(".item()", "r", 2, "head", "m.py:7", None)
+    copy = CopyFinding("H2D", 4096, 3, "float32", False, False, "body", "m.py:9")
+    profile = profile_with((sync,), (copy,))
+    sync_line = "  m.py:7 (block head): .item() x2 per step [sync]"
+    copy_line = "  m.py:9 (block body): H2D copy x3, 4096 bytes per step [copy]"
+    limits = Limits(max_syncs=2, max_copies=3)
+    text = format_verdict(profile, limits, evaluate(profile, limits))
+    assert text.splitlines()[-3:] == ["OK: within limits, found:", sync_line, copy_line]
+    # failing on syncs: the copies, within their limits, are still listed (once)
+    limits = Limits(max_syncs=1, max_copies=3)
+    lines = format_verdict(profile, limits, evaluate(profile, limits)).splitlines()
+    assert lines[-4:] == [
+        "FAILED: 1 violation(s)",
+        "  m.py:7 (block head): .item() x2 per step [syncs 2 > --max-syncs 1]",
+        "found within limits:",
+        copy_line,
+    ]
+    empty = profile_with((), ())
+    assert format_verdict(empty, Limits(), []).splitlines()[-1] == "OK: within limits"
