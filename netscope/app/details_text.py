@@ -6,13 +6,15 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from netscope.app import format as fmt
+from netscope.app.details_step import COMPUTING, block_rows, step_parts
 from netscope.app.facts import Facts
 from netscope.app.live_state import LiveState
 from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
 from netscope.engine.model import BlockInfo, ParamInfo
 
-COMPUTING = "computing…"  # shown for what the worker is still computing (never a made-up 0)
+__all__ = ["COMPUTING", "block_details", "describe", "tensor_details"]
+# COMPUTING: shown for what the worker is still computing (never a made-up 0)
 
 
 def _unknown(index: TreeIndex) -> str:
@@ -85,6 +87,8 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
     ]
     if not index.complete:
         rows.append(("output", COMPUTING))
+    if block.path or (index.snapshot.compute is None and index.snapshot.memory is None):
+        rows += block_rows(block, index)  # the root's are in its step sections (step_parts)
     if block.weights_used_by is not None:
         by = block.weights_used_by or "(root)"
         rows.append(("weights used", f"by the forward of {by} without calling this block"))
@@ -138,6 +142,8 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         parts.append(
             Text(f"unregistered tensor {tensor.attribute} {fmt.shape(tensor.shape)}", style="red")
         )
+    if not block.path:  # the root: the whole step's compute, memory and fit
+        parts += step_parts(index)
     return Group(*parts)
 
 

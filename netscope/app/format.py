@@ -8,7 +8,21 @@ from netscope.report.values import NOT_AVAILABLE as NA
 from netscope.report.values import fmt_float as num
 from netscope.report.values import fmt_percent as fraction
 
-__all__ = ["NA", "bars", "count", "fraction", "ms", "num", "percent", "shape", "size"]
+__all__ = [
+    "NA",
+    "bars",
+    "count",
+    "flops",
+    "fraction",
+    "macs",
+    "ms",
+    "num",
+    "percent",
+    "shape",
+    "share",
+    "si",
+    "size",
+]
 _BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -20,6 +34,44 @@ def count(value: int | None) -> str:
         if abs(value) >= limit:
             return f"{value / limit:.3g}{suffix}"
     return str(value)
+
+
+_SI = ((1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"), (1e15, "P"), (1e18, "E"))
+
+
+def si(value: int | float | None, unit: str) -> str:
+    """A figure with an SI prefix and 3 significant digits: 27384872960 -> '27.4 G' + unit,
+    41000 -> '41.0 k' + unit; a whole number under 1000 stays exact ('512 ' + unit)."""
+    if value is None:
+        return NA
+    if abs(value) < 1000 and value == int(value):
+        return f"{int(value)} {unit}"
+    for at, (limit, prefix) in enumerate(_SI):
+        scaled = float(f"{value / limit:.3g}")  # 999.96 k rounds to 1000 k: that is 1.00 M
+        if abs(scaled) < 1000 or at == len(_SI) - 1:
+            digits = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 else 2
+            return f"{scaled:.{digits}f} {prefix}{unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def flops(value: int | None) -> str:
+    """FLOPs (2 x multiply-adds) with an SI prefix: '27.4 GFLOP', '1.21 MFLOP', '0 FLOP'."""
+    return si(value, "FLOP")
+
+
+def macs(value: int | None) -> str:
+    """Multiply-adds (FLOPs / 2, as torchinfo and fvcore count): '13.7 GMAC'."""
+    return si(None if value is None else value / 2, "MAC")
+
+
+def share(part: int | float | None, whole: int | float | None) -> str:
+    """``part`` as a percentage of ``whole``: '12.5%', '<0.1%'; n/a without both."""
+    if part is None or not whole:
+        return NA
+    value = 100.0 * part / whole
+    if 0 < value < 0.1:
+        return "<0.1%"
+    return f"{value:.1f}%" if value < 99.95 else f"{value:.0f}%"
 
 
 def size(value: int | float | None) -> str:

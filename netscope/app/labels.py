@@ -1,4 +1,5 @@
-"""Rich text for tree rows: name, class, parameter count, output shape and marker tags."""
+"""Rich text for tree rows: name, class, one figure (parameters, FLOPs or saved activations; the
+tree's column key cycles them), output shape and marker tags."""
 
 from __future__ import annotations
 
@@ -8,7 +9,26 @@ from rich.text import Text
 
 from netscope.app import format as fmt
 from netscope.app.markers import MARKER_STYLES
+from netscope.app.tree_index import block_measure
 from netscope.engine.model import BlockInfo, ParamInfo, Snapshot, UnregisteredTensor
+
+# What a block row's figure is, in the order the column key cycles through them
+COLUMNS = ("params", "flops", "memory")
+COLUMN_TITLES = {
+    "params": "parameters",
+    "flops": "FLOPs of the example step",
+    "memory": "activations saved for backward",
+}
+
+
+def block_figure(block: BlockInfo, column: str, complete: bool = True) -> str:
+    """A block row's figure for ``column`` "flops" or "memory"; not counted reads n/a (before
+    the forward finished: …), never 0. FLOPs are forward + backward, or forward alone when no
+    backward ran."""
+    figure = block_measure(block, column)
+    if column == "flops":
+        return f"FLOPs {fmt.NA if complete else '…'}" if figure is None else fmt.flops(figure)
+    return f"saved {fmt.NA if complete else '…'}" if figure is None else f"{fmt.size(figure)} saved"
 
 
 def _tags(text: Text, markers: Iterable[str]) -> Text:
@@ -19,12 +39,22 @@ def _tags(text: Text, markers: Iterable[str]) -> Text:
 
 
 def block_label(
-    block: BlockInfo, snapshot: Snapshot, markers: Iterable[str], counted: bool = True
+    block: BlockInfo,
+    snapshot: Snapshot,
+    markers: Iterable[str],
+    counted: bool = True,
+    column: str = "params",
+    complete: bool = True,
 ) -> Text:
-    """``counted`` False: lazy parameters below have no shape yet, so the count reads "?"."""
+    """``counted`` False: lazy parameters below have no shape yet, so the count reads "?".
+    ``column``: the figure after the class (COLUMNS); ``complete`` False: the forward that
+    counts FLOPs and saved activations is still running."""
     text = Text(f"{block.name} " if block.path else "", style="bold")
     text.append(block.type, style="cyan" if block.custom else "green")
-    text.append(f" {fmt.count(block.total_params) if counted else '?'}", style="dim")
+    if column == "params":
+        text.append(f" {fmt.count(block.total_params) if counted else '?'}", style="dim")
+    else:
+        text.append(f" {block_figure(block, column, complete)}", style="dim")
     if block.outputs:
         first = block.outputs[0]
         more = f"+{len(block.outputs) - 1}" if len(block.outputs) > 1 else ""

@@ -21,6 +21,21 @@ class RowKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class TopBlock:
+    """A row of the top-blocks view: a block's own figure (its children's not included)."""
+
+    path: str
+    type: str
+    own: int  # FLOPs of the step, or bytes saved for backward, by this block outside its children
+    inclusive: int  # with its children
+    share: float | None  # own / the step's total, 0..1; None: no total
+
+
+# What the top-blocks view ranks by (the tree's column key names them the same)
+TOP_MEASURES = ("flops", "memory")
+
+
+@dataclass(frozen=True)
 class NodeKey:
     """What a tree row shows: a block, a parameter, a buffer or an unregistered tensor."""
 
@@ -46,6 +61,7 @@ class TreeIndex:
             while info.numel is None and path not in self.uncounted:
                 self.uncounted.add(path)
                 path = path.rpartition(".")[0] if path else path
+        self._top: dict[str, list[TopBlock]] = {}  # top_blocks, ranked once per measure
         self.children: dict[str, list[str]] = defaultdict(list)
         for block in snapshot.blocks:
             if block.parent is not None and block.path != "":
@@ -62,6 +78,43 @@ class TreeIndex:
             if (tensor.module, tensor.attribute) not in self._unregistered:
                 self._unregistered[(tensor.module, tensor.attribute)] = tensor
                 self.unregistered[tensor.module].append(tensor)
+
+    def step_total(self, measure: str) -> int | None:
+        """The step's FLOPs (forward + backward) or its saved activations; None: not counted."""
+        snapshot = self.snapshot
+        if measure == "flops":
+            return snapshot.compute.step_flops if snapshot.compute is not None else None
+        memory = snapshot.memory
+        if memory is not None and memory.activations_bytes is not None:
+            return memory.activations_bytes
+        root = snapshot.blocks[0] if snapshot.blocks else None
+        return root.saved_bytes if root is not None else None
+
+    def top_blocks(self, measure: str, limit: int = 20) -> list[TopBlock]:
+        """The blocks with the largest own figure (``measure`` "flops" or "memory"): a block's
+        inclusive figure less its child blocks', so a container that only sums its children
+        ranks nowhere and the shares do not count a FLOP twice; leaves rank by their whole
+        figure. Ranked once per snapshot and measure (10,000 blocks: a few ms)."""
+        ranked = self._top.get(measure)
+        if ranked is None:
+            ranked = self._top[measure] = self._rank(measure)
+        return ranked[:limit]
+
+    def _rank(self, measure: str) -> list[TopBlock]:
+        figures = {b.path: block_measure(b, measure) for b in self.snapshot.blocks}
+        total = self.step_total(measure)
+        rows = []
+        for block in self.snapshot.blocks:
+            inclusive = figures[block.path]
+            if inclusive is None:
+                continue
+            below = sum(figures.get(child) or 0 for child in self.children.get(block.path, ()))
+            own = max(inclusive - below, 0)
+            if own > 0:
+                share = own / total if total else None
+                rows.append(TopBlock(block.path, block.type, own, inclusive, share))
+        rows.sort(key=lambda row: -row.own)  # stable: equal figures stay in tree order
+        return rows
 
     def block(self, path: str) -> BlockInfo | None:
         return self.snapshot.block_by_path.get(path)
@@ -137,6 +190,15 @@ class TreeIndex:
             markers = ("unregistered",)
         texts = (key.name.lower(), key.kind, *markers)
         return all(_word_matches(word, texts, markers) for word in words)
+
+
+def block_measure(block: BlockInfo, measure: str) -> int | None:
+    """A block's inclusive figure: step FLOPs (forward + backward) or bytes saved for backward."""
+    if measure == "flops":
+        if block.forward_flops is None:
+            return None
+        return block.forward_flops + (block.backward_flops or 0)
+    return block.saved_bytes
 
 
 def _unregistered_name(tensor: UnregisteredTensor) -> str:

@@ -19,6 +19,8 @@ KEYS = (
     ("/", "filter by name, class or marker; Escape clears"),
     ("n / N", "next / previous match"),
     ("t", "next member of the selected parameter's tie group"),
+    ("c", "tree figure: parameters → FLOPs → saved activations → parameters"),
+    ("b", "top blocks by FLOPs / saved activations (c switches, Enter jumps)"),
     ("p", "start / pause profiling"),
     ("e", "export a report (JSON, HTML, Markdown, Chrome trace)"),
     ("s", "save an SVG screenshot in the current directory"),

@@ -11,7 +11,9 @@ from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Tree
 
+from netscope.app.labels import COLUMN_TITLES, COLUMNS
 from netscope.app.live_state import LiveEvent, LiveState
+from netscope.app.screens.top_blocks import TopBlocksScreen
 from netscope.app.tree_index import NodeKey, TreeIndex
 from netscope.app.widgets.block_tree import BlockTree
 from netscope.app.widgets.details_panel import DetailsPanel
@@ -28,6 +30,8 @@ class MainScreen(Screen):
         Binding("n", "next_match", "Next match", show=False),
         Binding("N", "previous_match", "Prev match", show=False),
         Binding("t", "next_tie", "Next tied", show=False),
+        Binding("c", "cycle_column", "Column"),
+        Binding("b", "top_blocks", "Top"),
     ]
 
     # Screen.sub_title repaints the whole screen when it changes; only the header shows it (and
@@ -182,3 +186,38 @@ class MainScreen(Screen):
         info = self.index.snapshot.tensor_by_name.get(target)
         if info is None or not self.jump(NodeKey(info.kind, info.name, info.block)):
             self.notify(f"{target} is not a row of the tree", severity="warning")
+
+    # --- the tree's figure and the top blocks --------------------------------------------
+
+    def action_cycle_column(self) -> None:
+        """The block rows' figure: parameters -> FLOPs -> saved activations -> parameters."""
+        tree = self.query_one(BlockTree)
+        column = COLUMNS[(COLUMNS.index(tree.column) + 1) % len(COLUMNS)]
+        tree.set_column(column)
+        note = self._column_note(column)
+        self.notify(f"Tree shows {COLUMN_TITLES[column]}{note} · c for the next", timeout=4)
+
+    def _column_note(self, column: str) -> str:
+        """What the figure counts on this model: forward only, or not counted at all."""
+        if self.index is None or column == "params":
+            return ""
+        if column == "memory":
+            counted = self.index.step_total("memory") is not None
+            return "" if counted else ": not counted (the forward ran without grad)"
+        compute = self.index.snapshot.compute
+        if compute is None:
+            return ": not counted (no example forward ran)"
+        return ", forward only (no backward ran)" if compute.backward_flops is None else ""
+
+    def action_top_blocks(self) -> None:
+        if self.index is None:
+            self.notify("The model is still loading", severity="warning")
+            return
+        measure = "memory" if self.query_one(BlockTree).column == "memory" else "flops"
+        self.app.push_screen(TopBlocksScreen(self.index, measure), self._jump_to_block)
+
+    def _jump_to_block(self, path: str | None) -> None:
+        if path is None or self.index is None or self.index.block(path) is None:
+            return
+        if self.jump(NodeKey("block", path, "")):
+            self.query_one(BlockTree).focus()

@@ -77,8 +77,11 @@ class BlockTree(Tree[NodeKey]):
         # the rows drawn anew (tests)
         self._row_cache: LRUCache[tuple, Strip] = LRUCache(ROW_CACHE)
         self.rows_drawn = 0
+        # Block rows (node ids) whose label still shows the previous column (set_column)
+        self._stale: set[int] = set()
         super().__init__("loading…", **kwargs)
         self.index: TreeIndex | None = None
+        self.column = "params"  # the block rows' figure (labels.COLUMNS); set_column changes it
         self.guide_depth = 2
         self._rows: dict[NodeKey, TreeNode[NodeKey]] = {}
         self._filled: set[NodeKey] = set()
@@ -133,6 +136,8 @@ class BlockTree(Tree[NodeKey]):
         width = self.size.width
         is_hover = self.hover_line >= 0 and any(node._hover for node in path)
         node = path[-1]
+        if self._stale and node._id in self._stale:
+            self._relabelled_while_drawn(line)
         key = (
             node._id,
             node._updates,
@@ -233,6 +238,7 @@ class BlockTree(Tree[NodeKey]):
 
     def clear(self) -> BlockTree:
         self._row_cache.clear()  # node ids start again from 0
+        self._stale.clear()
         super().clear()
         return self
 
@@ -314,11 +320,63 @@ class BlockTree(Tree[NodeKey]):
                 self.reveal(selected)
             return
         self.index = index
+        self._relabel()
+
+    def set_column(self, column: str) -> None:
+        """Show ``column`` (labels.COLUMNS) as the block rows' figure, in place: the cursor,
+        the expanded blocks and the scroll stay. The rows on screen get their new label now;
+        the other block rows made so far are marked stale and relabelled as they are drawn
+        (_render_line), so a toggle costs the rows shown, not the 10,000 rows of a wide
+        block whose pages were all loaded. A new label bumps the node's ``_updates``, Tree's
+        label version, which is part of the key drawn rows are kept under."""
+        if column == self.column:
+            return
+        self.column = column
+        if self.index is None:
+            return
+        top, height = self.scroll_offset.y, self.size.height
+        on_screen = {line.node._id for line in self._tree_lines[top : top + height]}
+        stale = self._stale
+        for key, node in self._rows.items():
+            if key.kind == "block":
+                if node._id in on_screen:
+                    self._relabel_node(node)
+                else:
+                    stale.add(node._id)
+        self.refresh()
+
+    def _relabel(self) -> None:
+        """New labels for every row made so far (new facts), and new widths."""
         self._widths.clear()
+        self._stale.clear()
         for key, node in self._rows.items():
             node._label = self._label(key)
             node._updates += 1
         self._invalidate()
+
+    def _relabel_node(self, node: TreeNode[NodeKey]) -> None:
+        """A block row's label for the current column (its ``_updates`` bumped: drawn anew)."""
+        self._stale.discard(node._id)
+        if node.data is None:
+            return
+        node._label = self._label(node.data)
+        node._updates += 1
+        self._widths.pop(node._id, None)
+
+    def _relabelled_while_drawn(self, line) -> None:
+        """A stale row drawn: its label follows the column; the tree's virtual width grows if
+        the row grew past it (a stale row's width counts at its old label's until drawn: the
+        width only bounds the horizontal scroll)."""
+        self._relabel_node(line.node)
+        width = self.get_label_width(line.node) + line._get_guide_width(
+            self.guide_depth, self.show_root
+        )
+        if width > self.virtual_size.width:
+            self.call_after_refresh(self._widen, width)
+
+    def _widen(self, width: int) -> None:
+        if width > self.virtual_size.width:
+            self.virtual_size = Size(width, self.virtual_size.height)
 
     def _label(self, key: NodeKey) -> Text:
         """A row's label from the current index."""
@@ -327,7 +385,14 @@ class BlockTree(Tree[NodeKey]):
             block = self.index.block(key.name)
             assert block is not None
             counted = block.path not in self.index.uncounted
-            return block_label(block, self.index.snapshot, self._row_markers(key), counted)
+            return block_label(
+                block,
+                self.index.snapshot,
+                self._row_markers(key),
+                counted,
+                self.column,
+                self.index.complete,
+            )
         if key.kind == "unregistered":
             tensor = self.index.unregistered_tensor(key)
             assert tensor is not None

@@ -1,0 +1,158 @@
+"""The details pane's compute and memory facts: a block's FLOPs and saved activations, and at
+the root the step's FLOPs, memory breakdown and fit verdict. Figures come from the snapshot as
+the engine counted them; a figure it did not count reads n/a (or computing…), never 0."""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.text import Text
+
+from netscope.app import format as fmt
+from netscope.app.facts import Facts
+from netscope.app.tree_index import TreeIndex
+from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory
+
+COMPUTING = "computing…"
+UNCOUNTED_SHOWN = 5  # ops without a FLOP formula named at the root, by count
+
+
+def _missing(index: TreeIndex, why: str) -> str:
+    """A figure the engine did not count: why, or that the forward is still running."""
+    return f"{fmt.NA} ({why})" if index.complete else COMPUTING
+
+
+def _with_macs(flops: int) -> str:
+    return f"{fmt.flops(flops)} · {fmt.macs(flops)}"
+
+
+def block_rows(block: BlockInfo, index: TreeIndex) -> list[tuple[str, str]]:
+    """FLOPs (forward, backward, share of the step, MACs) and saved activations of one block."""
+    snapshot = index.snapshot
+    compute, memory = snapshot.compute, snapshot.memory
+    rows: list[tuple[str, str]] = []
+    forward, backward = block.forward_flops, block.backward_flops
+    if forward is None:
+        rows.append(("FLOPs", _missing(index, "no example forward ran")))
+    else:
+        step = forward + (backward or 0)
+        of = f" of the step's {fmt.flops(compute.step_flops)}" if compute is not None else ""
+        share = fmt.share(step, compute.step_flops if compute is not None else None)
+        only = " (forward only)" if backward is None else ""
+        rows.append(("FLOPs", f"{fmt.flops(step)}{only}, {share}{of}"))
+        rows.append(("forward", _with_macs(forward)))
+        rows.append(
+            ("backward", _with_macs(backward) if backward is not None else _no_backward(index))
+        )
+    saved = block.saved_bytes
+    if saved is None:
+        rows.append(("saved", _missing(index, "the forward ran without grad")))
+    else:
+        total = memory.activations_bytes if memory is not None else None
+        share = f", {fmt.share(saved, total)} of the step's" if total else ""
+        rows.append(("saved", f"{fmt.size(saved)} of activations for backward{share}"))
+    return rows
+
+
+def _no_backward(index: TreeIndex) -> str:
+    note = index.snapshot.forward.note if index.snapshot.forward is not None else ""
+    return _missing(index, f"no backward ran{'; ' + note if note else ''}")
+
+
+def step_parts(index: TreeIndex) -> list[RenderableType]:
+    """The root's sections: the step's compute, its memory and, with --fit, the verdict."""
+    snapshot = index.snapshot
+    parts: list[RenderableType] = []
+    if snapshot.compute is not None:
+        parts += [_title("step compute"), Facts(_compute_rows(snapshot.compute))]
+    if snapshot.memory is not None:
+        memory = snapshot.memory
+        parts += [
+            _title(f"step memory on {memory.device}"),
+            Facts(_memory_rows(memory)),
+        ]
+    if snapshot.fit is not None:
+        parts += [_title(f"fit on {snapshot.fit.device}"), Facts(_fit_rows(snapshot.fit))]
+    return parts
+
+
+def _title(text: str) -> Text:
+    return Text(f"\n{text}", style="bold underline")
+
+
+def _compute_rows(compute: Compute) -> list[tuple[str, str]]:
+    backward = compute.backward_flops
+    rows = [
+        ("FLOPs", _with_macs(compute.step_flops)),
+        ("forward", _with_macs(compute.forward_flops)),
+        ("backward", _with_macs(backward) if backward is not None else f"{fmt.NA} (no backward)"),
+        (
+            "attention",
+            f"{compute.attention} (scaled_dot_product_attention)"
+            if compute.attention is not None
+            else "none (no scaled_dot_product_attention call)",
+        ),
+    ]
+    ops = sorted(compute.uncounted_ops, key=lambda op: -op.count)
+    if ops:
+        named = ", ".join(f"{op.op} ×{op.count:,}" for op in ops[:UNCOUNTED_SHOWN])
+        more = f" and {len(ops) - UNCOUNTED_SHOWN} more" if len(ops) > UNCOUNTED_SHOWN else ""
+        rows.append(("not counted", f"{named}{more} (no FLOP formula: elementwise, norms…)"))
+    return rows
+
+
+def _memory_rows(memory: Memory) -> list[tuple[str, str]]:
+    optimizer = memory.optimizer_bytes
+    rows = [
+        ("params", fmt.size(memory.params_bytes)),
+        ("buffers", fmt.size(memory.buffers_bytes)),
+        (
+            "grads",
+            fmt.size(memory.grads_bytes)
+            if memory.grads_bytes is not None
+            else f"{fmt.NA} (no backward)",
+        ),
+        (
+            "optimizer",
+            f"{fmt.size(optimizer)}{f' ({memory.optimizer})' if memory.optimizer else ''}"
+            if optimizer is not None
+            else f"{fmt.NA} (no optimizer step: --train)",
+        ),
+        (
+            "saved acts",
+            fmt.size(memory.activations_bytes)
+            if memory.activations_bytes is not None
+            else f"{fmt.NA} (forward without grad)",
+        ),
+        (
+            "peak",
+            f"{fmt.size(memory.peak_bytes)} at {memory.peak_at or fmt.NA}, {memory.how}"
+            if memory.peak_bytes is not None
+            else fmt.NA,
+        ),
+    ]
+    if memory.note:
+        rows.append(("note", memory.note))
+    return rows
+
+
+def _fit_rows(fit: FitVerdict) -> list[tuple[str, str]]:
+    margin = fit.margin_bytes
+    verdict = "yes" if fit.fits else "NO"
+    spare = f"{fmt.size(margin)} to spare" if margin >= 0 else f"short by {fmt.size(-margin)}"
+    batch = str(fit.max_batch) if fit.max_batch is not None else fmt.NA
+    if fit.batch is not None:
+        batch += f" (the example's: {fit.batch})"
+    rows = [
+        ("fits", f"{verdict}: {spare}"),
+        ("step", fit.step),
+        ("needs", fmt.size(fit.needed_bytes)),
+        (
+            "usable",
+            f"{fmt.size(fit.capacity_bytes)} (after {fmt.size(fit.context_bytes)} for the "
+            "CUDA context)",
+        ),
+        ("max batch", batch),
+    ]
+    if fit.note:
+        rows.append(("note", fit.note))
+    return rows

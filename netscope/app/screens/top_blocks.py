@@ -1,0 +1,110 @@
+"""The ``b`` screen: the blocks that do the most of the step, by FLOPs or by the activations they
+save for backward; Enter jumps to the block in the tree, ``c`` switches the figure."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from netscope.app import format as fmt
+from netscope.app.tree_index import TOP_MEASURES, TopBlock, TreeIndex
+
+TOP = 20
+TITLES = {
+    "flops": "Top blocks by FLOPs",
+    "memory": "Top blocks by saved activations",
+}
+# What a row's figure is: each block's own, its child blocks' left out
+HOW = {
+    "flops": "each block's own FLOPs (forward + backward; its child blocks' not included)",
+    "memory": "each block's own activations saved for backward (its child blocks' not included)",
+}
+NOT_COUNTED = {
+    "flops": "No FLOPs counted: no example forward ran.",
+    "memory": "No saved activations counted: no forward with grad ran (a meta model, "
+    "--no-backward, or no example forward).",
+}
+
+
+class TopBlocksScreen(ModalScreen[str | None]):
+    """Dismissed with the chosen block's path (Enter), or None (Escape)."""
+
+    DEFAULT_CSS = """
+    TopBlocksScreen { align: center middle; }
+    TopBlocksScreen > Vertical {
+        width: 92%; max-width: 130; height: 90%; max-height: 30;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    TopBlocksScreen #top-how { color: $text-muted; height: auto; }
+    TopBlocksScreen DataTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("escape,q,b", "close", "Close"),
+        Binding("c", "switch", "FLOPs / memory"),
+    ]
+
+    def __init__(self, index: TreeIndex, measure: str = "flops") -> None:
+        super().__init__()
+        self.index = index
+        self.measure = measure if measure in TOP_MEASURES else "flops"
+        self.rows: list[TopBlock] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_subtitle = "Enter jumps to the block · c FLOPs / memory · Escape closes"
+            yield Static(id="top-how")
+            yield DataTable(id="top-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("#", "block", "type", "own", "share", "with children")
+        self._fill()
+        table.focus()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        measure = self.measure
+        total = self.index.step_total(measure)
+        self.rows = self.index.top_blocks(measure, TOP)
+        box = self.query_one(Vertical)
+        box.border_title = f"{TITLES[measure]} · top {len(self.rows)}"
+        shown = fmt.flops(total) if measure == "flops" else fmt.size(total)
+        of = "FLOPs" if measure == "flops" else "saved activations"
+        how = f"{HOW[measure]}; share of the step's {shown} {of}"
+        if not self.rows:
+            how = NOT_COUNTED[measure] if total is None else f"{HOW[measure]}: none above 0."
+        self.query_one("#top-how", Static).update(how)
+        figure = fmt.flops if measure == "flops" else fmt.size
+        for rank, row in enumerate(self.rows, 1):
+            table.add_row(
+                str(rank),
+                row.path or "(root)",
+                row.type,
+                figure(row.own),
+                fmt.share(row.share, 1.0),
+                figure(row.inclusive),
+                key=row.path,
+            )
+
+    @property
+    def data_rows(self) -> list[tuple[str, ...]]:
+        """The rows shown, as text (tests)."""
+        table = self.query_one(DataTable)
+        return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+    def action_switch(self) -> None:
+        at = TOP_MEASURES.index(self.measure)
+        self.measure = TOP_MEASURES[(at + 1) % len(TOP_MEASURES)]
+        self._fill()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.dismiss(event.row_key.value)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
