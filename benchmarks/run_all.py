@@ -20,6 +20,7 @@ SCRIPTS = {
     "run": "bench_run.py",
     "ranks": "bench_ranks.py",
     "sharded": "bench_sharded.py",
+    "compute": "bench_compute.py",
 }
 
 

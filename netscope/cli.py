@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 
 from netscope import __version__
 from netscope.engine.errors import NetscopeError
-from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.options import OPTIMIZER_CHOICES, LoadOptions, ProfileOptions
 from netscope.report.write import FORMATS
 
 
@@ -22,6 +22,15 @@ def _shape(text: str) -> tuple[int, ...]:
     if not dims or any(d < 0 for d in dims):
         raise argparse.ArgumentTypeError(f"not a shape: {text!r} (use e.g. 1,3,224,224)")
     return dims
+
+
+def _size(text: str) -> int:
+    from netscope.engine.compute.devices import parse_size
+
+    size = parse_size(text)
+    if size is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 20GiB or 21474836480)")
+    return size
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -60,7 +69,31 @@ def _target_options(*, target_required: bool) -> argparse.ArgumentParser:
         "--devices", help="devices to profile, comma separated (default: cpu and every GPU)"
     )
     parser.add_argument(
-        "--train", action="store_true", help="profile forward + loss + backward + SGD update"
+        "--train",
+        action="store_true",
+        help="the step is forward + loss + backward + an optimizer update (default: SGD)",
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=OPTIMIZER_CHOICES,
+        default="sgd",
+        help="the update of a --train step (a model file's optimizer(model) is used instead)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=("bfloat16", "float16", "float32"),
+        help="cast the model's floating parameters (and the example) before the step",
+    )
+    parser.add_argument(
+        "--fit",
+        metavar="DEVICE",
+        help="will the step fit: H100, H200, A100-40GB, A100-80GB, L4, RTX4090... or 24GiB",
+    )
+    parser.add_argument(
+        "--peak-tflops",
+        type=float,
+        metavar="TFLOPS",
+        help="the device's peak for MFU where netscope has none (the CPU, unlisted GPUs)",
     )
     parser.add_argument(
         "--time-budget",
@@ -141,6 +174,12 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
     check.add_argument(
         "--max-copy-bytes", type=int, metavar="B", help="most bytes copied between devices"
     )
+    check.add_argument(
+        "--max-peak-memory",
+        type=_size,
+        metavar="BYTES",
+        help="most bytes the step may hold at its peak (a number, or a size such as 20GiB)",
+    )
     check.set_defaults(handler=_run_check)
 
     from netscope.cli_ranks import add_collect_command
@@ -189,6 +228,10 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         trust_pickle=args.trust_pickle,
         backward=not args.no_backward,
         all_stats=args.stats,
+        train=args.train,
+        optimizer=args.optimizer,
+        dtype=args.dtype,
+        fit=args.fit,
     )
 
 
@@ -200,6 +243,7 @@ def profile_options(args: argparse.Namespace) -> ProfileOptions:
         max_seconds=args.time_budget,
         timeout_s=args.timeout,
         continuous=getattr(args, "continuous", False),
+        peak_tflops=args.peak_tflops,
     )
 
 
@@ -224,12 +268,15 @@ def _run_check(args: argparse.Namespace) -> int:
     from netscope.engine.profiler.check import Limits, evaluate, format_verdict
     from netscope.engine.profiler.session import run_profile
 
-    _snapshot, profile = run_profile(load_options(args), profile_options(args))
+    snapshot, profile = run_profile(load_options(args), profile_options(args))
     limits = Limits(
         max_syncs=args.max_syncs, max_copies=args.max_copies, max_copy_bytes=args.max_copy_bytes
     )
-    violations = evaluate(profile, limits)
-    print(format_verdict(profile, limits, violations))
+    from netscope.engine.compute.gates import memory_totals, memory_violations
+
+    violations = [*evaluate(profile, limits), *memory_violations(snapshot, args.max_peak_memory)]
+    totals = memory_totals(snapshot, args.max_peak_memory)
+    print(format_verdict(profile, limits, violations, totals))
     return 1 if violations else 0
 
 

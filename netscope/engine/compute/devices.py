@@ -37,8 +37,11 @@ PEAK_TFLOPS: dict[str, dict[str, float]] = {
     "RTX4090": {"bfloat16": 165.2, "float16": 165.2, "float32": 82.6},
 }
 
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(GiB|GB|MiB|MB|TiB|TB)\s*$", re.IGNORECASE)
-_UNITS = {"gib": GIB, "gb": 10**9, "mib": MIB, "mb": 10**6, "tib": 2**40, "tb": 10**12}
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(GiB|GB|MiB|MB|TiB|TB|KiB|KB)\s*$", re.IGNORECASE)
+_UNITS = {
+    "kib": 2**10, "kb": 10**3, "mib": MIB, "mb": 10**6, "gib": GIB, "gb": 10**9,
+    "tib": 2**40, "tb": 10**12,
+}  # fmt: skip
 
 
 def _board(name: str) -> str:

@@ -8,15 +8,13 @@ a memory that does not grow linearly with the batch is not taken on trust.
 
 from __future__ import annotations
 
-import math
-
 from netscope.engine.compute.devices import CONTEXT_BYTES, capacity
 from netscope.engine.compute.meta_step import batch_size, meta_model, step_peak
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict
 
-MAX_CHECKS = 6
+MAX_CHECKS = 16  # meta estimates of the step at other batch sizes
 
 
 def fit_verdict(loaded: LoadedTarget, call: ExampleInput | None) -> FitVerdict | None:
@@ -73,16 +71,29 @@ def _largest(
     per_sample: float,
     usable: int,
 ) -> int:
-    """The linear guess, checked by estimating the step there and stepping down while over."""
+    """The linear guess, then checked: each guess is estimated on meta; one over the capacity
+    becomes the upper bound and the next guess comes from the line through the measured points
+    (a step whose peak moves from the optimizer to the activations bends), bisected at the end."""
+    if at[b] > usable:
+        low, high = 0, b
+    else:
+        low, high = b, None
     fixed = at[b] - per_sample * b
-    guess = max(int((usable - fixed) // per_sample), 0)
+    guess = max(int((usable - fixed) // per_sample), low + 1)
     for _ in range(MAX_CHECKS):
-        if guess <= 0:
-            return 0
+        if high is not None and guess >= high:
+            guess = (low + high) // 2
+        if guess <= low:
+            break
         if guess not in at:
             at[guess] = step_peak(loaded, model, call, b, guess)  # type: ignore[arg-type]
-        over = at[guess] - usable
-        if over <= 0:
-            return guess
-        guess -= max(math.ceil(over / per_sample), 1)
-    return max(guess, 0)
+        if at[guess] <= usable:
+            low = guess
+            if high is None:
+                return guess  # the linear guess fits: the peak grows no faster than the line
+            guess = (low + high) // 2
+            continue
+        high = guess
+        slope = (at[guess] - at[low]) / (guess - low) if low and guess > low else per_sample
+        guess = low + int((usable - at.get(low, 0)) // slope) if low and slope > 0 else guess // 2
+    return low

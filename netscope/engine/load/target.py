@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -13,6 +14,7 @@ from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load import example as examples
 from netscope.engine.load import hf
 from netscope.engine.load.device import resolve_device
+from netscope.engine.load.dtype import cast_model, cast_value
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.modelfile import (
     build_from_file,
@@ -72,13 +74,14 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
     module = import_model_file(path)
     _say(progress, "building")
     model, source = build_from_file(module, path, name, device)
-    model = _place(model, device, path)
+    model = cast_model(_place(model, device, path), options.dtype)
     loaded = LoadedTarget(
         options=options,
         path=path,
         model=model,
         loss_fn=loss_function(module, path),
         step_fn=optional_function(module, "step"),
+        optimizer_fn=optional_function(module, "optimizer"),
         source=source,
         lazy_at_build=lazy_parameter_names(model),
     )
@@ -88,7 +91,7 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
     elif example_fn is not None:
         loaded.example_input = examples.from_function(example_fn, path)
     if loaded.example_input is not None:
-        loaded.example_input = loaded.example_input.to(device)
+        loaded.example_input = cast_input(loaded.example_input.to(device), options.dtype)
     if options.weights:
         _say(progress, "loading weights")
         checkpoint = read_checkpoint(
@@ -102,7 +105,17 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
 def _example(options: LoadOptions, device: torch.device) -> ExampleInput | None:
     if options.input_shape is None:
         return None
-    return examples.synthesize(options.input_shape, options.input_dtype).to(device)
+    example = examples.synthesize(options.input_shape, options.input_dtype).to(device)
+    return cast_input(example, options.dtype)
+
+
+def cast_input(example: ExampleInput, dtype: str | None) -> ExampleInput:
+    """The example's floating tensors in ``--dtype`` (the model's parameters are cast too)."""
+    if dtype is None:
+        return example
+    return replace(
+        example, args=cast_value(example.args, dtype), kwargs=cast_value(example.kwargs, dtype)
+    )
 
 
 def _load_checkpoint_alone(
@@ -120,7 +133,7 @@ def _load_checkpoint_alone(
         options.target, trust_pickle=options.trust_pickle, max_value_bytes=options.stats_limit
     )
     if checkpoint.module is not None:  # a whole pickled module, opened with --trust-pickle
-        model = _place(checkpoint.module, device, options.target)
+        model = cast_model(_place(checkpoint.module, device, options.target), options.dtype)
         scripted = checkpoint.format == "torchscript"  # takes no Python hooks: no forward
         return LoadedTarget(
             options,
@@ -154,6 +167,7 @@ def _load_from_config(
     model, why = hf.model_from_config(folder, build_on)
     if model is None:
         return None, why
+    model = cast_model(model, options.dtype)
     with_values = build_on.type != "meta"
     _say(progress, "reading checkpoint")
     checkpoint = read_checkpoint(

@@ -98,15 +98,19 @@ def _limit(value: int | None) -> str:
     return "no limit" if value is None else f"limit {value}"
 
 
-def format_verdict(profile: Profile, limits: Limits, violations: list[str]) -> str:
-    """The text ``netscope check`` prints: totals against limits, each violation, then each
-    finding within limits (on a pass, every sync and copy found)."""
+def format_verdict(
+    profile: Profile, limits: Limits, violations: list[str], totals: Sequence[str] = ()
+) -> str:
+    """The text ``netscope check`` prints: totals against limits (``totals``: more of them, such
+    as the step's memory), each violation, then each finding within limits (on a pass, every
+    sync and copy found)."""
     timing = ", ".join(f"{t.device} {t.median_ms:.3f} ms" for t in profile.devices)
     lines = [
         f"netscope check: {profile.step or 'step'}" + (f" (median {timing})" if timing else ""),
         f"  sync points per step: {profile.sync_count} ({_limit(limits.max_syncs)})",
         f"  host-device copies per step: {profile.copy_count} ({_limit(limits.max_copies)})",
         f"  bytes copied per step: {profile.copy_bytes} ({_limit(limits.max_copy_bytes)})",
+        *(f"  {line}" for line in totals),
     ]
     lines += [f"  timing on {t.device} is {t.noise}" for t in profile.devices if t.noise]
     if any(f.stall_ms is None for f in profile.syncs):

@@ -52,6 +52,7 @@ from netscope.engine.snapshot.tensors import (
 from netscope.engine.snapshot.values import grad_stats, tensor_stats
 
 Progress = Callable[[str], None] | None
+COUNT_COMPUTE = True  # False only in benchmarks/bench_compute.py: the snapshot without counters
 
 
 def _entries(
@@ -145,13 +146,13 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
             want_backward = options.backward and (not on_meta or options.train)
             handles = install_hooks(model, record, stats=not on_meta)
             counting = ComputePass(model, record.paths, device)
-            record.counter = counting.counter
+            record.counter = counting.counter if COUNT_COMPUTE else None
             counting.inputs(loaded.example_input)
             _say(progress, "example forward")
             try:
                 with (
                     light_meta_forward() if on_meta else contextlib.nullcontext(),
-                    counting.forward(with_grad=want_backward),
+                    counting.forward(want_backward) if COUNT_COMPUTE else contextlib.nullcontext(),
                 ):
                     skipped = run_forward(loaded, record, with_grad=want_backward)
             except NetscopeError as error:
@@ -172,7 +173,7 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
                 _say(progress, "backward")
                 with (
                     light_meta_forward() if on_meta else contextlib.nullcontext(),
-                    counting.backward(),
+                    counting.backward() if COUNT_COMPUTE else contextlib.nullcontext(),
                 ):
                     run_backward(loaded, record)
             counting.note_grads(record.backward_ran)

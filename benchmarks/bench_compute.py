@@ -1,0 +1,115 @@
+"""Compute and memory: what FLOP counting adds to a 70B-shape snapshot on meta, and how close
+the step's peak is to what torch's profiler measures on the CPU.
+
+Run: python benchmarks/bench_compute.py  (prints Markdown; run_all.py collects it into the docs)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from harness import markdown_table, verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+BIG = str(ROOT / "sample_models" / "big_transformer.py")
+sys.path.insert(0, str(ROOT / "tests" / "engine" / "compute"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _snapshot_seconds(count: bool, **options: object) -> float:
+    from netscope.engine.api import take_snapshot
+    from netscope.engine.options import LoadOptions
+    from netscope.engine.snapshot import build
+
+    build.COUNT_COMPUTE = count
+    try:
+        start = time.perf_counter()
+        take_snapshot(LoadOptions(BIG, device="meta", **options))  # type: ignore[arg-type]
+        return time.perf_counter() - start
+    finally:
+        build.COUNT_COMPUTE = True
+
+
+def seventy_b_counting(repeats: int = 3) -> list[list[str]]:
+    """The 68.7B Llama-70B-shape model on meta, in one process, interleaved: the snapshot
+    without counters, with forward FLOPs, and --train (forward + backward + AdamW replay)."""
+    _snapshot_seconds(True)  # imports and first-use costs out of the way
+    plain, counted, train, plain_train = [], [], [], []
+    for _ in range(repeats):
+        plain.append(_snapshot_seconds(False))
+        counted.append(_snapshot_seconds(True))
+        plain_train.append(_snapshot_seconds(False, train=True))
+        train.append(_snapshot_seconds(True, train=True, optimizer="adamw"))
+    p, c = statistics.median(plain), statistics.median(counted)
+    pt, t = statistics.median(plain_train), statistics.median(train)
+    return [
+        [
+            "68.7B decoder (80 layers, 16 tokens) on meta: forward FLOPs of every block, "
+            "snapshot with vs without counting",
+            f"{c:.2f} s vs {p:.2f} s: +{c - p:.2f} s (counted {min(counted):.2f}-"
+            f"{max(counted):.2f} s, {repeats} interleaved runs)",
+            "+ <= 1 s",
+            verdict(c - p <= 1.0),
+        ],
+        [
+            "the same with --train (backward on meta, AdamW replayed) vs the forward-FLOPs "
+            "snapshot",
+            f"{t:.2f} s: +{t - c:.2f} s (the backward alone without counting: {pt:.2f} s)",
+            "+ <= 3 s",
+            verdict(t - c <= 3.0),
+        ],
+    ]
+
+
+def peak_accuracy() -> list[list[str]]:
+    """Per model: torch's profiler peak on the CPU, netscope's CPU figure, the meta estimate."""
+    import torch
+    from compute_models import MODELS, build, snapshot
+    from test_compute_memory import profiler_peak
+
+    rows = []
+    for name in MODELS:
+        kwargs = MODELS[name][1]
+        model = build(name)
+        shot = snapshot(model, kwargs)
+        memory = shot.memory
+        assert memory is not None and memory.peak_bytes is not None
+        start = memory.params_bytes + memory.buffers_bytes
+        start += sum(v.numel() * v.element_size() for v in kwargs.values())
+        measured = start + profiler_peak(model, kwargs)
+        meta_model = build(name).to("meta")
+        meta_kwargs = {k: v.to("meta") for k, v in kwargs.items()}
+        meta = snapshot(meta_model, meta_kwargs, device="meta", train=True).memory
+        estimate = meta.peak_bytes if meta is not None else None
+        error = "n/a (meta forward fails)"
+        if estimate:
+            error = f"{(estimate / measured - 1) * 100:+.1f} %"
+        cpu_error = (memory.peak_bytes / measured - 1) * 100
+        rows.append([
+            name, f"{measured:,}", f"{memory.peak_bytes:,} ({cpu_error:+.1f} %)",
+            f"{estimate:,}" if estimate else "n/a", error,
+            verdict(estimate is not None and abs(estimate / measured - 1) <= 0.10),
+        ])  # fmt: skip
+        del model, meta_model
+        torch.manual_seed(0)
+    return rows
+
+
+def main() -> None:
+    print("## Compute and memory\n")
+    print(markdown_table(["measure", "result", "target", "verdict"], seventy_b_counting()))
+    print(
+        "\nPeak of the example step (eval-mode forward + backward of the logits' mean), bytes: "
+        "torch's profiler memory events on the CPU (plus parameters, buffers and inputs), "
+        "netscope's own CPU figure, and netscope's meta estimate (target: within 10 %).\n"
+    )
+    header = ["model", "profiler (CPU)", "netscope CPU", "meta estimate", "error", "verdict"]
+    print(markdown_table(header, peak_accuracy()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The step's memory on real models: parameters, gradients and optimizer state exact, saved
+activations against an independent saved-tensor-hook count, the peak against torch's profiler."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from compute_models import MODELS, build, logits_loss, snapshot
+
+from netscope.engine.api import take_snapshot
+from netscope.engine.options import LoadOptions
+
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_models"
+
+
+def saved_by_hooks(model: torch.nn.Module, kwargs: dict) -> int:
+    """Bytes saved for backward, each storage once by its data pointer; parameters and buffers
+    (held by the model whether or not a step runs) excluded."""
+    held = [*model.parameters(), *model.buffers()]
+    params = {t.untyped_storage().data_ptr() for t in held}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in params:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    model.eval()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(**kwargs)
+    del out
+    return sum(seen.values())
+
+
+def profiler_peak(model: torch.nn.Module, kwargs: dict) -> int:
+    """The step's high-water mark above its start, from torch's profiler memory events."""
+    model.eval()
+    activity = [torch.profiler.ProfilerActivity.CPU]
+    with torch.profiler.profile(activities=activity, profile_memory=True) as prof:
+        logits_loss(model(**kwargs)).backward()
+    model.zero_grad(set_to_none=True)
+    events = prof.profiler.kineto_results.events()  # type: ignore[union-attr]
+    changes = sorted((e.start_ns(), e.nbytes()) for e in events if e.name() == "[memory]")
+    live = peak = 0
+    for _, change in changes:
+        live += change
+        peak = max(peak, live)
+    return peak
+
+
+@pytest.mark.parametrize("name", ["gpt2", "bert", "llama", "t5", "whisper", "cnn", "lstm"])
+def test_saved_activations_match_a_saved_tensor_hook_count(name: str) -> None:
+    model = build(name)
+    kwargs = MODELS[name][1]
+    expected = saved_by_hooks(model, kwargs)
+    shot = snapshot(model, kwargs)
+    assert shot.memory is not None and shot.memory.activations_bytes is not None
+    assert shot.memory.activations_bytes == pytest.approx(expected, rel=0.05)
+    assert shot.blocks[0].saved_bytes == shot.memory.activations_bytes
+
+
+@pytest.mark.parametrize("name", ["gpt2", "bert"])  # the others: docs/benchmarks.md
+def test_the_measured_peak_matches_torchs_profiler_and_the_meta_estimate_is_close(
+    name: str,
+) -> None:
+    model = build(name)
+    kwargs = MODELS[name][1]
+    shot = snapshot(model, kwargs)
+    assert shot.memory is not None and shot.memory.peak_bytes is not None
+    start = shot.memory.params_bytes + shot.memory.buffers_bytes
+    start += sum(v.numel() * v.element_size() for v in kwargs.values())
+    measured = start + profiler_peak(model, kwargs)
+    assert shot.memory.how == "measured"
+    assert shot.memory.peak_bytes == pytest.approx(measured, rel=0.05)
+    meta = snapshot(
+        build(name).to("meta"), {k: v.to("meta") for k, v in kwargs.items()},
+        device="meta", train=True,
+    )  # fmt: skip
+    assert meta.memory is not None and meta.memory.how == "estimated"
+    assert meta.memory.peak_bytes == pytest.approx(measured, rel=0.10)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "sgd-momentum", "adam", "adamw"])
+def test_optimizer_state_is_what_torchs_optimizer_keeps(optimizer: str) -> None:
+    model = build("gpt2")
+    real = copy.deepcopy(model)
+    make = {
+        "sgd": lambda p: torch.optim.SGD(p, lr=0.01),
+        "sgd-momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+    }[optimizer]
+    step = make(real.parameters())
+    logits_loss(real(**MODELS["gpt2"][1])).backward()
+    step.step()
+    kept = {
+        t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+        for state in step.state.values()
+        for t in state.values()
+        if isinstance(t, torch.Tensor)
+    }
+    before = [p.detach().clone() for p in model.parameters()]
+    shot = snapshot(model, MODELS["gpt2"][1], train=True, optimizer=optimizer)
+    assert shot.memory is not None
+    assert shot.memory.optimizer_bytes == sum(kept.values())
+    assert shot.memory.optimizer == optimizer
+    unique = {p.untyped_storage().data_ptr(): p for p in model.parameters()}
+    assert shot.memory.grads_bytes == sum(p.numel() * p.element_size() for p in unique.values())
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert all(p.grad is None for p in model.parameters())  # the user's .grad put back
+
+
+def test_tied_weights_are_counted_once_and_dtype_casts_before_the_step() -> None:
+    path = str(SAMPLES / "tied_embedding.py")
+    shot = take_snapshot(LoadOptions(path))
+    assert shot.memory is not None and shot.total_bytes is not None
+    assert shot.memory.params_bytes + shot.memory.buffers_bytes == shot.total_bytes
+    half = take_snapshot(LoadOptions(path, dtype="bfloat16"))
+    assert half.memory is not None
+    assert half.memory.params_bytes * 2 == shot.memory.params_bytes
+    assert {p.dtype for p in half.parameters} == {"bfloat16"}
+
+
+def test_a_70b_shape_on_meta_fits_an_h200_for_inference_but_not_for_adamw_training() -> None:
+    path = str(SAMPLES / "big_transformer.py")
+    infer = take_snapshot(LoadOptions(path, device="meta", dtype="bfloat16", fit="H200"))
+    assert infer.fit is not None and infer.fit.fits and infer.fit.step == "inference"
+    assert infer.fit.max_batch is not None and infer.fit.max_batch >= 1
+    train = take_snapshot(
+        LoadOptions(path, device="meta", dtype="bfloat16", fit="H200", train=True,
+                    optimizer="adamw")
+    )  # fmt: skip
+    assert train.fit is not None and not train.fit.fits and train.fit.margin_bytes < 0
+    assert train.memory is not None and train.memory.peak_at == "optimizer.step()"
+    params = train.memory.params_bytes
+    assert train.memory.grads_bytes == params
+    assert train.memory.optimizer_bytes is not None
+    assert train.memory.optimizer_bytes // 2 == pytest.approx(params, rel=1e-4)  # exp_avg, _sq
+    assert train.fit.max_batch == 0
+
+
+def test_an_unknown_fit_device_is_a_clear_error() -> None:
+    from netscope.engine.errors import NetscopeError
+
+    with pytest.raises(NetscopeError, match="--fit H900"):
+        take_snapshot(LoadOptions(str(SAMPLES / "mlp.py"), fit="H900"))
