@@ -195,7 +195,7 @@ class MainScreen(Screen):
         column = COLUMNS[(COLUMNS.index(tree.column) + 1) % len(COLUMNS)]
         tree.set_column(column)
         note = self._column_note(column)
-        self.notify(f"Tree shows {COLUMN_TITLES[column]}{note} · c for the next", timeout=4)
+        self.notify(f"Tree shows {COLUMN_TITLES[column]}{note}", timeout=4)
 
     def _column_note(self, column: str) -> str:
         """What the figure counts on this model: forward only, or not counted at all."""

@@ -13,14 +13,15 @@ from netscope.app import format as fmt
 from netscope.app.tree_index import TOP_MEASURES, TopBlock, TreeIndex
 
 TOP = 20
+# A row's figure is the block's self figure: its inclusive one less its child blocks' (so a
+# container that only sums its children is not listed and no FLOP counts twice in the shares)
 TITLES = {
-    "flops": "Top blocks by FLOPs",
-    "memory": "Top blocks by saved activations",
+    "flops": "Top blocks by self FLOPs (child blocks excluded)",
+    "memory": "Top blocks by self saved activations (child blocks excluded)",
 }
-# What a row's figure is: each block's own, its child blocks' left out
 HOW = {
-    "flops": "each block's own FLOPs (forward + backward; its child blocks' not included)",
-    "memory": "each block's own activations saved for backward (its child blocks' not included)",
+    "flops": "self: a block's FLOPs (forward + backward) less its child blocks'",
+    "memory": "self: the activations a block saves for backward less its child blocks'",
 }
 NOT_COUNTED = {
     "flops": "No FLOPs counted: no example forward ran.",
@@ -35,7 +36,7 @@ class TopBlocksScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     TopBlocksScreen { align: center middle; }
     TopBlocksScreen > Vertical {
-        width: 92%; max-width: 130; height: 90%; max-height: 30;
+        width: 96%; max-width: 110; height: 90%; max-height: 30;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     TopBlocksScreen #top-how { color: $text-muted; height: auto; }
@@ -60,7 +61,7 @@ class TopBlocksScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "block", "type", "own", "share", "with children")
+        table.add_columns("#", "block", "type", "self", "share", "inclusive")
         self._fill()
         table.focus()
 
@@ -71,10 +72,11 @@ class TopBlocksScreen(ModalScreen[str | None]):
         total = self.index.step_total(measure)
         self.rows = self.index.top_blocks(measure, TOP)
         box = self.query_one(Vertical)
-        box.border_title = f"{TITLES[measure]} · top {len(self.rows)}"
-        shown = fmt.flops(total) if measure == "flops" else fmt.size(total)
-        of = "FLOPs" if measure == "flops" else "saved activations"
-        how = f"{HOW[measure]}; share of the step's {shown} {of}"
+        box.border_title = TITLES[measure]
+        shown = fmt.flops(total) if measure == "flops" else f"{fmt.size(total)} saved"
+        how = f"{HOW[measure]}; share: of the step's {shown}"
+        if self.rows:
+            how += f" (top {len(self.rows)})"
         if not self.rows:
             how = NOT_COUNTED[measure] if total is None else f"{HOW[measure]}: none above 0."
         self.query_one("#top-how", Static).update(how)
