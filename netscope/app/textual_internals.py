@@ -15,7 +15,10 @@ module first. The app uses:
   expand, so an expand or a jump drew every visible row again). That copy of Tree's row drawing
   reads ``_TreeLine.path``/``last``, ``TreeNode._id``, ``_updates``, ``_hover``, ``_selected``,
   ``Tree._pseudo_class_state`` and ``Tree.LINES``, and puts the ``line``/``node`` meta in the
-  cells as Tree does (Tree's mouse handlers read ``line``).
+  cells as Tree does (Tree's mouse handlers read ``line``). The figure key (``c``) relabels
+  rows in place through ``TreeNode._label`` and ``_updates`` (Tree's label version, part of the
+  drawn rows' key), and widens the tree with ``_TreeLine._get_guide_width`` when a row
+  relabelled as it is drawn grew past the virtual width (``BlockTree.set_column``).
 """
 
 from __future__ import annotations

@@ -93,6 +93,11 @@ async def test_column_key_cycles_params_flops_memory(mlp_train):
         assert "1 ReLU 0 FLOP" in _row(tree, "1 ReLU")  # counted: zero, not n/a
         root = mlp_train.compute.step_flops
         assert f"Sequential {fmt.flops(root)}" in _row(tree, "Sequential")
+        app.main.apply_filter("linear")  # a filtered tree is rebuilt: with the same figure
+        await pilot.pause()
+        assert f"0 Linear {fmt.flops(flops)}" in _row(tree, "0 Linear")
+        app.main.apply_filter("")
+        await pilot.pause()
         await pilot.press("c")
         await pilot.pause()
         assert tree.column == "memory"
