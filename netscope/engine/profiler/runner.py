@@ -103,6 +103,8 @@ def step_for(
         step_fn=loaded.step_fn,
         loss_fn=loaded.loss_fn,
         train=prof.train,
+        optimizer=loaded.options.optimizer,
+        optimizer_fn=loaded.optimizer_fn,
     )
 
 

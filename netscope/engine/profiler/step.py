@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from netscope.engine.compute.optimizer import make_optimizer
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput
@@ -84,6 +85,8 @@ def prepared_step(
     step_fn: Callable[[nn.Module, Any], Any] | None = None,
     loss_fn: Callable[[Any, Any], torch.Tensor] | None = None,
     train: bool = False,
+    optimizer: str = "sgd",
+    optimizer_fn: Callable[[nn.Module], Any] | None = None,
 ) -> Iterator[Step]:
     """Move model and batch to ``device``, yield the step; the training flag is restored after."""
     device = torch.device(device)
@@ -102,8 +105,10 @@ def prepared_step(
                 yield Step(lambda: step_fn(model, batch), model, batch, device, STEP_USER)
             elif train:
                 model.train()
-                train_step = _train_step(model, moved, batch, loss_fn)
-                yield Step(train_step, model, batch, device, STEP_TRAIN)
+                train_step, label = _train_step(
+                    model, moved, batch, loss_fn, optimizer, optimizer_fn
+                )
+                yield Step(train_step, model, batch, device, label)
             else:
                 model.eval()
 
@@ -121,9 +126,21 @@ def _train_step(
     example: ExampleInput,
     batch: Any,
     loss_fn: Callable[[Any, Any], torch.Tensor] | None,
-) -> Callable[[], Any]:
+    name: str = "sgd",
+    optimizer_fn: Callable[[nn.Module], Any] | None = None,
+) -> tuple[Callable[[], Any], str]:
+    """The step and its description: ``--optimizer``'s update, or the file's optimizer(model)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=1e-4) if params else None
+    optimizer: Any = None
+    label = STEP_TRAIN
+    if optimizer_fn is not None:
+        optimizer = optimizer_fn(model)
+        label = STEP_TRAIN.replace("SGD", f"{type(optimizer).__name__} from optimizer(model)")
+    elif params and name == "sgd":
+        optimizer = torch.optim.SGD(params, lr=1e-4)
+    elif params:
+        optimizer = make_optimizer(name, params, None)
+        label = STEP_TRAIN.replace("SGD", name)
 
     def train_step() -> Any:
         output = example.call(model)
@@ -135,4 +152,4 @@ def _train_step(
             optimizer.zero_grad(set_to_none=True)
         return loss
 
-    return train_step
+    return train_step, label

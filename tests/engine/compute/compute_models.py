@@ -114,9 +114,7 @@ def build(name: str, attention: str | None = None) -> torch.nn.Module:
     return model
 
 
-def snapshot(
-    model: torch.nn.Module, kwargs: dict[str, Any], **options: Any
-) -> Snapshot:
+def snapshot(model: torch.nn.Module, kwargs: dict[str, Any], **options: Any) -> Snapshot:
     """netscope's snapshot of ``model(**kwargs)`` with ``logits_loss`` as the loss."""
     loaded = LoadedTarget(
         LoadOptions("model.py", **options),
@@ -128,9 +126,7 @@ def snapshot(
     return snapshot_model(loaded)
 
 
-def torch_counts(
-    model: torch.nn.Module, kwargs: dict[str, Any], backward: bool
-) -> dict[str, int]:
+def torch_counts(model: torch.nn.Module, kwargs: dict[str, Any], backward: bool) -> dict[str, int]:
     """FlopCounterMode's FLOPs per module path ("" the root), as netscope names blocks."""
     model.eval()
     with FlopCounterMode(display=False) as mode:

@@ -148,3 +148,17 @@ def test_an_unknown_fit_device_is_a_clear_error() -> None:
 
     with pytest.raises(NetscopeError, match="--fit H900"):
         take_snapshot(LoadOptions(str(SAMPLES / "mlp.py"), fit="H900"))
+
+
+def test_the_profiled_train_step_uses_the_optimizer_asked_for() -> None:
+    from netscope.engine.load.loaded import ExampleInput
+    from netscope.engine.profiler.step import prepared_step
+
+    model = torch.nn.Linear(4, 2)
+    before = model.weight.detach().clone()
+    example = ExampleInput(args=(torch.randn(3, 4),))
+    with prepared_step(model, example, "cpu", train=True, optimizer="adamw") as step:
+        assert "adamw" in step.description
+        step.run()
+    assert not torch.equal(before, model.weight)  # AdamW moved every weight by about lr
+    assert float((model.weight.detach() - before).abs().max()) == pytest.approx(1e-3, rel=0.01)
