@@ -45,12 +45,21 @@ def block_rows(block: BlockInfo, index: TreeIndex) -> list[tuple[str, str]]:
         )
     saved = block.saved_bytes
     if saved is None:
-        rows.append(("saved", _missing(index, "the forward ran without grad")))
+        rows.append(("saved", _missing(index, _why_not_saved(index))))
     else:
         total = memory.activations_bytes if memory is not None else None
         share = f", {fmt.share(saved, total)} of the step's" if total else ""
         rows.append(("saved", f"{fmt.size(saved)} of activations for backward{share}"))
     return rows
+
+
+def forward_ran(index: TreeIndex) -> bool:
+    forward = index.snapshot.forward
+    return forward is not None and forward.ran
+
+
+def _why_not_saved(index: TreeIndex) -> str:
+    return "the forward ran without grad" if forward_ran(index) else "no example forward ran"
 
 
 def _no_backward(index: TreeIndex) -> str:

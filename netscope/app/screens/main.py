@@ -11,6 +11,7 @@ from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Tree
 
+from netscope.app.details_step import forward_ran
 from netscope.app.labels import COLUMN_TITLES, COLUMNS
 from netscope.app.live_state import LiveEvent, LiveState
 from netscope.app.screens.top_blocks import TopBlocksScreen
@@ -202,8 +203,10 @@ class MainScreen(Screen):
         if self.index is None or column == "params":
             return ""
         if column == "memory":
-            counted = self.index.step_total("memory") is not None
-            return "" if counted else ": not counted (the forward ran without grad)"
+            if self.index.step_total("memory") is not None:
+                return ""
+            why = "the forward ran without grad" if forward_ran(self.index) else "no forward ran"
+            return f": not counted ({why})"
         compute = self.index.snapshot.compute
         if compute is None:
             return ": not counted (no example forward ran)"
