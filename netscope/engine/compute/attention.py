@@ -34,8 +34,9 @@ def _fused_on_meta(args: tuple, kwargs: dict, causal: bool) -> torch.Tensor | No
     mask = _argument(args, kwargs, 3, "attn_mask", None)
     if query.device.type != "meta" or dropout or query.dim() != 4 or (causal and mask is not None):
         return None
-    if not (query.shape[1] == key.shape[1] == value.shape[1]) or query.dtype != key.dtype:
-        return None
+    heads, kv_heads = query.shape[1], key.shape[1]
+    if kv_heads != value.shape[1] or heads % max(kv_heads, 1) or query.dtype != key.dtype:
+        return None  # grouped-query attention (kv heads dividing q heads) is the fused form's
     fused = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
     scale = kwargs.get("scale")
     try:

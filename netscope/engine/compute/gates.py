@@ -47,8 +47,7 @@ def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
         return ["step peak memory: n/a (no example forward ran)"] if max_peak is not None else []
     limit = "no limit" if max_peak is None else f"limit {size(max_peak)}"
     lines = [
-        f"step peak memory: {size(memory.peak_bytes)}, {memory.how}, at {memory.peak_at} "
-        f"({limit})"
+        f"step peak memory: {size(memory.peak_bytes)}, {memory.how}, at {memory.peak_at} ({limit})"
     ]
     fit = snapshot.fit
     if fit is not None:

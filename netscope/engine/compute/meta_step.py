@@ -13,6 +13,8 @@ import torch
 from torch import nn
 
 from netscope.engine.compute.allocations import TrackAllocations, unique_bytes
+from netscope.engine.compute.attention import AttentionCalls
+from netscope.engine.compute.counter import StepCounter
 from netscope.engine.compute.optimizer import meta_twin, replay
 from netscope.engine.compute.step import with_optimizer
 from netscope.engine.load.example import batch_of
@@ -63,7 +65,8 @@ def step_peak(
     tracking = TrackAllocations("step")
     try:
         model.train(train)
-        with light_meta_forward(), torch.set_grad_enabled(train), tracking:
+        attention = AttentionCalls(StepCounter({}))  # SDPA in its fused form, as in the snapshot
+        with light_meta_forward(), torch.set_grad_enabled(train), attention, tracking:
             output = model(*args, **kwargs)
             if not train:
                 return baseline + tracking.memory.peak

@@ -162,3 +162,40 @@ def test_the_profiled_train_step_uses_the_optimizer_asked_for() -> None:
         step.run()
     assert not torch.equal(before, model.weight)  # AdamW moved every weight by about lr
     assert float((model.weight.detach() - before).abs().max()) == pytest.approx(1e-3, rel=0.01)
+
+
+LLAMA_70B = """
+import torch
+import transformers
+
+def build_model():
+    config = transformers.LlamaConfig(
+        hidden_size=8192, intermediate_size=28672, num_hidden_layers=80,
+        num_attention_heads=64, num_key_value_heads=8, vocab_size=128256,
+        max_position_embeddings=8192, torch_dtype="bfloat16",
+    )
+    with torch.device("meta"):
+        return transformers.LlamaForCausalLM(config)
+
+def example_input():
+    return {"input_ids": torch.zeros(1, 4096, dtype=torch.long)}
+"""
+
+
+def test_llama_3_70b_in_bf16_on_meta_fits_an_h200_for_inference_not_for_adamw(
+    tmp_path: Path,
+) -> None:
+    """transformers' own Llama at the Llama-3-70B shape, 4096 tokens: attention with 8 kv
+    heads is replayed in its fused form (no 4096 x 4096 score matrix per head)."""
+    path = tmp_path / "llama70b.py"
+    path.write_text(LLAMA_70B)
+    options = {"device": "meta", "dtype": "bfloat16", "fit": "H200"}
+    infer = take_snapshot(LoadOptions(str(path), **options))  # type: ignore[arg-type]
+    assert infer.compute is not None and infer.compute.attention == "causal"
+    assert infer.compute.forward_flops == pytest.approx(2 * 70.55e9 * 4096, rel=0.05)
+    assert infer.fit is not None and infer.fit.fits, infer.fit
+    train = take_snapshot(
+        LoadOptions(str(path), train=True, optimizer="adamw", **options)  # type: ignore[arg-type]
+    )
+    assert train.fit is not None and not train.fit.fits
+    assert train.compute is not None and train.compute.backward_flops
