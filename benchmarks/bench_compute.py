@@ -20,7 +20,16 @@ sys.path.insert(0, str(ROOT / "tests" / "engine" / "compute"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def _snapshot_seconds(count: bool, **options: object) -> float:
+def llama_70b_file(folder: Path) -> str:
+    """transformers' LlamaForCausalLM at the Llama-3-70B shape on meta, 4096 tokens."""
+    from test_compute_memory import LLAMA_70B
+
+    path = folder / "llama70b.py"
+    path.write_text(LLAMA_70B)
+    return str(path)
+
+
+def _snapshot_seconds(count: bool, target: str = BIG, **options: object) -> float:
     from netscope.engine.api import take_snapshot
     from netscope.engine.options import LoadOptions
     from netscope.engine.snapshot import build
@@ -28,28 +37,27 @@ def _snapshot_seconds(count: bool, **options: object) -> float:
     build.COUNT_COMPUTE = count
     try:
         start = time.perf_counter()
-        take_snapshot(LoadOptions(BIG, device="meta", **options))  # type: ignore[arg-type]
+        take_snapshot(LoadOptions(target, device="meta", **options))  # type: ignore[arg-type]
         return time.perf_counter() - start
     finally:
         build.COUNT_COMPUTE = True
 
 
-def seventy_b_counting(repeats: int = 3) -> list[list[str]]:
-    """The 68.7B Llama-70B-shape model on meta, in one process, interleaved: the snapshot
-    without counters, with forward FLOPs, and --train (forward + backward + AdamW replay)."""
-    _snapshot_seconds(True)  # imports and first-use costs out of the way
+def seventy_b_counting(target: str, what: str, repeats: int = 3) -> list[list[str]]:
+    """A 70B shape on meta, in one process, interleaved: the snapshot without counters, with
+    forward FLOPs, and --train (forward + backward + AdamW replay)."""
+    _snapshot_seconds(True, target)  # imports and first-use costs out of the way
     plain, counted, train, plain_train = [], [], [], []
     for _ in range(repeats):
-        plain.append(_snapshot_seconds(False))
-        counted.append(_snapshot_seconds(True))
-        plain_train.append(_snapshot_seconds(False, train=True))
-        train.append(_snapshot_seconds(True, train=True, optimizer="adamw"))
+        plain.append(_snapshot_seconds(False, target))
+        counted.append(_snapshot_seconds(True, target))
+        plain_train.append(_snapshot_seconds(False, target, train=True))
+        train.append(_snapshot_seconds(True, target, train=True, optimizer="adamw"))
     p, c = statistics.median(plain), statistics.median(counted)
     pt, t = statistics.median(plain_train), statistics.median(train)
     return [
         [
-            "68.7B decoder (80 layers, 16 tokens) on meta: forward FLOPs of every block, "
-            "snapshot with vs without counting",
+            f"{what} on meta: forward FLOPs of every block, snapshot with vs without counting",
             f"{c:.2f} s vs {p:.2f} s: +{c - p:.2f} s (counted {min(counted):.2f}-"
             f"{max(counted):.2f} s, {repeats} interleaved runs)",
             "+ <= 1 s",
@@ -63,6 +71,32 @@ def seventy_b_counting(repeats: int = 3) -> list[list[str]]:
             verdict(t - c <= 3.0),
         ],
     ]
+
+
+def fit_verdicts(target: str) -> list[list[str]]:
+    """Llama-3-70B in bf16 at 4096 tokens: --fit H200 for inference and for an AdamW step."""
+    from netscope.engine.api import take_snapshot
+    from netscope.engine.options import LoadOptions
+
+    rows = []
+    for train in (False, True):
+        start = time.perf_counter()
+        shot = take_snapshot(
+            LoadOptions(target, device="meta", dtype="bfloat16", fit="H200", train=train,
+                        optimizer="adamw")
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        fit = shot.fit
+        assert fit is not None
+        gib = 2**30
+        rows.append([
+            f"Llama-3-70B bf16, 4096 tokens, --fit H200, {fit.step}",
+            f"{'fits' if fit.fits else 'does not fit'}: needs {fit.needed_bytes / gib:.1f} GiB "
+            f"of {fit.capacity_bytes / gib:.1f} GiB, largest batch {fit.max_batch}; "
+            f"{seconds:.1f} s",
+            "fits" if not train else "does not fit", verdict(fit.fits != train and seconds < 30),
+        ])  # fmt: skip
+    return rows
 
 
 def peak_accuracy() -> list[list[str]]:
@@ -101,7 +135,14 @@ def peak_accuracy() -> list[list[str]]:
 
 def main() -> None:
     print("## Compute and memory\n")
-    print(markdown_table(["measure", "result", "target", "verdict"], seventy_b_counting()))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        llama = llama_70b_file(Path(tmp))
+        rows = seventy_b_counting(llama, "Llama-3-70B shape (transformers, 4096 tokens)")
+        rows += seventy_b_counting(BIG, "sample_models/big_transformer.py (68.7B, 16 tokens)")
+        rows += fit_verdicts(llama)
+    print(markdown_table(["measure", "result", "target", "verdict"], rows))
     print(
         "\nPeak of the example step (eval-mode forward + backward of the logits' mean), bytes: "
         "torch's profiler memory events on the CPU (plus parameters, buffers and inputs), "
