@@ -272,10 +272,10 @@ def _run_check(args: argparse.Namespace) -> int:
     limits = Limits(
         max_syncs=args.max_syncs, max_copies=args.max_copies, max_copy_bytes=args.max_copy_bytes
     )
-    from netscope.engine.compute.gates import memory_totals, memory_violations
+    from netscope.engine.compute.gates import memory_totals, memory_violations, rate_lines
 
     violations = [*evaluate(profile, limits), *memory_violations(snapshot, args.max_peak_memory)]
-    totals = memory_totals(snapshot, args.max_peak_memory)
+    totals = [*rate_lines(profile), *memory_totals(snapshot, args.max_peak_memory)]
     print(format_verdict(profile, limits, violations, totals))
     return 1 if violations else 0
 

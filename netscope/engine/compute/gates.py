@@ -3,7 +3,7 @@ contributors named when the step does not fit."""
 
 from __future__ import annotations
 
-from netscope.engine.model import Snapshot
+from netscope.engine.model import Profile, Snapshot
 
 TOP_BLOCKS = 3
 
@@ -40,6 +40,16 @@ def contributors(snapshot: Snapshot) -> str:
     return text
 
 
+def step_of(snapshot: Snapshot) -> str:
+    """What the memory section describes: the snapshot's own step."""
+    memory = snapshot.memory
+    if memory is not None and memory.optimizer:
+        return f"train step, {memory.optimizer}"
+    if memory is not None and memory.grads_bytes is not None:
+        return "example forward + backward for gradients"
+    return "example forward"
+
+
 def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
     """The lines check prints among its totals."""
     memory = snapshot.memory
@@ -47,7 +57,8 @@ def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
         return ["step peak memory: n/a (no example forward ran)"] if max_peak is not None else []
     limit = "no limit" if max_peak is None else f"limit {size(max_peak)}"
     lines = [
-        f"step peak memory: {size(memory.peak_bytes)}, {memory.how}, at {memory.peak_at} ({limit})"
+        f"step peak memory ({step_of(snapshot)}): {size(memory.peak_bytes)}, {memory.how}, "
+        f"at {memory.peak_at} ({limit})"
     ]
     fit = snapshot.fit
     if fit is not None:
@@ -79,3 +90,26 @@ def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[str]:
             f"{contributors(snapshot)}"
         )
     return found
+
+
+def rate_lines(profile: Profile) -> list[str]:
+    """``FLOPs per step 1.2 GFLOP; cpu 3.4 GFLOP/s, MFU n/a (no peak for cpu: --peak-tflops)``"""
+    if profile.flops_per_step is None:
+        return ["FLOPs per step: n/a (not counted for this step)"] if profile.rates else []
+    parts = []
+    for rate in profile.rates:
+        achieved = "n/a" if rate.achieved_flops_per_s is None else flops(rate.achieved_flops_per_s)
+        mfu = (
+            f"MFU {rate.mfu * 100:.1f} % of {rate.peak_source}"
+            if rate.mfu is not None
+            else f"MFU n/a (no peak for {rate.device}: --peak-tflops)"
+        )
+        parts.append(f"{rate.device} {achieved}/s, {mfu}")
+    return [f"FLOPs per step: {flops(profile.flops_per_step)}; " + "; ".join(parts)]
+
+
+def flops(n: float) -> str:
+    for unit, scale in (("PFLOP", 1e15), ("TFLOP", 1e12), ("GFLOP", 1e9), ("MFLOP", 1e6)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} FLOP"
