@@ -50,7 +50,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef3fb}
 td.sev-error{color:#b00020;font-weight:600}td.sev-warning{color:#a15c00;font-weight:600}
 """
-NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(e[-+]?\d+)?( ?[KMGT]?i?B)?$")
+NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(e[-+]?\d+)?( ?([KMGT]?i?B|[kMGTPE]?FLOP))?%?$")
 
 
 def _cell(text: str, code: bool) -> str:
@@ -202,6 +202,17 @@ def charts_html(profile: Profile) -> str:
     return "<section><h2>Charts</h2>" + "".join(parts) + "</section>"
 
 
+def snapshot_html(snapshot: Snapshot) -> list[str]:
+    """The model part of a report: its tables in reading order, the block tree before the
+    Blocks table."""
+    parts = []
+    for table in snapshot_tables(snapshot):
+        if table.title == "Blocks":
+            parts.append(tree_html(snapshot))
+        parts.append(table_html(table))
+    return parts
+
+
 def render_html(snapshot: Snapshot, profile: Profile | None = None) -> str:
     """The whole report as one HTML page."""
     title = f"netscope report: {snapshot.model_class}"
@@ -214,9 +225,7 @@ def render_html(snapshot: Snapshot, profile: Profile | None = None) -> str:
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1><table>{rows}</table>",
     ]
-    tables = snapshot_tables(snapshot)
-    parts += [table_html(tables[0]), tree_html(snapshot)]
-    parts += [table_html(t) for t in tables[1:]]
+    parts += snapshot_html(snapshot)
     if profile is not None:
         parts.append("<h1>Profile</h1>")
         parts += [table_html(t) for t in profile_tables(profile)]

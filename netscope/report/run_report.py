@@ -41,9 +41,9 @@ def render_run_markdown(run: RunReport) -> str:
 
 
 def render_run_html(run: RunReport) -> str:
-    from netscope.report.html import CSS, table_html, tree_html
+    from netscope.report.html import CSS, snapshot_html, table_html
     from netscope.report.run_tables import run_summary, run_tables, run_title
-    from netscope.report.tables import snapshot_tables, summary
+    from netscope.report.tables import summary
 
     title = run_title(run)
     rows = "".join(
@@ -65,9 +65,7 @@ def render_run_html(run: RunReport) -> str:
             f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in summary(snap)
         )
         parts.append(f"<h1>Model: {escape(snap.model_class)}</h1><table>{facts}</table>")
-        tables = snapshot_tables(snap)
-        parts += [table_html(tables[0]), tree_html(snap)]
-        parts += [table_html(t) for t in tables[1:]]
+        parts += snapshot_html(snap)
     parts.append(f'<p class="note">netscope report schema {SCHEMA_VERSION}</p></body></html>\n')
     return "\n".join(parts)
 

@@ -20,6 +20,7 @@ from netscope.engine.model import (
     Snapshot,
     TensorStats,
 )
+from netscope.report.serialize_compute import compute_dict, fit_dict, memory_dict
 from netscope.report.serialize_profile import profile_dict
 from netscope.report.values import num, nums, shape_list
 
@@ -198,6 +199,9 @@ def module_dict(block: BlockInfo) -> dict[str, Any]:
         "buffer_names": list(block.buffer_names),
         "weights_used_by": block.weights_used_by,
         "derived": [derived_dict(d) for d in block.derived],
+        "forward_flops": block.forward_flops,
+        "backward_flops": block.backward_flops,
+        "saved_bytes": block.saved_bytes,
     }
 
 
@@ -276,6 +280,9 @@ def report_dict(snapshot: Snapshot, profile: Profile | None = None) -> dict[str,
             "loss_source": forward.loss_source,
             "note": forward.note,
         },
+        "compute": compute_dict(snapshot.compute),
+        "memory": memory_dict(snapshot.memory),
+        "fit": fit_dict(snapshot.fit),
         "checkpoint": checkpoint_dict(snapshot.checkpoint),
         "findings": [
             {

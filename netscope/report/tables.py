@@ -212,8 +212,11 @@ def checkpoint_tables(snapshot: Snapshot) -> list[Table]:
 
 
 def snapshot_tables(snapshot: Snapshot) -> list[Table]:
-    """Every table of the model part of a report, in reading order."""
-    tables = [findings_table(snapshot), blocks_table(snapshot)]
+    """Every table of the model part of a report, in reading order: findings first (the HTML
+    report puts the block tree after them), then the step's compute, memory and fit."""
+    from netscope.report.compute_tables import compute_tables  # it builds on Table, defined here
+
+    tables = [findings_table(snapshot), *compute_tables(snapshot), blocks_table(snapshot)]
     tables.append(tensors_table("Parameters", snapshot.parameters))
     if snapshot.buffers:
         tables.append(tensors_table("Buffers", snapshot.buffers))

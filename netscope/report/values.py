@@ -111,6 +111,31 @@ def fmt_bytes(value: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+SI_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
+
+
+def fmt_flops(value: float | None, unit: str = "FLOP") -> str:
+    """``30.7 kFLOP``, ``2.20 TFLOP``: three significant digits and an SI prefix (1000s);
+    ``unit="MAC"`` for multiply-adds. Below 1000 an integer count is written whole."""
+    if value is None:
+        return NOT_AVAILABLE
+    size = float(value)
+    for index, prefix in enumerate(SI_PREFIXES):
+        last = index == len(SI_PREFIXES) - 1
+        if not prefix and size.is_integer() and abs(size) < 1000:
+            return f"{int(size)} {unit}"
+        decimals = 0 if abs(size) >= 100 else 1 if abs(size) >= 10 else 2
+        if abs(round(size, decimals)) < 1000 or last:
+            return f"{size:.{decimals}f} {prefix}{unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def fmt_macs(flops: int | None) -> str:
+    """Multiply-adds of ``flops`` FLOPs (a multiply-add is 2 FLOPs): ``15.4 kMAC``."""
+    return fmt_flops(None if flops is None else flops / 2, "MAC")
+
+
 def fmt_percent(fraction: float | None) -> str:
     return NOT_AVAILABLE if fraction is None else f"{fraction * 100:.1f}%"
 

@@ -12,12 +12,15 @@ from netscope.engine.model import (
     BlockInfo,
     BlockTiming,
     CheckpointDiff,
+    Compute,
     CopyFinding,
     Finding,
+    FitVerdict,
     ForwardInfo,
     GilReport,
     GpuSample,
     GradStats,
+    Memory,
     Mismatch,
     OutputInfo,
     ParamInfo,
@@ -28,6 +31,7 @@ from netscope.engine.model import (
     TensorStats,
     TieGroup,
     TimingSummary,
+    UncountedOp,
     UnregisteredTensor,
 )
 
@@ -72,7 +76,10 @@ def _param(name: str, shape, *, tie: int | None = None, grad: bool = True, lazy=
     )
 
 
-def _block(path, type_, children=(), *, params=0, total=0, calls=1, custom=False, aliases=()):
+def _block(
+    path, type_, children=(), *, params=0, total=0, calls=1, custom=False, aliases=(), step=None
+):
+    forward_flops, backward_flops, saved_bytes = step or (None, None, None)
     return BlockInfo(
         path=path,
         name=path.rpartition(".")[2],
@@ -90,18 +97,24 @@ def _block(path, type_, children=(), *, params=0, total=0, calls=1, custom=False
         calls=calls,
         outputs=(OutputInfo("", (2, 8), "float32"),),
         aliases=tuple(aliases),
+        forward_flops=forward_flops,
+        backward_flops=backward_flops,
+        saved_bytes=saved_bytes,
     )
 
 
 def handmade_snapshot() -> Snapshot:
     rand_weight = UnregisteredTensor("", "rand_weight", (8, 8), "float32", "cpu")
+    # (forward FLOPs, backward FLOPs, saved bytes), each with the children: the root's own ops
+    # add 2,000,000 forward FLOPs, 6,000,000 backward (an attention call) and 96 saved bytes
+    root = ["0", "1", "2", "4", "lazy"]
     blocks = (
-        _block("", "SharedNet", ["0", "1", "2", "4", "lazy"], params=0, total=129, custom=True),
-        _block("0", "Linear", params=40, total=40),
-        _block("1", "ReLU", calls=3),
-        _block("2", "Linear", params=72, total=72, calls=2, aliases=("4",)),
-        _block("4", "Linear", params=72, total=72, calls=2, aliases=("2",)),
-        _block("lazy", "LazyLinear", calls=0),
+        _block("", "SharedNet", root, total=129, custom=True, step=(2_000_640, 6_001_152, 448)),
+        _block("0", "Linear", params=40, total=40, step=(128, 128, 32)),
+        _block("1", "ReLU", calls=3, step=(0, 0, 192)),
+        _block("2", "Linear", params=72, total=72, calls=2, aliases=("4",), step=(512, 1024, 128)),
+        _block("4", "Linear", params=72, total=72, calls=2, aliases=("2",), step=(512, 1024, 128)),
+        _block("lazy", "LazyLinear", calls=0, step=(0, 0, 0)),
     )
     parameters = (
         _param("0.weight", (8, 4)),
@@ -172,6 +185,35 @@ def handmade_snapshot() -> Snapshot:
         findings=findings,
         source="sample_models/handmade.py:30",
         devices=("cpu",),
+        compute=Compute(
+            forward_flops=2_000_640,
+            backward_flops=6_001_152,
+            attention="mixed",
+            uncounted_ops=(UncountedOp("relu", 3), UncountedOp("add", 2)),
+        ),
+        memory=Memory(
+            params_bytes=516,
+            grads_bytes=516,
+            optimizer_bytes=None,
+            activations_bytes=448,
+            peak_bytes=2_500,
+            peak_at="backward (2)",
+            how="measured",
+            device="cpu",
+            buffers_bytes=32,
+        ),
+        fit=FitVerdict(
+            device="H100",
+            capacity_bytes=80 * 2**30 - 2**30,
+            needed_bytes=100 * 2**30,
+            fits=False,
+            margin_bytes=-(21 * 2**30),
+            max_batch=None,
+            step="inference",
+            context_bytes=2**30,
+            batch=None,
+            note="no tensor argument with a batch dimension: largest batch not available",
+        ),
     )
 
 

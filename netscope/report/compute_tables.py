@@ -1,0 +1,264 @@
+"""What the human-readable reports show about the example step's FLOPs, memory and ``--fit``
+verdict, as plain tables of text (the ``compute``, ``memory`` and ``fit`` of docs/schema.md).
+
+A figure that was not measured reads "n/a" with the reason beside it, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory, Snapshot
+from netscope.report.tables import Table, block_label
+from netscope.report.values import (
+    NOT_AVAILABLE,
+    fmt_bytes,
+    fmt_count,
+    fmt_flops,
+    fmt_macs,
+)
+
+TOP_BLOCKS = 10
+NO_FORWARD = f"{NOT_AVAILABLE}: no example forward ran, so nothing was counted."
+ATTENTION = {
+    None: "none (no scaled_dot_product_attention call)",
+    "causal": "causal (scaled_dot_product_attention)",
+    "full": "full (scaled_dot_product_attention)",
+    "mixed": "mixed: causal and full scaled_dot_product_attention calls",
+}
+
+
+def _flops_and_macs(flops: int | None, missing: str) -> str:
+    if flops is None:
+        return f"{NOT_AVAILABLE} ({missing})"
+    return f"{fmt_flops(flops)} ({fmt_macs(flops)})"
+
+
+def _share(part: int, whole: int | None) -> str:
+    if not whole:
+        return NOT_AVAILABLE
+    percent = part / whole * 100
+    return "<0.1%" if 0 < percent < 0.05 else f"{percent:.1f}%"
+
+
+Figure = Callable[[BlockInfo], int | None]
+
+
+def own_figure(snapshot: Snapshot, block: BlockInfo, figure: Figure) -> int | None:
+    """``figure`` of the ops the block ran itself, not inside a child block: its inclusive figure
+    less each child module's (once per module object). The engine adds an op to every block on
+    the stack, so this is exact when the children run only inside this block; a child that is
+    also registered under another parent may run elsewhere, and then (or when the rest would be
+    negative) it is not known: None."""
+    total = figure(block)
+    if total is None:
+        return None
+    by_path = snapshot.block_by_path
+    counted: set[str] = set()
+    for path in block.children:
+        child = by_path.get(path)
+        if child is None or path in counted:
+            continue
+        counted.update((path, *child.aliases))
+        if any(by_path[a].parent != block.path for a in child.aliases if a in by_path):
+            return None
+        value = figure(child)
+        if value is None:
+            return None
+        total -= value
+    return total if total >= 0 else None
+
+
+def top_blocks(
+    snapshot: Snapshot, figure: Figure, limit: int = TOP_BLOCKS
+) -> list[tuple[BlockInfo, int]]:
+    """The blocks whose own ``figure`` (``own_figure``) is largest, largest first, ties in tree
+    order; a block reused under several paths is listed once, zeros and n/a not at all."""
+    ranked = sorted(
+        (
+            (-amount, index, block)
+            for index, block in enumerate(snapshot.blocks)
+            if (amount := own_figure(snapshot, block, figure) or 0) > 0
+        ),
+        key=lambda item: item[:2],
+    )
+    listed: list[tuple[BlockInfo, int]] = []
+    seen: set[str] = set()
+    for amount, _, block in ranked:
+        if block.path in seen:
+            continue
+        seen.update((block.path, *block.aliases))
+        listed.append((block, -amount))
+        if len(listed) == limit:
+            break
+    return listed
+
+
+def compute_table(compute: Compute | None) -> Table:
+    note = "FLOPs of the example step, counted from the ops that ran; a multiply-add is 2 FLOPs."
+    if compute is None:
+        return Table("Compute", ["Figure", "Value"], [], empty=NO_FORWARD)
+    backward = compute.backward_flops
+    rows = [
+        ["Forward", _flops_and_macs(compute.forward_flops, "")],
+        ["Backward", _flops_and_macs(backward, "no backward ran")],
+    ]
+    if backward is not None:
+        rows.append(["Forward + backward", _flops_and_macs(compute.step_flops, "")])
+    rows.append(["Attention", ATTENTION.get(compute.attention, str(compute.attention))])
+    uncounted = ", ".join(f"{u.op} ×{u.count}" for u in compute.uncounted_ops)
+    rows.append(["Ops without a FLOP formula (not counted)", uncounted or "none"])
+    return Table("Compute", ["Figure", "Value"], rows, note=note)
+
+
+def _backward(block: BlockInfo) -> int | None:
+    return block.backward_flops
+
+
+def top_flops_table(snapshot: Snapshot, compute: Compute) -> Table:
+    rows = [
+        [
+            block_label(block.path),
+            block.type,
+            fmt_flops(own),
+            fmt_flops(own_figure(snapshot, block, _backward)),
+            fmt_flops(block.forward_flops),
+            _share(own, compute.forward_flops),
+            fmt_count(block.calls),
+        ]
+        for block, own in top_blocks(snapshot, lambda b: b.forward_flops)
+    ]
+    note = (
+        f"Where the FLOPs are: the {TOP_BLOCKS} blocks whose own ops (not a child block's) count "
+        "the most forward FLOPs, every call added up; share of the model's forward FLOPs. "
+        "With children: the block and everything under it."
+    )
+    headers = ["Block", "Type", "Forward (own)", "Backward (own)", "Forward (with children)"]
+    headers += ["Share of forward", "Calls"]
+    return Table(
+        "Top blocks by FLOPs",
+        headers,
+        rows,
+        note=note if rows else "",
+        code={0},
+        empty="No block counted any FLOPs.",
+    )
+
+
+def memory_table(memory: Memory | None) -> Table:
+    headers = ["Part", "Size", "Note"]
+    if memory is None:
+        return Table("Memory", headers, [], empty=NO_FORWARD)
+    how = "measured" if memory.how == "measured" else "estimated"
+    note = f"What the example step holds on {memory.device}, {how}; tied storage counted once."
+    if memory.note:
+        note += f" {memory.note.rstrip('.')}."
+    optimizer = memory.optimizer or ""
+    if memory.peak_bytes is None:
+        peak_note = ""
+    else:
+        peak_note = f"at {memory.peak_at}, {how}" if memory.peak_at else how
+    rows = [
+        ["Parameters", fmt_bytes(memory.params_bytes), ""],
+        ["Buffers", fmt_bytes(memory.buffers_bytes), ""],
+        ["Gradients", fmt_bytes(memory.grads_bytes), _why(memory.grads_bytes, "no backward ran")],
+        [
+            "Optimizer state",
+            fmt_bytes(memory.optimizer_bytes),
+            optimizer or _why(memory.optimizer_bytes, "no optimizer step (--train)"),
+        ],
+        [
+            "Saved activations",
+            fmt_bytes(memory.activations_bytes),
+            "saved for backward"
+            if memory.activations_bytes is not None
+            else "the forward ran without grad",
+        ],
+        ["Peak", fmt_bytes(memory.peak_bytes), peak_note or _why(None, "not measured")],
+    ]
+    return Table("Memory", headers, rows, note=note)
+
+
+def _why(value: int | None, reason: str) -> str:
+    return "" if value is not None else reason
+
+
+def top_saved_table(snapshot: Snapshot, memory: Memory) -> Table:
+    rows = [
+        [
+            block_label(block.path),
+            block.type,
+            fmt_bytes(own),
+            fmt_bytes(block.saved_bytes),
+            _share(own, memory.activations_bytes),
+            fmt_count(block.calls),
+        ]
+        for block, own in top_blocks(snapshot, lambda b: b.saved_bytes)
+    ]
+    note = (
+        f"The {TOP_BLOCKS} blocks whose own ops (not a child block's) saved the most activations "
+        "for backward, each storage once; share of all saved activations. With children: the "
+        "block and everything under it."
+    )
+    headers = ["Block", "Type", "Saved (own)", "Saved (with children)", "Share of saved", "Calls"]
+    return Table(
+        "Top blocks by saved activations",
+        headers,
+        rows,
+        note=note if rows else "",
+        code={0},
+        empty="No block saved activations for backward.",
+    )
+
+
+def fit_verdict_text(fit: FitVerdict) -> str:
+    """One line: ``Fits H100: the train (adamw) step needs 1.2 GiB of 78.1 GiB usable...``."""
+    verdict = "Fits" if fit.fits else "Does not fit"
+    margin = "margin" if fit.margin_bytes >= 0 else "short by"
+    text = (
+        f"{verdict} {fit.device}: the {fit.step} step needs {fmt_bytes(fit.needed_bytes)} of "
+        f"{fmt_bytes(fit.capacity_bytes)} usable; {margin} {fmt_bytes(abs(fit.margin_bytes))}; "
+        f"largest batch {fmt_count(fit.max_batch)}"
+    )
+    if fit.batch is not None:
+        text += f" (the example's is {fit.batch})"
+    if fit.note:
+        text += f". {fit.note[:1].upper()}{fit.note[1:].rstrip('.')}"
+    return text + "."
+
+
+def fit_table(fit: FitVerdict) -> Table:
+    usable = fmt_bytes(fit.capacity_bytes)
+    if fit.context_bytes:
+        usable += (
+            f" ({fmt_bytes(fit.capacity_bytes + fit.context_bytes)} less "
+            f"{fmt_bytes(fit.context_bytes)} for the CUDA context)"
+        )
+    rows = [
+        ["Verdict", "fits" if fit.fits else "does not fit"],
+        ["Device", fit.device],
+        ["Step", fit.step],
+        ["Needed", f"{fmt_bytes(fit.needed_bytes)} (the step's peak, estimated on meta)"],
+        ["Usable", usable],
+        ["Margin", fmt_bytes(fit.margin_bytes)],
+        ["Largest batch", fmt_count(fit.max_batch)],
+        ["Example batch", fmt_count(fit.batch)],
+    ]
+    return Table("Fit", ["Figure", "Value"], rows, note=fit_verdict_text(fit))
+
+
+def compute_tables(snapshot: Snapshot) -> list[Table]:
+    """Compute, Memory and (with --fit) Fit, each n/a with its reason when not measured; none
+    for a checkpoint reported on its own."""
+    if snapshot.kind != "model":
+        return []
+    compute, memory = snapshot.compute, snapshot.memory
+    tables = [compute_table(compute)]
+    if compute is not None:
+        tables.append(top_flops_table(snapshot, compute))
+    tables.append(memory_table(memory))
+    if memory is not None and memory.activations_bytes is not None:
+        tables.append(top_saved_table(snapshot, memory))
+    if snapshot.fit is not None:
+        tables.append(fit_table(snapshot.fit))
+    return tables
