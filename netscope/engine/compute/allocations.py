@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import torch
@@ -46,6 +47,7 @@ class AllocationTracker:
         self.peak = 0
         self.peak_at = ""
         self.known: set[int] = set()  # storages that existed before the step (never counted)
+        self.refs: dict[int, weakref.ref] = {}  # a storage's weak reference calls _freed
 
     def know(self, tensors: Iterable[torch.Tensor]) -> None:
         for tensor in tensors:
@@ -69,12 +71,13 @@ class AllocationTracker:
         nbytes = storage.nbytes()
         self.live[key] = nbytes
         self.current += nbytes
-        weakref.finalize(storage, self._freed, key)
+        self.refs[key] = weakref.ref(storage, partial(self._freed, key))
         if self.current > self.peak:
             self.peak = self.current
             self.peak_at = self.where()
 
-    def _freed(self, key: int) -> None:
+    def _freed(self, key: int, _ref: object = None) -> None:
+        self.refs.pop(key, None)
         nbytes = self.live.pop(key, 0)
         self.current -= nbytes
 
@@ -98,6 +101,10 @@ def track(memory: AllocationTracker, func: Any, out: Any) -> None:
 
 class TrackAllocations(TorchDispatchMode):
     """Allocation tracking alone (an optimizer step replayed on meta)."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # no dynamo wrapper per op: nothing under this mode is compiled
 
     def __init__(self, where: str) -> None:
         super().__init__()
