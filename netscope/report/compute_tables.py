@@ -19,7 +19,7 @@ from netscope.report.values import (
 )
 
 TOP_BLOCKS = 10
-NO_FORWARD = f"{NOT_AVAILABLE}: no example forward ran, so nothing was counted."
+NO_FORWARD = f"{NOT_AVAILABLE}: no example forward ran, so"
 ATTENTION = {
     None: "none (no scaled_dot_product_attention call)",
     "causal": "causal (scaled_dot_product_attention)",
@@ -97,7 +97,9 @@ def top_blocks(
 def compute_table(compute: Compute | None) -> Table:
     note = "FLOPs of the example step, counted from the ops that ran; a multiply-add is 2 FLOPs."
     if compute is None:
-        return Table("Compute", ["Figure", "Value"], [], empty=NO_FORWARD)
+        return Table(
+            "Compute", ["Figure", "Value"], [], empty=f"{NO_FORWARD} no FLOPs were counted."
+        )
     backward = compute.backward_flops
     rows = [
         ["Forward", _flops_and_macs(compute.forward_flops, "")],
@@ -148,7 +150,8 @@ def top_flops_table(snapshot: Snapshot, compute: Compute) -> Table:
 def memory_table(memory: Memory | None) -> Table:
     headers = ["Part", "Size", "Note"]
     if memory is None:
-        return Table("Memory", headers, [], empty=NO_FORWARD)
+        empty = f"{NO_FORWARD} the step's memory was not measured."
+        return Table("Memory", headers, [], empty=empty)
     how = "measured" if memory.how == "measured" else "estimated"
     note = f"What the example step holds on {memory.device}, {how}; tied storage counted once."
     if memory.note:

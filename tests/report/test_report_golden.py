@@ -30,19 +30,9 @@ def _take_snapshot():
     return take_snapshot
 
 
-@pytest.fixture(scope="module")
-def warmed_up() -> None:
-    """One snapshot before the goldens: the first step measured in a process counts 2 KiB more
-    at its CPU peak than every later one (memory.peak_bytes of mlp: 67,916 then 65,868), so
-    without it a golden's peak would depend on which test ran first."""
-    from netscope.engine.options import LoadOptions
-
-    _take_snapshot()(LoadOptions(target=str(REPO / "sample_models" / "mlp.py")))
-
-
 @pytest.mark.parametrize("name", SAMPLES)
 def test_sample_model_golden(
-    name: str, update_golden: bool, monkeypatch: pytest.MonkeyPatch, warmed_up: None
+    name: str, update_golden: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     take_snapshot = _take_snapshot()
     from netscope.engine.options import LoadOptions
