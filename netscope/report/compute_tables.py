@@ -51,17 +51,18 @@ def own_figure(snapshot: Snapshot, block: BlockInfo, figure: Figure) -> int | No
     also registered under another parent may run elsewhere, and then (or when the rest would be
     negative) it is not known: None."""
     total = figure(block)
-    if total is None:
-        return None
+    if total is None or not block.children:  # a leaf's own figure is its figure
+        return total
     by_path = snapshot.block_by_path
     counted: set[str] = set()
     for path in block.children:
         child = by_path.get(path)
         if child is None or path in counted:
             continue
-        counted.update((path, *child.aliases))
-        if any(by_path[a].parent != block.path for a in child.aliases if a in by_path):
-            return None
+        if child.aliases:
+            counted.update(child.aliases)
+            if any(by_path[a].parent != block.path for a in child.aliases if a in by_path):
+                return None
         value = figure(child)
         if value is None:
             return None
