@@ -7,7 +7,9 @@ Checks: step timing vs torch.utils.benchmark.Timer (within 3%) and vs torch.prof
 kernel time; per-block timing with CUDA events; the bytes and direction of a known H2D and D2H
 transfer (pinned and pageable); a known ``.item()`` per step found with its line and a measured
 host wait; NVML readings present; and the syncs predicted without a GPU (the stand-in GPU) equal
-the syncs found on the real GPU for real transformers models (when transformers is installed).
+the syncs found on the real GPU for real transformers models (when transformers is installed);
+FLOPs per block equal on cuda, cpu and meta, the measured CUDA peak against the meta estimate,
+and MFU against the peak table.
 """
 
 from __future__ import annotations
@@ -153,6 +155,89 @@ def standin_matches_cuda() -> list[tuple[str, bool, str]]:
     return results
 
 
+def compute_on_cuda() -> list[tuple[str, bool, str]]:
+    """FLOPs the same on cuda, cpu and meta; the measured CUDA peak against the meta estimate;
+    MFU against the table's peak (docs/compute.md)."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import transformers
+    except ImportError:
+        return [row("compute on cuda", True, "transformers not installed: skipped")]
+    from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+    from netscope.engine.options import LoadOptions
+    from netscope.engine.snapshot.build import snapshot_model
+
+    def gpt2() -> nn.Module:
+        torch.manual_seed(0)
+        config = transformers.GPT2Config(n_layer=4, n_embd=256, n_head=4, vocab_size=1000)
+        return transformers.GPT2LMHeadModel(config)
+
+    def shot(device: str) -> Any:
+        ids = torch.randint(0, 1000, (4, 128), generator=torch.Generator().manual_seed(0))
+        model = gpt2().to(device)
+        loaded = LoadedTarget(
+            LoadOptions("gpt2.py", device=device, train=True), "gpt2.py", model,
+            example_input=ExampleInput(kwargs={"input_ids": ids.to(device)}),
+            loss_fn=lambda out, _batch: out.logits.float().mean(),
+        )  # fmt: skip
+        return snapshot_model(loaded)
+
+    shots = {d: shot(d) for d in ("cuda:0", "cpu", "meta")}
+    rows = {d: [(b.path, b.forward_flops, b.backward_flops) for b in s.blocks] for d, s in
+            shots.items()}  # fmt: skip
+    same = rows["cuda:0"] == rows["cpu"] == rows["meta"]
+    compute = shots["cuda:0"].compute
+    results = [
+        row(
+            "FLOPs per block: cuda = cpu = meta (GPT-2, SDPA)",
+            same and compute.attention == "causal",
+            f"step {compute.step_flops:,} FLOPs, attention {compute.attention}",
+        )
+    ]
+    measured, estimated = shots["cuda:0"].memory, shots["meta"].memory
+    error = estimated.peak_bytes / measured.peak_bytes - 1
+    results.append(
+        row(
+            "step peak: meta estimate vs torch.cuda.max_memory_allocated",
+            measured.how == "measured" and abs(error) <= 0.10,
+            f"measured {measured.peak_bytes:,} B at {measured.peak_at}; estimated "
+            f"{estimated.peak_bytes:,} B at {estimated.peak_at} ({error * 100:+.1f} %)",
+        )
+    )
+    from netscope.engine.compute.mfu import with_rates
+    from netscope.engine.profiler.timing import time_step
+
+    model = Net().body.to("cuda:0").to(torch.bfloat16)
+    x = torch.randn(4096, 2048, device="cuda:0", dtype=torch.bfloat16)
+    loaded = LoadedTarget(
+        LoadOptions("net.py", device="cuda:0"), "net.py", model,
+        example_input=ExampleInput(args=(x,)),
+    )  # fmt: skip
+    snapshot = snapshot_model(loaded)
+
+    def forward() -> Any:
+        with torch.no_grad():
+            return model(x)
+
+    from netscope.engine.model import Profile
+
+    timing = time_step(forward, "cuda:0", min_runs=30, max_seconds=3.0)
+    profile = with_rates(Profile((timing,), (), (), (), None), snapshot, False, None)
+    rate = profile.rates[0]
+    results.append(
+        row(
+            "MFU of 8 bf16 Linear(2048) layers against the table's peak",
+            rate.mfu is not None and 0 < rate.mfu <= 1,
+            f"{profile.flops_per_step:,} FLOPs in {timing.median_ms:.3f} ms: "
+            f"{(rate.achieved_flops_per_s or 0) / 1e12:.1f} TFLOP/s, MFU {rate.mfu}, "
+            f"peak {rate.peak_source or 'not in the table'}",
+        )
+    )
+    return results
+
+
 def main() -> int:
     if not torch.cuda.is_available():
         print("no CUDA device: nothing to validate")
@@ -261,6 +346,7 @@ def main() -> int:
     results.append(activation_stats_on_cuda())
     results.append(end_to_end())
     results.extend(standin_matches_cuda())
+    results.extend(compute_on_cuda())
     failed = [name for name, ok, _ in results if not ok]
     print(f"\n{len(results) - len(failed)}/{len(results)} checks passed")
     return 1 if failed else 0
