@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from netscope.engine.compute.allocations import AllocationTracker, output_tensors, storage_key
@@ -219,6 +220,9 @@ class StepCounter(TorchDispatchMode):
         """saved_tensors_hooks' pack: the tensor itself, its storage counted once per step."""
         key = storage_key(tensor)
         if key is None or key[0] in self.excluded or key[0] in self.saved_storages:
+            return tensor
+        if isinstance(tensor, nn.Parameter) or isinstance(tensor._base, nn.Parameter):
+            self.excluded.add(key[0])  # a lazy parameter the forward just made, or its view
             return tensor
         self.saved_storages.add(key[0])
         chain = self.chain

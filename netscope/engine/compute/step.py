@@ -62,6 +62,9 @@ class ComputePass:
         self.buffers = list(model.buffers())
         self.counter.exclude([*self.params, *self.buffers])
         self.counter.memory.know([*self.params, *self.buffers])
+        # what was there before the step (a lazy parameter made by the forward is an
+        # allocation of the step, counted by the tracker, not again here)
+        self.start_bytes = unique_bytes([*self.params, *self.buffers])
         self.with_grad = False
         self.inputs_bytes = 0
         self.cuda_peak: int | None = None
@@ -141,7 +144,7 @@ class ComputePass:
         counter = self.counter
         params_bytes = unique_bytes(self.params)
         buffers_bytes = unique_bytes(self.buffers)
-        baseline = params_bytes + buffers_bytes + self.inputs_bytes
+        baseline = self.start_bytes + self.inputs_bytes
         peak = baseline + counter.memory.peak
         peak_at = counter.memory.peak_at or "forward"
         notes = []

@@ -25,7 +25,7 @@ from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, 
 from netscope.engine.load.device import device_label, resolve_device
 from netscope.engine.load.example import describe
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
-from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
+from netscope.engine.model import Finding, ForwardInfo, ParamInfo, Snapshot
 from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
@@ -116,6 +116,8 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
         if loaded.options.fit and snapshot.compute is not None:
             _say(progress, f"will it fit {loaded.options.fit}")
             snapshot = replace(snapshot, fit=fit_verdict(loaded, snapshot_call(loaded)))
+        elif loaded.options.fit and snapshot.kind == "model":
+            snapshot = replace(snapshot, findings=(*snapshot.findings, no_fit(loaded, snapshot)))
     note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
     if not note:
         return snapshot
@@ -201,6 +203,17 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
             module.training = training
         for param, grad in saved_grads:
             param.grad = grad
+
+
+def no_fit(loaded: LoadedTarget, snapshot: Snapshot) -> Finding:
+    """--fit was asked but the step never ran: say why instead of leaving ``fit`` empty."""
+    why = snapshot.forward.note or "no example forward ran"
+    return Finding(
+        "warning",
+        "fit-not-available",
+        f"--fit {loaded.options.fit}: not available, the step's memory needs its example "
+        f"forward ({why})",
+    )
 
 
 def snapshot_call(loaded: LoadedTarget) -> ExampleInput | None:

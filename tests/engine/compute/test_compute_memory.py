@@ -199,3 +199,20 @@ def test_llama_3_70b_in_bf16_on_meta_fits_an_h200_for_inference_not_for_adamw(
     )
     assert train.fit is not None and not train.fit.fits
     assert train.compute is not None and train.compute.backward_flops
+
+
+def test_lazy_weights_made_by_the_forward_are_parameters_not_activations() -> None:
+    lazy = take_snapshot(LoadOptions(str(SAMPLES / "lazy_mlp.py")))
+    plain = take_snapshot(LoadOptions(str(SAMPLES / "mlp.py")))
+    assert lazy.memory is not None and plain.memory is not None
+    assert lazy.memory.activations_bytes == plain.memory.activations_bytes
+    assert lazy.memory.peak_bytes == plain.memory.peak_bytes  # made once, not counted twice
+
+
+def test_fit_without_an_example_forward_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "model.py"
+    path.write_text("import torch\n\ndef build_model():\n    return torch.nn.Linear(4, 2)\n")
+    shot = take_snapshot(LoadOptions(str(path), fit="H100"))
+    assert shot.fit is None
+    found = [f for f in shot.findings if f.code == "fit-not-available"]
+    assert found and "--fit H100: not available" in found[0].message
