@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory, Snapshot
-from netscope.report.tables import Table, block_label
+from netscope.report.table import Table, block_label
 from netscope.report.values import (
     NOT_AVAILABLE,
     fmt_bytes,

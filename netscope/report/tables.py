@@ -5,9 +5,9 @@ Markdown and HTML render the same tables, so both say the same thing in the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from netscope.engine.model import ParamInfo, Snapshot
+from netscope.report.compute_tables import compute_tables
+from netscope.report.table import Table, block_label
 from netscope.report.values import (
     fmt_bool,
     fmt_bytes,
@@ -15,22 +15,6 @@ from netscope.report.values import (
     fmt_float,
     fmt_shape,
 )
-
-
-@dataclass
-class Table:
-    """A titled table of text cells; ``code`` columns are rendered as code (names, paths)."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[str]]
-    note: str = ""
-    code: set[int] = field(default_factory=set)
-    empty: str = "None."
-
-
-def block_label(path: str) -> str:
-    return path if path else "(root)"
 
 
 def summary(snapshot: Snapshot) -> list[tuple[str, str]]:
@@ -214,8 +198,6 @@ def checkpoint_tables(snapshot: Snapshot) -> list[Table]:
 def snapshot_tables(snapshot: Snapshot) -> list[Table]:
     """Every table of the model part of a report, in reading order: findings first (the HTML
     report puts the block tree after them), then the step's compute, memory and fit."""
-    from netscope.report.compute_tables import compute_tables  # it builds on Table, defined here
-
     tables = [findings_table(snapshot), *compute_tables(snapshot), blocks_table(snapshot)]
     tables.append(tensors_table("Parameters", snapshot.parameters))
     if snapshot.buffers:
