@@ -9,6 +9,7 @@ unchanged, the report is written when it ends, and netscope exits with the scrip
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Collection, Sequence
@@ -35,7 +36,7 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
         allow_abbrev=False,
         help="run a training script unmodified and watch its loop (torchrun ranks too)",
         usage="netscope run [-o FILE] [--format FMT] [--every N] [--nproc-per-node N] "
-        "(script.py | -m module) [args ...]",
+        "[--peak-tflops TFLOPS] (script.py | -m module) [args ...]",
         description="Run a training or inference script and watch its loop: the model's block "
         "tree, step time and phases, and the loop's syncs and copies at their block and line.",
     )
@@ -48,6 +49,9 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     parser.add_argument("--nproc-per-node", type=int, metavar="N",
                         help="launch N ranks through torchrun (torch.distributed.run), the agent "
                         "in each: one view of every rank")  # fmt: skip
+    parser.add_argument("--peak-tflops", type=float, metavar="TFLOPS",
+                        help="the main model's device's peak for MFU where netscope has none "
+                        "(the CPU, unlisted GPUs)")  # fmt: skip
     parser.set_defaults(handler=run_command, command_parser=parser)
 
 
@@ -101,6 +105,12 @@ def run_command(args: argparse.Namespace) -> int:
         parser.error("--every must be 2 or more (a sampled step is prepared by the one before)")
     if args.nproc_per_node is not None and args.nproc_per_node < 1:
         parser.error("--nproc-per-node must be 1 or more")
+    if args.peak_tflops is not None:
+        if not args.peak_tflops > 0 or args.peak_tflops == float("inf"):
+            parser.error("--peak-tflops must be a positive number of TFLOP/s")
+        from netscope.engine.run.messages import PEAK_TFLOPS_ENV
+
+        os.environ[PEAK_TFLOPS_ENV] = repr(args.peak_tflops)  # the agent of every rank reads it
     if args.nproc_per_node is not None:
         from netscope.cli_ranks import ranks_main
 

@@ -618,6 +618,18 @@ RunState = Literal["starting", "running", "finished", "crashed", "stopped"]
 
 
 @dataclass(frozen=True)
+class RunMemory:
+    """The script's memory per step, read at each step boundary (netscope/engine/run/memory.py)."""
+
+    how: Literal["cuda allocated", "process rss"]
+    peak_bytes: int | None  # CUDA: max_memory_allocated per step; the CPU: the largest RSS read
+    growth_bytes_per_step: int | None  # Theil-Sen slope after warm-up; None: too few steps
+    growing: bool = False  # a consistent rise, well above the allocator's and RSS's wobble
+    note: str | None = None  # the growth in plain words, when growing
+    samples: int = 0  # step boundaries read
+
+
+@dataclass(frozen=True)
 class RunReport:
     """Everything ``netscope run`` recorded about one run of a script; reports serialize it."""
 
@@ -646,6 +658,14 @@ class RunReport:
     straggler: int | None = None  # the rank the others wait for; None: skew under 5%
     skew_pct: float | None = None  # spread of the ranks' waits, percent of the median step
     world_size: int | None = None
+    # compute and memory of the loop (netscope/engine/run/aggregate.py)
+    flops_per_step: int | None = None  # the snapshot's forward (+ backward when it trains) x calls
+    achieved_flops_per_s: float | None = None  # flops_per_step / median step time
+    mfu: float | None = None  # achieved / peak, 0..1; None without a peak (the CPU)
+    peak_flops_per_s: float | None = None  # the main model's device's dense peak
+    peak_source: str = ""  # "H100 bfloat16 dense", "--peak-tflops"
+    model_calls_per_step: float | None = None  # median calls of the main model per step
+    memory: RunMemory | None = None
 
 
 @dataclass(frozen=True)

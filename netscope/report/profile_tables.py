@@ -5,7 +5,15 @@ from __future__ import annotations
 from netscope.engine.model import BlockTiming, Profile
 from netscope.report.serialize_profile import cpu_over_gpu
 from netscope.report.tables import Table, block_label
-from netscope.report.values import fmt_bool, fmt_bytes, fmt_count, fmt_ms, fmt_percent
+from netscope.report.values import (
+    NOT_AVAILABLE,
+    fmt_bool,
+    fmt_bytes,
+    fmt_count,
+    fmt_flops,
+    fmt_ms,
+    fmt_percent,
+)
 
 TOP_BLOCKS = 15
 
@@ -17,25 +25,44 @@ def device_order(profile: Profile) -> list[str]:
     return list(dict.fromkeys(order))
 
 
+def mfu_text(mfu: float | None, peak: float | None, source: str) -> str:
+    """``41.2% of 989 TFLOP/s (H100 bfloat16 dense)``; n/a without a peak."""
+    if mfu is None or peak is None:
+        return NOT_AVAILABLE
+    return f"{fmt_percent(mfu)} of {fmt_flops(peak, 'FLOP/s')}" + (f" ({source})" if source else "")
+
+
 def timing_table(profile: Profile) -> Table:
-    rows = [
-        [
-            t.device,
-            fmt_ms(t.median_ms),
-            fmt_ms(t.p10_ms),
-            fmt_ms(t.p90_ms),
-            fmt_ms(t.min_ms),
-            fmt_ms(t.max_ms),
-            str(t.runs),
-            t.noise or "steady",
-        ]
-        for t in profile.devices
-    ]
+    rates = {r.device: r for r in profile.rates}
+    rows = []
+    for t in profile.devices:
+        rate = rates.get(t.device)
+        achieved = rate.achieved_flops_per_s if rate else None
+        mfu = mfu_text(rate.mfu, rate.peak_flops_per_s, rate.peak_source) if rate else None
+        rows.append(
+            [
+                t.device,
+                fmt_ms(t.median_ms),
+                fmt_ms(t.p10_ms),
+                fmt_ms(t.p90_ms),
+                fmt_ms(t.min_ms),
+                fmt_ms(t.max_ms),
+                str(t.runs),
+                t.noise or "steady",
+                fmt_flops(achieved, "FLOP/s"),
+                mfu or NOT_AVAILABLE,
+            ]
+        )
     ratio = cpu_over_gpu(profile)
     note = f"Step: {profile.step}." if profile.step else ""
     if ratio is not None:
         note += f" CPU median / GPU median: {ratio:.3g}x."
-    headers = ["Device", "Median", "p10", "p90", "Min", "Max", "Runs", "Trust"]
+    if profile.flops_per_step is not None:
+        note += (
+            f" {fmt_flops(profile.flops_per_step)} per step, over the median time; MFU against "
+            "the device's dense peak (n/a where netscope has none: pass --peak-tflops)."
+        )
+    headers = ["Device", "Median", "p10", "p90", "Min", "Max", "Runs", "Trust", "FLOP/s", "MFU"]
     return Table("Step time per device", headers, rows, note=note.strip(), code={0})
 
 

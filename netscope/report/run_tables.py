@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from netscope.engine.model import RunReport
+from netscope.report.profile_tables import mfu_text
 from netscope.report.tables import Table, block_label
-from netscope.report.values import NOT_AVAILABLE, fmt_bytes, fmt_count, fmt_ms, fmt_percent
+from netscope.report.values import (
+    NOT_AVAILABLE,
+    fmt_bytes,
+    fmt_count,
+    fmt_flops,
+    fmt_ms,
+    fmt_percent,
+)
 
 
 def run_title(run: RunReport) -> str:
@@ -32,6 +40,7 @@ def run_summary(run: RunReport) -> list[tuple[str, str]]:
         s = run.step_ms
         rows.append(("Step time", f"median {fmt_ms(s.median)}, p10 {fmt_ms(s.p10)}, "
                      f"p90 {fmt_ms(s.p90)}"))  # fmt: skip
+    rows += compute_rows(run)
     sampled = f"{run.sampled_steps}"
     if run.sample_every:
         sampled += f" (1 in {run.sample_every})"
@@ -41,6 +50,32 @@ def run_summary(run: RunReport) -> list[tuple[str, str]]:
                      f"late share {fmt_percent(run.gil.late_share)}"))  # fmt: skip
     for note in run.notes:
         rows.append(("Note", note))
+    return rows
+
+
+def compute_rows(run: RunReport) -> list[tuple[str, str]]:
+    """FLOPs per step, FLOP/s and MFU, and the loop's memory, as summary rows."""
+    rows = []
+    if run.flops_per_step is not None:
+        what = "forward + backward" if run.step_boundary == "optimizer.step" else "forward"
+        calls = run.model_calls_per_step
+        times = f" x {calls:g} calls" if calls is not None and calls != 1 else ""
+        rows.append(("FLOPs per step", f"{fmt_flops(run.flops_per_step)} (the main model's "
+                     f"{what}{times}, counted on its snapshot)"))  # fmt: skip
+        mfu = mfu_text(run.mfu, run.peak_flops_per_s, run.peak_source)
+        if run.mfu is None:
+            mfu += " (no peak for this device: --peak-tflops)"
+        rows.append(("FLOP/s", f"{fmt_flops(run.achieved_flops_per_s, 'FLOP/s')} at the median "
+                     f"step, MFU {mfu}"))  # fmt: skip
+    memory = run.memory
+    if memory is not None:
+        growth = memory.growth_bytes_per_step
+        grows = NOT_AVAILABLE
+        if growth is not None:
+            grows = f"{'+' if growth >= 0 else '-'}{fmt_bytes(abs(growth))} per step"
+        flag = " (growing)" if memory.growing else ""
+        rows.append(("Memory", f"peak {fmt_bytes(memory.peak_bytes)} ({memory.how}, read at "
+                     f"{memory.samples} step boundaries), growth {grows}{flag}"))  # fmt: skip
     return rows
 
 

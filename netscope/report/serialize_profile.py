@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from netscope.engine.model import CopyFinding, GilReport, Profile, SyncFinding, SystemSample
+from netscope.engine.model import (
+    ComputeRate,
+    CopyFinding,
+    GilReport,
+    Profile,
+    SyncFinding,
+    SystemSample,
+)
 from netscope.report.values import num
 
 
@@ -94,11 +101,32 @@ def cpu_over_gpu(profile: Profile) -> float | None:
     return num(medians["cpu"] / medians[gpu], 4)
 
 
+def headline_rate(profile: Profile) -> ComputeRate | None:
+    """The rate a one-line summary shows: the first GPU's, else the first device's."""
+    gpu = next((r for r in profile.rates if r.device.startswith("cuda")), None)
+    return gpu or (profile.rates[0] if profile.rates else None)
+
+
+def rate_fields(rate: ComputeRate | None) -> dict[str, Any]:
+    """A device's achieved FLOP/s, its dense peak and MFU (each null when not known)."""
+    return {
+        "achieved_flops_per_s": num(rate.achieved_flops_per_s) if rate else None,
+        "peak_flops_per_s": num(rate.peak_flops_per_s) if rate else None,
+        "mfu": num(rate.mfu) if rate else None,
+        "peak_source": (rate.peak_source or None) if rate else None,
+    }
+
+
 def profile_dict(profile: Profile | None) -> dict[str, Any] | None:
     if profile is None:
         return None
+    rates = {r.device: r for r in profile.rates}
+    headline = headline_rate(profile)
     return {
         "step": profile.step,
+        "flops_per_step": profile.flops_per_step,
+        "achieved_flops_per_s": num(headline.achieved_flops_per_s) if headline else None,
+        "mfu": num(headline.mfu) if headline else None,
         "devices": {
             t.device: {
                 "median_ms": num(t.median_ms),
@@ -111,6 +139,7 @@ def profile_dict(profile: Profile | None) -> dict[str, Any] | None:
                 "spread_pct": num(t.spread_pct),
                 "other_cpu_pct": num(t.other_cpu_pct),
                 "noise": t.noise,
+                **rate_fields(rates.get(t.device)),
             }
             for t in profile.devices
         },

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from netscope import __version__
-from netscope.engine.model import RunReport
+from netscope.engine.model import RunMemory, RunReport
 from netscope.report.serialize import SCHEMA_VERSION, report_dict
 from netscope.report.serialize_profile import gil_dict, system_dict
 from netscope.report.serialize_ranks import ranks_fields
@@ -56,9 +56,29 @@ def run_dict(run: RunReport) -> dict[str, Any]:
             {"class": m.model_class, "total_params": m.total_params, "role": m.role}
             for m in run.models
         ],
+        "flops_per_step": run.flops_per_step,
+        "model_calls_per_step": num(run.model_calls_per_step),
+        "achieved_flops_per_s": num(run.achieved_flops_per_s),
+        "peak_flops_per_s": num(run.peak_flops_per_s),
+        "peak_source": run.peak_source or None,
+        "mfu": num(run.mfu),
+        "memory": run_memory_dict(run.memory),
         "gil": gil_dict(run.gil),
         "system": system_dict(run.system),
         "notes": list(run.notes),
+    }
+
+
+def run_memory_dict(memory: RunMemory | None) -> dict[str, Any] | None:
+    if memory is None:
+        return None
+    return {
+        "how": memory.how,
+        "peak_bytes": memory.peak_bytes,
+        "growth_bytes_per_step": memory.growth_bytes_per_step,
+        "growing": memory.growing,
+        "note": memory.note,
+        "samples": memory.samples,
     }
 
 

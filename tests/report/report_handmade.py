@@ -13,6 +13,7 @@ from netscope.engine.model import (
     BlockTiming,
     CheckpointDiff,
     Compute,
+    ComputeRate,
     CopyFinding,
     Finding,
     FitVerdict,
@@ -277,4 +278,15 @@ def handmade_profile() -> Profile:
         gil=GilReport(0.05, 0.9, 1.4, 0.02, 412),
         system=SystemSample(1.5, 98.5, 512 * 1024 * 1024, (97.0, 12.5), (GpuSample(0, "H100"),)),
         step="forward (eval, no grad)",
+        flops_per_step=2_000_640,
+        rates=(
+            ComputeRate("cpu", 2_000_640 / 0.2095e-3, None, None),
+            ComputeRate(
+                "cuda:0",
+                2_000_640 / 0.05e-3,
+                66.9e12,
+                2_000_640 / 0.05e-3 / 66.9e12,
+                "H100 float32 dense",
+            ),
+        ),
     )

@@ -54,9 +54,12 @@ from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
+from netscope.engine.run.memory import StepMemoryReader
 from netscope.engine.run.messages import (
+    PEAK_TFLOPS_ENV,
     BlockTimes,
     BoundaryChanged,
+    DevicePeak,
     GilMeasured,
     LoopFindings,
     ModelsFound,
@@ -64,6 +67,8 @@ from netscope.engine.run.messages import (
     RunSnapshot,
     StepRecord,
     Steps,
+    StepUsage,
+    UsageRecord,
 )
 
 DATA, FORWARD, BACKWARD, OPTIMIZER = range(4)
@@ -239,6 +244,12 @@ class Agent:
         self.snapshot: Snapshot | None = None
         self.snapshot_wanted = False
         self.example: tuple[tuple, dict] | None = None
+        self.example_grad = False  # the borrowed call recorded a graph: the loop trains
+        self.example_autocast: str | None = None  # the autocast dtype of that call, if any
+        self.peak_tflops = _peak_tflops_env()
+        self.memory: StepMemoryReader | None = None  # created at the first step boundary
+        self.usage: list[UsageRecord] = []
+        self.calls_mark: tuple[int | None, int] = (None, 0)  # (main model, its calls) at a boundary
         self.last_grads = 0.0
         self.grad_refresh_s = GRAD_REFRESH_S
         self.heartbeat: _Heartbeat | None = None
@@ -273,7 +284,7 @@ class Agent:
         agent = self
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not agent.enabled:
+            if not agent.enabled or agent.suspended:  # the snapshot's own backward is not a phase
                 return original(*args, **kwargs)
             agent.enter(phase)
             try:
@@ -298,6 +309,8 @@ class Agent:
 
     def uninstall(self) -> None:
         self.enabled = False
+        if self.memory is not None:
+            self.memory.close()
         if self.block_clock is not None:
             self.block_clock.stop()
             self.block_clock = None
@@ -388,6 +401,8 @@ class Agent:
         if self.forward_main is None:
             self.forward_main = key
             self.device = _device_of(module)
+            if self.memory is None:
+                self.memory = StepMemoryReader(self.device)
         self.tracker.add_root(module, "" if key == self.forward_main else root.cls)
         self._choose_main()
 
@@ -399,7 +414,11 @@ class Agent:
         root.calls += 1
         if key == self.main and self.snapshot is None and self.example is None:
             self.example = (args, dict(kwargs))
-        if self.snapshot_wanted and self.depth == 0 and not self.stack:
+            self.example_grad = torch.is_grad_enabled() and any(
+                p.requires_grad for p in module.parameters()
+            )
+            self.example_autocast = _autocast_dtype(_device_of(module))
+        if self.snapshot_wanted and self.depth == 0 and not self.stack and self._snapshot_now(root):
             self._take_snapshot()
         if self.boundary_opt is None and key == self.forward_main:
             self._close_step(self.clocks[0])
@@ -504,6 +523,15 @@ class Agent:
             self.models_sent = ordered
             self.sender.send(ModelsFound(ordered))
 
+    def _snapshot_now(self, root: _Root) -> bool:
+        """A call that recorded a graph is followed by the script's backward: the snapshot (its
+        own forward and backward, for the backward's FLOPs) then waits for the optimizer's step,
+        when the script's graph is gone, so the two are never held at once; with no optimizer
+        stepping yet (an inference loop with grad on, gradient accumulation) for the next call."""
+        if not self.example_grad:
+            return True
+        return self.boundary_opt is None and root.calls >= 2
+
     def _take_snapshot(self) -> None:
         self.snapshot_wanted = False
         root = self.roots.get(self.main) if self.main is not None else None
@@ -512,23 +540,49 @@ class Agent:
             self.snapshot_wanted = module is not None  # wait for a call to borrow its input
             return
         began = time.perf_counter()
+        if self.memory is not None:
+            self.memory.hold_peak()
         try:
             self.snapshot = self._snapshot(module, *self.example)
             self.example = None
             self.last_grads = time.perf_counter() if self._add_grads(module) else 0.0
             self.sender.send(RunSnapshot(self.snapshot))
+            self.sender.send(self._device_peak(module, self.snapshot))
         except Exception as exc:
             self.sender.send(RunNote(f"the model's snapshot failed: {type(exc).__name__}: {exc}"))
         finally:
+            if self.memory is not None:
+                self.memory.drop_peak()
             self._pause(time.perf_counter() - began)
+
+    def _device_peak(self, module: torch.nn.Module, snapshot: Snapshot) -> DevicePeak:
+        """The main model's device and its dense peak for the dtype its matmuls run in."""
+        from netscope.engine.compute.devices import board_of, peak_flops
+        from netscope.engine.compute.mfu import device_name, main_dtype
+
+        device = _device_of(module)
+        if self.peak_tflops is not None:
+            return DevicePeak(device, self.peak_tflops * 1e12, "--peak-tflops")
+        name = device_name(device)
+        dtype = self.example_autocast or main_dtype(snapshot)
+        peak = peak_flops(name, dtype) if name else None
+        if peak is None or not name:
+            return DevicePeak(device, None, "")
+        autocast = " (autocast)" if self.example_autocast else ""
+        return DevicePeak(device, peak, f"{board_of(name)} {dtype} dense{autocast}")
 
     def _snapshot(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> Snapshot:
         from netscope.engine.load.loaded import ExampleInput, LoadedTarget
         from netscope.engine.options import LoadOptions
         from netscope.engine.snapshot.build import snapshot_model
 
+        # a backward only when the script's own call recorded a graph (it trains): its FLOPs
+        # are the step's; the snapshot restores every .grad afterwards
+        options = LoadOptions(
+            target=self.script, device=_device_of(module), backward=self.example_grad
+        )
         loaded = LoadedTarget(
-            options=LoadOptions(target=self.script, device=_device_of(module), backward=False),
+            options=options,
             path=self.script,
             model=module,
             example_input=ExampleInput(args, kwargs, "the script's own input"),
@@ -538,7 +592,8 @@ class Agent:
         cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
         self.suspended = True
         try:
-            return snapshot_model(loaded)
+            with _no_sync(module):  # DDP: the snapshot's backward is no all-reduce
+                return snapshot_model(loaded)
         finally:
             self.suspended = False
             torch.set_rng_state(cpu_rng)
@@ -611,6 +666,7 @@ class Agent:
         timed = self.block_clock is not None  # slowed by its hooks: left out of step times
         if timed:
             self._stop_block_clock()
+        self._record_usage(clock.index, total)
         self.pending.append(
             (
                 clock.index,
@@ -656,6 +712,27 @@ class Agent:
             self.next_block = upcoming + self.every
             self._start_block_clock()
         clock.start = time.perf_counter()
+
+    def _record_usage(self, index: int, step_ms: float) -> None:
+        """The main model's calls in the step just ended, and the memory at its boundary."""
+        key = self.main
+        root = self.roots.get(key) if key is not None else None
+        calls = root.calls if root is not None else 0
+        mark_key, mark = self.calls_mark
+        self.calls_mark = (key, calls)
+        if mark_key == key:
+            calls -= mark
+        reader = self.memory
+        if reader is None:
+            reader = self.memory = StepMemoryReader(self.device)
+        now = peak = None
+        if reader.available and index % reader.every == 0:
+            began = time.perf_counter()
+            read = reader.read()
+            reader.pace(time.perf_counter() - began, step_ms / 1000.0)
+            if read is not None:
+                now, peak = read
+        self.usage.append((index, calls, now, peak))
 
     def next_interval(self) -> int:
         """Steps to the next sampled one: ``every`` on average. Automatic intervals vary by up to
@@ -727,6 +804,10 @@ class Agent:
         self.last_flush = now
         batch, self.pending = tuple(self.pending), []
         self.sender.send(Steps(self.clocks[0].boundary, batch))
+        if self.usage:
+            usage, self.usage = tuple(self.usage), []
+            how = self.memory.how if self.memory is not None and self.memory.available else None
+            self.sender.send(StepUsage(self.clocks[0].boundary, how, usage))
         self._send_gil()
 
     def _send_gil(self, force: bool = False) -> None:
@@ -786,6 +867,32 @@ def _call_kwargs() -> dict[str, Any]:
             kwargs = frame.f_locals["kwargs"]
             return kwargs if isinstance(kwargs, dict) else {}
     return {}
+
+
+def _peak_tflops_env() -> float | None:
+    text = os.environ.get(PEAK_TFLOPS_ENV, "")
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) and value > 0 else None
+
+
+def _autocast_dtype(device: str) -> str | None:
+    """The dtype autocast runs the call's matmuls in ("bfloat16"), None when it is off."""
+    kind = device.split(":")[0]
+    try:
+        if not torch.is_autocast_enabled(kind):
+            return None
+        return str(torch.get_autocast_dtype(kind)).removeprefix("torch.")
+    except (RuntimeError, TypeError, AttributeError):
+        return None
+
+
+def _no_sync(module: torch.nn.Module) -> Any:
+    """``module.no_sync()`` for DistributedDataParallel, else nothing."""
+    parallel = torch.nn.parallel.DistributedDataParallel
+    return module.no_sync() if isinstance(module, parallel) else contextlib.nullcontext()
 
 
 def _device_of(module: torch.nn.Module) -> str:

@@ -3,17 +3,23 @@
 The parent keeps everything, so a script that crashes or is killed keeps what was recorded.
 Step time and phases are taken over the steps that were not sampled for detection (the detectors
 slow a sampled step down); all steps when every step was sampled.
+
+FLOPs per step are counted once, by the snapshot of the main model (its forward, plus its
+backward when the loop trains: ``step_boundary == "optimizer.step"``), times the main model's
+median calls per step (gradient accumulation calls it k times); the achieved FLOP/s divides them
+by the median step time, and MFU is that over the device's dense peak the agent looked up.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 
 from netscope.engine.model import (
     BlockTiming,
     GilReport,
     LoopCopy,
     LoopSync,
+    RunMemory,
     RunModel,
     RunReport,
     RunState,
@@ -23,9 +29,11 @@ from netscope.engine.model import (
     StepPhases,
     SystemSample,
 )
+from netscope.engine.run.memory import WARMUP_STEPS, WINDOW, step_memory
 from netscope.engine.run.messages import (
     BlockTimes,
     BoundaryChanged,
+    DevicePeak,
     GilMeasured,
     LoopFindings,
     ModelsFound,
@@ -37,6 +45,7 @@ from netscope.engine.run.messages import (
     ScriptOutput,
     StepRecord,
     Steps,
+    StepUsage,
     SystemSampled,
 )
 
@@ -89,6 +98,16 @@ class RunRecorder:
         self.notes: list[str] = []
         self.output: deque[ScriptOutput] = deque(maxlen=OUTPUT_LINES)
         self.stopped = False
+        self.peak: DevicePeak | None = None
+        self._clear_usage()
+
+    def _clear_usage(self) -> None:
+        self.calls: Counter[int] = Counter()  # calls of the main model per step -> steps
+        self.memory_how: str | None = None
+        self.memory_reads: deque[tuple[int, int]] = deque(maxlen=WINDOW)  # after warm-up
+        self.memory_peak: int | None = None
+        self.memory_count = 0
+        self._memory: tuple[int, RunMemory] | None = None  # (reads, summary) of the last report
 
     def feed(self, message: RunMessage | None) -> None:
         if message is None:
@@ -100,6 +119,9 @@ class RunRecorder:
             for record in message.records:
                 if not record[6]:
                     self.recent.append(record[1])
+        elif isinstance(message, StepUsage):
+            if message.boundary == self.boundary:
+                self._add_usage(message)
         elif isinstance(message, ScriptOutput):
             self.output.append(message)
         elif isinstance(message, SystemSampled):
@@ -115,6 +137,8 @@ class RunRecorder:
             self.models = message.models
         elif isinstance(message, RunSnapshot):
             self.snapshot = message.snapshot
+        elif isinstance(message, DevicePeak):
+            self.peak = message
         elif isinstance(message, GilMeasured):
             self.gil = message.report
         elif isinstance(message, RunNote):
@@ -137,6 +161,51 @@ class RunRecorder:
         self.boundary = boundary
         self.steps = []
         self.recent.clear()
+        self._clear_usage()
+
+    def _add_usage(self, message: StepUsage) -> None:
+        if message.how is not None:
+            self.memory_how = message.how
+        for index, calls, now, peak in message.records:
+            self.calls[calls] += 1
+            if now is None:
+                continue
+            self.memory_count += 1
+            top = max(now, peak if peak is not None else now)
+            self.memory_peak = top if self.memory_peak is None else max(self.memory_peak, top)
+            if index > WARMUP_STEPS:
+                self.memory_reads.append((index, now))
+
+    def memory(self) -> RunMemory | None:
+        """Peak and growth per step of the loop's memory; None when it was never read."""
+        if self.memory_how is None or not self.memory_count:
+            return None
+        if self._memory is None or self._memory[0] != self.memory_count:
+            summary = step_memory(
+                self.memory_how, list(self.memory_reads), self.memory_peak, self.memory_count
+            )
+            self._memory = (self.memory_count, summary)
+        return self._memory[1]
+
+    def calls_per_step(self) -> float | None:
+        """The median number of the main model's calls per step (None before a step)."""
+        total = sum(self.calls.values())
+        if not total:
+            return None
+        ordered = sorted(self.calls.elements())
+        return median([float(c) for c in ordered])
+
+    def flops_per_step(self, calls: float | None) -> int | None:
+        """The snapshot's forward (+ backward when the loop trains), times the calls per step."""
+        compute = self.snapshot.compute if self.snapshot is not None else None
+        if compute is None or not self.steps:
+            return None
+        per_call: int | None = compute.forward_flops
+        if self.boundary == "optimizer.step":
+            per_call = None if compute.backward_flops is None else compute.step_flops
+        if per_call is None:
+            return None
+        return round(per_call * (1.0 if calls is None else calls))
 
     def _timed(self) -> list[StepRecord]:
         plain = [r for r in self.steps if not r[6]]
@@ -154,13 +223,21 @@ class RunRecorder:
                 optimizer=median([r[5] for r in timed]),
                 other=median(other),
             )
+        step_ms = spread([r[1] for r in timed])
+        calls = self.calls_per_step()
+        flops = self.flops_per_step(calls)
+        achieved = None
+        if flops is not None and step_ms is not None and step_ms.median > 0:
+            achieved = flops / (step_ms.median / 1000.0)
+        peak = self.peak.peak_flops_per_s if self.peak is not None else None
+        memory = self.memory()
         return RunReport(
             argv=self.argv,
             state=self.state,
             exit_code=self.exit_code,
             steps=len(self.steps),
             step_boundary=self.boundary if self.steps else None,  # type: ignore[arg-type]
-            step_ms=spread([r[1] for r in timed]),
+            step_ms=step_ms,
             phases_ms=phases,
             syncs=self.syncs,
             copies=self.copies,
@@ -170,15 +247,24 @@ class RunRecorder:
             gil=self.gil,
             system=self.system,
             error=self.error,
-            notes=tuple(self._notes()),
+            notes=tuple(self._notes(memory)),
             snapshot=self.snapshot,
             recent_step_ms=tuple(self.recent),
             blocks=self.blocks,
             block_timed_steps=self.block_timed_steps,
+            flops_per_step=flops,
+            achieved_flops_per_s=achieved,
+            mfu=achieved / peak if achieved is not None and peak else None,
+            peak_flops_per_s=peak,
+            peak_source=self.peak.source if self.peak is not None else "",
+            model_calls_per_step=calls,
+            memory=memory,
         )
 
-    def _notes(self) -> list[str]:
+    def _notes(self, memory: RunMemory | None = None) -> list[str]:
         notes = list(self.notes)
+        if memory is not None and memory.note:
+            notes.append(memory.note)
         if self.state in ("starting", "running"):
             return notes
         if not self.models:

@@ -1,9 +1,9 @@
 """Typed messages between the script's process (the agent) and netscope (the parent).
 
-From the child: RunStarted -> (Steps | ModelsFound | RunSnapshot | LoopFindings | GilMeasured |
-RunNote)* -> ScriptEnded. The parent adds ScriptOutput (the script's printed lines, when it
-captures them) and SystemSampled (it samples the child's process itself, which costs the script
-nothing). Every message is a frozen dataclass.
+From the child: RunStarted -> (Steps | StepUsage | ModelsFound | RunSnapshot | DevicePeak |
+LoopFindings | GilMeasured | RunNote)* -> ScriptEnded. The parent adds ScriptOutput (the script's
+printed lines, when it captures them) and SystemSampled (it samples the child's process itself,
+which costs the script nothing). Every message is a frozen dataclass.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ from netscope.engine.model import (
 
 # One step: (index, total_ms, data_ms, forward_ms, backward_ms, optimizer_ms, sampled)
 StepRecord = tuple[int, float, float, float, float, float, bool]
+# One step's use: (index, calls of the main model, bytes at its boundary, peak bytes), the two
+# memory figures None on the steps whose boundary was not read
+UsageRecord = tuple[int, int, int | None, int | None]
+PEAK_TFLOPS_ENV = "NETSCOPE_PEAK_TFLOPS"  # --peak-tflops, for the agent in the script's process
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,24 @@ class Steps:
 
     boundary: str  # "optimizer.step" or "forward"
     records: tuple[StepRecord, ...]
+
+
+@dataclass(frozen=True)
+class StepUsage:
+    """The same steps' main-model calls and memory (sent with each batch of ``Steps``)."""
+
+    boundary: str
+    how: str | None  # "cuda allocated", "process rss"; None: memory cannot be read
+    records: tuple[UsageRecord, ...]
+
+
+@dataclass(frozen=True)
+class DevicePeak:
+    """The main model's device and its dense peak FLOP/s for the model's dtype (None: unknown)."""
+
+    device: str
+    peak_flops_per_s: float | None
+    source: str  # "H100 bfloat16 dense", "--peak-tflops"; "" without a peak
 
 
 @dataclass(frozen=True)
@@ -105,6 +127,8 @@ class ScriptEnded:
 RunMessage = (
     RunStarted
     | Steps
+    | StepUsage
+    | DevicePeak
     | BoundaryChanged
     | ModelsFound
     | RunSnapshot
