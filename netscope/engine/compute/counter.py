@@ -86,7 +86,6 @@ class StepCounter(TorchDispatchMode):
         self.paused = 0  # > 0: netscope's own ops (statistics): neither counted nor tracked
         self.forward_flops: Counter[int] = Counter()
         self.backward_flops: Counter[int] = Counter()
-        self.total = {"forward": 0, "backward": 0}
         self.uncounted: Counter[str] = Counter()
         self.saved: Counter[int] = Counter()
         self.saved_storages: set[int] = set()
@@ -158,8 +157,6 @@ class StepCounter(TorchDispatchMode):
         table = self.forward_flops if phase == "forward" else self.backward_flops
         for key in set(chain) if len(chain) > 1 else chain:
             table[key] += flops
-        if chain:
-            self.total[phase] += flops
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
