@@ -104,6 +104,46 @@ class Quantization:
         )
 
 
+@dataclass(frozen=True)
+class MeshInfo:
+    """The device mesh a DTensor lives on: its shape and dimension names (None when unnamed)."""
+
+    shape: tuple[int, ...]
+    dim_names: tuple[str, ...] | None
+    device_type: str
+
+    @property
+    def summary(self) -> str:
+        """``(dp=2, tp=4) cpu`` or ``(2,) cpu``."""
+        if self.dim_names is None:
+            sizes = ", ".join(map(str, self.shape)) + ("," if len(self.shape) == 1 else "")
+        else:
+            sizes = ", ".join(f"{n}={s}" for n, s in zip(self.dim_names, self.shape, strict=False))
+        return f"({sizes}) {self.device_type}"
+
+
+@dataclass(frozen=True)
+class FsdpUnit:
+    """What ``fully_shard`` set on a block: reshard after forward (True, False, or the group
+    size it reshards to) and the MixedPrecisionPolicy's dtypes (None: the parameter's own)."""
+
+    reshard_after_forward: bool | int | None
+    param_dtype: str | None = None
+    reduce_dtype: str | None = None
+    output_dtype: str | None = None
+    parameters: int = 0  # parameters this unit all-gathers
+
+    @property
+    def summary(self) -> str:
+        reshard = self.reshard_after_forward
+        parts = [f"reshard_after_forward={reshard if reshard is not None else 'n/a'}"]
+        for name in ("param_dtype", "reduce_dtype", "output_dtype"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={value}")
+        return ", ".join(parts)
+
+
 # Roles of tensors that are not plain parameters/buffers (ParamInfo.role):
 #   "packed": a quantized module's weight or bias, kept packed outside _parameters;
 #   "pruned": weight_orig / weight_mask of torch.nn.utils.prune (weight = orig * mask);
@@ -136,6 +176,11 @@ class ParamInfo:
     quantization: Quantization | None = None  # quantized dtypes (qint8, quint8...) only
     role: TensorRole = ""
     note: str = ""  # plain words on what a tensor with a role is
+    # a DTensor (FSDP2, tensor parallel): ``shape`` is the global shape, ``local_shape`` this
+    # rank's shard, ``numel``/``bytes`` global; value statistics describe the local shard only
+    local_shape: Shape | None = None  # None when not sharded
+    placements: tuple[str, ...] | None = None  # ("Shard(dim=0)",); None when not a DTensor
+    mesh: MeshInfo | None = None
 
     @property
     def unused(self) -> bool:
@@ -233,6 +278,13 @@ class BlockInfo:
     forward_flops: int | None = None
     backward_flops: int | None = None
     saved_bytes: int | None = None  # activations saved for backward (each storage once)
+    fsdp: FsdpUnit | None = None  # a block ``fully_shard`` wrapped (an FSDP2 unit)
+    parallel_style: str | None = None  # "ColwiseParallel", "RowwiseParallel"...: tensor parallel
+    parallel_style_how: str = ""  # "hook" (read from its hooks) or "inferred from placements"
+
+    @property
+    def fsdp_unit(self) -> bool:
+        return self.fsdp is not None
 
     @property
     def shared(self) -> bool:
