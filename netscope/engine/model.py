@@ -721,6 +721,26 @@ class RunReport:
 
 
 @dataclass(frozen=True)
+class CollectiveStat:
+    """One kind of collective a rank ran from one block, per step (median over its plain steps).
+
+    ``via``: "fsdp" (FSDP2's all-gather / reduce-scatter), "dtensor" (tensor parallel's
+    functional collectives), "ddp" (DDP's gradient all-reduce) or "script"; ``block``: the FSDP
+    unit or the module that issued it (None: not known, e.g. a tensor-parallel backward).
+    """
+
+    kind: str  # "all_gather", "reduce_scatter", "all_reduce", "broadcast", "barrier"...
+    via: str
+    block: str | None
+    calls_per_step: float
+    ms_per_step: float  # launch to completion, every call added up
+    exposed_ms_per_step: float | None  # the rank blocked waiting for it; None: not told
+    bytes_per_step: int  # all-gather: its output; reduce-scatter: its input; all-reduce: tensor
+    exposed_steps: int = 0  # plain steps where some of it was exposed
+    steps: int = 0  # plain steps it was measured over
+
+
+@dataclass(frozen=True)
 class RankRun:
     """One rank of a torchrun job: who it is, its own run, and its wait in collectives."""
 
@@ -731,3 +751,4 @@ class RankRun:
     report: RunReport  # the rank's own run, as one process's (its syncs, copies, error)
     wait_ms: Spread | None  # wait in collectives per step, over the same steps as step_ms
     busy_ms: float | None  # median step minus median wait: the straggler's is the largest
+    collectives: tuple[CollectiveStat, ...] = ()  # by kind and issuing block
