@@ -11,11 +11,18 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from netscope.engine.run.gate import RunLimits
 
 
 def _finish(
-    session: object, report_path: str | None, fmt: str | None, exit_code: int | None
+    session: object,
+    report_path: str | None,
+    fmt: str | None,
+    exit_code: int | None,
+    limits: RunLimits | None = None,
 ) -> int:
     from netscope.engine.run.dist_session import DistSession
     from netscope.report.run_report import write_run_report
@@ -40,7 +47,11 @@ def _finish(
     code = report.exit_code if report.exit_code is not None else 1
     if code == 0 and report.state == "crashed":
         code = 1
-    return code
+    if limits is None:
+        return code
+    from netscope.cli_run import gated
+
+    return gated(report, limits, code)
 
 
 def _drive(session: object) -> None:
@@ -62,10 +73,11 @@ def _drive(session: object) -> None:
 
 
 def headless_ranks(args: argparse.Namespace, as_module: bool, target: str, rest: list[str]) -> int:
+    from netscope.cli_run import run_limits
     from netscope.engine.run.dist_session import DistSession
     from netscope.report.run_report import run_format
 
-    fmt = run_format(args.output, args.format)  # fail before the script runs, not after
+    fmt = run_format(args.output, args.format) if args.output else None  # before the run
     session = DistSession(
         target, rest, module=as_module, nproc_per_node=args.nproc_per_node, every=args.every
     )
@@ -77,7 +89,7 @@ def headless_ranks(args: argparse.Namespace, as_module: bool, target: str, rest:
             f"netscope at {session.address} (rendezvous on 127.0.0.1:{session.master_port})",
             file=sys.stderr,
         )
-    return _finish(session, args.output, fmt, session.returncode or None)
+    return _finish(session, args.output, fmt, session.returncode or None, run_limits(args))
 
 
 def add_collect_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -141,7 +153,9 @@ def collect_command(args: argparse.Namespace) -> int:
 
 
 def ranks_main(args: argparse.Namespace, as_module: bool, target: str, rest: list[str]) -> int:
-    if args.output:
+    from netscope.cli_run import run_limits
+
+    if args.output or run_limits(args).any:
         return headless_ranks(args, as_module, target, rest)
     from netscope.app.ranks_app import run_ranks_app
 

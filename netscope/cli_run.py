@@ -4,6 +4,8 @@ netscope's own options come first; the script (or ``-m module``) and everything 
 the script, as with ``python``, py-spy and memray (``--`` also ends netscope's options). Without
 ``-o`` the app opens while the script runs; with ``-o FILE`` the script's output passes through
 unchanged, the report is written when it ends, and netscope exits with the script's status.
+``--max-syncs / --max-copies / --max-peak-memory`` make the run a CI gate (no app, ``-o``
+optional): exit 1 after the script ends when a limit was exceeded, unless the script failed.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import os
 import signal
 import sys
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netscope.report.write import FORMATS
+
+if TYPE_CHECKING:
+    from netscope.engine.model import RunReport
+    from netscope.engine.run.gate import RunLimits
 
 
 def run_report_options() -> argparse.ArgumentParser:
@@ -36,7 +42,8 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
         allow_abbrev=False,
         help="run a training script unmodified and watch its loop (torchrun ranks too)",
         usage="netscope run [-o FILE] [--format FMT] [--every N] [--nproc-per-node N] "
-        "[--peak-tflops TFLOPS] (script.py | -m module) [args ...]",
+        "[--peak-tflops TFLOPS] [--max-syncs N] [--max-copies N] [--max-peak-memory BYTES] "
+        "(script.py | -m module) [args ...]",
         description="Run a training or inference script and watch its loop: the model's block "
         "tree, step time and phases, and the loop's syncs and copies at their block and line.",
     )
@@ -52,6 +59,19 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     parser.add_argument("--peak-tflops", type=float, metavar="TFLOPS",
                         help="the main model's device's peak for MFU where netscope has none "
                         "(the CPU, unlisted GPUs)")  # fmt: skip
+    from netscope.cli import _size
+
+    gate = parser.add_argument_group(
+        "CI gate", "checked after the script ends: exit 1 naming each violation's file:line "
+        "(the script's own failing status wins); no app opens"
+    )  # fmt: skip
+    gate.add_argument("--max-syncs", type=int, metavar="N",
+                      help="most sync points per step in the loop")  # fmt: skip
+    gate.add_argument("--max-copies", type=int, metavar="N",
+                      help="most host-device copies per step in the loop")  # fmt: skip
+    gate.add_argument("--max-peak-memory", type=_size, metavar="BYTES",
+                      help="most memory the loop may hold (CUDA allocator; process RSS on the "
+                      "CPU), a number or a size such as 20GiB")  # fmt: skip
     parser.set_defaults(handler=run_command, command_parser=parser)
 
 
@@ -111,11 +131,14 @@ def run_command(args: argparse.Namespace) -> int:
         from netscope.engine.run.messages import PEAK_TFLOPS_ENV
 
         os.environ[PEAK_TFLOPS_ENV] = repr(args.peak_tflops)  # the agent of every rank reads it
+    for name in ("max_syncs", "max_copies", "max_peak_memory"):
+        if getattr(args, name) is not None and getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be 0 or more")
     if args.nproc_per_node is not None:
         from netscope.cli_ranks import ranks_main
 
         return ranks_main(args, as_module, target, script_args)
-    if args.output:
+    if args.output or run_limits(args).any:
         return _headless(args, as_module, target, script_args)
     from netscope.app.run_app import run_script_app
 
@@ -127,7 +150,7 @@ def _headless(args: argparse.Namespace, as_module: bool, target: str, rest: list
     from netscope.engine.run.session import RunSession, exit_status
     from netscope.report.run_report import run_format, write_run_report
 
-    fmt = run_format(args.output, args.format)  # fail before the script runs, not after
+    fmt = run_format(args.output, args.format) if args.output else None  # fail before the run
     session = RunSession(target, rest, module=as_module, every=args.every)
     recorder = RunRecorder(session.argv)
 
@@ -143,6 +166,27 @@ def _headless(args: argparse.Namespace, as_module: bool, target: str, rest: list
         signal.signal(signal.SIGINT, previous)
         session.close()
     report = recorder.report()
-    written = write_run_report(args.output, report, fmt)
-    print(f"netscope: wrote {fmt} run report to {written}", file=sys.stderr)
-    return exit_status(report.exit_code if report.exit_code is not None else session.returncode)
+    if args.output:
+        written = write_run_report(args.output, report, fmt)
+        print(f"netscope: wrote {fmt} run report to {written}", file=sys.stderr)
+    code = exit_status(report.exit_code if report.exit_code is not None else session.returncode)
+    return gated(report, run_limits(args), code)
+
+
+def run_limits(args: argparse.Namespace) -> RunLimits:
+    from netscope.engine.run.gate import RunLimits
+
+    return RunLimits(args.max_syncs, args.max_copies, args.max_peak_memory)
+
+
+def gated(report: RunReport, limits: RunLimits, code: int) -> int:
+    """The script's status when it failed; else 1 when a limit was exceeded (printed)."""
+    if not limits.any:
+        return code
+    from netscope.engine.run.gate import run_verdict
+
+    text, failed = run_verdict(report, limits)
+    print(text, file=sys.stderr)
+    if code != 0:
+        return code
+    return 1 if failed else 0

@@ -58,37 +58,63 @@ def within_limits(profile: Profile, limits: Limits) -> list[str]:
     """One line per sync and copy found whose totals are within their limits (or unlimited).
 
     A finding already listed as a violation is not listed again."""
-    syncs = () if _exceeded(profile.sync_count, limits.max_syncs) else profile.syncs
-    copies_over = _exceeded(profile.copy_count, limits.max_copies) or _exceeded(
-        profile.copy_bytes, limits.max_copy_bytes
-    )
-    copies = () if copies_over else profile.copies
-    return [*_lines(syncs, _sync_what, "sync"), *_lines(copies, _copy_what, "copy")]
+    return findings_within(profile.syncs, profile.copies, _totals(profile), limits)
 
 
 def evaluate(profile: Profile, limits: Limits) -> list[str]:
     """One line per finding that pushes a total over its limit; empty when within limits."""
-    syncs, copies, copied = profile.sync_count, profile.copy_count, profile.copy_bytes
+    return findings_over(profile.syncs, profile.copies, _totals(profile), limits)
+
+
+def _totals(profile: Profile) -> tuple[int, int, int]:
+    return profile.sync_count, profile.copy_count, profile.copy_bytes
+
+
+def findings_within(
+    syncs: Sequence[SyncFinding],
+    copies: Sequence[CopyFinding],
+    totals: tuple[int, int, int],
+    limits: Limits,
+) -> list[str]:
+    """``within_limits`` for any step's findings and totals (syncs, copies, bytes copied per
+    step): ``netscope check``'s profiled step, ``netscope run``'s loop."""
+    sync_count, copy_count, copy_bytes = totals
+    shown_syncs = () if _exceeded(sync_count, limits.max_syncs) else syncs
+    copies_over = _exceeded(copy_count, limits.max_copies) or _exceeded(
+        copy_bytes, limits.max_copy_bytes
+    )
+    shown_copies = () if copies_over else copies
+    return [*_lines(shown_syncs, _sync_what, "sync"), *_lines(shown_copies, _copy_what, "copy")]
+
+
+def findings_over(
+    syncs: Sequence[SyncFinding],
+    copies: Sequence[CopyFinding],
+    totals: tuple[int, int, int],
+    limits: Limits,
+) -> list[str]:
+    """``evaluate`` for any step's findings and totals (see ``findings_within``)."""
+    sync_count, copy_count, copied = totals
     return [
         *_over(
-            syncs,
+            sync_count,
             limits.max_syncs,
-            f"syncs {syncs} > --max-syncs {limits.max_syncs}",
-            profile.syncs,
+            f"syncs {sync_count} > --max-syncs {limits.max_syncs}",
+            syncs,
             _sync_what,
         ),
         *_over(
-            copies,
+            copy_count,
             limits.max_copies,
-            f"copies {copies} > --max-copies {limits.max_copies}",
-            profile.copies,
+            f"copies {copy_count} > --max-copies {limits.max_copies}",
+            copies,
             lambda f: f"{f.direction} copy x{f.count}",
         ),
         *_over(
             copied,
             limits.max_copy_bytes,
             f"bytes copied {copied} > --max-copy-bytes {limits.max_copy_bytes}",
-            profile.copies,
+            copies,
             lambda f: f"{f.direction} {f.bytes} bytes",
         ),
     ]
