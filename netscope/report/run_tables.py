@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netscope.engine.model import RunReport
 from netscope.report.profile_tables import mfu_text
+from netscope.report.rank_tables import rank_tables, ranks_summary
 from netscope.report.tables import Table, block_label
 from netscope.report.values import (
     NOT_AVAILABLE,
@@ -41,6 +42,7 @@ def run_summary(run: RunReport) -> list[tuple[str, str]]:
         rows.append(("Step time", f"median {fmt_ms(s.median)}, p10 {fmt_ms(s.p10)}, "
                      f"p90 {fmt_ms(s.p90)}"))  # fmt: skip
     rows += compute_rows(run)
+    rows += ranks_summary(run)
     sampled = f"{run.sampled_steps}"
     if run.sample_every:
         sampled += f" (1 in {run.sample_every})"
@@ -170,6 +172,7 @@ def loop_blocks_table(run: RunReport) -> Table:
 
 def run_tables(run: RunReport) -> list[Table]:
     return [
+        *rank_tables(run),
         phases_table(run),
         loop_blocks_table(run),
         loop_syncs_table(run),

@@ -64,7 +64,8 @@ def test_fsdp2_loop_collectives_per_rank_match_the_shard_arithmetic(tmp_path):
         assert stats[("reduce_scatter", "fsdp", "")]["bytes_per_step"] == HEAD_BYTES
         # gloo's all-gathers are synchronous on the CPU: the rank is blocked for all of them
         assert gather["exposed_ms_per_step"] == gather["ms_per_step"]
-    assert any("FSDP unit blocks.0: its all-gather blocked every step" in n for n in run["notes"])
+    exposed = [n for n in run["notes"] if n.startswith("FSDP all-gather exposed every step")]
+    assert len(exposed) == 1 and "blocks.0, blocks.1, blocks.2, blocks.3" in exposed[0]
 
 
 def test_tensor_parallel_loop_all_reduces_per_rank(tmp_path):
@@ -144,3 +145,31 @@ def test_every_rank_snapshots_its_own_shards_without_a_collective(tmp_path: Path
     first = json.loads((tmp_path / "fsdp_rank0.json").read_text())["model"]["parameters"][0]
     second = json.loads((tmp_path / "fsdp_rank1.json").read_text())["model"]["parameters"][0]
     assert first["stats"]["mean"] != second["stats"]["mean"]
+
+
+def test_markdown_and_html_run_reports_show_the_ranks_the_straggler_and_collectives(tmp_path):
+    done, _ = _run_to(tmp_path / "run.md", ["fsdp2_train.py", "--steps", "8"])
+    assert done.returncode == 0, done.stderr
+    markdown = (tmp_path / "run.md").read_text()
+    assert "| World size | 2 (2 reached netscope; the rest" in markdown
+    assert "| Straggler | " in markdown
+    assert "## Ranks" in markdown and "## Collectives per rank (per step)" in markdown
+    assert "| 1 | all_gather | fsdp | `blocks.3` | 2 | " in markdown
+    assert "129.5 KiB |" in markdown  # 2 x one block's 66,304 bytes
+    done, _ = _run_to(
+        tmp_path / "run.html",
+        ["ddp_straggler.py", "--steps", "24", "--slow-rank", "1", "--delay-ms", "60"],
+    )
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "run.html").read_text()
+    assert "<th>Straggler</th><td>rank 1 (the others wait for it" in html
+    assert "<h2>Ranks</h2>" in html and "1 (straggler)" in html
+    assert "<td>all_reduce</td><td>ddp</td>" in html
+
+
+def _run_to(out: Path, args: list[str]) -> tuple[subprocess.CompletedProcess, str]:
+    command = [sys.executable, "-m", "netscope", "run", "--nproc-per-node", "2", "-o", str(out)]
+    done = subprocess.run(
+        [*command, *args], cwd=SCRIPTS, capture_output=True, text=True, timeout=240
+    )
+    return done, out.read_text() if out.exists() else ""

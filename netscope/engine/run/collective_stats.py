@@ -58,27 +58,28 @@ def collective_stats(
 
 
 def exposed_all_gather_notes(ranks: Sequence[RankRun]) -> list[str]:
-    """An FSDP unit whose all-gather blocked the rank on every plain step, on every rank."""
-    notes = []
+    """One note naming the FSDP units whose all-gather blocked every plain step on every rank."""
+    units: list[tuple[str, CollectiveStat]] = []
     first = ranks[0].collectives if ranks else ()
     for stat in first:
         if stat.via != "fsdp" or stat.kind != "all_gather" or stat.block is None:
             continue
         same = [_match(r.collectives, stat) for r in ranks]
-        if not all(s is not None and _exposed_every_step(s) for s in same):
-            continue
-        unit = stat.block or "the root"
-        worst = max(same, key=lambda s: s.exposed_ms_per_step or 0.0)  # type: ignore[union-attr]
-        assert worst is not None
-        notes.append(
-            f"FSDP unit {unit}: its all-gather blocked every step on every rank "
-            f"({worst.exposed_ms_per_step:.2f} of {worst.ms_per_step:.2f} ms per step, "
-            f"{worst.calls_per_step:g} per step): prefetch it (set_modules_to_forward_prefetch "
-            "/ set_modules_to_backward_prefetch, or unshard() ahead), or keep it unsharded "
-            "between forward and backward (reshard_after_forward=False) to skip the backward "
-            "re-gather"
-        )
-    return notes
+        found = [s for s in same if s is not None and _exposed_every_step(s)]
+        if len(found) == len(ranks):
+            worst = max(found, key=lambda s: s.exposed_ms_per_step or 0.0)
+            units.append((stat.block or "(root)", worst))
+    if not units:
+        return []
+    name, worst = max(units, key=lambda u: u[1].exposed_ms_per_step or 0.0)
+    return [
+        f"FSDP all-gather exposed every step on every rank for unit(s) "
+        f"{', '.join(n for n, _ in units)} (largest: {name}, {worst.exposed_ms_per_step:.2f} of "
+        f"{worst.ms_per_step:.2f} ms per step in {worst.calls_per_step:g} call(s)): prefetch "
+        "the next unit (set_modules_to_forward_prefetch / set_modules_to_backward_prefetch), or "
+        "keep a unit unsharded between forward and backward (reshard_after_forward=False) to "
+        "skip its backward re-gather"
+    ]
 
 
 def _match(stats: Sequence[CollectiveStat], like: CollectiveStat) -> CollectiveStat | None:

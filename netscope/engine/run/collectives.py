@@ -100,6 +100,7 @@ class Collectives:
         self.ddp_hooked = 0  # DDP modules whose gradient all-reduce netscope times
         self.ddp_skipped = 0  # DDP modules with the script's own hook (not timed by netscope)
         self.path_of: Callable[[Any], str | None] = lambda module: None  # the main model's paths
+        self.paused: Callable[[], bool] = lambda: False  # netscope's own work (a snapshot) runs
         self._restore: list[Callable[[], None]] = []
         self._all_reduce: Any = None
         self._lock = threading.Lock()
@@ -170,7 +171,8 @@ class Collectives:
             tally[3] += size
 
     def _depth(self) -> int:
-        return getattr(self._inside, "depth", 0)
+        """Non-zero inside a wrapped call on this thread, or while netscope's own work runs."""
+        return getattr(self._inside, "depth", 0) or int(self.paused())
 
     def _key(self, kind: str, via: str | None = None) -> Key:
         found_via, block = issuer_of(sys._getframe(2), self.path_of)

@@ -27,6 +27,7 @@ class RankAgent(Agent):
         super().__init__(sender, script, every)
         self.collectives = Collectives()
         self.collectives.path_of = self._path_of
+        self.collectives.paused = lambda: self.suspended  # the snapshot's own calls: not the loop's
         self.waits: list[WaitRecord] = []
         self.wait_marks: dict[str, float] = {}
         self.collective_records: list[CollectiveRecord] = []
