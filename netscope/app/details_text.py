@@ -89,6 +89,11 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         rows.append(("output", COMPUTING))
     if block.path or (index.snapshot.compute is None and index.snapshot.memory is None):
         rows += block_rows(block, index)  # the root's are in its step sections (step_parts)
+    if block.fsdp is not None:
+        rows.append(("fsdp unit", f"fully_shard: {block.fsdp.summary}"))
+    if block.parallel_style is not None:
+        how = "" if block.parallel_style_how == "hook" else f" ({block.parallel_style_how})"
+        rows.append(("tensor parallel", f"{block.parallel_style}{how}"))
     if block.weights_used_by is not None:
         by = block.weights_used_by or "(root)"
         rows.append(("weights used", f"by the forward of {by} without calling this block"))
@@ -147,6 +152,20 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
     return Group(*parts)
 
 
+def sharding_rows(info: ParamInfo) -> list[tuple[str, str]]:
+    """A DTensor's layout: global shape above, this rank's shard, placements, mesh."""
+    if info.placements is None:
+        return []
+    local = info.local_shape if info.local_shape is not None else info.shape
+    rows = [
+        ("local shard", f"{fmt.shape(local)} on this rank (statistics are of it)"),
+        ("placements", ", ".join(info.placements)),
+    ]
+    if info.mesh is not None:
+        rows.append(("mesh", info.mesh.summary))
+    return rows
+
+
 _OVER = {
     "dequantized": "the dequantized values ((q - zero_point) * scale)",
     "magnitude": "the magnitude |z| of the complex values",
@@ -156,7 +175,7 @@ _OVER = {
 def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
     rows = [
         ("kind", info.kind),
-        ("shape", fmt.shape(info.shape)),
+        ("shape", fmt.shape(info.shape) + (" (global)" if info.placements else "")),
         ("dtype", info.dtype),
         ("device", info.device),
         ("numel", fmt.count(info.numel)),
@@ -166,6 +185,7 @@ def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
     ]
     if info.was_lazy:
         rows.append(("lazy", "shape inferred by the example forward"))
+    rows += sharding_rows(info)
     if info.quantization is not None:
         rows.append(("quantization", info.quantization.summary))
     if info.note:

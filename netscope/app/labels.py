@@ -65,11 +65,18 @@ def block_label(
 def tensor_label(info: ParamInfo, markers: Iterable[str]) -> Text:
     icon = "◦" if info.kind == "parameter" else "▫"
     text = Text(f"{icon} {info.attribute}", style="" if info.kind == "parameter" else "italic")
-    text.append(f" {fmt.shape(info.shape)}", style="dim")
+    text.append(f" {tensor_shape(info)}", style="dim")
     text.append(f" {info.dtype.removeprefix('torch.')}", style="dim")
     if info.kind == "buffer":
         text.append(" buffer", style="dim")
     return _tags(text, markers)
+
+
+def tensor_shape(info: ParamInfo) -> str:
+    """``[16, 16] of [32, 16]`` for this rank's shard of a sharded tensor, else its shape."""
+    if info.local_shape is None:
+        return fmt.shape(info.shape)
+    return f"{fmt.shape(info.local_shape)} of {fmt.shape(info.shape)}"
 
 
 def unregistered_label(tensor: UnregisteredTensor) -> Text:

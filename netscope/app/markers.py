@@ -17,6 +17,9 @@ MARKER_STYLES: dict[str, str] = {
     "quantized": "bold green",
     "pruned": "bold green",
     "parametrized": "bold green",
+    "fsdp": "bold bright_blue",
+    "tp": "bold bright_blue",
+    "sharded": "bold bright_blue",
 }
 MARKERS = tuple(MARKER_STYLES)
 
@@ -34,6 +37,10 @@ def block_markers(block: BlockInfo) -> tuple[str, ...]:
         found.append("unused")
     for derived in block.derived:  # a pruned or parametrized weight of this block
         found.append("pruned" if derived.kind == "pruning" else "parametrized")
+    if block.fsdp_unit:
+        found.append("fsdp")
+    if block.parallel_style is not None:
+        found.append("tp")
     return tuple(dict.fromkeys(found))
 
 
@@ -51,6 +58,8 @@ def tensor_markers(info: ParamInfo) -> tuple[str, ...]:
         found.append("quantized")
     if info.role in ("pruned", "parametrized"):
         found.append(info.role)
+    if info.local_shape is not None:
+        found.append("sharded")
     return tuple(found)
 
 

@@ -36,7 +36,9 @@ async def test_the_ranks_tab_marks_the_straggler_and_shows_a_ranks_syncs(monkeyp
             rows = table.data_rows
             assert [r[0] for r in rows] == ["0", "1"]
             assert "straggler" in rows[1][-1] and "straggler" not in rows[0][-1]
-            assert all(r[5] == "finished" for r in rows)
+            assert all(r[7] == "finished" for r in rows)
+            assert all(r[3] != "n/a" for r in rows)  # each rank's memory peak
+            assert all("all_reduce" in r[4] for r in rows)  # DDP's, by kind
             assert app.recorder.report().snapshot is not None  # the tree: rank 0's model
             table.focus()
             table.move_cursor(row=1)

@@ -40,6 +40,9 @@ MEANINGS = {
     "quantized": "quantized tensor (qint8...) or a quantized module's packed weight",
     "pruned": "weight pruned by torch.nn.utils.prune (weight = weight_orig * weight_mask)",
     "parametrized": "weight computed by a parametrization (weight_norm, orthogonal...)",
+    "fsdp": "a block fully_shard (FSDP2) wrapped: it all-gathers its parameters as one unit",
+    "tp": "a tensor-parallel block (parallelize_module: ColwiseParallel, RowwiseParallel...)",
+    "sharded": "a DTensor parameter: this rank holds [local] of the [global] shape",
 }
 
 

@@ -1,4 +1,5 @@
-"""The Ranks tab of `netscope run --nproc-per-node`: a row per rank, the straggler marked.
+"""The Ranks tab of `netscope run --nproc-per-node`: a row per rank (its step, wait, memory peak
+and collective time by kind), the straggler marked.
 
 Selecting a row (cursor up/down) posts ``RanksTable.Selected`` with the rank: the run screen then
 shows that rank's syncs and copies in their tabs."""
@@ -22,10 +23,13 @@ def rank_row(rank: RankRun, straggler: int | None) -> tuple[str, ...]:
         f" · opt {phases.optimizer:.1f}"
     )
     mark = "◀ straggler" if rank.rank == straggler else ""
+    memory = report.memory
     return (
         str(rank.rank),
         f"{report.step_ms.median:.1f} ms" if report.step_ms is not None else fmt.NA,
         f"{rank.wait_ms.median:.1f} ms" if rank.wait_ms is not None else fmt.NA,
+        fmt.NA if memory is None or memory.peak_bytes is None else fmt.size(memory.peak_bytes),
+        collectives_text(rank),
         phase_text,
         f"{rank.host} (node {rank.node_rank}, local {rank.local_rank})",
         report.state,
@@ -33,8 +37,19 @@ def rank_row(rank: RankRun, straggler: int | None) -> tuple[str, ...]:
     )
 
 
+def collectives_text(rank: RankRun) -> str:
+    """``all_gather 12.3 · reduce_scatter 4.5`` ms per step, by kind; n/a when none was timed."""
+    kinds: dict[str, float] = {}
+    for stat in rank.collectives:
+        kinds[stat.kind] = kinds.get(stat.kind, 0.0) + stat.ms_per_step
+    return " · ".join(f"{kind} {ms:.1f}" for kind, ms in kinds.items()) or fmt.NA
+
+
 class RanksTable(ResultTable):
-    COLUMNS = ("rank", "step (median)", "wait/step", "phases (ms)", "host", "state", "")
+    COLUMNS = (
+        "rank", "step (median)", "wait/step", "peak memory", "collectives (ms/step)",
+        "phases (ms)", "host", "state", "",
+    )  # fmt: skip
     EMPTY = "waiting for the ranks to connect"
 
     class Selected(Message):

@@ -12,55 +12,13 @@ from torch import nn
 from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions
-from netscope.engine.snapshot.build import snapshot_model
 from netscope.engine.snapshot.structure import structure_snapshot
 from netscope.report.serialize import report_dict
-from tests.engine.sharded.fake_world import fake_world
+from tests.engine.sharded.fake_world import fsdp_model as _fsdp_model
+from tests.engine.sharded.fake_world import snapshot_of as _snapshot
+from tests.engine.sharded.fake_world import tp_model as _tp_model
 
 pytest.importorskip("torch.distributed.fsdp")
-
-
-class MLP(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.up = nn.Linear(16, 32)
-        self.down = nn.Linear(32, 16)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down(torch.relu(self.up(x)))
-
-
-def _snapshot(model: nn.Module) -> Snapshot:
-    loaded = LoadedTarget(LoadOptions(target="train.py", device="cpu"), "train.py", model)
-    return snapshot_model(loaded)
-
-
-def _fsdp_model(bf16: bool = True) -> nn.Sequential:
-    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
-
-    fake_world()
-    torch.manual_seed(0)
-    model = nn.Sequential(MLP(), MLP(), nn.Linear(16, 4))
-    policy = MixedPrecisionPolicy(
-        param_dtype=torch.bfloat16 if bf16 else None, reduce_dtype=torch.float32
-    )
-    fully_shard(model[0], mp_policy=policy)
-    fully_shard(model[1], reshard_after_forward=False)
-    fully_shard(model)
-    return model
-
-
-def _tp_model() -> MLP:
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.tensor.parallel import (
-        ColwiseParallel,
-        RowwiseParallel,
-        parallelize_module,
-    )
-
-    fake_world()
-    mesh = init_device_mesh("cpu", (2,), mesh_dim_names=("tp",))
-    return parallelize_module(MLP(), mesh, {"up": ColwiseParallel(), "down": RowwiseParallel()})
 
 
 def test_fsdp2_parameters_have_their_global_shape_and_this_ranks_shard():
