@@ -13,8 +13,7 @@ def straggler_text(run: RunReport) -> str:
     skew = run.skew_pct
     if run.straggler is not None and skew is not None:
         return (
-            f"rank {run.straggler} (the others wait for it: waits differ by {skew:.0f}% of a "
-            "step)"
+            f"rank {run.straggler} (the others wait for it: waits differ by {skew:.0f}% of a step)"
         )
     if skew is not None:
         return f"none (waits differ by {skew:.1f}% of a step, under 5%)"

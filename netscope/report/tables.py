@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from netscope.engine.model import ParamInfo, Snapshot
 from netscope.report.compute_tables import compute_tables
+from netscope.report.sharding_tables import sharding_tables
 from netscope.report.table import Table, block_label
 from netscope.report.values import (
     fmt_bool,
@@ -200,6 +201,7 @@ def snapshot_tables(snapshot: Snapshot) -> list[Table]:
     report puts the block tree after them), then the step's compute, memory and fit."""
     tables = [findings_table(snapshot), *compute_tables(snapshot), blocks_table(snapshot)]
     tables.append(tensors_table("Parameters", snapshot.parameters))
+    tables += sharding_tables(snapshot)
     if snapshot.buffers:
         tables.append(tensors_table("Buffers", snapshot.buffers))
     tables += [ties_table(snapshot), unregistered_table(snapshot)]

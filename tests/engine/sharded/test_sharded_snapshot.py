@@ -4,6 +4,9 @@ any collective: global shapes with each rank's local shard, FSDP units, parallel
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -114,3 +117,17 @@ def test_the_structure_snapshot_and_the_json_carry_the_sharding():
     assert units["0"]["fsdp_unit"] and units["0"]["fsdp"]["param_dtype"] == "bfloat16"
     plain = {p["name"]: p for p in fsdp["model"]["parameters"]}
     assert plain["0.up.weight"]["local_shape"] == [16, 16]
+
+
+def test_netscope_report_of_a_file_building_a_sharded_model(tmp_path):
+    here = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [sys.executable, "-m", "netscope", "report", "fsdp_fake_model.py", "-o",
+         str(tmp_path / "r.md")],
+        cwd=here, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    markdown = (tmp_path / "r.md").read_text()
+    assert "| `0.weight` | [128, 64] | [32, 64] | Shard(dim=0) | (4,) cpu |" in markdown
+    assert "| `0` | FSDPLinear | reshard_after_forward=True |  |" in markdown
+    assert "| Parameters | 16,576 (ties counted once) |" in markdown  # global, once
