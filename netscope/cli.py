@@ -25,12 +25,9 @@ def _shape(text: str) -> tuple[int, ...]:
 
 
 def _size(text: str) -> int:
-    from netscope.engine.compute.devices import parse_size
+    from netscope.cli_run import size_option  # declared once, beside run's memory gate
 
-    size = parse_size(text)
-    if size is None:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 20GiB or 21474836480)")
-    return size
+    return size_option(text)
 
 
 def _common_options() -> argparse.ArgumentParser:

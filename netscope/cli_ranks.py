@@ -49,7 +49,7 @@ def _finish(
         code = 1
     if limits is None:
         return code
-    from netscope.cli_run import gated
+    from netscope.cli_gate import gated
 
     return gated(report, limits, code)
 
@@ -73,7 +73,7 @@ def _drive(session: object) -> None:
 
 
 def headless_ranks(args: argparse.Namespace, as_module: bool, target: str, rest: list[str]) -> int:
-    from netscope.cli_run import run_limits
+    from netscope.cli_gate import run_limits
     from netscope.engine.run.dist_session import DistSession
     from netscope.report.run_report import run_format
 
@@ -153,7 +153,7 @@ def collect_command(args: argparse.Namespace) -> int:
 
 
 def ranks_main(args: argparse.Namespace, as_module: bool, target: str, rest: list[str]) -> int:
-    from netscope.cli_run import run_limits
+    from netscope.cli_gate import run_limits
 
     if args.output or run_limits(args).any:
         return headless_ranks(args, as_module, target, rest)

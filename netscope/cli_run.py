@@ -15,13 +15,10 @@ import os
 import signal
 import sys
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from netscope.cli_gate import gated, run_limits
 from netscope.report.write import FORMATS
-
-if TYPE_CHECKING:
-    from netscope.engine.model import RunReport
-    from netscope.engine.run.gate import RunLimits
 
 
 def run_report_options() -> argparse.ArgumentParser:
@@ -59,8 +56,6 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     parser.add_argument("--peak-tflops", type=float, metavar="TFLOPS",
                         help="the main model's device's peak for MFU where netscope has none "
                         "(the CPU, unlisted GPUs)")  # fmt: skip
-    from netscope.cli import _size
-
     gate = parser.add_argument_group(
         "CI gate", "checked after the script ends: exit 1 naming each violation's file:line "
         "(the script's own failing status wins); no app opens"
@@ -69,10 +64,20 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
                       help="most sync points per step in the loop")  # fmt: skip
     gate.add_argument("--max-copies", type=int, metavar="N",
                       help="most host-device copies per step in the loop")  # fmt: skip
-    gate.add_argument("--max-peak-memory", type=_size, metavar="BYTES",
+    gate.add_argument("--max-peak-memory", type=size_option, metavar="BYTES",
                       help="most memory the loop may hold (CUDA allocator; process RSS on the "
                       "CPU), a number or a size such as 20GiB")  # fmt: skip
     parser.set_defaults(handler=run_command, command_parser=parser)
+
+
+def size_option(text: str) -> int:
+    """argparse type of a byte size: a number or ``20GiB`` (run's and check's memory gates)."""
+    from netscope.engine.compute.devices import parse_size
+
+    size = parse_size(text)
+    if size is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 20GiB or 21474836480)")
+    return size
 
 
 def options_taking_a_value(parser: argparse.ArgumentParser) -> frozenset[str]:
@@ -171,22 +176,3 @@ def _headless(args: argparse.Namespace, as_module: bool, target: str, rest: list
         print(f"netscope: wrote {fmt} run report to {written}", file=sys.stderr)
     code = exit_status(report.exit_code if report.exit_code is not None else session.returncode)
     return gated(report, run_limits(args), code)
-
-
-def run_limits(args: argparse.Namespace) -> RunLimits:
-    from netscope.engine.run.gate import RunLimits
-
-    return RunLimits(args.max_syncs, args.max_copies, args.max_peak_memory)
-
-
-def gated(report: RunReport, limits: RunLimits, code: int) -> int:
-    """The script's status when it failed; else 1 when a limit was exceeded (printed)."""
-    if not limits.any:
-        return code
-    from netscope.engine.run.gate import run_verdict
-
-    text, failed = run_verdict(report, limits)
-    print(text, file=sys.stderr)
-    if code != 0:
-        return code
-    return 1 if failed else 0

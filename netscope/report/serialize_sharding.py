@@ -1,10 +1,13 @@
-"""A sharded model's fields in reports: a DTensor parameter's mesh, an FSDP2 unit's settings."""
+"""A sharded model's fields in reports: a DTensor parameter's mesh, an FSDP2 unit's settings.
+
+The detail objects (``mesh``, ``fsdp``, ``parallel_style_how``) are written only where they
+apply: a 20,000-block report of a plain model carries no nulls for them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from netscope.engine.model import FsdpUnit, MeshInfo
+from netscope.engine.model import BlockInfo, FsdpUnit, MeshInfo
 
 
 def mesh_dict(mesh: MeshInfo | None) -> dict[str, Any] | None:
@@ -23,3 +26,13 @@ def fsdp_dict(unit: FsdpUnit | None) -> dict[str, Any] | None:
         "reduce_dtype": unit.reduce_dtype,
         "output_dtype": unit.output_dtype,
     }
+
+
+def sharding_details(block: BlockInfo) -> dict[str, Any]:
+    """``fsdp`` of a unit and ``parallel_style_how`` of a tensor-parallel block; else nothing."""
+    details: dict[str, Any] = {}
+    if block.fsdp is not None:
+        details["fsdp"] = fsdp_dict(block.fsdp)
+    if block.parallel_style is not None:
+        details["parallel_style_how"] = block.parallel_style_how
+    return details

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 
@@ -80,6 +80,26 @@ def _nbytes(tensor: Any) -> int:
 _FSDP_GROUP_FILE = "_fsdp_param_group.py"
 _DDP_FILE = "parallel/distributed.py"
 _MAX_FRAMES = 80
+_MODULE_CALLS = ("_call_impl", "_wrapped_call_impl")
+# what a code object is to the walk, decided once per code object: 1 an FSDP2 parameter
+# group's method, 2 DDP's, 3 nn.Module's call, 0 anything else
+_ROLES: dict[CodeType, int] = {}
+
+
+def _role(code: CodeType) -> int:
+    role = _ROLES.get(code)
+    if role is None:
+        filename = code.co_filename.replace("\\", "/")
+        if filename.endswith(_FSDP_GROUP_FILE):
+            role = 1
+        elif _DDP_FILE in filename:
+            role = 2
+        elif code.co_name in _MODULE_CALLS and filename.endswith("torch/nn/modules/module.py"):
+            role = 3
+        else:
+            role = 0
+        _ROLES[code] = role
+    return role
 
 
 def issuer_of(
@@ -87,23 +107,26 @@ def issuer_of(
 ) -> tuple[str, str | None]:
     """(via, block) of the caller: ``fsdp`` and the unit's module path when an FSDP2 parameter
     group is on the stack; else ``ddp`` inside DistributedDataParallel, or ``script``; the block
-    is the innermost module of the main model whose forward is running (``path_of``)."""
-    block: str | None = None
+    is the innermost module of the main model whose forward is running (``path_of``). The walk
+    ends there: FSDP's and DDP's own frames are inside the module call that runs them."""
     via = "script"
     depth = 0
+    roles = _ROLES
     while frame is not None and depth < _MAX_FRAMES:
         code = frame.f_code
-        filename = code.co_filename
-        if filename.endswith(_FSDP_GROUP_FILE):
-            group = frame.f_locals.get("self")
-            fqn = getattr(group, "_module_fqn", None)
-            return "fsdp", fqn if fqn is not None else block
-        if _DDP_FILE in filename.replace("\\", "/"):
+        role = roles.get(code)
+        if role is None:
+            role = _role(code)
+        if role == 1:
+            fqn = getattr(frame.f_locals.get("self"), "_module_fqn", None)
+            return "fsdp", fqn
+        if role == 2:
             via = "ddp"
-        if block is None and code.co_name in ("_call_impl", "_wrapped_call_impl"):
+        elif role == 3:  # the innermost module call: an FSDP group's frames are inside it
             module = frame.f_locals.get("self")
-            if module is not None:
-                block = path_of(module)
+            block = path_of(module) if module is not None else None
+            if block is not None:
+                return via, block
         frame = frame.f_back
         depth += 1
-    return via, block
+    return via, None

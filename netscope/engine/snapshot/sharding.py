@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import BlockInfo, FsdpUnit, MeshInfo
@@ -61,7 +62,7 @@ def _local(tensor: torch.Tensor | None, dtensor: type) -> torch.Tensor | None:
 
 def _freed(tensor: torch.Tensor) -> bool:
     """An unsharded FSDP2 parameter after reshard: elements, but a storage of 0 bytes."""
-    if tensor.is_meta or tensor.numel() == 0:
+    if tensor.is_meta or is_lazy(tensor) or tensor.numel() == 0:
         return False
     try:
         return tensor.untyped_storage().nbytes() == 0
