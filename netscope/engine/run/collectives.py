@@ -178,30 +178,37 @@ class Collectives:
         found_via, block = issuer_of(sys._getframe(2), self.path_of)
         return kind, via or found_via, block
 
+    def _launch(self, original: Any, args: tuple, kwargs: dict) -> tuple[Any, float]:
+        """Call ``original`` as a collective's launch: the wait clock opens, and the wrapped
+        calls it makes itself pass straight through (counted once, here)."""
+        self.clock.begin()
+        began = time.perf_counter()
+        self._inside.depth = 1
+        try:
+            return original(*args, **kwargs), began
+        except BaseException:
+            self.clock.end()
+            raise
+        finally:
+            self._inside.depth = 0
+
+    def _ended_blocking(self, key: Key, began: float, size: int) -> None:
+        """A call that returned with its collective done: all of it was exposed."""
+        self.clock.end()
+        spent = (time.perf_counter() - began) * 1000.0
+        self._add(key, 1, spent, spent, size)
+
     def _wrap_c10d(self, original: Any, site: Site) -> Any:
         collectives = self
-        clock = self.clock
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not collectives.enabled or collectives._depth():
                 return original(*args, **kwargs)  # inside another wrapped call: counted there
             key = collectives._key(site.kind)
             size = tensor_bytes(site, args, kwargs)
-            clock.begin()
-            began = time.perf_counter()
-            collectives._inside.depth = 1
-            try:
-                work = original(*args, **kwargs)
-            except BaseException:
-                clock.end()
-                raise
-            finally:
-                collectives._inside.depth = 0
-            ended = time.perf_counter()
+            work, began = collectives._launch(original, args, kwargs)
             if work is None or not kwargs.get("async_op", False):
-                clock.end()
-                spent = (ended - began) * 1000.0
-                collectives._add(key, 1, spent, spent, size)
+                collectives._ended_blocking(key, began, size)
                 return work
             collectives._add(key, 1, 0.0, 0.0, size)
             collectives._track_work(work, key, began)
@@ -260,28 +267,16 @@ class Collectives:
 
     def _wrap_functional(self, original: Any, site: Site) -> Any:
         collectives = self
-        clock = self.clock
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not collectives.enabled or collectives._depth():
                 return original(*args, **kwargs)
             key = collectives._key(site.kind, "dtensor")
-            clock.begin()
-            began = time.perf_counter()
-            collectives._inside.depth = 1
-            try:
-                result = original(*args, **kwargs)
-            except BaseException:
-                clock.end()
-                raise
-            finally:
-                collectives._inside.depth = 0
+            result, began = collectives._launch(original, args, kwargs)
             size = tensor_bytes(site, args, kwargs, result)
             inner = getattr(result, "elem", None)  # an AsyncCollectiveTensor: not waited yet
             if inner is None or getattr(result, "completed", True):
-                clock.end()
-                spent = (time.perf_counter() - began) * 1000.0
-                collectives._add(key, 1, spent, spent, size)
+                collectives._ended_blocking(key, began, size)
                 return result
             collectives._add(key, 1, 0.0, 0.0, size)
             with collectives._lock:
