@@ -1,4 +1,5 @@
-"""`netscope run --nproc-per-node 2` overhead per rank: a real 2-rank DDP training loop (gloo, CPU).
+"""`netscope run --nproc-per-node 2` overhead per rank: a real 2-rank DDP training loop (gloo, CPU),
+or with NETSCOPE_BENCH_LOOP=fsdp2 an FSDP2 one (four fully_shard blocks and a head, AdamW).
 
 The same script is launched plain with torch's own launcher (`python -m torch.distributed.run
 --nproc-per-node 2`) and under `netscope run --nproc-per-node 2 -o`, interleaved (plain, netscope,
@@ -23,7 +24,12 @@ from pathlib import Path
 
 from harness import ROOT
 
-SCRIPT = ROOT / "benchmarks" / "scripts" / "ddp_train.py"
+LOOP = os.environ.get("NETSCOPE_BENCH_LOOP", "ddp")
+SCRIPT = ROOT / "benchmarks" / "scripts" / f"{LOOP}_train.py"
+LOOPS = {
+    "ddp": ("DDP", "CNN training loop per rank (DistributedSampler, DataLoader, Adam"),
+    "fsdp2": ("FSDP2", "MLP training loop per rank (four fully_shard blocks and a head, AdamW"),
+}
 STEPS = int(os.environ.get("NETSCOPE_BENCH_STEPS", "120"))
 REPEATS = int(os.environ.get("NETSCOPE_BENCH_REPEATS", "5"))
 TARGET = 0.03
@@ -97,12 +103,12 @@ def main() -> None:
     overhead = w_med / p_med - 1.0
     r_med = statistics.median(ratios) - 1.0
     threads = os.environ.get("OMP_NUM_THREADS", "1")
+    name, loop = LOOPS[LOOP]
     what = (
-        f"2-rank DDP (gloo, CPU) {STEPS}-step CNN training loop per rank (DistributedSampler, "
-        f"DataLoader, Adam, loss.item() every step, {threads} thread per rank), "
-        f"{REPEATS} interleaved pairs"
+        f"2-rank {name} (gloo, CPU) {STEPS}-step {loop}, loss.item() every step, {threads} "
+        f"thread per rank), {REPEATS} interleaved pairs"
     )
-    print("## netscope run --nproc-per-node 2 (DDP training loop, per rank)\n")
+    print(f"## netscope run --nproc-per-node 2 ({name} training loop, per rank)\n")
     print(
         "| measure | result | target | verdict |\n|---|---|---|---|\n"
         f"| {what}: median loop time (slower rank) under `netscope run --nproc-per-node 2 -o` "
