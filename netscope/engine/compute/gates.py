@@ -4,17 +4,9 @@ contributors named when the step does not fit."""
 from __future__ import annotations
 
 from netscope.engine.model import Profile, Snapshot
+from netscope.units import flop_rate, flops, fraction, size
 
 TOP_BLOCKS = 3
-
-
-def size(n: int | None) -> str:
-    if n is None:
-        return "n/a"
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n} B"
 
 
 def contributors(snapshot: Snapshot) -> str:
@@ -98,18 +90,11 @@ def rate_lines(profile: Profile) -> list[str]:
         return ["FLOPs per step: n/a (not counted for this step)"] if profile.rates else []
     parts = []
     for rate in profile.rates:
-        achieved = "n/a" if rate.achieved_flops_per_s is None else flops(rate.achieved_flops_per_s)
+        achieved = flop_rate(rate.achieved_flops_per_s)
         mfu = (
-            f"MFU {rate.mfu * 100:.1f} % of {rate.peak_source}"
+            f"MFU {fraction(rate.mfu)} of {rate.peak_source}"
             if rate.mfu is not None
             else f"MFU n/a (no peak for {rate.device}: --peak-tflops)"
         )
-        parts.append(f"{rate.device} {achieved}/s, {mfu}")
+        parts.append(f"{rate.device} {achieved}, {mfu}")
     return [f"FLOPs per step: {flops(profile.flops_per_step)}; " + "; ".join(parts)]
-
-
-def flops(n: float) -> str:
-    for unit, scale in (("PFLOP", 1e15), ("TFLOP", 1e12), ("GFLOP", 1e9), ("MFLOP", 1e6)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} FLOP"
