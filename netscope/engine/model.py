@@ -233,6 +233,11 @@ class BlockInfo:
     forward_flops: int | None = None
     backward_flops: int | None = None
     saved_bytes: int | None = None  # activations saved for backward (each storage once)
+    # The same figures of the ops this block ran itself, outside its child blocks (computed once
+    # by engine/self_figures.py); None also where that is not known (a child reused elsewhere)
+    self_forward_flops: int | None = None
+    self_backward_flops: int | None = None
+    self_saved_bytes: int | None = None
 
     @property
     def shared(self) -> bool:

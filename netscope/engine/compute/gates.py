@@ -4,6 +4,7 @@ contributors named when the step does not fit."""
 from __future__ import annotations
 
 from netscope.engine.model import Profile, Snapshot
+from netscope.engine.self_figures import self_saved_bytes, top_blocks
 from netscope.units import flop_rate, flops, fraction, size
 
 TOP_BLOCKS = 3
@@ -21,13 +22,10 @@ def contributors(snapshot: Snapshot) -> str:
     ]  # fmt: skip
     ranked = sorted(((n, b) for n, b in parts if b), key=lambda item: -item[1])
     text = ", ".join(f"{name} {size(b)}" for name, b in ranked)
-    blocks = [
-        b for b in snapshot.blocks if b.saved_bytes and b.path and not b.children
-    ]  # leaves: the blocks that hold the saved tensors
-    blocks.sort(key=lambda b: -(b.saved_bytes or 0))
+    blocks = top_blocks(snapshot, self_saved_bytes, TOP_BLOCKS)
     if blocks:
         text += "; blocks saving most: " + ", ".join(
-            f"{b.path} ({size(b.saved_bytes)})" for b in blocks[:TOP_BLOCKS]
+            f"{block.path or '(root)'} ({size(saved)})" for block, saved in blocks
         )
     return text
 
