@@ -557,19 +557,12 @@ class Agent:
 
     def _device_peak(self, module: torch.nn.Module, snapshot: Snapshot) -> DevicePeak:
         """The main model's device and its dense peak for the dtype its matmuls run in."""
-        from netscope.engine.compute.devices import board_of, peak_flops
-        from netscope.engine.compute.mfu import device_name, main_dtype
+        from netscope.engine.compute.mfu import device_peak
 
         device = _device_of(module)
-        if self.peak_tflops is not None:
-            return DevicePeak(device, self.peak_tflops * 1e12, "--peak-tflops")
-        name = device_name(device)
-        dtype = self.example_autocast or main_dtype(snapshot)
-        peak = peak_flops(name, dtype) if name else None
-        if peak is None or not name:
-            return DevicePeak(device, None, "")
-        autocast = " (autocast)" if self.example_autocast else ""
-        return DevicePeak(device, peak, f"{board_of(name)} {dtype} dense{autocast}")
+        return DevicePeak(
+            device, *device_peak(device, snapshot, self.peak_tflops, self.example_autocast)
+        )
 
     def _snapshot(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> Snapshot:
         from netscope.engine.load.loaded import ExampleInput, LoadedTarget

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 
+from netscope.engine.compute.mfu import achieved_rate, step_flops, utilization
 from netscope.engine.model import (
     BlockTiming,
     GilReport,
@@ -197,12 +198,9 @@ class RunRecorder:
 
     def flops_per_step(self, calls: float | None) -> int | None:
         """The snapshot's forward (+ backward when the loop trains), times the calls per step."""
-        compute = self.snapshot.compute if self.snapshot is not None else None
-        if compute is None or not self.steps:
+        if not self.steps:
             return None
-        per_call: int | None = compute.forward_flops
-        if self.boundary == "optimizer.step":
-            per_call = None if compute.backward_flops is None else compute.step_flops
+        per_call = step_flops(self.snapshot, train=self.boundary == "optimizer.step")
         if per_call is None:
             return None
         return round(per_call * (1.0 if calls is None else calls))
@@ -226,9 +224,7 @@ class RunRecorder:
         step_ms = spread([r[1] for r in timed])
         calls = self.calls_per_step()
         flops = self.flops_per_step(calls)
-        achieved = None
-        if flops is not None and step_ms is not None and step_ms.median > 0:
-            achieved = flops / (step_ms.median / 1000.0)
+        achieved = achieved_rate(flops, step_ms.median if step_ms is not None else None)
         peak = self.peak.peak_flops_per_s if self.peak is not None else None
         memory = self.memory()
         return RunReport(
@@ -254,7 +250,7 @@ class RunRecorder:
             block_timed_steps=self.block_timed_steps,
             flops_per_step=flops,
             achieved_flops_per_s=achieved,
-            mfu=achieved / peak if achieved is not None and peak else None,
+            mfu=utilization(achieved, peak),
             peak_flops_per_s=peak,
             peak_source=self.peak.source if self.peak is not None else "",
             model_calls_per_step=calls,
