@@ -19,6 +19,7 @@ from netscope.engine.compute.optimizer import meta_twin, replay
 from netscope.engine.compute.step import with_optimizer
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+from netscope.engine.nested import map_tensors
 from netscope.engine.snapshot.forward import tensor_leaves
 from netscope.engine.snapshot.lightmeta import light_meta_forward
 
@@ -32,16 +33,15 @@ def batch_size(call: ExampleInput) -> int | None:
 
 
 def _scaled(value: Any, batch: int, new_batch: int) -> Any:
-    if isinstance(value, torch.Tensor):
-        shape = list(value.shape)
+    """``value`` with every nested tensor an empty meta tensor, its batch dimension resized."""
+
+    def resized(tensor: torch.Tensor) -> torch.Tensor:
+        shape = list(tensor.shape)
         if shape and shape[0] == batch:
             shape[0] = new_batch
-        return torch.empty(shape, dtype=value.dtype, device="meta")
-    if isinstance(value, (list, tuple)):
-        return type(value)(_scaled(v, batch, new_batch) for v in value)
-    if isinstance(value, dict):
-        return {k: _scaled(v, batch, new_batch) for k, v in value.items()}
-    return value
+        return torch.empty(shape, dtype=tensor.dtype, device="meta")
+
+    return map_tensors(resized, value)
 
 
 def meta_model(model: nn.Module) -> nn.Module:

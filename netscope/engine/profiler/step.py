@@ -21,6 +21,7 @@ from netscope.engine.compute.optimizer import make_optimizer
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput
+from netscope.engine.nested import tensors_in
 from netscope.engine.profiler import standin
 
 STEP_USER = "step(model, batch)"
@@ -41,19 +42,7 @@ class Step:
 
 def default_loss(output: Any) -> torch.Tensor:
     """Mean of every floating tensor in the output (also nested), summed into one scalar."""
-    found: list[torch.Tensor] = []
-
-    def collect(value: Any) -> None:
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            found.append(value.float().mean())
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                collect(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                collect(item)
-
-    collect(output)
+    found = [t.float().mean() for t in tensors_in(output) if t.is_floating_point()]
     if not found:
         raise NetscopeError(
             "--train needs a loss: the output has no floating tensor",

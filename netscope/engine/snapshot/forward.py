@@ -10,7 +10,7 @@ import inspect
 import itertools
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +30,13 @@ from netscope.engine.errors import (
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, OutputInfo
+from netscope.engine.nested import labelled_tensors
 from netscope.engine.snapshot.classes import is_builtin
 from netscope.engine.snapshot.special import packed_objects
 from netscope.engine.snapshot.values import activation_row, dtype_name
 
 MAX_OUTPUTS = 32
+MAX_DEPTH = 4  # containers deep, in a block's output
 MAX_ITERATOR_ITEMS = 10_000  # a forward returning a generator: items consumed at most
 # Tensor methods that read metadata only: a parent asking `self.fc.weight.dtype` does not use fc.
 _METADATA_OPS = frozenset({
@@ -66,22 +68,9 @@ class ForwardRecord:
     counter: Any = None  # compute.counter.StepCounter: told when each block starts and ends
 
 
-def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str, torch.Tensor]]:
+def tensor_leaves(value: Any) -> list[tuple[str, torch.Tensor]]:
     """Tensors in a nested output with labels such as ``0``, ``logits`` or ``1.hidden``."""
-    if isinstance(value, torch.Tensor):
-        return [(label, value)]
-    if depth >= 4:
-        return []
-    if isinstance(value, Mapping):
-        items = list(value.items())
-    elif isinstance(value, (list, tuple)):
-        items = list(enumerate(value))
-    else:
-        return []
-    leaves: list[tuple[str, torch.Tensor]] = []
-    for key, item in items[:MAX_OUTPUTS]:
-        leaves += tensor_leaves(item, f"{label}.{key}" if label else str(key), depth + 1)
-    return leaves[:MAX_OUTPUTS]
+    return labelled_tensors(value, max_depth=MAX_DEPTH, limit=MAX_OUTPUTS)
 
 
 class InstrumentationFailure(Exception):
