@@ -35,6 +35,7 @@ _METADATA = frozenset({
     torch.ops.prim.layout.default, torch.ops.aten.is_strides_like_format.default,
     torch.ops.aten.is_non_overlapping_and_dense.default,
 })  # fmt: skip
+MARKERS = frozenset({"profiler"})  # record_function's enter/exit ops: no compute
 Chain = tuple[int, ...]  # id() of each block running, outermost first
 
 
@@ -64,7 +65,9 @@ class OpKind:
             implicit in func.py_kernels
             or torch._C._dispatch_has_kernel_for_dispatch_key(func.name(), implicit)
         )
-        self.uncounted = packet.__name__ not in DATA_OPS and not func.is_view
+        self.uncounted = (
+            packet.__name__ not in DATA_OPS and not func.is_view and func.namespace not in MARKERS
+        )
         self.allocates = not any(ret.alias_info is not None for ret in func._schema.returns)
 
     def flops(self, args: Any, kwargs: Any, out: Any) -> int:
@@ -130,8 +133,12 @@ class StepCounter(TorchDispatchMode):
             self.paused -= 1
 
     # --- attention (called by AttentionCalls) -------------------------------------------------
-    def attention(self, forward: int, backward: int, causal: bool, start: int, end: int) -> None:
-        self.attention_kinds.add("causal" if causal else "full")
+    def attention(
+        self, forward: int, backward: int, causal: bool | None, start: int, end: int
+    ) -> None:
+        """A call counted whole (SDPA: ``causal`` True or False; a recurrent layer: None)."""
+        if causal is not None:
+            self.attention_kinds.add("causal" if causal else "full")
         self._add(forward, self.chain, "forward")
         if end > start:
             self.attention_starts.append(start)

@@ -15,6 +15,7 @@ from torch import nn
 from netscope.engine.compute.allocations import TrackAllocations, unique_bytes
 from netscope.engine.compute.attention import AttentionCalls
 from netscope.engine.compute.counter import StepCounter
+from netscope.engine.compute.loss import step_loss
 from netscope.engine.compute.optimizer import meta_twin, replay
 from netscope.engine.compute.step import with_optimizer
 from netscope.engine.load.example import batch_of
@@ -70,8 +71,8 @@ def step_peak(
             output = model(*args, **kwargs)
             if not train:
                 return baseline + tracking.memory.peak
-            loss = _loss(loaded, output, _scaled(batch_of(call), batch, new_batch))
-            if loss is not None:
+            loss = step_loss(output, _scaled(batch_of(call), batch, new_batch), loaded.loss_fn)
+            if isinstance(loss, torch.Tensor) and loss.requires_grad:
                 loss.backward()
         del output, loss
         replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)
@@ -84,10 +85,3 @@ def step_peak(
             module.training = training
         for param in params:
             param.grad = None
-
-
-def _loss(loaded: LoadedTarget, output: Any, batch: Any) -> torch.Tensor | None:
-    if loaded.loss_fn is not None:
-        return loaded.loss_fn(output, batch)
-    parts = [t.float().mean() for _, t in tensor_leaves(output) if t.is_floating_point()]
-    return torch.stack(parts).sum() if parts else None

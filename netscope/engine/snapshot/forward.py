@@ -20,6 +20,7 @@ from torch.nn.modules.module import register_module_forward_hook, register_modul
 from torch.overrides import TorchFunctionMode
 
 import netscope
+from netscope.engine.compute.loss import loss_source, step_loss
 from netscope.engine.errors import (
     NetscopeError,
     display_path,
@@ -512,27 +513,16 @@ def _device_error(loaded: LoadedTarget, exc: BaseException, where: str) -> Netsc
 
 
 def run_backward(loaded: LoadedTarget, record: ForwardRecord) -> None:
-    """Backward of ``loss(output, batch)``, else of the mean of the floating outputs."""
+    """Backward of the step's loss (``compute.loss.step_loss``)."""
     assert loaded.example_input is not None
+    record.loss_source = loss_source(loaded.loss_fn)
     try:
-        if loaded.loss_fn is not None:
-            record.loss_source = "loss(output, batch)"
-            loss = loaded.loss_fn(record.output, batch_of(loaded.example_input))
-        else:
-            record.loss_source = "mean of floating outputs"
-            parts = [
-                t.float().mean()
-                for _, t in tensor_leaves(record.output)
-                if t.is_floating_point() and t.requires_grad
-            ]
-            if not parts:
-                record.notes.append("no floating output needs a gradient: backward skipped")
-                return
-            loss = torch.stack(parts).sum()
-        if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
-            record.notes.append(
-                f"{record.loss_source} is not a scalar with a gradient: no backward"
-            )
+        loss = step_loss(record.output, batch_of(loaded.example_input), loaded.loss_fn)
+        if loss is None or (isinstance(loss, torch.Tensor) and not loss.requires_grad):
+            record.notes.append("no floating output needs a gradient: backward skipped")
+            return
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            record.notes.append(f"{record.loss_source} is not a scalar: no backward")
             return
         loss.backward()
         record.backward_ran = True
