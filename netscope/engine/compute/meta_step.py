@@ -70,8 +70,9 @@ def step_peak(
             output = model(*args, **kwargs)
             if not train:
                 return baseline + tracking.memory.peak
-            loss = _loss(loaded, output, _scaled(batch_of(call), batch, new_batch))
-            if loss is not None:
+            example = loaded.example_input or call  # loss() takes example_input()'s batch
+            loss = _loss(loaded, output, _scaled(batch_of(example), batch, new_batch))
+            if loss is not None and loss.requires_grad:  # every weight frozen: nothing to train
                 loss.backward()
         del output, loss
         replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)
