@@ -355,6 +355,19 @@ class Memory:
 
 
 @dataclass(frozen=True)
+class PerDevice:
+    """One GPU's memory in a planned layout (bytes): what it holds and its high-water mark."""
+
+    params_bytes: int
+    grads_bytes: int | None  # None: no backward (inference)
+    optimizer_bytes: int | None
+    activations_bytes: int
+    comm_buffers_bytes: int  # gathered parameters, all-gather / reduce-scatter, DDP buckets
+    peak_bytes: int
+    peak_at: str
+
+
+@dataclass(frozen=True)
 class FitVerdict:
     """Will the step fit ``device``: its usable memory against what the step needs."""
 
@@ -368,6 +381,16 @@ class FitVerdict:
     context_bytes: int = 0
     batch: int | None = None  # the example's batch size
     note: str = ""
+    devices: int = 1  # N GPUs: data-parallel x tensor-parallel
+    shard: str = "none"  # none, ddp, zero1, zero2, fsdp
+    precision: str = "fp32"  # fp32, bf16, fp16, bf16-mixed, fp16-mixed
+    tp: int = 1
+    units: tuple[str, ...] = ()  # FSDP units below the root (the root is always one)
+    checkpoint: tuple[str, ...] = ()  # the blocks checkpointed (non-reentrant)
+    recompute_flops: int | None = None  # forward FLOPs the checkpointed blocks run again
+    per_device: PerDevice | None = None  # one GPU's share; None: the one-GPU fit of old
+    min_devices: int | None = None  # the fewest GPUs of this kind that fit; None: none found
+    checkpoint_code: str = ""  # the choice as code to paste (apply_activation_checkpointing)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ A figure that was not measured reads "n/a" with the reason beside it, never 0.
 from __future__ import annotations
 
 from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory, Snapshot
+from netscope.engine.plan.describe import layout_label, per_device_parts
 from netscope.engine.self_figures import self_saved_bytes, top_blocks
 from netscope.report.table import Table, block_label
 from netscope.report.values import (
@@ -193,6 +194,17 @@ def fit_table(fit: FitVerdict) -> Table:
         ["Largest batch", fmt_count(fit.max_batch)],
         ["Example batch", fmt_count(fit.batch)],
     ]
+    if fit.per_device is not None:
+        least = "none found" if fit.min_devices is None else fmt_count(fit.min_devices)
+        rows[3][1] = f"{fmt_bytes(fit.needed_bytes)} per GPU (the step replayed as planned)"
+        rows += [["Layout", layout_label(fit)], ["Fewest GPUs that fit", least]]
+        rows += [[f"Per GPU: {name}", fmt_bytes(value)] for name, value in per_device_parts(fit)]
+        rows.append(["Per GPU: peak at", fit.per_device.peak_at])
+        if fit.units:
+            rows.append(["FSDP units", ", ".join(fit.units) + " + the root"])
+        if fit.checkpoint:
+            rows.append(["Checkpointed", ", ".join(fit.checkpoint)])
+            rows.append(["Recomputed", fmt_flops(fit.recompute_flops)])
     return Table("Fit", ["Figure", "Value"], rows, note=fit_verdict_text(fit))
 
 

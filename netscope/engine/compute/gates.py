@@ -4,6 +4,7 @@ contributors named when the step does not fit."""
 from __future__ import annotations
 
 from netscope.engine.model import Profile, Snapshot
+from netscope.engine.plan.describe import layout_label, per_device_parts
 from netscope.engine.self_figures import self_saved_bytes, top_blocks
 from netscope.units import flop_rate, flops, fraction, size
 
@@ -59,7 +60,22 @@ def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
             f"{size(fit.capacity_bytes)} usable, margin {size(fit.margin_bytes)}; largest "
             f"batch {batch}"
         )
+        if fit.per_device is not None:
+            least = "none found" if fit.min_devices is None else str(fit.min_devices)
+            lines.append(
+                f"per GPU ({layout_label(fit)}): {_fit_contributors(snapshot)}; peak at "
+                f"{fit.per_device.peak_at}; fewest GPUs that fit: {least}"
+            )
     return lines
+
+
+def _fit_contributors(snapshot: Snapshot) -> str:
+    """A planned fit's per-GPU parts, biggest first; the one-GPU fit's blocks otherwise."""
+    fit = snapshot.fit
+    parts = [] if fit is None else per_device_parts(fit)
+    if not parts:
+        return contributors(snapshot)
+    return ", ".join(f"{name} {size(value)}" for name, value in parts[:3]) + " per GPU"
 
 
 def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[str]:
@@ -77,7 +93,7 @@ def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[str]:
         found.append(
             f"{fit.step} does not fit {fit.device}: needs {size(fit.needed_bytes)}, usable "
             f"{size(fit.capacity_bytes)}, short by {size(-fit.margin_bytes)}; biggest: "
-            f"{contributors(snapshot)}"
+            f"{_fit_contributors(snapshot)}"
         )
     return found
 

@@ -71,8 +71,9 @@ def step_peak(
             output = model(*args, **kwargs)
             if not train:
                 return baseline + tracking.memory.peak
-            loss = step_loss(output, _scaled(batch_of(call), batch, new_batch), loaded.loss_fn)
-            if isinstance(loss, torch.Tensor) and loss.requires_grad:
+            example = loaded.example_input or call  # loss() takes example_input()'s batch
+            loss = step_loss(output, _scaled(batch_of(example), batch, new_batch), loaded.loss_fn)
+            if isinstance(loss, torch.Tensor) and loss.requires_grad:  # all frozen: no backward
                 loss.backward()
         del output, loss
         replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)

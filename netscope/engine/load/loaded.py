@@ -49,6 +49,8 @@ class LoadedTarget:
     loss_fn: Callable[[Any, Any], torch.Tensor] | None = None  # loss(output, batch)
     step_fn: Callable[[nn.Module, Any], Any] | None = None  # step(model, batch)
     optimizer_fn: Callable[[nn.Module], Any] | None = None  # optimizer(model), for --train
+    shard_units_fn: Callable[[nn.Module], Any] | None = None  # shard_units(model): FSDP units
+    tp_plan_fn: Callable[[nn.Module], Any] | None = None  # tp_plan(model): {path: style}
     state_dict: Mapping[str, torch.Tensor] | None = None  # a checkpoint alone, or --weights
     checkpoint_diff: CheckpointDiff | None = None
     source: str | None = None  # "model.py:LINE" of the factory or class
