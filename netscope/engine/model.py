@@ -104,6 +104,46 @@ class Quantization:
         )
 
 
+@dataclass(frozen=True)
+class MeshInfo:
+    """The device mesh a DTensor lives on: its shape and dimension names (None when unnamed)."""
+
+    shape: tuple[int, ...]
+    dim_names: tuple[str, ...] | None
+    device_type: str
+
+    @property
+    def summary(self) -> str:
+        """``(dp=2, tp=4) cpu`` or ``(2,) cpu``."""
+        if self.dim_names is None:
+            sizes = ", ".join(map(str, self.shape)) + ("," if len(self.shape) == 1 else "")
+        else:
+            sizes = ", ".join(f"{n}={s}" for n, s in zip(self.dim_names, self.shape, strict=False))
+        return f"({sizes}) {self.device_type}"
+
+
+@dataclass(frozen=True)
+class FsdpUnit:
+    """What ``fully_shard`` set on a block: reshard after forward (True, False, or the group
+    size it reshards to) and the MixedPrecisionPolicy's dtypes (None: the parameter's own)."""
+
+    reshard_after_forward: bool | int | None
+    param_dtype: str | None = None
+    reduce_dtype: str | None = None
+    output_dtype: str | None = None
+    parameters: int = 0  # parameters this unit all-gathers
+
+    @property
+    def summary(self) -> str:
+        reshard = self.reshard_after_forward
+        parts = [f"reshard_after_forward={reshard if reshard is not None else 'n/a'}"]
+        for name in ("param_dtype", "reduce_dtype", "output_dtype"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={value}")
+        return ", ".join(parts)
+
+
 # Roles of tensors that are not plain parameters/buffers (ParamInfo.role):
 #   "packed": a quantized module's weight or bias, kept packed outside _parameters;
 #   "pruned": weight_orig / weight_mask of torch.nn.utils.prune (weight = orig * mask);
@@ -136,6 +176,11 @@ class ParamInfo:
     quantization: Quantization | None = None  # quantized dtypes (qint8, quint8...) only
     role: TensorRole = ""
     note: str = ""  # plain words on what a tensor with a role is
+    # a DTensor (FSDP2, tensor parallel): ``shape`` is the global shape, ``local_shape`` this
+    # rank's shard, ``numel``/``bytes`` global; value statistics describe the local shard only
+    local_shape: Shape | None = None  # None when not sharded
+    placements: tuple[str, ...] | None = None  # ("Shard(dim=0)",); None when not a DTensor
+    mesh: MeshInfo | None = None
 
     @property
     def unused(self) -> bool:
@@ -238,6 +283,14 @@ class BlockInfo:
     self_forward_flops: int | None = None
     self_backward_flops: int | None = None
     self_saved_bytes: int | None = None
+
+    fsdp: FsdpUnit | None = None  # a block ``fully_shard`` wrapped (an FSDP2 unit)
+    parallel_style: str | None = None  # "ColwiseParallel", "RowwiseParallel"...: tensor parallel
+    parallel_style_how: str = ""  # "hook" (read from its hooks) or "inferred from placements"
+
+    @property
+    def fsdp_unit(self) -> bool:
+        return self.fsdp is not None
 
     @property
     def shared(self) -> bool:
@@ -697,6 +750,26 @@ class RunReport:
 
 
 @dataclass(frozen=True)
+class CollectiveStat:
+    """One kind of collective a rank ran from one block, per step (median over its plain steps).
+
+    ``via``: "fsdp" (FSDP2's all-gather / reduce-scatter), "dtensor" (tensor parallel's
+    functional collectives), "ddp" (DDP's gradient all-reduce) or "script"; ``block``: the FSDP
+    unit or the module that issued it (None: not known, e.g. a tensor-parallel backward).
+    """
+
+    kind: str  # "all_gather", "reduce_scatter", "all_reduce", "broadcast", "barrier"...
+    via: str
+    block: str | None
+    calls_per_step: float
+    ms_per_step: float  # launch to completion, every call added up
+    exposed_ms_per_step: float | None  # the rank blocked waiting for it; None: not told
+    bytes_per_step: int  # all-gather: its output; reduce-scatter: its input; all-reduce: tensor
+    exposed_steps: int = 0  # plain steps where some of it was exposed
+    steps: int = 0  # plain steps it was measured over
+
+
+@dataclass(frozen=True)
 class RankRun:
     """One rank of a torchrun job: who it is, its own run, and its wait in collectives."""
 
@@ -707,3 +780,4 @@ class RankRun:
     report: RunReport  # the rank's own run, as one process's (its syncs, copies, error)
     wait_ms: Spread | None  # wait in collectives per step, over the same steps as step_ms
     busy_ms: float | None  # median step minus median wait: the straggler's is the largest
+    collectives: tuple[CollectiveStat, ...] = ()  # by kind and issuing block

@@ -7,6 +7,7 @@ have no data pointer, so their storages are told apart by the storage object its
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,15 +26,24 @@ def _storage_key(tensor: torch.Tensor) -> tuple[torch.device, int] | None:
     devices was a third of the ties' time on 20,000 blocks)."""
     try:
         storage = tensor.untyped_storage()
-    except (RuntimeError, NotImplementedError):  # e.g. tensor subclasses without storage
+        ptr = storage.data_ptr()
+    except (RuntimeError, NotImplementedError):  # tensor subclasses without (valid) storage
         return None
-    ptr = storage.data_ptr()
     if ptr:
         return tensor.device, ptr
     device = tensor.device
     if storage.nbytes() == 0 and device.type != "meta":
         return None
     return device, -storage._cdata
+
+
+def _local_shards(items: list[tuple[str, torch.Tensor]]) -> dict[int, torch.Tensor]:
+    """A DTensor's storage is its local shard's (the DTensor itself has none to point at)."""
+    package = sys.modules.get("torch.distributed.tensor")
+    dtensor = getattr(package, "DTensor", None)
+    if dtensor is None:
+        return {}
+    return {i: t._local_tensor for i, (_, t) in enumerate(items) if isinstance(t, dtensor)}
 
 
 def _byte_range(tensor: torch.Tensor) -> tuple[int, int]:
@@ -49,6 +59,7 @@ def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
     """Groups of two or more names that are one tensor, in first-seen order of their names."""
     items = list(named)
     parent = list(range(len(items)))
+    shards = _local_shards(items)
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -65,13 +76,14 @@ def find_ties(named: Iterable[tuple[str, torch.Tensor]]) -> list[Tie]:
             continue
         if is_lazy(tensor):
             continue
-        key = _storage_key(tensor)
-        if key is not None and tensor.numel():
+        local = shards.get(index, tensor)
+        key = _storage_key(local)
+        if key is not None and local.numel():
             by_storage.setdefault(key, []).append(index)
     for indices in by_storage.values():
         if len(indices) < 2:  # byte ranges matter only where a storage holds several tensors
             continue
-        ranges = sorted((*_byte_range(items[i][1]), i) for i in indices)
+        ranges = sorted((*_byte_range(shards.get(i, items[i][1])), i) for i in indices)
         reach, holder = ranges[0][1], ranges[0][2]
         for start, end, index in ranges[1:]:
             if start < reach:

@@ -22,6 +22,7 @@ from netscope.engine.model import (
 )
 from netscope.report.serialize_compute import compute_dict, fit_dict, memory_dict
 from netscope.report.serialize_profile import profile_dict
+from netscope.report.serialize_sharding import fsdp_dict, mesh_dict
 from netscope.report.values import num, nums, shape_list
 
 SCHEMA_VERSION = 1
@@ -162,6 +163,9 @@ def tensor_dict(
         "quantization": quantization_dict(info),
         "role": info.role,
         "note": info.note,
+        "local_shape": shape_list(info.local_shape),
+        "placements": None if info.placements is None else list(info.placements),
+        "mesh": mesh_dict(info.mesh),
     }
 
 
@@ -202,6 +206,10 @@ def module_dict(block: BlockInfo) -> dict[str, Any]:
         "forward_flops": block.forward_flops,
         "backward_flops": block.backward_flops,
         "saved_bytes": block.saved_bytes,
+        "fsdp_unit": block.fsdp_unit,
+        "fsdp": fsdp_dict(block.fsdp),
+        "parallel_style": block.parallel_style,
+        "parallel_style_how": block.parallel_style_how or None,
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from netscope.engine.model import RankRun, RunReport
+from netscope.engine.model import CollectiveStat, RankRun, RunMemory, RunReport
 from netscope.report.serialize_run_parts import (
     loop_copy_dict,
     loop_sync_dict,
@@ -35,7 +35,31 @@ def rank_dict(rank: RankRun) -> dict[str, Any]:
         "busy_ms": None if rank.busy_ms is None else num(rank.busy_ms),
         "syncs": [loop_sync_dict(s) for s in run.syncs],
         "copies": [loop_copy_dict(c) for c in run.copies],
+        "collectives": [collective_dict(c) for c in rank.collectives],
+        "memory": rank_memory_dict(run.memory),
     }
+
+
+def collective_dict(stat: CollectiveStat) -> dict[str, Any]:
+    exposed = stat.exposed_ms_per_step
+    return {
+        "kind": stat.kind,
+        "via": stat.via,
+        "block": stat.block,
+        "calls_per_step": num(stat.calls_per_step),
+        "ms_per_step": num(stat.ms_per_step),
+        "exposed_ms_per_step": None if exposed is None else num(exposed),
+        "bytes_per_step": stat.bytes_per_step,
+        "exposed_steps": stat.exposed_steps,
+        "steps": stat.steps,
+    }
+
+
+def rank_memory_dict(memory: RunMemory | None) -> dict[str, Any] | None:
+    """The rank's own peak: ``how`` says what was read (the CUDA allocator, the process RSS)."""
+    if memory is None:
+        return None
+    return {"peak_bytes": memory.peak_bytes, "how": memory.how}
 
 
 def ranks_fields(run: RunReport) -> dict[str, Any]:

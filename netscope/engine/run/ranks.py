@@ -16,8 +16,18 @@ from typing import Any
 
 from netscope.engine.model import RankRun, RunReport, RunState, ScriptError
 from netscope.engine.run.aggregate import RunRecorder, median, spread
+from netscope.engine.run.collective_stats import (
+    by_step,
+    collective_stats,
+    exposed_all_gather_notes,
+)
 from netscope.engine.run.messages import ScriptEnded
-from netscope.engine.run.rank_messages import RankHello, StepWaits
+from netscope.engine.run.rank_messages import (
+    CollectiveRecord,
+    RankHello,
+    StepCollectives,
+    StepWaits,
+)
 
 STRAGGLER_MIN_PCT = 5.0
 
@@ -29,6 +39,7 @@ class RankRecorder:
         self.hello = hello
         self.recorder = RunRecorder()
         self.waits: dict[tuple[str, int], float] = {}
+        self.collectives: list[CollectiveRecord] = []
         self.closed = False  # its connection closed
         self.ended_at: float | None = None  # when its ScriptEnded came (the first crash wins)
 
@@ -36,6 +47,8 @@ class RankRecorder:
         if isinstance(message, StepWaits):
             for boundary, index, ms in message.records:
                 self.waits[(boundary, index)] = ms
+        elif isinstance(message, StepCollectives):
+            self.collectives.extend(message.records)
         elif isinstance(message, RankHello):
             return
         else:
@@ -48,7 +61,8 @@ class RankRecorder:
         report = recorder.report()
         plain = [r for r in recorder.steps if not r[6]] or list(recorder.steps)
         boundary = recorder.boundary or ""
-        waits = [self.waits[key] for r in plain if (key := (boundary, r[0])) in self.waits]
+        plain_keys = [(boundary, r[0]) for r in plain]
+        waits = [self.waits[key] for key in plain_keys if key in self.waits]
         wait = spread(waits)
         busy = None
         if report.step_ms is not None and wait is not None:
@@ -62,6 +76,7 @@ class RankRecorder:
             report=report,
             wait_ms=wait,
             busy_ms=busy,
+            collectives=collective_stats(by_step(self.collectives), plain_keys),
         )
 
 
@@ -156,7 +171,7 @@ class RanksRecorder:
         error = base.error
         if crashed is not None and crashed.error is not None:
             error = replace(crashed.error, message=f"rank {crashed.rank}: {crashed.error.message}")
-        notes = [*base.notes, *self.notes]
+        notes = [*base.notes, *self.notes, *exposed_all_gather_notes(runs)]
         missing = sorted(set(range(self.world_size or 0)) - set(self.ranks))
         if missing:
             notes.append(f"ranks that never reached netscope: {', '.join(map(str, missing))}")

@@ -36,6 +36,12 @@ from netscope.engine.snapshot.forward import (
     run_forward,
 )
 from netscope.engine.snapshot.lightmeta import light_meta_forward
+from netscope.engine.snapshot.sharding import (
+    local_tensors,
+    sharded_parameters,
+    sharding_loaded,
+    with_sharding,
+)
 from netscope.engine.snapshot.special import (
     PackedTensor,
     derived_tensors,
@@ -61,9 +67,13 @@ def _entries(
     """Parameters (and a quantized module's packed weights) and buffers under every path."""
     params, buffers = [], []
     unpacked: dict[int, list[PackedTensor]] = {}  # once per module object: ties stay ties
+    sharded = sharded_parameters(m for _, m in named) if sharding_loaded() else {}
     for path, module in named:
         prefix = f"{path}." if path else ""
-        for attr, param in module._parameters.items():
+        for attr, registered in module._parameters.items():
+            param: torch.Tensor | None = registered
+            if sharded:  # FSDP2's own DTensor, not an unsharded (maybe freed) tensor
+                param = sharded.get((id(module), attr), registered)
             if param is not None:
                 params.append(
                     TensorEntry(f"{prefix}{attr}", path, attr, "parameter", param,
@@ -270,9 +280,8 @@ def _assemble(
     for i, entry in enumerate(param_entries):
         first_seen.setdefault(id(entry.tensor), i)
     unique = sorted(set(first_seen.values()))
-    unique_stats = dict(
-        zip(unique, tensor_stats([param_entries[i].tensor for i in unique]), strict=False)
-    )
+    locals_ = local_tensors([param_entries[i].tensor for i in unique])  # a DTensor's shard
+    unique_stats = dict(zip(unique, tensor_stats(locals_), strict=False))
     unique_grads: dict[int, Any] = {}
     if record.backward_ran:
         grads = grad_stats([param_entries[i].tensor for i in unique])
@@ -286,7 +295,7 @@ def _assemble(
                 entry.name in loaded.lazy_at_build,
             )
         )  # fmt: skip
-    buffer_stats = tensor_stats([e.tensor for e in buffer_entries])
+    buffer_stats = tensor_stats(local_tensors([e.tensor for e in buffer_entries]))
     buffers = [
         param_info(e, s, None, None, False)
         for e, s in zip(buffer_entries, buffer_stats, strict=False)
@@ -297,6 +306,7 @@ def _assemble(
         named, own, tree, params, buffers, record if forward_info.ran else None, derived_at,
         per_block,
     )  # fmt: skip
+    blocks = with_sharding(blocks, named)
     unregistered = first_path_unregistered(named, blocks)
     total_bytes: int | None = None  # not available while any tensor is lazy
     if all(t.bytes is not None for t in (*params, *buffers)):

@@ -16,6 +16,7 @@ from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import ForwardInfo, Snapshot
 from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
 from netscope.engine.snapshot.build import _entries
+from netscope.engine.snapshot.sharding import with_sharding
 from netscope.engine.snapshot.special import derived_tensors, source_notes
 from netscope.engine.snapshot.tensors import count_params, param_info, tie_groups, unit_of
 
@@ -39,7 +40,7 @@ def structure_snapshot(loaded: LoadedTarget) -> Snapshot | None:
     ]
     buffers = [param_info(e, None, None, None, False) for e in buffer_entries]
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
-    blocks = build_blocks(named, own, tree, params, buffers, None, derived_at)
+    blocks = with_sharding(build_blocks(named, own, tree, params, buffers, None, derived_at), named)
     total_bytes: int | None = None
     if all(t.bytes is not None for t in (*params, *buffers)):
         per_unit = {unit_of(info): info.bytes for info in params}

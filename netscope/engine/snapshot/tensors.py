@@ -11,6 +11,7 @@ from torch.nn.parameter import is_lazy
 
 from netscope.engine.dtypes import device_name, dtype_name
 from netscope.engine.model import GradStats, ParamInfo, Quantization, TensorStats, TieGroup
+from netscope.engine.snapshot.sharding import layout_of
 from netscope.engine.ties import find_ties
 
 
@@ -88,9 +89,16 @@ def param_info(
     tie_group: int | None,
     was_lazy: bool,
 ) -> ParamInfo:
+    """One row; a DTensor's global shape, its local shard's shape, placements and mesh."""
     tensor = entry.tensor
     lazy = is_lazy(tensor)
     numel = None if lazy else tensor.numel()
+    layout = layout_of(tensor)
+    local_shape = placements = mesh = None
+    if layout is not None:
+        local_shape, placements, mesh = layout
+        if local_shape == tuple(tensor.shape):
+            local_shape = None  # replicated: this rank holds the whole tensor
     return ParamInfo(
         name=entry.name,
         block=entry.block,
@@ -111,6 +119,9 @@ def param_info(
         quantization=quantization_of(tensor),
         role=entry.role,  # type: ignore[arg-type]
         note=entry.note,
+        local_shape=local_shape,
+        placements=placements,
+        mesh=mesh,
     )
 
 

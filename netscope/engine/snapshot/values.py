@@ -30,6 +30,7 @@ from netscope.engine.snapshot.moments import (
     welford_moments,
     widened,
 )
+from netscope.engine.snapshot.sharding import local_tensors
 
 __all__ = ["dtype_name"]  # the one spelling, from netscope.engine.dtypes
 
@@ -201,7 +202,7 @@ def _grad_row_nonfinite(grad: torch.Tensor) -> torch.Tensor:
 
 def grad_stats(params: Sequence[torch.Tensor]) -> list[GradStats]:
     """Gradient of each parameter after backward: absent, or norm / mean / max |g| / NaN / Inf."""
-    raw = [p.grad for p in params]  # a property: read once
+    raw = local_tensors([p.grad for p in params])  # a property: read once; a DTensor's shard
     sizes = [0 if g is None else g.numel() for g in raw]
     grads = [
         None if not size or g is None or g.is_meta else real_view(g)[0]
