@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from netscope.engine.compute.batch_search import largest_batch
 from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
 from netscope.engine.compute.loss import step_loss
 from netscope.engine.compute.meta_step import _scaled, batch_size, meta_model
@@ -202,7 +203,6 @@ def _max_batch(
     planner: Planner, layout: Layout, chosen: tuple[str, ...], usable: int, share: PerDevice
 ) -> tuple[int | None, str]:
     """The largest micro-batch per GPU that fits (the one-GPU search of compute/fit.py)."""
-    from netscope.engine.compute.fit import largest_batch
 
     def at(new_batch: int) -> int:
         return planner.estimate(layout.devices, chosen, new_batch).peak_bytes
