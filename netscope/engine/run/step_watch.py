@@ -30,7 +30,6 @@ from netscope.engine.model import Compute, Memory, UncountedOp
 from netscope.engine.snapshot.blocks import _with_containers
 from netscope.engine.snapshot.forward import tensor_leaves
 
-
 # collectives, FSDP's copies and the profiler's markers the step runs are not math to count
 NOT_MATH = ("c10d.", "_c10d_functional.", "fsdp.", "profiler.", "_dtensor.")
 
