@@ -797,7 +797,8 @@ class Agent:
                 self.watch_wanted = True  # no training step counted (an evaluation step)
                 return
             self.watched = figures
-            self.sender.send(StepCounted(figures.compute, figures.memory, figures.calls))
+            boundary = self.clocks[0].boundary
+            self.sender.send(StepCounted(boundary, figures.compute, figures.memory, figures.calls))
             if self.snapshot is not None:
                 self.snapshot = with_watched(self.snapshot, figures)
                 self.sender.send(RunSnapshot(self.snapshot))

@@ -166,7 +166,6 @@ class RunRecorder:
         self.boundary = boundary
         self.steps = []
         self.recent.clear()
-        self.counted = None  # counted on a step of the other kind (an evaluation call)
         self._clear_usage()
 
     def _add_usage(self, message: StepUsage) -> None:
@@ -203,12 +202,19 @@ class RunRecorder:
 
     def flops_per_step(self) -> int | None:
         """The counted step's forward (+ backward when the loop trains), all its calls."""
-        compute = self.counted.compute if self.counted is not None else None
+        counted = self._counted()
+        compute = counted.compute if counted is not None else None
         if compute is None or not self.steps:
             return None
         if self.boundary == "optimizer.step" and compute.backward_flops is None:
             return None
         return compute.step_flops
+
+    def _counted(self) -> StepCounted | None:
+        """The counted step, when it is a step of the loop's kind (not an evaluation call
+        counted before the first optimizer step)."""
+        counted = self.counted
+        return counted if counted is not None and counted.boundary == self.boundary else None
 
     def _timed(self) -> list[StepRecord]:
         plain = [r for r in self.steps if not r[6]]
@@ -262,7 +268,7 @@ class RunRecorder:
             peak_source=self.peak.source if self.peak is not None else "",
             model_calls_per_step=calls,
             memory=memory,
-            step_memory=self.counted.memory if self.counted is not None else None,
+            step_memory=counted.memory if (counted := self._counted()) is not None else None,
         )
 
     def _notes(self, memory: RunMemory | None = None) -> list[str]:

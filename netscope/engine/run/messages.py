@@ -85,6 +85,7 @@ class StepCounted:
     """One of the script's own steps, observed (``step_watch``): its FLOPs over every counted
     call of the main model (all micro-batches) and its memory, on this process (rank)."""
 
+    boundary: str  # the kind of step counted: "optimizer.step" or "forward"
     compute: Compute
     memory: Memory
     calls: int
