@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from netscope.engine.model import RankRun, RunReport
+from netscope.report.serialize_compute import memory_dict
 from netscope.report.serialize_run_parts import (
     loop_copy_dict,
     loop_sync_dict,
@@ -35,6 +36,7 @@ def rank_dict(rank: RankRun) -> dict[str, Any]:
         "busy_ms": None if rank.busy_ms is None else num(rank.busy_ms),
         "syncs": [loop_sync_dict(s) for s in run.syncs],
         "copies": [loop_copy_dict(c) for c in run.copies],
+        "memory": memory_dict(run.step_memory),  # this rank's counted step: its local shards
     }
 
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.run.helpers import SCRIPTS, run_headless
@@ -24,6 +25,8 @@ from tests.run.helpers import SCRIPTS, run_headless
 pytestmark = pytest.mark.slow
 LOSS = re.compile(r"rank (\d+) (?:step|micro) (\d+) loss ([0-9.]+)")
 WEIGHTS = re.compile(r"rank (\d+) weights ([0-9a-f]{16})")
+SCHEMA = json.loads((SCRIPTS.parents[2] / "docs" / "schema.json").read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
 
 
@@ -99,6 +102,16 @@ def test_fsdp2_is_unchanged_and_counts_the_whole_model_on_the_local_batch(tmp_pa
     backward = 2 * forward - _forward(8, (32, 32))
     assert run["flops_per_step"] == forward + backward
     assert run["models"] and run["models"][0]["role"] == "main"
+    # each rank holds half of every weight and bias (dim 0): 4 x (16 x 32 + 16) + 2 x 32 + 2
+    local = (4 * (16 * 32 + 16) + 2 * 32 + 2) * 4
+    for rank in run["ranks"]:
+        memory = rank["memory"]
+        assert memory["params_bytes"] == local and memory["grads_bytes"] == local, rank
+        assert memory["optimizer_bytes"] == 2 * local + 10 * 4  # moments on shards, 10 steps
+        assert memory["peak_bytes"] > 4 * local and memory["activations_bytes"] > 0
+    assert report["memory"] == run["ranks"][0]["memory"]  # the run's are rank 0's
+    errors = list(VALIDATOR.iter_errors(report))
+    assert not errors, [e.message for e in errors]
 
 
 def test_tensor_parallel_is_unchanged_and_counts_the_local_shards(tmp_path):
