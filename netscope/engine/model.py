@@ -740,13 +740,16 @@ class RunReport:
     skew_pct: float | None = None  # spread of the ranks' waits, percent of the median step
     world_size: int | None = None
     # compute and memory of the loop (netscope/engine/run/aggregate.py)
-    flops_per_step: int | None = None  # the snapshot's forward (+ backward when it trains) x calls
+    flops_per_step: int | None = None  # one counted step of the script's own: forward + backward
     achieved_flops_per_s: float | None = None  # flops_per_step / median step time
     mfu: float | None = None  # achieved / peak, 0..1; None without a peak (the CPU)
     peak_flops_per_s: float | None = None  # the main model's device's dense peak
     peak_source: str = ""  # "H100 bfloat16 dense", "--peak-tflops"
     model_calls_per_step: float | None = None  # median calls of the main model per step
     memory: RunMemory | None = None
+    # the counted step's memory (params, grads, optimizer state, saved activations, peak): this
+    # process's (a rank's local shards); also the snapshot's ``memory`` when the snapshot exists
+    step_memory: Memory | None = None
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def _by_key(rank: dict) -> dict[tuple[str, str, str | None], dict]:
 
 
 def test_fsdp2_loop_collectives_per_rank_match_the_shard_arithmetic(tmp_path):
-    args = ["fsdp2_train.py", "--steps", "10", "--width", str(WIDTH)]
+    args = ["fsdp2_collectives.py", "--steps", "10", "--width", str(WIDTH)]
     plain = _plain(*args)
     done, report = _run(tmp_path, args)
     assert done.returncode == 0, done.stderr
@@ -68,7 +68,7 @@ def test_fsdp2_loop_collectives_per_rank_match_the_shard_arithmetic(tmp_path):
 
 
 def test_tensor_parallel_loop_all_reduces_per_rank(tmp_path):
-    args = ["tp_train.py", "--steps", "10", "--width", str(WIDTH)]
+    args = ["tp_collectives.py", "--steps", "10", "--width", str(WIDTH)]
     plain = _plain(*args)
     done, report = _run(tmp_path, args)
     assert done.returncode == 0, done.stderr
@@ -97,7 +97,7 @@ def test_the_collector_path_on_the_fsdp2_loop(tmp_path):
         time.sleep(1.0)
         ranks = _spawn(
             [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-             "-m", "netscope.agent", "fsdp2_train.py", "--steps", "8"],
+             "-m", "netscope.agent", "fsdp2_collectives.py", "--steps", "8"],
             cwd=SCRIPTS, env={**os.environ, "NETSCOPE_COLLECTOR": address},
         )  # fmt: skip
         printed = ranks.communicate(timeout=180)[0]

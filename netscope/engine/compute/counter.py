@@ -21,7 +21,12 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.compute.allocations import AllocationTracker, output_tensors, storage_key
+from netscope.engine.compute.allocations import (
+    AllocationTracker,
+    local_tensor,
+    output_tensors,
+    storage_key,
+)
 from netscope.engine.compute.formulas import DATA_OPS, registry
 
 _next_node_number = torch._C._autograd._get_sequence_nr
@@ -40,9 +45,10 @@ Chain = tuple[int, ...]  # id() of each block running, outermost first
 
 
 def _shape(value: Any) -> Any:
-    """What torch's ``shape_wrapper`` hands a formula: tensors as their shapes."""
+    """What torch's ``shape_wrapper`` hands a formula: tensors as their shapes (a DTensor's local
+    shard's: a rank executes the math of its own shards)."""
     if isinstance(value, torch.Tensor):
-        return value.shape
+        return local_tensor(value).shape
     if isinstance(value, (list, tuple)):
         return type(value)(_shape(v) for v in value)
     return value
@@ -74,7 +80,8 @@ class OpKind:
         if self.raw is not None:
             shaped = {k: _shape(v) for k, v in kwargs.items()}
             return int(self.raw(*_shape(args), out_shape=_shape(out), **shaped))
-        return int(self.formula(*args, **kwargs, out_val=out))  # type: ignore[misc]
+        local = torch.utils._pytree.tree_map_only(torch.Tensor, local_tensor, (args, kwargs, out))
+        return int(self.formula(*local[0], **local[1], out_val=local[2]))  # type: ignore[misc]
 
 
 class StepCounter(TorchDispatchMode):
