@@ -83,8 +83,39 @@ def _target_options(*, target_required: bool) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--fit",
-        metavar="DEVICE",
-        help="will the step fit: H100, H200, A100-40GB, A100-80GB, L4, RTX4090... or 24GiB",
+        metavar="[Nx]DEVICE",
+        help="will the step fit N GPUs: H100, 8xH100, A100-80GB, L4, RTX4090... or 2x24GiB",
+    )
+    plan = parser.add_argument_group("plan a run beyond one GPU (with --fit or --memory-budget)")
+    plan.add_argument(
+        "--shard",
+        choices=("none", "ddp", "zero1", "zero2", "fsdp"),
+        help="how the N GPUs share the model (default: ddp when N > 1)",
+    )
+    plan.add_argument(
+        "--shard-units",
+        metavar="PATTERN",
+        help="FSDP units: path or class globs (default: repeated blocks + the root)",
+    )
+    plan.add_argument(
+        "--tp", type=int, default=1, metavar="N", help="tensor-parallel degree (not modelled yet)"
+    )
+    plan.add_argument(
+        "--precision",
+        choices=("fp32", "bf16", "fp16", "bf16-mixed", "fp16-mixed"),
+        help="pure casts the weights (as --dtype); *-mixed keeps fp32 master weights",
+    )
+    plan.add_argument(
+        "--checkpoint",
+        default="none",
+        metavar="none|all|auto|PATTERN",
+        help="activation checkpointing: none, all units, auto (fit the device), or globs",
+    )
+    plan.add_argument(
+        "--memory-budget",
+        type=_budget,
+        metavar="BYTES",
+        help="a budget for the step's peak (24GiB or bytes; no CUDA-context allowance)",
     )
     parser.add_argument(
         "--peak-tflops",
@@ -227,9 +258,27 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         all_stats=args.stats,
         train=args.train,
         optimizer=args.optimizer,
-        dtype=args.dtype,
+        dtype=_PURE.get(args.precision, args.dtype),
         fit=args.fit,
+        shard=args.shard,
+        shard_units=args.shard_units,
+        tp=args.tp,
+        precision=args.precision,
+        checkpoint=args.checkpoint,
+        memory_budget=args.memory_budget,
     )
+
+
+_PURE = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}  # --precision -> --dtype
+
+
+def _budget(text: str) -> int:
+    from netscope.engine.compute.devices import parse_size
+
+    size = parse_size(text)
+    if size is None or size <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (24GiB, 80GB or bytes)")
+    return size
 
 
 def profile_options(args: argparse.Namespace) -> ProfileOptions:

@@ -11,6 +11,7 @@ from netscope.app import format as fmt
 from netscope.app.facts import Facts
 from netscope.app.tree_index import TreeIndex
 from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory
+from netscope.engine.plan.describe import layout_label, per_device_parts
 
 COMPUTING = "computing…"
 UNCOUNTED_SHOWN = 5  # ops without a FLOP formula named at the root, by count
@@ -162,6 +163,16 @@ def _fit_rows(fit: FitVerdict) -> list[tuple[str, str]]:
         ),
         ("max batch", batch),
     ]
+    if not fit.context_bytes:
+        rows[3] = ("usable", f"{fmt.size(fit.capacity_bytes)} (a budget: no context allowance)")
+    if fit.per_device is not None:
+        least = fmt.NA if fit.min_devices is None else str(fit.min_devices)
+        rows[2] = ("needs", f"{fmt.size(fit.needed_bytes)} per GPU")
+        rows += [("layout", layout_label(fit)), ("fewest GPUs", least)]
+        rows += [(name, fmt.size(value)) for name, value in per_device_parts(fit)]
+        rows.append(("peak at", fit.per_device.peak_at))
+        if fit.checkpoint:
+            rows.append(("checkpointed", ", ".join(fit.checkpoint)))
     if fit.note:
         rows.append(("note", fit.note))
     return rows

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from netscope.app.markers import MARKERS, block_markers, tensor_markers
 from netscope.engine.model import BlockInfo, ParamInfo, Snapshot, UnregisteredTensor
+from netscope.engine.self_figures import self_saved_bytes, self_step_flops, top_blocks
 
 
 class RowKind(StrEnum):
@@ -91,30 +92,28 @@ class TreeIndex:
         return root.saved_bytes if root is not None else None
 
     def top_blocks(self, measure: str, limit: int = 20) -> list[TopBlock]:
-        """The blocks with the largest own figure (``measure`` "flops" or "memory"): a block's
-        inclusive figure less its child blocks', so a container that only sums its children
-        ranks nowhere and the shares do not count a FLOP twice; leaves rank by their whole
-        figure. Ranked once per snapshot and measure (10,000 blocks: a few ms)."""
+        """The blocks with the largest own figure (``measure`` "flops" or "memory"), as the
+        engine computed it: a container that only sums its children ranks nowhere, a block
+        reused under several paths ranks once, and the shares do not count a FLOP twice.
+        Ranked once per snapshot and measure (10,000 blocks: a few ms)."""
         ranked = self._top.get(measure)
         if ranked is None:
             ranked = self._top[measure] = self._rank(measure)
         return ranked[:limit]
 
     def _rank(self, measure: str) -> list[TopBlock]:
-        figures = {b.path: block_measure(b, measure) for b in self.snapshot.blocks}
         total = self.step_total(measure)
-        rows = []
-        for block in self.snapshot.blocks:
-            inclusive = figures[block.path]
-            if inclusive is None:
-                continue
-            below = sum(figures.get(child) or 0 for child in self.children.get(block.path, ()))
-            own = max(inclusive - below, 0)
-            if own > 0:
-                share = own / total if total else None
-                rows.append(TopBlock(block.path, block.type, own, inclusive, share))
-        rows.sort(key=lambda row: -row.own)  # stable: equal figures stay in tree order
-        return rows
+        own = self_step_flops if measure == "flops" else self_saved_bytes
+        return [
+            TopBlock(
+                block.path,
+                block.type,
+                amount,
+                block_measure(block, measure) or 0,
+                amount / total if total else None,
+            )
+            for block, amount in top_blocks(self.snapshot, own)
+        ]
 
     def block(self, path: str) -> BlockInfo | None:
         return self.snapshot.block_by_path.get(path)

@@ -278,6 +278,12 @@ class BlockInfo:
     forward_flops: int | None = None
     backward_flops: int | None = None
     saved_bytes: int | None = None  # activations saved for backward (each storage once)
+    # The same figures of the ops this block ran itself, outside its child blocks (computed once
+    # by engine/self_figures.py); None also where that is not known (a child reused elsewhere)
+    self_forward_flops: int | None = None
+    self_backward_flops: int | None = None
+    self_saved_bytes: int | None = None
+
     fsdp: FsdpUnit | None = None  # a block ``fully_shard`` wrapped (an FSDP2 unit)
     parallel_style: str | None = None  # "ColwiseParallel", "RowwiseParallel"...: tensor parallel
     parallel_style_how: str = ""  # "hook" (read from its hooks) or "inferred from placements"
@@ -402,6 +408,19 @@ class Memory:
 
 
 @dataclass(frozen=True)
+class PerDevice:
+    """One GPU's memory in a planned layout (bytes): what it holds and its high-water mark."""
+
+    params_bytes: int
+    grads_bytes: int | None  # None: no backward (inference)
+    optimizer_bytes: int | None
+    activations_bytes: int
+    comm_buffers_bytes: int  # gathered parameters, all-gather / reduce-scatter, DDP buckets
+    peak_bytes: int
+    peak_at: str
+
+
+@dataclass(frozen=True)
 class FitVerdict:
     """Will the step fit ``device``: its usable memory against what the step needs."""
 
@@ -415,6 +434,16 @@ class FitVerdict:
     context_bytes: int = 0
     batch: int | None = None  # the example's batch size
     note: str = ""
+    devices: int = 1  # N GPUs: data-parallel x tensor-parallel
+    shard: str = "none"  # none, ddp, zero1, zero2, fsdp
+    precision: str = "fp32"  # fp32, bf16, fp16, bf16-mixed, fp16-mixed
+    tp: int = 1
+    units: tuple[str, ...] = ()  # FSDP units below the root (the root is always one)
+    checkpoint: tuple[str, ...] = ()  # the blocks checkpointed (non-reentrant)
+    recompute_flops: int | None = None  # forward FLOPs the checkpointed blocks run again
+    per_device: PerDevice | None = None  # one GPU's share; None: the one-GPU fit of old
+    min_devices: int | None = None  # the fewest GPUs of this kind that fit; None: none found
+    checkpoint_code: str = ""  # the choice as code to paste (apply_activation_checkpointing)
 
 
 @dataclass(frozen=True)
@@ -711,13 +740,16 @@ class RunReport:
     skew_pct: float | None = None  # spread of the ranks' waits, percent of the median step
     world_size: int | None = None
     # compute and memory of the loop (netscope/engine/run/aggregate.py)
-    flops_per_step: int | None = None  # the snapshot's forward (+ backward when it trains) x calls
+    flops_per_step: int | None = None  # one counted step of the script's own: forward + backward
     achieved_flops_per_s: float | None = None  # flops_per_step / median step time
     mfu: float | None = None  # achieved / peak, 0..1; None without a peak (the CPU)
     peak_flops_per_s: float | None = None  # the main model's device's dense peak
     peak_source: str = ""  # "H100 bfloat16 dense", "--peak-tflops"
     model_calls_per_step: float | None = None  # median calls of the main model per step
     memory: RunMemory | None = None
+    # the counted step's memory (params, grads, optimizer state, saved activations, peak): this
+    # process's (a rank's local shards); also the snapshot's ``memory`` when the snapshot exists
+    step_memory: Memory | None = None
 
 
 @dataclass(frozen=True)
@@ -752,3 +784,14 @@ class RankRun:
     wait_ms: Spread | None  # wait in collectives per step, over the same steps as step_ms
     busy_ms: float | None  # median step minus median wait: the straggler's is the largest
     collectives: tuple[CollectiveStat, ...] = ()  # by kind and issuing block
+
+    @property
+    def memory_peak(self) -> tuple[int | None, str]:
+        """(bytes, how): the peak of this rank's counted step (``ranks[].memory``), else the
+        loop's own reading (the CUDA allocator, the process RSS); (None, "") when neither."""
+        counted, loop = self.report.step_memory, self.report.memory
+        if counted is not None and counted.peak_bytes is not None:
+            return counted.peak_bytes, f"counted step, {counted.how}"
+        if loop is not None and loop.peak_bytes is not None:
+            return loop.peak_bytes, loop.how
+        return None, ""

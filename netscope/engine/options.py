@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 STATS_LIMIT_BYTES = 256 * 2**20  # checkpoints above this are read as metadata unless --stats
@@ -31,7 +32,24 @@ class LoadOptions:
     train: bool = False  # the step is forward + loss + backward + an optimizer update
     optimizer: str = "sgd"  # the update of a --train step: sgd, sgd-momentum, adam, adamw
     dtype: str | None = None  # cast the model's floating parameters first: "bfloat16"...
-    fit: str | None = None  # "H100", "24GiB": will the step fit this device
+    fit: str | None = None  # "H100", "8xH100", "24GiB": will the step fit N such devices
+    shard: str | None = None  # none, ddp, zero1, zero2, fsdp; None: ddp when N > 1, else none
+    shard_units: str | None = None  # FSDP units: a path or class glob (default: repeated blocks)
+    tp: int = 1  # tensor-parallel degree (of the N devices)
+    precision: str | None = None  # fp32, bf16, fp16, bf16-mixed, fp16-mixed; None: from dtype
+    checkpoint: str = "none"  # activation checkpointing: none, all, auto, PATTERN[,PATTERN]
+    memory_budget: int | None = None  # bytes the step's peak may take (no context allowance)
+
+    @property
+    def planned(self) -> bool:
+        """A layout beyond one GPU's plain step was asked (netscope/engine/plan)."""
+        multi = bool(self.fit and re.match(r"^\s*\d+\s*[xX]", self.fit))
+        mixed = (self.precision or "").endswith("-mixed")
+        return (
+            multi or mixed or self.shard not in (None, "none") or self.tp > 1
+            or self.checkpoint != "none" or self.memory_budget is not None
+            or self.shard_units is not None
+        )  # fmt: skip
 
     @property
     def target_path(self) -> str:

@@ -6,9 +6,9 @@ A figure that was not measured reads "n/a" with the reason beside it, never 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory, Snapshot
+from netscope.engine.plan.describe import layout_label, per_device_parts
+from netscope.engine.self_figures import self_saved_bytes, top_blocks
 from netscope.report.table import Table, block_label
 from netscope.report.values import (
     NOT_AVAILABLE,
@@ -41,60 +41,6 @@ def _share(part: int, whole: int | None) -> str:
     return "<0.1%" if 0 < percent < 0.05 else f"{percent:.1f}%"
 
 
-Figure = Callable[[BlockInfo], int | None]
-
-
-def own_figure(snapshot: Snapshot, block: BlockInfo, figure: Figure) -> int | None:
-    """``figure`` of the ops the block ran itself, not inside a child block: its inclusive figure
-    less each child module's (once per module object). The engine adds an op to every block on
-    the stack, so this is exact when the children run only inside this block; a child that is
-    also registered under another parent may run elsewhere, and then (or when the rest would be
-    negative) it is not known: None."""
-    total = figure(block)
-    if total is None or not block.children:  # a leaf's own figure is its figure
-        return total
-    by_path = snapshot.block_by_path
-    counted: set[str] = set()
-    for path in block.children:
-        child = by_path.get(path)
-        if child is None or path in counted:
-            continue
-        if child.aliases:
-            counted.update(child.aliases)
-            if any(by_path[a].parent != block.path for a in child.aliases if a in by_path):
-                return None
-        value = figure(child)
-        if value is None:
-            return None
-        total -= value
-    return total if total >= 0 else None
-
-
-def top_blocks(
-    snapshot: Snapshot, figure: Figure, limit: int = TOP_BLOCKS
-) -> list[tuple[BlockInfo, int]]:
-    """The blocks whose own ``figure`` (``own_figure``) is largest, largest first, ties in tree
-    order; a block reused under several paths is listed once, zeros and n/a not at all."""
-    ranked = sorted(
-        (
-            (-amount, index, block)
-            for index, block in enumerate(snapshot.blocks)
-            if (amount := own_figure(snapshot, block, figure) or 0) > 0
-        ),
-        key=lambda item: item[:2],
-    )
-    listed: list[tuple[BlockInfo, int]] = []
-    seen: set[str] = set()
-    for amount, _, block in ranked:
-        if block.path in seen:
-            continue
-        seen.update((block.path, *block.aliases))
-        listed.append((block, -amount))
-        if len(listed) == limit:
-            break
-    return listed
-
-
 def compute_table(compute: Compute | None) -> Table:
     note = "FLOPs of the example step, counted from the ops that ran; a multiply-add is 2 FLOPs."
     if compute is None:
@@ -114,8 +60,8 @@ def compute_table(compute: Compute | None) -> Table:
     return Table("Compute", ["Figure", "Value"], rows, note=note)
 
 
-def _backward(block: BlockInfo) -> int | None:
-    return block.backward_flops
+def _self_forward(block: BlockInfo) -> int | None:
+    return block.self_forward_flops
 
 
 def top_flops_table(snapshot: Snapshot, compute: Compute) -> Table:
@@ -124,12 +70,12 @@ def top_flops_table(snapshot: Snapshot, compute: Compute) -> Table:
             block_label(block.path),
             block.type,
             fmt_flops(own),
-            fmt_flops(own_figure(snapshot, block, _backward)),
+            fmt_flops(block.self_backward_flops),
             fmt_flops(block.forward_flops),
             _share(own, compute.forward_flops),
             fmt_count(block.calls),
         ]
-        for block, own in top_blocks(snapshot, lambda b: b.forward_flops)
+        for block, own in top_blocks(snapshot, _self_forward, TOP_BLOCKS)
     ]
     note = (
         f"Where the FLOPs are: the {TOP_BLOCKS} blocks whose own ops (not a child block's) count "
@@ -197,7 +143,7 @@ def top_saved_table(snapshot: Snapshot, memory: Memory) -> Table:
             _share(own, memory.activations_bytes),
             fmt_count(block.calls),
         ]
-        for block, own in top_blocks(snapshot, lambda b: b.saved_bytes)
+        for block, own in top_blocks(snapshot, self_saved_bytes, TOP_BLOCKS)
     ]
     note = (
         f"The {TOP_BLOCKS} blocks whose own ops (not a child block's) saved the most activations "
@@ -248,6 +194,17 @@ def fit_table(fit: FitVerdict) -> Table:
         ["Largest batch", fmt_count(fit.max_batch)],
         ["Example batch", fmt_count(fit.batch)],
     ]
+    if fit.per_device is not None:
+        least = "none found" if fit.min_devices is None else fmt_count(fit.min_devices)
+        rows[3][1] = f"{fmt_bytes(fit.needed_bytes)} per GPU (the step replayed as planned)"
+        rows += [["Layout", layout_label(fit)], ["Fewest GPUs that fit", least]]
+        rows += [[f"Per GPU: {name}", fmt_bytes(value)] for name, value in per_device_parts(fit)]
+        rows.append(["Per GPU: peak at", fit.per_device.peak_at])
+        if fit.units:
+            rows.append(["FSDP units", ", ".join(fit.units) + " + the root"])
+        if fit.checkpoint:
+            rows.append(["Checkpointed", ", ".join(fit.checkpoint)])
+            rows.append(["Recomputed", fmt_flops(fit.recompute_flops)])
     return Table("Fit", ["Figure", "Value"], rows, note=fit_verdict_text(fit))
 
 

@@ -10,6 +10,7 @@ from netscope.report.values import (
     fmt_bool,
     fmt_bytes,
     fmt_count,
+    fmt_flop_rate,
     fmt_flops,
     fmt_ms,
     fmt_percent,
@@ -29,7 +30,7 @@ def mfu_text(mfu: float | None, peak: float | None, source: str) -> str:
     """``41.2% of 989 TFLOP/s (H100 bfloat16 dense)``; n/a without a peak."""
     if mfu is None or peak is None:
         return NOT_AVAILABLE
-    return f"{fmt_percent(mfu)} of {fmt_flops(peak, 'FLOP/s')}" + (f" ({source})" if source else "")
+    return f"{fmt_percent(mfu)} of {fmt_flop_rate(peak)}" + (f" ({source})" if source else "")
 
 
 def timing_table(profile: Profile) -> Table:
@@ -49,7 +50,7 @@ def timing_table(profile: Profile) -> Table:
                 fmt_ms(t.max_ms),
                 str(t.runs),
                 t.noise or "steady",
-                fmt_flops(achieved, "FLOP/s"),
+                fmt_flop_rate(achieved),
                 mfu or NOT_AVAILABLE,
             ]
         )

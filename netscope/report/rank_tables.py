@@ -44,8 +44,8 @@ def ranks_table(run: RunReport) -> Table:
     rows = []
     for rank in run.ranks:
         report = rank.report
-        memory = report.memory
-        peak = NOT_AVAILABLE if memory is None else f"{fmt_bytes(memory.peak_bytes)} ({memory.how})"
+        peak_bytes, how = rank.memory_peak
+        peak = NOT_AVAILABLE if peak_bytes is None else f"{fmt_bytes(peak_bytes)} ({how})"
         mark = " (straggler)" if rank.rank == run.straggler else ""
         rows.append([
             f"{rank.rank}{mark}", rank.host, report.state, fmt_count(report.steps),

@@ -10,6 +10,7 @@ from netscope.report.values import (
     NOT_AVAILABLE,
     fmt_bytes,
     fmt_count,
+    fmt_flop_rate,
     fmt_flops,
     fmt_ms,
     fmt_percent,
@@ -67,7 +68,7 @@ def compute_rows(run: RunReport) -> list[tuple[str, str]]:
         mfu = mfu_text(run.mfu, run.peak_flops_per_s, run.peak_source)
         if run.mfu is None:
             mfu += " (no peak for this device: --peak-tflops)"
-        rows.append(("FLOP/s", f"{fmt_flops(run.achieved_flops_per_s, 'FLOP/s')} at the median "
+        rows.append(("FLOP/s", f"{fmt_flop_rate(run.achieved_flops_per_s)} at the median "
                      f"step, MFU {mfu}"))  # fmt: skip
     memory = run.memory
     if memory is not None:

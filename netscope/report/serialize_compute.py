@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from netscope.engine.model import Compute, FitVerdict, Memory
@@ -53,4 +54,14 @@ def fit_dict(fit: FitVerdict | None) -> dict[str, Any] | None:
         "context_bytes": fit.context_bytes,
         "batch": fit.batch,
         "note": fit.note,
+        "devices": fit.devices,
+        "shard": fit.shard,
+        "precision": fit.precision,
+        "tp": fit.tp,
+        "units": list(fit.units),
+        "checkpoint": list(fit.checkpoint),
+        "recompute_flops": fit.recompute_flops,
+        "per_device": None if fit.per_device is None else asdict(fit.per_device),
+        "min_devices": fit.min_devices,
+        "checkpoint_code": fit.checkpoint_code,
     }

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from netscope.engine.model import CollectiveStat, RankRun, RunMemory, RunReport
+from netscope.engine.model import CollectiveStat, RankRun, RunReport
+from netscope.report.serialize_compute import memory_dict
 from netscope.report.serialize_run_parts import (
     loop_copy_dict,
     loop_sync_dict,
@@ -36,7 +37,7 @@ def rank_dict(rank: RankRun) -> dict[str, Any]:
         "syncs": [loop_sync_dict(s) for s in run.syncs],
         "copies": [loop_copy_dict(c) for c in run.copies],
         "collectives": [collective_dict(c) for c in rank.collectives],
-        "memory": rank_memory_dict(run.memory),
+        "memory": memory_dict(run.step_memory),  # this rank's counted step: its local shards
     }
 
 
@@ -53,13 +54,6 @@ def collective_dict(stat: CollectiveStat) -> dict[str, Any]:
         "exposed_steps": stat.exposed_steps,
         "steps": stat.steps,
     }
-
-
-def rank_memory_dict(memory: RunMemory | None) -> dict[str, Any] | None:
-    """The rank's own peak: ``how`` says what was read (the CUDA allocator, the process RSS)."""
-    if memory is None:
-        return None
-    return {"peak_bytes": memory.peak_bytes, "how": memory.how}
 
 
 def ranks_fields(run: RunReport) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 from netscope import __version__
 from netscope.engine.model import RunMemory, RunReport
 from netscope.report.serialize import SCHEMA_VERSION, report_dict
+from netscope.report.serialize_compute import memory_dict
 from netscope.report.serialize_profile import gil_dict, system_dict
 from netscope.report.serialize_ranks import ranks_fields
 from netscope.report.serialize_run_parts import (
@@ -99,7 +100,7 @@ def run_report_dict(run: RunReport) -> dict[str, Any]:
             "model": None,
             "forward": None,
             "compute": None,
-            "memory": None,
+            "memory": memory_dict(run.step_memory),  # the counted step's, without a tree
             "fit": None,
             "checkpoint": None,
             "findings": [],

@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 import sys
 
+from netscope import units
+from netscope.units import NOT_AVAILABLE as NOT_AVAILABLE
+
 SIGNIFICANT_DIGITS = 6
-NOT_AVAILABLE = "n/a"
 
 
 def num(value: float | None, digits: int = SIGNIFICANT_DIGITS) -> float | None:
@@ -75,69 +77,15 @@ def fmt_shape(shape: tuple[int, ...] | list[int] | None) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def fmt_count(value: int | None) -> str:
-    return NOT_AVAILABLE if value is None else f"{value:,}"
-
-
-def fmt_float(value: float | None, digits: int = 4) -> str:
-    """Short float with significant digits; keeps nan/inf visible in human text."""
-    if value is None:
-        return NOT_AVAILABLE
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.{digits}g}"
-
-
-def fmt_ms(value: float | None) -> str:
-    if value is None:
-        return NOT_AVAILABLE
-    if value >= 100:
-        return f"{value:,.0f} ms"
-    if value >= 1:
-        return f"{value:.2f} ms"
-    return f"{value * 1000:.1f} µs"
-
-
-def fmt_bytes(value: int | None) -> str:
-    if value is None:
-        return NOT_AVAILABLE
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-SI_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
-
-
-def fmt_flops(value: float | None, unit: str = "FLOP") -> str:
-    """``30.7 kFLOP``, ``2.20 TFLOP``: three significant digits and an SI prefix (1000s);
-    ``unit="MAC"`` for multiply-adds. Below 1000 an integer count is written whole."""
-    if value is None:
-        return NOT_AVAILABLE
-    size = float(value)
-    for index, prefix in enumerate(SI_PREFIXES):
-        last = index == len(SI_PREFIXES) - 1
-        if not prefix and size.is_integer() and abs(size) < 1000:
-            return f"{int(size)} {unit}"
-        decimals = 0 if abs(size) >= 100 else 1 if abs(size) >= 10 else 2
-        if abs(round(size, decimals)) < 1000 or last:
-            return f"{size:.{decimals}f} {prefix}{unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
-
-
-def fmt_macs(flops: int | None) -> str:
-    """Multiply-adds of ``flops`` FLOPs (a multiply-add is 2 FLOPs): ``15.4 kMAC``."""
-    return fmt_flops(None if flops is None else flops / 2, "MAC")
-
-
-def fmt_percent(fraction: float | None) -> str:
-    return NOT_AVAILABLE if fraction is None else f"{fraction * 100:.1f}%"
+# One spelling everywhere: the report's names for netscope.units' writers
+fmt_count = units.exact_count
+fmt_float = units.number
+fmt_ms = units.ms
+fmt_bytes = units.size
+fmt_flops = units.flops
+fmt_flop_rate = units.flop_rate
+fmt_macs = units.macs
+fmt_percent = units.fraction
 
 
 def fmt_bool(value: bool | None) -> str:

@@ -73,8 +73,8 @@ async def test_live_panels_fill_from_the_stream(toy_app):
         bottom = str(spark.render()).split("\n")[1]
         assert len(bottom) == spark.size.width and bottom.endswith("▁▅███▁▅")  # one cell a step
         assert bottom[: spark.size.width - 12].strip() == ""  # a rolling window, not stretched
-        assert app.main.query_one(BlocksTable).data_rows[0] == ("shared", "cpu", "600 µs",
-                                                                "600 µs", "2")  # fmt: skip
+        assert app.main.query_one(BlocksTable).data_rows[0] == ("shared", "cpu", "600.0 µs",
+                                                                "600.0 µs", "2")  # fmt: skip
         copies = app.main.query_one(CopiesTable).data_rows
         assert copies == [("H2D", "4.0 KiB", "3", "float32", "body.0", "toy.py:22", "")]
         syncs = app.main.query_one(SyncsTable).data_rows

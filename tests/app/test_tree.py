@@ -107,7 +107,7 @@ async def test_block_details_show_timings_copies_syncs(toy_app):
         await pilot.pause()
         text = _details_text(app)
         assert "calls" in text and "2" in text
-        assert "time cpu" in text and "600 µs" in text
+        assert "time cpu" in text and "600.0 µs" in text
         assert ".item() 1× Tensor.item() reads at toy.py:31" in text
 
 

@@ -35,6 +35,7 @@ from netscope.engine.model import (
     UncountedOp,
     UnregisteredTensor,
 )
+from netscope.engine.self_figures import with_self_figures
 
 
 def _stats(mean: float, std: float) -> TensorStats:
@@ -173,7 +174,7 @@ def handmade_snapshot() -> Snapshot:
         kind="model",
         model_class="SharedNet",
         device="cpu",
-        blocks=blocks,
+        blocks=with_self_figures(blocks),
         parameters=parameters,
         buffers=buffers,
         ties=ties,

@@ -92,13 +92,35 @@ def test_a_crashing_rank_is_named_the_others_stop_and_the_record_is_kept(tmp_pat
     assert run["state"] == "crashed" and run["exit_code"] != 0
     error = run["error"]
     assert error["message"].startswith("rank 1: ") and error["type"] == "RuntimeError"
-    assert error["location"] == line_of("ddp_straggler.py", "raise RuntimeError")
+    assert error["location"] == line_of("ddp_straggler.py", "failed at step {step}")
     assert "rank 1 failed at step 5" in error["traceback"]
     ranks = {r["rank"]: r for r in run["ranks"]}
     assert ranks[1]["state"] == "crashed" and ranks[1]["steps"] == 5
     assert ranks[0]["state"] != "finished" and ranks[0]["steps"] >= 4  # stopped by torchrun
     assert "rank 1 failed at step 5" in done.stderr  # the rank's traceback, as printed
     assert "netscope: crashed: RuntimeError" in done.stderr
+
+
+def test_a_rank_crashing_while_the_other_waits_in_a_collective(tmp_path):
+    """Rank 1 raises inside its backward; rank 0 is then inside DDP's gradient all-reduce,
+    waiting for rank 1's share: rank 1 is named, rank 0 stopped (not left hanging), the record
+    kept and the status non-zero."""
+    began = time.monotonic()
+    done, report = _run(
+        tmp_path, ["ddp_straggler.py", "--steps", "30", "--delay-ms", "0", "--crash-rank", "1",
+                   "--crash-step", "5", "--crash-where", "backward"], timeout=180,
+    )  # fmt: skip
+    assert time.monotonic() - began < 170  # never waited out gloo's 30-minute timeout
+    assert done.returncode != 0
+    run = report["run"]
+    assert run["state"] == "crashed" and run["exit_code"] != 0
+    error = run["error"]
+    assert error["message"] == "rank 1: rank 1 failed in the backward at step 5", error
+    assert error["location"] == line_of("ddp_straggler.py", "failed in the backward")
+    ranks = {r["rank"]: r for r in run["ranks"]}
+    assert ranks[1]["state"] == "crashed" and ranks[1]["steps"] == 5
+    assert ranks[0]["state"] != "finished" and ranks[0]["steps"] >= 4
+    assert report["model"] is not None and run["flops_per_step"] > 0  # what was seen is kept
 
 
 def test_an_unreachable_collector_is_named_at_once(tmp_path):

@@ -60,3 +60,16 @@ def test_a_peak_that_is_not_positive_is_refused_before_the_script_runs(tmp_path)
     )  # fmt: skip
     assert done.returncode == 2 and "--peak-tflops must be a positive" in done.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_profiles_and_runs_look_the_peak_up_alike(monkeypatch):
+    """One lookup: the profile's rates and the run agent's peak agree on a board and a dtype."""
+    monkeypatch.delenv(PEAK_TFLOPS_ENV, raising=False)
+    monkeypatch.setattr(mfu, "device_name", lambda device: "NVIDIA H100 80GB HBM3")
+    agent = Agent(None, "train.py")  # type: ignore[arg-type]
+    agent.example_autocast = None
+    from_run = agent._device_peak(nn.Linear(2, 2).to("meta"), None)  # type: ignore[arg-type]
+    assert mfu.device_peak("meta", None, None) == (from_run.peak_flops_per_s, from_run.source)
+    assert from_run.source == "H100 float32 dense"
+    assert mfu.utilization(mfu.achieved_rate(10**12, 1000.0), 4e12) == 0.25
+    assert mfu.achieved_rate(None, 10.0) is None and mfu.utilization(1.0, None) is None

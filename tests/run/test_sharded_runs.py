@@ -40,7 +40,7 @@ def _by_key(rank: dict) -> dict[tuple[str, str, str | None], dict]:
 
 
 def test_fsdp2_loop_collectives_per_rank_match_the_shard_arithmetic(tmp_path):
-    args = ["fsdp2_train.py", "--steps", "10", "--width", str(WIDTH)]
+    args = ["fsdp2_collectives.py", "--steps", "10", "--width", str(WIDTH)]
     plain = _plain(*args)
     done, report = _run(tmp_path, args)
     assert done.returncode == 0, done.stderr
@@ -69,7 +69,7 @@ def test_fsdp2_loop_collectives_per_rank_match_the_shard_arithmetic(tmp_path):
 
 
 def test_tensor_parallel_loop_all_reduces_per_rank(tmp_path):
-    args = ["tp_train.py", "--steps", "10", "--width", str(WIDTH)]
+    args = ["tp_collectives.py", "--steps", "10", "--width", str(WIDTH)]
     plain = _plain(*args)
     done, report = _run(tmp_path, args)
     assert done.returncode == 0, done.stderr
@@ -98,7 +98,7 @@ def test_the_collector_path_on_the_fsdp2_loop(tmp_path):
         time.sleep(1.0)
         ranks = _spawn(
             [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-             "-m", "netscope.agent", "fsdp2_train.py", "--steps", "8"],
+             "-m", "netscope.agent", "fsdp2_collectives.py", "--steps", "8"],
             cwd=SCRIPTS, env={**os.environ, "NETSCOPE_COLLECTOR": address},
         )  # fmt: skip
         printed = ranks.communicate(timeout=180)[0]
@@ -148,7 +148,7 @@ def test_every_rank_snapshots_its_own_shards_without_a_collective(tmp_path: Path
 
 
 def test_markdown_and_html_run_reports_show_the_ranks_the_straggler_and_collectives(tmp_path):
-    done, _ = _run_to(tmp_path / "run.md", ["fsdp2_train.py", "--steps", "8"])
+    done, _ = _run_to(tmp_path / "run.md", ["fsdp2_collectives.py", "--steps", "8"])
     assert done.returncode == 0, done.stderr
     markdown = (tmp_path / "run.md").read_text()
     assert "| World size | 2 (2 reached netscope; the rest" in markdown

@@ -23,12 +23,12 @@ def rank_row(rank: RankRun, straggler: int | None) -> tuple[str, ...]:
         f" · opt {phases.optimizer:.1f}"
     )
     mark = "◀ straggler" if rank.rank == straggler else ""
-    memory = report.memory
+    peak_bytes, _how = rank.memory_peak
     return (
         str(rank.rank),
         f"{report.step_ms.median:.1f} ms" if report.step_ms is not None else fmt.NA,
         f"{rank.wait_ms.median:.1f} ms" if rank.wait_ms is not None else fmt.NA,
-        fmt.NA if memory is None or memory.peak_bytes is None else fmt.size(memory.peak_bytes),
+        fmt.NA if peak_bytes is None else fmt.size(peak_bytes),
         collectives_text(rank),
         phase_text,
         f"{rank.host} (node {rank.node_rank}, local {rank.local_rank})",

@@ -18,10 +18,17 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 
+def local_tensor(tensor: torch.Tensor) -> torch.Tensor:
+    """A DTensor's local shard (what this rank holds), else the tensor itself."""
+    local = getattr(tensor, "_local_tensor", None)
+    return local if isinstance(local, torch.Tensor) else tensor
+
+
 def storage_key(tensor: torch.Tensor) -> tuple[int, int] | None:
-    """(storage id, bytes) of a plain tensor; None for sparse, nested or quantized tensors."""
+    """(storage id, bytes) of a plain tensor (a DTensor's local shard); None for sparse, nested
+    or quantized tensors."""
     try:
-        storage = tensor.untyped_storage()
+        storage = local_tensor(tensor).untyped_storage()
         return storage._cdata, storage.nbytes()
     except Exception:  # sparse, nested, quantized or lazy (uninitialized) tensors
         return None
@@ -62,7 +69,7 @@ class AllocationTracker:
 
     def created(self, tensor: torch.Tensor) -> None:
         try:
-            storage = tensor.untyped_storage()
+            storage = local_tensor(tensor).untyped_storage()
         except Exception:  # no storage to count
             return
         key = storage._cdata

@@ -21,7 +21,12 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.compute.allocations import AllocationTracker, output_tensors, storage_key
+from netscope.engine.compute.allocations import (
+    AllocationTracker,
+    local_tensor,
+    output_tensors,
+    storage_key,
+)
 from netscope.engine.compute.formulas import DATA_OPS, registry
 
 _next_node_number = torch._C._autograd._get_sequence_nr
@@ -35,13 +40,15 @@ _METADATA = frozenset({
     torch.ops.prim.layout.default, torch.ops.aten.is_strides_like_format.default,
     torch.ops.aten.is_non_overlapping_and_dense.default,
 })  # fmt: skip
+MARKERS = frozenset({"profiler"})  # record_function's enter/exit ops: no compute
 Chain = tuple[int, ...]  # id() of each block running, outermost first
 
 
 def _shape(value: Any) -> Any:
-    """What torch's ``shape_wrapper`` hands a formula: tensors as their shapes."""
+    """What torch's ``shape_wrapper`` hands a formula: tensors as their shapes (a DTensor's local
+    shard's: a rank executes the math of its own shards)."""
     if isinstance(value, torch.Tensor):
-        return value.shape
+        return local_tensor(value).shape
     if isinstance(value, (list, tuple)):
         return type(value)(_shape(v) for v in value)
     return value
@@ -64,14 +71,17 @@ class OpKind:
             implicit in func.py_kernels
             or torch._C._dispatch_has_kernel_for_dispatch_key(func.name(), implicit)
         )
-        self.uncounted = packet.__name__ not in DATA_OPS and not func.is_view
+        self.uncounted = (
+            packet.__name__ not in DATA_OPS and not func.is_view and func.namespace not in MARKERS
+        )
         self.allocates = not any(ret.alias_info is not None for ret in func._schema.returns)
 
     def flops(self, args: Any, kwargs: Any, out: Any) -> int:
         if self.raw is not None:
             shaped = {k: _shape(v) for k, v in kwargs.items()}
             return int(self.raw(*_shape(args), out_shape=_shape(out), **shaped))
-        return int(self.formula(*args, **kwargs, out_val=out))  # type: ignore[misc]
+        local = torch.utils._pytree.tree_map_only(torch.Tensor, local_tensor, (args, kwargs, out))
+        return int(self.formula(*local[0], **local[1], out_val=local[2]))  # type: ignore[misc]
 
 
 class StepCounter(TorchDispatchMode):
@@ -130,8 +140,12 @@ class StepCounter(TorchDispatchMode):
             self.paused -= 1
 
     # --- attention (called by AttentionCalls) -------------------------------------------------
-    def attention(self, forward: int, backward: int, causal: bool, start: int, end: int) -> None:
-        self.attention_kinds.add("causal" if causal else "full")
+    def attention(
+        self, forward: int, backward: int, causal: bool | None, start: int, end: int
+    ) -> None:
+        """A call counted whole (SDPA: ``causal`` True or False; a recurrent layer: None)."""
+        if causal is not None:
+            self.attention_kinds.add("causal" if causal else "full")
         self._add(forward, self.chain, "forward")
         if end > start:
             self.attention_starts.append(start)

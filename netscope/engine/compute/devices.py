@@ -69,6 +69,11 @@ def parse_size(text: str) -> int | None:
     return int(text) if text.strip().isdigit() else None
 
 
+def is_size(device: str) -> bool:
+    """``24GiB``, ``80GB``: a size (a budget for the step's peak), not a board."""
+    return _SIZE.match(device) is not None
+
+
 def capacity(device: str) -> tuple[str, int]:
     """(label, total bytes) of ``--fit DEVICE``: a board of the table or a size (``24GiB``)."""
     size = parse_size(device) if _SIZE.match(device) else None

@@ -50,6 +50,20 @@ def _addmm(_bias: Any, a: Any, b: Any, *_args: Any, out_val: Any = None, **_kw: 
     return _matmul_flops(a, b)
 
 
+def _conv_backward(*args: Any, **kwargs: Any) -> int:
+    """torch's ``convolution_backward`` formula, with the weight gradient divided by ``groups``:
+    each output channel's gradient contracts only its own group's input channels (torch's counts
+    every input channel: a depthwise conv's backward read 129 x its forward at 128 channels)."""
+    torch_formula = flop_counter.conv_backward_flop.__wrapped__  # type: ignore[attr-defined]
+    groups = max(int(args[9]), 1)
+    mask = args[10]
+    data_grad = torch_formula(*args[:10], [mask[0], False, False], **kwargs)
+    if not mask[1]:
+        return int(data_grad)
+    weight_grad = torch_formula(*args[:10], [False, True, False], **kwargs)
+    return int(data_grad + weight_grad // groups)
+
+
 # torch's formulas for these call each other through its shape wrapper (a pytree walk per
 # call: 80 us for an addmm); the same arithmetic here, checked equal by the tests
 _DIRECT: dict[Any, Formula] = {_ATEN.mm: _mm, _ATEN.bmm: _mm, _ATEN.addmm: _addmm,
@@ -59,6 +73,7 @@ _DIRECT: dict[Any, Formula] = {_ATEN.mm: _mm, _ATEN.bmm: _mm, _ATEN.addmm: _addm
 def registry() -> dict[Any, Formula]:
     """Packet -> formula: torch's registry, with the ops netscope adds."""
     table: dict[Any, Formula] = {**flop_counter.flop_registry, **_DIRECT}
+    table[_ATEN.convolution_backward] = flop_counter.shape_wrapper(_conv_backward)
     grouped = getattr(_ATEN, "_grouped_mm", None)
     if grouped is not None:
         table[grouped] = _grouped_mm_flops

@@ -4,17 +4,11 @@ contributors named when the step does not fit."""
 from __future__ import annotations
 
 from netscope.engine.model import Profile, Snapshot
+from netscope.engine.plan.describe import layout_label, per_device_parts
+from netscope.engine.self_figures import self_saved_bytes, top_blocks
+from netscope.units import flop_rate, flops, fraction, size
 
 TOP_BLOCKS = 3
-
-
-def size(n: int | None) -> str:
-    if n is None:
-        return "n/a"
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n} B"
 
 
 def contributors(snapshot: Snapshot) -> str:
@@ -29,13 +23,10 @@ def contributors(snapshot: Snapshot) -> str:
     ]  # fmt: skip
     ranked = sorted(((n, b) for n, b in parts if b), key=lambda item: -item[1])
     text = ", ".join(f"{name} {size(b)}" for name, b in ranked)
-    blocks = [
-        b for b in snapshot.blocks if b.saved_bytes and b.path and not b.children
-    ]  # leaves: the blocks that hold the saved tensors
-    blocks.sort(key=lambda b: -(b.saved_bytes or 0))
+    blocks = top_blocks(snapshot, self_saved_bytes, TOP_BLOCKS)
     if blocks:
         text += "; blocks saving most: " + ", ".join(
-            f"{b.path} ({size(b.saved_bytes)})" for b in blocks[:TOP_BLOCKS]
+            f"{block.path or '(root)'} ({size(saved)})" for block, saved in blocks
         )
     return text
 
@@ -69,7 +60,22 @@ def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
             f"{size(fit.capacity_bytes)} usable, margin {size(fit.margin_bytes)}; largest "
             f"batch {batch}"
         )
+        if fit.per_device is not None:
+            least = "none found" if fit.min_devices is None else str(fit.min_devices)
+            lines.append(
+                f"per GPU ({layout_label(fit)}): {_fit_contributors(snapshot)}; peak at "
+                f"{fit.per_device.peak_at}; fewest GPUs that fit: {least}"
+            )
     return lines
+
+
+def _fit_contributors(snapshot: Snapshot) -> str:
+    """A planned fit's per-GPU parts, biggest first; the one-GPU fit's blocks otherwise."""
+    fit = snapshot.fit
+    parts = [] if fit is None else per_device_parts(fit)
+    if not parts:
+        return contributors(snapshot)
+    return ", ".join(f"{name} {size(value)}" for name, value in parts[:3]) + " per GPU"
 
 
 def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[str]:
@@ -87,7 +93,7 @@ def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[str]:
         found.append(
             f"{fit.step} does not fit {fit.device}: needs {size(fit.needed_bytes)}, usable "
             f"{size(fit.capacity_bytes)}, short by {size(-fit.margin_bytes)}; biggest: "
-            f"{contributors(snapshot)}"
+            f"{_fit_contributors(snapshot)}"
         )
     return found
 
@@ -98,18 +104,11 @@ def rate_lines(profile: Profile) -> list[str]:
         return ["FLOPs per step: n/a (not counted for this step)"] if profile.rates else []
     parts = []
     for rate in profile.rates:
-        achieved = "n/a" if rate.achieved_flops_per_s is None else flops(rate.achieved_flops_per_s)
+        achieved = flop_rate(rate.achieved_flops_per_s)
         mfu = (
-            f"MFU {rate.mfu * 100:.1f} % of {rate.peak_source}"
+            f"MFU {fraction(rate.mfu)} of {rate.peak_source}"
             if rate.mfu is not None
             else f"MFU n/a (no peak for {rate.device}: --peak-tflops)"
         )
-        parts.append(f"{rate.device} {achieved}/s, {mfu}")
+        parts.append(f"{rate.device} {achieved}, {mfu}")
     return [f"FLOPs per step: {flops(profile.flops_per_step)}; " + "; ".join(parts)]
-
-
-def flops(n: float) -> str:
-    for unit, scale in (("PFLOP", 1e15), ("TFLOP", 1e12), ("GFLOP", 1e9), ("MFLOP", 1e6)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} FLOP"

@@ -15,10 +15,12 @@ from torch import nn
 from netscope.engine.compute.allocations import TrackAllocations, unique_bytes
 from netscope.engine.compute.attention import AttentionCalls
 from netscope.engine.compute.counter import StepCounter
+from netscope.engine.compute.loss import step_loss
 from netscope.engine.compute.optimizer import meta_twin, replay
 from netscope.engine.compute.step import with_optimizer
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+from netscope.engine.nested import map_tensors
 from netscope.engine.snapshot.forward import tensor_leaves
 from netscope.engine.snapshot.lightmeta import light_meta_forward
 
@@ -32,16 +34,15 @@ def batch_size(call: ExampleInput) -> int | None:
 
 
 def _scaled(value: Any, batch: int, new_batch: int) -> Any:
-    if isinstance(value, torch.Tensor):
-        shape = list(value.shape)
+    """``value`` with every nested tensor an empty meta tensor, its batch dimension resized."""
+
+    def resized(tensor: torch.Tensor) -> torch.Tensor:
+        shape = list(tensor.shape)
         if shape and shape[0] == batch:
             shape[0] = new_batch
-        return torch.empty(shape, dtype=value.dtype, device="meta")
-    if isinstance(value, (list, tuple)):
-        return type(value)(_scaled(v, batch, new_batch) for v in value)
-    if isinstance(value, dict):
-        return {k: _scaled(v, batch, new_batch) for k, v in value.items()}
-    return value
+        return torch.empty(shape, dtype=tensor.dtype, device="meta")
+
+    return map_tensors(resized, value)
 
 
 def meta_model(model: nn.Module) -> nn.Module:
@@ -70,8 +71,9 @@ def step_peak(
             output = model(*args, **kwargs)
             if not train:
                 return baseline + tracking.memory.peak
-            loss = _loss(loaded, output, _scaled(batch_of(call), batch, new_batch))
-            if loss is not None:
+            example = loaded.example_input or call  # loss() takes example_input()'s batch
+            loss = step_loss(output, _scaled(batch_of(example), batch, new_batch), loaded.loss_fn)
+            if isinstance(loss, torch.Tensor) and loss.requires_grad:  # all frozen: no backward
                 loss.backward()
         del output, loss
         replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)
@@ -84,10 +86,3 @@ def step_peak(
             module.training = training
         for param in params:
             param.grad = None
-
-
-def _loss(loaded: LoadedTarget, output: Any, batch: Any) -> torch.Tensor | None:
-    if loaded.loss_fn is not None:
-        return loaded.loss_fn(output, batch)
-    parts = [t.float().mean() for _, t in tensor_leaves(output) if t.is_floating_point()]
-    return torch.stack(parts).sum() if parts else None

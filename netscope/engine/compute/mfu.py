@@ -1,13 +1,12 @@
-"""Achieved FLOP/s and MFU: the counted FLOPs of one step over its measured median time, against
-the device's dense peak for the model's dtype (``devices.PEAK_TFLOPS``, or ``--peak-tflops``).
+"""Achieved FLOP/s and MFU, for profiles and ``netscope run`` alike: the counted FLOPs of one
+step over its measured median time, against the device's dense peak for the dtype the matmuls run
+in (``devices.PEAK_TFLOPS``, or ``--peak-tflops``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-
-import torch
 
 from netscope.engine.compute.devices import board_of, peak_flops
 from netscope.engine.model import ComputeRate, Profile, Snapshot
@@ -34,6 +33,8 @@ def main_dtype(snapshot: Snapshot) -> str:
 
 def device_name(device: str) -> str | None:
     """The CUDA device's own name ("NVIDIA H100 80GB HBM3"); None for the CPU or no CUDA."""
+    import torch  # here: the run's aggregator in the CLI process uses this module without torch
+
     if not device.startswith("cuda") or not torch.cuda.is_available():
         return None
     try:
@@ -42,25 +43,47 @@ def device_name(device: str) -> str | None:
         return None
 
 
+def device_peak(
+    device: str, snapshot: Snapshot | None, peak_tflops: float | None, autocast: str | None = None
+) -> tuple[float | None, str]:
+    """The device's dense peak FLOP/s and where it comes from: ``--peak-tflops`` when given,
+    else netscope's table for the CUDA board in the dtype the matmuls run in (autocast's when it
+    was on, else the one holding most of the weights); (None, "") for the CPU or an unknown
+    board. The one lookup behind every MFU netscope reports (profiles and ``netscope run``)."""
+    if peak_tflops is not None:
+        return peak_tflops * 1e12, "--peak-tflops"
+    name = device_name(device)
+    if not name:
+        return None, ""
+    dtype = autocast or (main_dtype(snapshot) if snapshot is not None else "float32")
+    peak = peak_flops(name, dtype)
+    if peak is None:
+        return None, ""
+    return peak, f"{board_of(name)} {dtype} dense" + (" (autocast)" if autocast else "")
+
+
+def achieved_rate(flops: int | None, median_ms: float | None) -> float | None:
+    """FLOP/s of a step of ``flops`` FLOPs taking ``median_ms``; None when either is unknown."""
+    if flops is None or median_ms is None or median_ms <= 0:
+        return None
+    return flops / (median_ms / 1000)
+
+
+def utilization(achieved: float | None, peak: float | None) -> float | None:
+    """MFU: achieved over peak FLOP/s, 0..1; None without both."""
+    return achieved / peak if achieved is not None and peak else None
+
+
 def with_rates(
     profile: Profile, snapshot: Snapshot | None, train: bool, peak_tflops: float | None
 ) -> Profile:
     """``profile`` with its step's FLOPs and each device's achieved FLOP/s and MFU."""
     flops = step_flops(snapshot, train)
-    dtype = main_dtype(snapshot) if snapshot is not None else "float32"
     rates = []
     for summary in profile.devices:
-        achieved = None
-        if flops is not None and summary.median_ms > 0:
-            achieved = flops / (summary.median_ms / 1000)
-        peak, source = None, ""
-        if peak_tflops is not None:
-            peak, source = peak_tflops * 1e12, "--peak-tflops"
-        else:
-            name = device_name(summary.device)
-            peak = peak_flops(name, dtype) if name else None
-            if peak is not None and name:
-                source = f"{board_of(name)} {dtype} dense"
-        mfu = achieved / peak if achieved is not None and peak else None
-        rates.append(ComputeRate(summary.device, achieved, peak, mfu, source))
+        achieved = achieved_rate(flops, summary.median_ms)
+        peak, source = device_peak(summary.device, snapshot, peak_tflops)
+        rates.append(
+            ComputeRate(summary.device, achieved, peak, utilization(achieved, peak), source)
+        )
     return replace(profile, flops_per_step=flops, rates=tuple(rates))

@@ -18,6 +18,7 @@ from netscope.engine.compute.counter import StepCounter
 from netscope.engine.compute.optimizer import OptimizerReplay, replay
 from netscope.engine.load.device import device_label
 from netscope.engine.model import Compute, Memory, UncountedOp
+from netscope.engine.nested import tensors_in
 
 MAX_UNCOUNTED = 40
 
@@ -29,16 +30,6 @@ class BlockCompute:
     forward: dict[int, int]
     backward: dict[int, int] | None
     saved: dict[int, int] | None
-
-
-def _tensors(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _tensors(item)]
-    if isinstance(value, dict):
-        return [t for item in value.values() for t in _tensors(item)]
-    return []
 
 
 def with_optimizer(
@@ -82,7 +73,7 @@ class ComputePass:
             yield
 
     def inputs(self, call: Any) -> None:
-        tensors = _tensors(getattr(call, "args", ())) + _tensors(getattr(call, "kwargs", {}))
+        tensors = tensors_in((getattr(call, "args", ()), getattr(call, "kwargs", {})))
         self.counter.memory.know(tensors)
         self.inputs_bytes = unique_bytes(tensors)
 

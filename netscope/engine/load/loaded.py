@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from netscope.engine.model import CheckpointDiff
+from netscope.engine.nested import map_tensors
 from netscope.engine.options import LoadOptions
 
 
@@ -26,16 +27,12 @@ class ExampleInput:
     def to(self, device: torch.device | str) -> ExampleInput:
         """A copy with every tensor (also nested in lists, tuples, dicts) moved to ``device``."""
 
-        def move(value: Any) -> Any:
-            if isinstance(value, torch.Tensor):
-                return value.to(device)
-            if isinstance(value, (list, tuple)):
-                return type(value)(move(v) for v in value)
-            if isinstance(value, dict):
-                return {k: move(v) for k, v in value.items()}
-            return value
+        def move(tensor: torch.Tensor) -> torch.Tensor:
+            return tensor.to(device)
 
-        return replace(self, args=move(self.args), kwargs=move(self.kwargs))
+        return replace(
+            self, args=map_tensors(move, self.args), kwargs=map_tensors(move, self.kwargs)
+        )
 
     def call(self, model: nn.Module) -> Any:
         return model(*self.args, **self.kwargs)
@@ -52,6 +49,8 @@ class LoadedTarget:
     loss_fn: Callable[[Any, Any], torch.Tensor] | None = None  # loss(output, batch)
     step_fn: Callable[[nn.Module, Any], Any] | None = None  # step(model, batch)
     optimizer_fn: Callable[[nn.Module], Any] | None = None  # optimizer(model), for --train
+    shard_units_fn: Callable[[nn.Module], Any] | None = None  # shard_units(model): FSDP units
+    tp_plan_fn: Callable[[nn.Module], Any] | None = None  # tp_plan(model): {path: style}
     state_dict: Mapping[str, torch.Tensor] | None = None  # a checkpoint alone, or --weights
     checkpoint_diff: CheckpointDiff | None = None
     source: str | None = None  # "model.py:LINE" of the factory or class

@@ -82,6 +82,8 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
         loss_fn=loss_function(module, path),
         step_fn=optional_function(module, "step"),
         optimizer_fn=optional_function(module, "optimizer"),
+        shard_units_fn=optional_function(module, "shard_units"),
+        tp_plan_fn=optional_function(module, "tp_plan"),
         source=source,
         lazy_at_build=lazy_parameter_names(model),
     )

@@ -33,6 +33,7 @@ from torch.utils._python_dispatch import TorchDispatchMode, return_and_correct_a
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 from netscope.engine.errors import NetscopeError
+from netscope.engine.nested import map_tensors
 
 BACKEND = "gpu"  # what the stand-in device is called: tensors report device "gpu:0"
 _HOST = torch.device("cpu")
@@ -292,15 +293,13 @@ def emulation() -> Iterator[torch.device]:
 
 def to_device(value: Any) -> Any:
     """The batch on the stand-in: every tensor (also nested in lists, tuples, dicts) wrapped."""
-    if isinstance(value, DeviceTensor):
-        return value
-    if isinstance(value, torch.Tensor):
-        return DeviceTensor(value.detach(), requires_grad=value.requires_grad)
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return type(value)(to_device(v) for v in value)
-    if isinstance(value, dict):
-        return {k: to_device(v) for k, v in value.items()}
-    return value
+
+    def wrapped(tensor: torch.Tensor) -> torch.Tensor:
+        if isinstance(tensor, DeviceTensor):
+            return tensor
+        return DeviceTensor(tensor.detach(), requires_grad=tensor.requires_grad)
+
+    return map_tensors(wrapped, value)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from netscope.engine.compute.loss import step_loss
 from netscope.engine.compute.optimizer import make_optimizer
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
@@ -37,29 +38,6 @@ class Step:
     batch: Any
     device: torch.device
     description: str
-
-
-def default_loss(output: Any) -> torch.Tensor:
-    """Mean of every floating tensor in the output (also nested), summed into one scalar."""
-    found: list[torch.Tensor] = []
-
-    def collect(value: Any) -> None:
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            found.append(value.float().mean())
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                collect(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                collect(item)
-
-    collect(output)
-    if not found:
-        raise NetscopeError(
-            "--train needs a loss: the output has no floating tensor",
-            hint="Define loss(output, batch) in the model file.",
-        )
-    return torch.stack(found).sum()
 
 
 def _move_model(model: nn.Module, device: torch.device, stack: ExitStack) -> None:
@@ -144,8 +122,8 @@ def _train_step(
 
     def train_step() -> Any:
         output = example.call(model)
-        loss = loss_fn(output, batch) if loss_fn is not None else default_loss(output)
-        if loss.requires_grad:
+        loss = step_loss(output, batch, loss_fn, no_floating_output="raise")
+        if isinstance(loss, torch.Tensor) and loss.requires_grad:
             loss.backward()
         if optimizer is not None:
             optimizer.step()

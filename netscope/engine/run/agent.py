@@ -21,7 +21,6 @@ error inside the agent disables it with a note instead of reaching the script.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import os
 import random
@@ -38,7 +37,6 @@ import torch
 import torch.nn.modules.module as module_hooks
 import torch.optim.optimizer as optimizer_hooks
 
-from netscope.engine.errors import display_path
 from netscope.engine.model import (
     CopyFinding,
     LoopCopy,
@@ -65,11 +63,20 @@ from netscope.engine.run.messages import (
     ModelsFound,
     RunNote,
     RunSnapshot,
+    StepCounted,
     StepRecord,
     Steps,
     StepUsage,
     UsageRecord,
 )
+from netscope.engine.run.run_snapshot import (
+    device_of,
+    is_compiled,
+    static_snapshot,
+    unwrap,
+    with_watched,
+)
+from netscope.engine.run.step_watch import StepWatch, WatchedFigures
 
 DATA, FORWARD, BACKWARD, OPTIMIZER = range(4)
 FLUSH_S = 0.2  # steps are sent in batches at most this often
@@ -243,9 +250,13 @@ class Agent:
         self.main: int | None = None
         self.snapshot: Snapshot | None = None
         self.snapshot_wanted = False
-        self.example: tuple[tuple, dict] | None = None
-        self.example_grad = False  # the borrowed call recorded a graph: the loop trains
+        self.example_grad = False  # the main model's first call recorded a graph: it trains
         self.example_autocast: str | None = None  # the autocast dtype of that call, if any
+        self.called = False  # the main model was called since it was chosen
+        self.watch: StepWatch | None = None  # the script's own step, counted (one step)
+        self.watch_clock: _Clock | None = None
+        self.watch_wanted = True
+        self.watched: WatchedFigures | None = None
         self.peak_tflops = _peak_tflops_env()
         self.memory: StepMemoryReader | None = None  # created at the first step boundary
         self.usage: list[UsageRecord] = []
@@ -276,6 +287,7 @@ class Agent:
         ]
         self._patch_data()
         self._patch_backward()
+        _preload()
         os.register_at_fork(after_in_child=self._forked)
         self.heartbeat = _Heartbeat()
 
@@ -287,9 +299,14 @@ class Agent:
             if not agent.enabled or agent.suspended:  # the snapshot's own backward is not a phase
                 return original(*args, **kwargs)
             agent.enter(phase)
+            watch = agent.watch if phase == BACKWARD else None
+            if watch is not None:
+                watch.backward_begins()
             try:
                 return original(*args, **kwargs)
             finally:
+                if watch is not None:
+                    watch.backward_ends()
                 agent.leave()
 
         wrapper.__wrapped__ = original  # type: ignore[attr-defined]
@@ -358,6 +375,8 @@ class Agent:
     def _pre(self, module: torch.nn.Module, args: tuple) -> None:
         if self.depth:
             self.depth += 1
+            if self.watch is not None:
+                self.watch.block_enters(module)
             return
         self.depth = 1
         if not self.enabled or self.suspended:
@@ -376,6 +395,8 @@ class Agent:
     def _post(self, module: torch.nn.Module, args: tuple, *rest: Any) -> None:
         depth = self.depth - 1
         self.depth = depth if depth > 0 else 0
+        if depth > 0 and self.watch is not None:
+            self.watch.block_exits(module)
         if depth > 0 or self.ignored_root:
             if depth <= 0:
                 self.ignored_root = False
@@ -396,11 +417,13 @@ class Agent:
         if self.taint is not None and self.sampled is not None and root.param_ids:
             self.taint.add_nested(args)
             self.taint.add_nested(_call_kwargs())  # model(input_ids=..., attention_mask=...)
+        if self.watch is not None and key == self.main:
+            self.watch.forward_begins(args, _call_kwargs())
 
     def _new_model(self, key: int, module: torch.nn.Module, root: _Root) -> None:
         if self.forward_main is None:
             self.forward_main = key
-            self.device = _device_of(module)
+            self.device = device_of(module)
             if self.memory is None:
                 self.memory = StepMemoryReader(self.device)
         self.tracker.add_root(module, "" if key == self.forward_main else root.cls)
@@ -412,12 +435,15 @@ class Agent:
         if root is None:
             return
         root.calls += 1
-        if key == self.main and self.snapshot is None and self.example is None:
-            self.example = (args, dict(kwargs))
-            self.example_grad = torch.is_grad_enabled() and any(
-                p.requires_grad for p in module.parameters()
-            )
-            self.example_autocast = _autocast_dtype(_device_of(module))
+        if key == self.main:
+            if self.watch is not None:
+                self.watch.forward_ends()
+            if not self.called:
+                self.called = True
+                self.example_grad = torch.is_grad_enabled() and any(
+                    p.requires_grad for p in module.parameters()
+                )
+                self.example_autocast = _autocast_dtype(device_of(module))
         if self.snapshot_wanted and self.depth == 0 and not self.stack and self._snapshot_now(root):
             self._take_snapshot()
         if self.boundary_opt is None and key == self.forward_main:
@@ -450,6 +476,7 @@ class Agent:
             self.boundary_opt = weakref.ref(optimizer)
             if self.sampled_clock is self.clocks[0]:
                 self._stop_sampled(keep=False)
+            self._drop_watch()
             self._flush(force=True)
             self.clocks = [self.clocks[1]]
             self.sender.send(BoundaryChanged("optimizer.step"))
@@ -508,8 +535,9 @@ class Agent:
         if main != self.main:
             self.main = main
             self.snapshot = None
-            self.example = None
+            self.called = False
             self.snapshot_wanted = True
+            self._drop_watch()
             module = models[main].ref() if main in models else None
             if module is not None:
                 self.tracker.paths.clear()
@@ -524,10 +552,10 @@ class Agent:
             self.sender.send(ModelsFound(ordered))
 
     def _snapshot_now(self, root: _Root) -> bool:
-        """A call that recorded a graph is followed by the script's backward: the snapshot (its
-        own forward and backward, for the backward's FLOPs) then waits for the optimizer's step,
-        when the script's graph is gone, so the two are never held at once; with no optimizer
-        stepping yet (an inference loop with grad on, gradient accumulation) for the next call."""
+        """A call that recorded a graph is followed by the script's backward: the snapshot (a
+        walk that reads the tensors) then waits for the optimizer's step, when every sharded
+        parameter is back in its shard and the gradients are final; with no optimizer stepping
+        yet (an inference loop with grad on, gradient accumulation) for the next call."""
         if not self.example_grad:
             return True
         return self.boundary_opt is None and root.calls >= 2
@@ -536,15 +564,16 @@ class Agent:
         self.snapshot_wanted = False
         root = self.roots.get(self.main) if self.main is not None else None
         module = root.ref() if root is not None else None
-        if module is None or self.example is None:
-            self.snapshot_wanted = module is not None  # wait for a call to borrow its input
+        if module is None or not self.called:
+            self.snapshot_wanted = module is not None  # wait for the model's first call
             return
         began = time.perf_counter()
         if self.memory is not None:
             self.memory.hold_peak()
         try:
-            self.snapshot = self._snapshot(module, *self.example)
-            self.example = None
+            self.snapshot = self._snapshot(module)
+            if self.watched is not None:
+                self.snapshot = with_watched(self.snapshot, self.watched)
             self.last_grads = time.perf_counter() if self._add_grads(module) else 0.0
             self.sender.send(RunSnapshot(self.snapshot))
             self.sender.send(self._device_peak(module, self.snapshot))
@@ -557,48 +586,22 @@ class Agent:
 
     def _device_peak(self, module: torch.nn.Module, snapshot: Snapshot) -> DevicePeak:
         """The main model's device and its dense peak for the dtype its matmuls run in."""
-        from netscope.engine.compute.devices import board_of, peak_flops
-        from netscope.engine.compute.mfu import device_name, main_dtype
+        from netscope.engine.compute.mfu import device_peak
 
-        device = _device_of(module)
-        if self.peak_tflops is not None:
-            return DevicePeak(device, self.peak_tflops * 1e12, "--peak-tflops")
-        name = device_name(device)
-        dtype = self.example_autocast or main_dtype(snapshot)
-        peak = peak_flops(name, dtype) if name else None
-        if peak is None or not name:
-            return DevicePeak(device, None, "")
-        autocast = " (autocast)" if self.example_autocast else ""
-        return DevicePeak(device, peak, f"{board_of(name)} {dtype} dense{autocast}")
-
-    def _snapshot(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> Snapshot:
-        from netscope.engine.load.loaded import ExampleInput, LoadedTarget
-        from netscope.engine.options import LoadOptions
-        from netscope.engine.snapshot.build import snapshot_model
-
-        # a backward only when the script's own call recorded a graph (it trains): its FLOPs
-        # are the step's; the snapshot restores every .grad afterwards
-        options = LoadOptions(
-            target=self.script, device=_device_of(module), backward=self.example_grad
+        device = device_of(module)
+        return DevicePeak(
+            device, *device_peak(device, snapshot, self.peak_tflops, self.example_autocast)
         )
-        loaded = LoadedTarget(
-            options=options,
-            path=self.script,
-            model=module,
-            example_input=ExampleInput(args, kwargs, "the script's own input"),
-            source=_source_of(type(module)),
-        )
-        cpu_rng = torch.get_rng_state()
-        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+
+    def _snapshot(self, module: torch.nn.Module) -> Snapshot:
+        """The user's module under any wrapper, walked: netscope never calls it (no forward, no
+        backward, no collective, nothing the loop relies on changed)."""
+        inner, wrappers = unwrap(module)
         self.suspended = True
         try:
-            with _no_sync(module):  # DDP: the snapshot's backward is no all-reduce
-                return snapshot_model(loaded)
+            return static_snapshot(self.script, inner, wrappers)
         finally:
             self.suspended = False
-            torch.set_rng_state(cpu_rng)
-            if cuda_rng is not None:
-                torch.cuda.set_rng_state_all(cuda_rng)
 
     def _refresh_grads(self) -> None:
         root = self.roots.get(self.main) if self.main is not None else None
@@ -623,7 +626,13 @@ class Agent:
         snapshot = self.snapshot
         if snapshot is None:
             return False
-        tensors = dict(module.named_parameters(remove_duplicate=False))
+        inner, _ = unwrap(module)
+        # a sharded (DTensor) gradient's statistics would gather it: a collective of netscope's
+        tensors = {
+            name: p
+            for name, p in inner.named_parameters(remove_duplicate=False)
+            if not hasattr(p, "_local_tensor") and not hasattr(p.grad, "_local_tensor")
+        }
         if not any(p.grad is not None for p in tensors.values()):
             return False
         names = [p.name for p in snapshot.parameters if p.name in tensors]
@@ -666,6 +675,9 @@ class Agent:
         timed = self.block_clock is not None  # slowed by its hooks: left out of step times
         if timed:
             self._stop_block_clock()
+        if self.watch is not None and self.watch_clock is clock:
+            timed = True  # slowed by the counting mode: left out of step times too
+            self._finish_watch()
         self._record_usage(clock.index, total)
         self.pending.append(
             (
@@ -694,7 +706,9 @@ class Agent:
             self.gil_step = False
         self._flush()
         upcoming = clock.index + 1
-        if (
+        if self.watch_wanted and self.watch is None and self.sampled is None and upcoming >= 2:
+            self._start_watch(clock)
+        elif (
             self.sampled is None
             and upcoming + 1 >= self.next_sampled
             and self.main is not None
@@ -743,6 +757,58 @@ class Agent:
         if self.fixed_every is not None:
             return self.every
         return self.every // 2 + self._jitter.randrange(self.every + 1)
+
+    def _start_watch(self, clock: _Clock) -> None:
+        """Count the next step as the script runs it (its first step warms up)."""
+        root = self.roots.get(self.main) if self.main is not None else None
+        module = root.ref() if root is not None else None
+        if module is None or self.suspended or self.block_clock is not None:
+            return
+        self.watch_wanted = False
+        inner, _ = unwrap(module)
+        if is_compiled(inner):
+            self.sender.send(
+                RunNote(
+                    "FLOPs and memory per step are not counted: the model is torch.compile'd "
+                    "and netscope's counting would change what runs"
+                )
+            )
+            return
+        training = self.boundary_opt is not None
+        self.watch = StepWatch(inner, device_of(module), training=training)
+        self.watch_clock = clock
+
+    def _finish_watch(self) -> None:
+        watch, self.watch = self.watch, None
+        self.watch_clock = None
+        if watch is None:
+            return
+        began = time.perf_counter()
+        try:
+            optimizers = [ref() for ref in self.stepped]
+            figures = watch.figures([opt for opt in optimizers if opt is not None])
+            if figures is None or (watch.training and figures.compute.backward_flops is None):
+                self.watch_wanted = True  # no training step counted (an evaluation step)
+                return
+            self.watched = figures
+            boundary = self.clocks[0].boundary
+            self.sender.send(StepCounted(boundary, figures.compute, figures.memory, figures.calls))
+            if self.snapshot is not None:
+                self.snapshot = with_watched(self.snapshot, figures)
+                self.sender.send(RunSnapshot(self.snapshot))
+        except Exception as exc:  # netscope's own failure: the run goes on, unwatched
+            self.sender.send(RunNote(f"the step's count failed: {type(exc).__name__}: {exc}"))
+        finally:
+            self._pause(time.perf_counter() - began)
+
+    def _drop_watch(self) -> None:
+        """The step being counted is not a whole step of the loop's kind: count another."""
+        if self.watch is not None:
+            self.watch.close()
+        self.watch = None
+        self.watch_clock = None
+        self.watched = None
+        self.watch_wanted = True
 
     def _start_block_clock(self) -> None:
         """Time the main model's blocks over the next step (apart from the detectors' steps)."""
@@ -832,6 +898,8 @@ class Agent:
         if not self.enabled:
             return
         try:
+            if self.watch is not None:
+                self._finish_watch()
             if self.snapshot_wanted:
                 self._take_snapshot()
             self._flush(force=True)
@@ -842,6 +910,9 @@ class Agent:
     def _fail(self, exc: BaseException) -> None:
         if self.sampled is not None:
             self._stop_sampled(keep=False)
+        if self.watch is not None:
+            self.watch.close()
+            self.watch = None
         self.uninstall()
         with contextlib.suppress(OSError):
             self.sender.send(
@@ -869,6 +940,14 @@ def _call_kwargs() -> dict[str, Any]:
     return {}
 
 
+def _preload() -> None:
+    """Import what the snapshot and the peak lookup need before the script starts: a first
+    import inside the loop (about 0.1 s) would be the loop's time."""
+    import netscope.engine.compute.devices
+    import netscope.engine.compute.mfu
+    import netscope.engine.snapshot.build  # noqa: F401
+
+
 def _peak_tflops_env() -> float | None:
     text = os.environ.get(PEAK_TFLOPS_ENV, "")
     try:
@@ -887,25 +966,3 @@ def _autocast_dtype(device: str) -> str | None:
         return str(torch.get_autocast_dtype(kind)).removeprefix("torch.")
     except (RuntimeError, TypeError, AttributeError):
         return None
-
-
-def _no_sync(module: torch.nn.Module) -> Any:
-    """``module.no_sync()`` for DistributedDataParallel, else nothing."""
-    parallel = torch.nn.parallel.DistributedDataParallel
-    return module.no_sync() if isinstance(module, parallel) else contextlib.nullcontext()
-
-
-def _device_of(module: torch.nn.Module) -> str:
-    for tensor in (*module.parameters(), *module.buffers()):
-        if not _is_lazy(tensor):
-            return str(tensor.device)
-    return "cpu"
-
-
-def _source_of(cls: type) -> str | None:
-    try:
-        file = inspect.getsourcefile(cls)
-        line = inspect.getsourcelines(cls)[1]
-    except (OSError, TypeError):
-        return None
-    return f"{display_path(file)}:{line}" if file else None

@@ -4,16 +4,18 @@ The parent keeps everything, so a script that crashes or is killed keeps what wa
 Step time and phases are taken over the steps that were not sampled for detection (the detectors
 slow a sampled step down); all steps when every step was sampled.
 
-FLOPs per step are counted once, by the snapshot of the main model (its forward, plus its
-backward when the loop trains: ``step_boundary == "optimizer.step"``), times the main model's
-median calls per step (gradient accumulation calls it k times); the achieved FLOP/s divides them
-by the median step time, and MFU is that over the device's dense peak the agent looked up.
+FLOPs per step are counted once, on one of the script's own steps as it ran (``StepCounted``:
+every call of the main model under grad in that step, micro-batches included, and its backward;
+in an inference loop one call); the achieved FLOP/s divides them by the median step time, and
+MFU is that over the device's dense peak the agent looked up. An evaluation under ``no_grad``
+is not the training step: only a step whose backward ran counts once an optimizer steps.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
 
+from netscope.engine.compute.mfu import achieved_rate, utilization
 from netscope.engine.model import (
     BlockTiming,
     GilReport,
@@ -43,6 +45,7 @@ from netscope.engine.run.messages import (
     RunStarted,
     ScriptEnded,
     ScriptOutput,
+    StepCounted,
     StepRecord,
     Steps,
     StepUsage,
@@ -99,6 +102,7 @@ class RunRecorder:
         self.output: deque[ScriptOutput] = deque(maxlen=OUTPUT_LINES)
         self.stopped = False
         self.peak: DevicePeak | None = None
+        self.counted: StepCounted | None = None
         self._clear_usage()
 
     def _clear_usage(self) -> None:
@@ -137,6 +141,8 @@ class RunRecorder:
             self.models = message.models
         elif isinstance(message, RunSnapshot):
             self.snapshot = message.snapshot
+        elif isinstance(message, StepCounted):
+            self.counted = message
         elif isinstance(message, DevicePeak):
             self.peak = message
         elif isinstance(message, GilMeasured):
@@ -195,17 +201,21 @@ class RunRecorder:
         ordered = sorted(self.calls.elements())
         return median([float(c) for c in ordered])
 
-    def flops_per_step(self, calls: float | None) -> int | None:
-        """The snapshot's forward (+ backward when the loop trains), times the calls per step."""
-        compute = self.snapshot.compute if self.snapshot is not None else None
+    def flops_per_step(self) -> int | None:
+        """The counted step's forward (+ backward when the loop trains), all its calls."""
+        counted = self._counted()
+        compute = counted.compute if counted is not None else None
         if compute is None or not self.steps:
             return None
-        per_call: int | None = compute.forward_flops
-        if self.boundary == "optimizer.step":
-            per_call = None if compute.backward_flops is None else compute.step_flops
-        if per_call is None:
+        if self.boundary == "optimizer.step" and compute.backward_flops is None:
             return None
-        return round(per_call * (1.0 if calls is None else calls))
+        return compute.step_flops
+
+    def _counted(self) -> StepCounted | None:
+        """The counted step, when it is a step of the loop's kind (not an evaluation call
+        counted before the first optimizer step)."""
+        counted = self.counted
+        return counted if counted is not None and counted.boundary == self.boundary else None
 
     def _timed(self) -> list[StepRecord]:
         plain = [r for r in self.steps if not r[6]]
@@ -225,10 +235,8 @@ class RunRecorder:
             )
         step_ms = spread([r[1] for r in timed])
         calls = self.calls_per_step()
-        flops = self.flops_per_step(calls)
-        achieved = None
-        if flops is not None and step_ms is not None and step_ms.median > 0:
-            achieved = flops / (step_ms.median / 1000.0)
+        flops = self.flops_per_step()
+        achieved = achieved_rate(flops, step_ms.median if step_ms is not None else None)
         peak = self.peak.peak_flops_per_s if self.peak is not None else None
         memory = self.memory()
         return RunReport(
@@ -254,11 +262,12 @@ class RunRecorder:
             block_timed_steps=self.block_timed_steps,
             flops_per_step=flops,
             achieved_flops_per_s=achieved,
-            mfu=achieved / peak if achieved is not None and peak else None,
+            mfu=utilization(achieved, peak),
             peak_flops_per_s=peak,
             peak_source=self.peak.source if self.peak is not None else "",
             model_calls_per_step=calls,
             memory=memory,
+            step_memory=counted.memory if (counted := self._counted()) is not None else None,
         )
 
     def _notes(self, memory: RunMemory | None = None) -> list[str]:

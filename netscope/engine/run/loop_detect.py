@@ -34,6 +34,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from netscope.engine.dtypes import dtype_name
+from netscope.engine.nested import tensors_in
 from netscope.engine.profiler import copies, syncs
 from netscope.engine.profiler.detect import WATCHED_ATEN, FunctionLevel
 from netscope.engine.profiler.standin import skip_dynamo_import
@@ -98,15 +99,9 @@ class Taint:
     def discard(self, tensor: object) -> None:
         self.ids.pop(id(tensor), None)
 
-    def add_nested(self, value: Any, depth: int = 0) -> None:
-        if isinstance(value, _Tensor):
-            self.add(value)
-        elif depth < 3 and isinstance(value, (list, tuple)):
-            for item in value:
-                self.add_nested(item, depth + 1)
-        elif depth < 3 and isinstance(value, dict):
-            for item in value.values():
-                self.add_nested(item, depth + 1)
+    def add_nested(self, value: Any) -> None:
+        for tensor in tensors_in(value, max_depth=3):
+            self.add(tensor)
 
 
 def _names_cpu(location: str | None) -> bool:

@@ -1,9 +1,9 @@
 """Typed messages between the script's process (the agent) and netscope (the parent).
 
-From the child: RunStarted -> (Steps | StepUsage | ModelsFound | RunSnapshot | DevicePeak |
-LoopFindings | GilMeasured | RunNote)* -> ScriptEnded. The parent adds ScriptOutput (the script's
-printed lines, when it captures them) and SystemSampled (it samples the child's process itself,
-which costs the script nothing). Every message is a frozen dataclass.
+From the child: RunStarted -> (Steps | StepUsage | ModelsFound | RunSnapshot | StepCounted |
+DevicePeak | LoopFindings | GilMeasured | RunNote)* -> ScriptEnded. The parent adds ScriptOutput
+(the script's printed lines, when it captures them) and SystemSampled (it samples the child's
+process itself, which costs the script nothing). Every message is a frozen dataclass.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from netscope.engine.model import (
     BlockTiming,
+    Compute,
     GilReport,
     LoopCopy,
     LoopSync,
+    Memory,
     RunModel,
     ScriptError,
     Snapshot,
@@ -79,6 +81,17 @@ class RunSnapshot:
 
 
 @dataclass(frozen=True)
+class StepCounted:
+    """One of the script's own steps, observed (``step_watch``): its FLOPs over every counted
+    call of the main model (all micro-batches) and its memory, on this process (rank)."""
+
+    boundary: str  # the kind of step counted: "optimizer.step" or "forward"
+    compute: Compute
+    memory: Memory
+    calls: int
+
+
+@dataclass(frozen=True)
 class LoopFindings:
     """Syncs and copies over every sampled step so far (cumulative, replaces the previous)."""
 
@@ -132,6 +145,7 @@ RunMessage = (
     | BoundaryChanged
     | ModelsFound
     | RunSnapshot
+    | StepCounted
     | LoopFindings
     | BlockTimes
     | GilMeasured

@@ -14,6 +14,7 @@ from torch import nn
 from netscope.engine.compute.step import BlockCompute
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import BlockInfo, DerivedTensor, ParamInfo, UnregisteredTensor
+from netscope.engine.self_figures import own_figures
 from netscope.engine.snapshot.classes import CONTAINERS, class_source, is_builtin
 from netscope.engine.snapshot.forward import ForwardRecord
 from netscope.engine.snapshot.special import derived_attributes, own_attributes
@@ -117,6 +118,12 @@ def build_blocks(
         forward = _with_containers(named, children, compute.forward)
         backward = _with_containers(named, children, compute.backward)
         saved = _with_containers(named, children, compute.saved)
+    aliases = {
+        path: paths_of[id(module)] for path, module in named if len(paths_of[id(module)]) > 1
+    }
+    own_forward = own_figures(forward, children, aliases)
+    own_backward = own_figures(backward, children, aliases)
+    own_saved = own_figures(saved, children, aliases)
     blocks = []
     for path, module in named:
         cls = type(module)
@@ -152,6 +159,9 @@ def build_blocks(
                 forward_flops=None if forward is None else forward[path],
                 backward_flops=None if backward is None else backward[path],
                 saved_bytes=None if saved is None else saved[path],
+                self_forward_flops=None if own_forward is None else own_forward[path],
+                self_backward_flops=None if own_backward is None else own_backward[path],
+                self_saved_bytes=None if own_saved is None else own_saved[path],
             )
         )
     return tuple(blocks)

@@ -125,7 +125,9 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
         snapshot = _snapshot_model(loaded, progress)
         if loaded.options.fit and snapshot.compute is not None:
             _say(progress, f"will it fit {loaded.options.fit}")
-            snapshot = replace(snapshot, fit=fit_verdict(loaded, snapshot_call(loaded)))
+            blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
+            fit = fit_verdict(loaded, snapshot_call(loaded), blocks)
+            snapshot = replace(snapshot, fit=fit)
         elif loaded.options.fit and snapshot.kind == "model":
             snapshot = replace(snapshot, findings=(*snapshot.findings, no_fit(loaded, snapshot)))
     note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))

@@ -10,7 +10,7 @@ import inspect
 import itertools
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from torch.nn.modules.module import register_module_forward_hook, register_modul
 from torch.overrides import TorchFunctionMode
 
 import netscope
+from netscope.engine.compute.loss import loss_source, step_loss
 from netscope.engine.errors import (
     NetscopeError,
     display_path,
@@ -30,11 +31,13 @@ from netscope.engine.errors import (
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, OutputInfo
+from netscope.engine.nested import labelled_tensors
 from netscope.engine.snapshot.classes import is_builtin
 from netscope.engine.snapshot.special import packed_objects
 from netscope.engine.snapshot.values import activation_row, dtype_name
 
 MAX_OUTPUTS = 32
+MAX_DEPTH = 4  # containers deep, in a block's output
 MAX_ITERATOR_ITEMS = 10_000  # a forward returning a generator: items consumed at most
 # Tensor methods that read metadata only: a parent asking `self.fc.weight.dtype` does not use fc.
 _METADATA_OPS = frozenset({
@@ -66,22 +69,9 @@ class ForwardRecord:
     counter: Any = None  # compute.counter.StepCounter: told when each block starts and ends
 
 
-def tensor_leaves(value: Any, label: str = "", depth: int = 0) -> list[tuple[str, torch.Tensor]]:
+def tensor_leaves(value: Any) -> list[tuple[str, torch.Tensor]]:
     """Tensors in a nested output with labels such as ``0``, ``logits`` or ``1.hidden``."""
-    if isinstance(value, torch.Tensor):
-        return [(label, value)]
-    if depth >= 4:
-        return []
-    if isinstance(value, Mapping):
-        items = list(value.items())
-    elif isinstance(value, (list, tuple)):
-        items = list(enumerate(value))
-    else:
-        return []
-    leaves: list[tuple[str, torch.Tensor]] = []
-    for key, item in items[:MAX_OUTPUTS]:
-        leaves += tensor_leaves(item, f"{label}.{key}" if label else str(key), depth + 1)
-    return leaves[:MAX_OUTPUTS]
+    return labelled_tensors(value, max_depth=MAX_DEPTH, limit=MAX_OUTPUTS)
 
 
 class InstrumentationFailure(Exception):
@@ -523,27 +513,16 @@ def _device_error(loaded: LoadedTarget, exc: BaseException, where: str) -> Netsc
 
 
 def run_backward(loaded: LoadedTarget, record: ForwardRecord) -> None:
-    """Backward of ``loss(output, batch)``, else of the mean of the floating outputs."""
+    """Backward of the step's loss (``compute.loss.step_loss``)."""
     assert loaded.example_input is not None
+    record.loss_source = loss_source(loaded.loss_fn)
     try:
-        if loaded.loss_fn is not None:
-            record.loss_source = "loss(output, batch)"
-            loss = loaded.loss_fn(record.output, batch_of(loaded.example_input))
-        else:
-            record.loss_source = "mean of floating outputs"
-            parts = [
-                t.float().mean()
-                for _, t in tensor_leaves(record.output)
-                if t.is_floating_point() and t.requires_grad
-            ]
-            if not parts:
-                record.notes.append("no floating output needs a gradient: backward skipped")
-                return
-            loss = torch.stack(parts).sum()
-        if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
-            record.notes.append(
-                f"{record.loss_source} is not a scalar with a gradient: no backward"
-            )
+        loss = step_loss(record.output, batch_of(loaded.example_input), loaded.loss_fn)
+        if loss is None or (isinstance(loss, torch.Tensor) and not loss.requires_grad):
+            record.notes.append("no floating output needs a gradient: backward skipped")
+            return
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            record.notes.append(f"{record.loss_source} is not a scalar: no backward")
             return
         loss.backward()
         record.backward_ran = True

@@ -205,7 +205,7 @@ def _is_style(cls: type) -> bool:
 
 
 def _style_from_placements(module: nn.Module) -> str | None:
-    weight = module._parameters.get("weight")
+    weight = dict(module._parameters.items()).get("weight")  # a ScriptModule's is no dict
     layout = layout_of(weight) if weight is not None else None
     if layout is None:
         return None

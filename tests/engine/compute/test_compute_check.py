@@ -30,7 +30,7 @@ def test_a_step_that_fits_passes_and_says_by_how_much() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "inference fits 24GiB" in run.stdout and "largest batch" in run.stdout
     assert "MFU" in run.stdout and "of --peak-tflops" in run.stdout
-    assert "FLOPs per step: 30720 FLOP" in run.stdout  # 2 x 2 x (20 x 256 + 256 x 10)
+    assert "FLOPs per step: 30.7 kFLOP" in run.stdout  # 2 x 2 x (20 x 256 + 256 x 10)
 
 
 def test_a_step_that_does_not_fit_fails() -> None:

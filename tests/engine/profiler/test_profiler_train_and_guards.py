@@ -9,11 +9,12 @@ import pytest
 import torch
 from torch import nn
 
+from netscope.engine.compute.loss import step_loss
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.loaded import ExampleInput
 from netscope.engine.profiler import copies, system
 from netscope.engine.profiler.runner import resolve_devices
-from netscope.engine.profiler.step import STEP_TRAIN, default_loss, prepared_step
+from netscope.engine.profiler.step import STEP_TRAIN, prepared_step
 
 ROOT = Path(__file__).resolve().parents[3]
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only guards")
@@ -74,7 +75,7 @@ def test_eval_step_restores_training_mode_even_when_it_raises() -> None:
 
 def test_train_without_a_floating_output_asks_for_a_loss() -> None:
     with pytest.raises(NetscopeError, match="needs a loss"):
-        default_loss((torch.ones(2, dtype=torch.int64),))
+        step_loss((torch.ones(2, dtype=torch.int64),), None, None, no_floating_output="raise")
 
 
 @NO_CUDA

@@ -14,6 +14,9 @@ parser.add_argument("--slow-rank", type=int, default=1)
 parser.add_argument("--delay-ms", type=float, default=60.0)
 parser.add_argument("--crash-rank", type=int, default=-1)
 parser.add_argument("--crash-step", type=int, default=5)
+# "backward": the crash comes from inside the backward, while the other rank waits in DDP's
+# gradient all-reduce for this rank's share, which never comes
+parser.add_argument("--crash-where", choices=["before", "backward"], default="before")
 options = parser.parse_args()
 
 dist.init_process_group("gloo")
@@ -31,12 +34,18 @@ class Batches(Dataset):
         return torch.randn(32), torch.randn(4)
 
 
+def crash_in_backward(grad):
+    raise RuntimeError(f"rank {rank} failed in the backward at step {options.crash_step}")
+
+
 model = DDP(torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 4)))
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 loader = DataLoader(Batches(), batch_size=8)
 for step, (x, y) in enumerate(loader):
     if rank == options.crash_rank and step == options.crash_step:
-        raise RuntimeError(f"rank {rank} failed at step {step}")
+        if options.crash_where == "before":
+            raise RuntimeError(f"rank {rank} failed at step {step}")
+        model.module[0].weight.register_hook(crash_in_backward)
     loss = torch.nn.functional.mse_loss(model(x), y)
     optimizer.zero_grad()
     loss.backward()

@@ -1,5 +1,4 @@
-"""FSDP2 on gloo (CPU): four fully_shard blocks and a head, AdamW. Every dimension is even, so
-no shard is padded: a unit all-gathers exactly its parameters' bytes."""
+"""FSDP2 on gloo (CPU): four fully_shard blocks and a head, AdamW."""
 
 import argparse
 
@@ -7,52 +6,49 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.distributed.fsdp import fully_shard
+from weights_digest import digest
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--steps", type=int, default=12)
-parser.add_argument("--width", type=int, default=64)
+parser.add_argument("--steps", type=int, default=4)
+parser.add_argument("--width", type=int, default=32)
+parser.add_argument("--batch", type=int, default=8)
 options = parser.parse_args()
 
 dist.init_process_group("gloo")
 rank = dist.get_rank()
 torch.manual_seed(0)
-
-
-class Block(nn.Module):
-    def __init__(self, width: int) -> None:
-        super().__init__()
-        self.up = nn.Linear(width, 2 * width)
-        self.down = nn.Linear(2 * width, width)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.down(torch.relu(self.up(x)))
+width = options.width
 
 
 class Net(nn.Module):
-    def __init__(self, width: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.blocks = nn.ModuleList(Block(width) for _ in range(4))
-        self.head = nn.Linear(width, 8)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Linear(width, width), nn.ReLU()) for _ in range(4)
+        )
+        self.head = nn.Linear(width, 4)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x):
         for block in self.blocks:
             x = block(x)
         return self.head(x)
 
 
-model = Net(options.width)
+model = Net()
 for block in model.blocks:
     fully_shard(block)
 fully_shard(model)
-optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-generator = torch.Generator().manual_seed(rank)
-for _step in range(options.steps):
-    x = torch.randn(16, options.width, generator=generator)
-    y = torch.randn(16, 8, generator=generator)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+data = torch.Generator().manual_seed(rank)
+for step in range(options.steps):
+    x, y = (
+        torch.randn(options.batch, width, generator=data),
+        torch.randn(options.batch, 4, generator=data),
+    )
     loss = nn.functional.mse_loss(model(x), y)
-    optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-checksum = sum(p.to_local().double().sum().item() for p in model.parameters())
-print(f"rank {rank} done: loss {loss.item():.6f} checksum {checksum:.6f}")
+    optimizer.zero_grad()
+    print(f"rank {rank} step {step} loss {loss.item():.10f}")
+print(f"rank {rank} weights {digest(model)}")
 dist.destroy_process_group()

@@ -1,0 +1,84 @@
+"""The per-GPU plan against real FSDP2 runs: each model of benchmarks/plan/models.py trained
+with AdamW on two ranks (torchrun, gloo, CPU; one unit per repeated block + the root), per-rank
+peak from torch's profiler memory events (benchmarks/plan/fsdp_real.py), against netscope's
+plan of the same step (``--fit 2x80GiB --shard fsdp``) in fp32, bf16-mixed, every unit
+checkpointed, and both. Also the Llama-3-70B verdicts on meta.
+
+Run: python benchmarks/bench_plan.py  (prints Markdown for docs/benchmarks.md)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN = ROOT / "benchmarks" / "plan"
+CASES = [("fp32", "none"), ("bf16-mixed", "none"), ("fp32", "all"), ("bf16-mixed", "all")]
+MODELS = ("llama", "gpt2", "cnn")
+
+
+def real_peak(model: str, precision: str, checkpoint: str, port: int = 29613) -> int:
+    """Rank 0's peak bytes in a real two-rank FSDP2 step (the second of two)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "peak.json"
+        command = [
+            sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+            "--master-port", str(port), str(PLAN / "fsdp_real.py"), model, precision,
+            checkpoint, str(out),
+        ]  # fmt: skip
+        subprocess.run(command, check=True, capture_output=True, cwd=PLAN, timeout=600)
+        return int(json.loads(out.read_text())["peak_bytes"])
+
+
+def planned(model: str, precision: str, checkpoint: str, devices: int = 2) -> dict:
+    """netscope's plan of that step, in this process: the ``fit`` of a report."""
+    from netscope.engine.compute.fit import fit_verdict
+    from netscope.engine.load.target import load_target
+    from netscope.engine.options import LoadOptions
+
+    options = LoadOptions(
+        target=str(PLAN / f"{model}_model.py"), train=True, optimizer="adamw",
+        fit=f"{devices}x80GiB", shard="fsdp", precision=precision, checkpoint=checkpoint,
+    )  # fmt: skip
+    loaded = load_target(options)
+    start = time.perf_counter()
+    fit = fit_verdict(loaded, loaded.example_input)
+    assert fit is not None and fit.per_device is not None
+    return {"peak": fit.per_device.peak_bytes, "at": fit.per_device.peak_at,
+            "seconds": time.perf_counter() - start}  # fmt: skip
+
+
+def comparison_rows() -> list[list[str]]:
+    rows = []
+    for model in MODELS:
+        for precision, checkpoint in CASES:
+            real = real_peak(model, precision, checkpoint)
+            plan = planned(model, precision, checkpoint)
+            error = plan["peak"] / real - 1
+            rows.append([
+                model, precision, checkpoint, f"{real / 2**20:.2f}", f"{plan['peak'] / 2**20:.2f}",
+                f"{error * 100:+.1f} %", "met" if abs(error) <= 0.10 else "NOT met", plan["at"],
+            ])  # fmt: skip
+            print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    rows = comparison_rows()
+    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load "
+          f"{os.getloadavg()[0]:.1f}: rank 0 of 2, the second AdamW step.\n")  # fmt: skip
+    print("| model | precision | checkpoint | real peak MiB | plan MiB | error | 10 % | plan's peak at |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()

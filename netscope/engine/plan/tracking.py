@@ -1,0 +1,130 @@
+"""Allocation tracking of a planned step: storages created by ops, storages FSDP resizes in place
+(its gathered parameters are freed by ``storage.resize_(0)``, not dropped), and which of them
+are FSDP's communication buffers (all-gather and reduce-scatter, gathered parameters)."""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from netscope.engine.compute.allocations import AllocationTracker, track
+
+# torch private: FSDP2's storage helpers and collectives (torch/distributed/fsdp/_fully_shard)
+_FSDP_PARAM = "torch.distributed.fsdp._fully_shard._fsdp_param"
+_FSDP_GROUP = "torch.distributed.fsdp._fully_shard._fsdp_param_group"
+_COMM_FUNCTIONS = ("foreach_all_gather", "foreach_all_gather_copy_out", "foreach_reduce")
+
+
+class PlanMemory(AllocationTracker):
+    """Live bytes with resizes, the phase, and FSDP's communication bytes apart."""
+
+    def __init__(self) -> None:
+        self.phase = "forward"
+        self.block = ""
+        super().__init__(self._where)
+        self.in_comm = 0  # inside an FSDP collective: what is created there is a comm buffer
+        self.comm: set[int] = set()
+        self.comm_current = 0
+        self.comm_peak = 0
+
+    def _where(self) -> str:
+        return f"{self.phase} ({self.block})" if self.block else self.phase
+
+    def created(self, tensor: torch.Tensor) -> None:
+        before = self.current
+        super().created(tensor)
+        if self.in_comm and self.current != before:
+            self._comm(tensor.untyped_storage()._cdata, self.current - before)
+
+    def resized(self, tensor: torch.Tensor, nbytes: int) -> None:
+        """FSDP's ``alloc_storage`` / ``free_storage``: the same storage, a new size."""
+        storage = tensor.untyped_storage()
+        key = storage._cdata
+        if key in self.known:
+            return
+        old = self.live.get(key)
+        if old is None:
+            self.refs[key] = weakref.ref(storage, partial(self._freed, key))
+            old = 0
+        self.live[key] = nbytes
+        self.current += nbytes - old
+        self._comm(key, nbytes - old)  # FSDP's gathered parameters
+        if self.current > self.peak:
+            self.peak = self.current
+            self.peak_at = self.where()
+
+    def _comm(self, key: int, change: int) -> None:
+        self.comm.add(key)
+        self.comm_current += change
+        self.comm_peak = max(self.comm_peak, self.comm_current)
+
+    def _freed(self, key: int, _ref: object = None) -> None:
+        if key in self.comm:
+            self.comm.discard(key)
+            self.comm_current -= self.live.get(key, 0)
+        super()._freed(key, _ref)
+
+    def reset_peak(self) -> None:
+        super().reset_peak()
+        self.comm_peak = self.comm_current
+
+
+class TrackPlan(TorchDispatchMode):
+    """The planned step's allocations (entered inside the fake tensor mode)."""
+
+    def __init__(self, memory: PlanMemory) -> None:
+        super().__init__()
+        self.memory = memory
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        track(self.memory, func, out)
+        return out
+
+
+@contextlib.contextmanager
+def fsdp_seen(memory: PlanMemory) -> Iterator[None]:
+    """FSDP2's storage resizes and collectives report to ``memory``; restored on exit."""
+    import importlib
+
+    param, group = importlib.import_module(_FSDP_PARAM), importlib.import_module(_FSDP_GROUP)
+
+    def alloc(tensor: torch.Tensor) -> None:
+        size = tensor.numel() * tensor.itemsize
+        if tensor.untyped_storage().size() != size:
+            tensor.untyped_storage().resize_(size)
+            memory.resized(tensor, size)
+
+    def free(tensor: torch.Tensor) -> None:
+        if tensor.untyped_storage().size() != 0:
+            tensor.untyped_storage().resize_(0)
+            memory.resized(tensor, 0)
+
+    def in_comm(function: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            memory.in_comm += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                memory.in_comm -= 1
+
+        return wrapped
+
+    saved = [(param, "alloc_storage"), (param, "free_storage"), (group, "alloc_storage")]
+    saved += [(group, name) for name in _COMM_FUNCTIONS]
+    originals = [(module, name, getattr(module, name)) for module, name in saved]
+    try:
+        for module, name in saved[:3]:
+            setattr(module, name, free if name == "free_storage" else alloc)
+        for name in _COMM_FUNCTIONS:
+            setattr(group, name, in_comm(getattr(group, name)))
+        yield
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)

@@ -1,0 +1,61 @@
+"""Which blocks are FSDP units and which are checkpointed: the default (every block whose class
+repeats in a ModuleList/Sequential, as torchtitan wraps transformer layers), a path or class glob
+(``--shard-units``, ``--checkpoint PATTERN``), or a model file's ``shard_units(model)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+from typing import Any
+
+from torch import nn
+
+
+def repeated_blocks(model: nn.Module) -> list[str]:
+    """Paths of the children of a ModuleList/Sequential whose class repeats there."""
+    found: list[str] = []
+    for path, module in model.named_modules():
+        if isinstance(module, (nn.ModuleList, nn.Sequential)):
+            kinds = [type(child) for child in module]
+            prefix = f"{path}." if path else ""
+            found += [
+                f"{prefix}{name}"
+                for name, child in module.named_children()
+                if kinds.count(type(child)) > 1
+            ]
+    return found
+
+
+def matching(model: nn.Module, patterns: str) -> list[str]:
+    """Paths of the blocks whose path or class name matches one of the comma-separated globs;
+    a block inside a matched block is left out (the outer one already covers it)."""
+    globs = [p.strip() for p in patterns.split(",") if p.strip()]
+    found: list[str] = []
+    for path, module in model.named_modules():
+        if not path or any(path.startswith(f"{outer}.") for outer in found):
+            continue
+        if any(fnmatchcase(path, g) or fnmatchcase(type(module).__name__, g) for g in globs):
+            found.append(path)
+    return found
+
+
+def shard_units(
+    model: nn.Module, pattern: str | None, from_file: Callable[[nn.Module], Any] | None
+) -> list[str]:
+    """The FSDP units below the root (the root is always one, FSDP2's default)."""
+    if pattern:
+        return matching(model, pattern)
+    if from_file is not None:
+        paths = {id(m): p for p, m in model.named_modules()}
+        return [paths[id(m)] if isinstance(m, nn.Module) else str(m) for m in from_file(model)]
+    return repeated_blocks(model)
+
+
+def checkpointed(model: nn.Module, spec: str, units: list[str]) -> list[str]:
+    """The blocks ``--checkpoint`` names: none, all (the units, else the repeated blocks) or
+    globs; ``auto`` is chosen by the planner (netscope/engine/plan/auto.py)."""
+    if spec in ("none", "auto", ""):
+        return []
+    if spec == "all":
+        return [u for u in units if u] or repeated_blocks(model)
+    return matching(model, spec)

@@ -1,0 +1,210 @@
+"""``--fit [Nx]DEVICE`` with a layout (or ``--memory-budget``): one GPU's share of the step as
+planned, whether it fits, the fewest GPUs that do, the largest micro-batch, and with
+``--checkpoint auto`` the blocks to checkpoint. The one entry point: ``plan_verdict``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from netscope.engine.compute.batch_search import largest_batch
+from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
+from netscope.engine.compute.loss import step_loss
+from netscope.engine.compute.meta_step import _scaled, batch_size, meta_model
+from netscope.engine.errors import NetscopeError
+from netscope.engine.load.example import batch_of
+from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+from netscope.engine.model import FitVerdict, PerDevice
+from netscope.engine.plan.arithmetic import per_device
+from netscope.engine.plan.auto import auto_checkpoint, checkpoint_code
+from netscope.engine.plan.layout import Layout, layout_of, split_devices
+from netscope.engine.plan.replay import StepRequest, replay_step
+from netscope.engine.plan.units import checkpointed, shard_units
+
+MAX_DEVICES = 1 << 16  # the GPU-count search stops here
+
+
+@dataclass
+class Planner:
+    """Estimates one GPU's share at a GPU count, a batch and a set of checkpointed blocks."""
+
+    loaded: LoadedTarget
+    model: nn.Module
+    call: ExampleInput
+    layout: Layout
+    units: tuple[str, ...]
+    batch: int | None
+    frozen: bool = False  # --train with every weight frozen: the step is a forward
+
+    def estimate(
+        self, devices: int, checkpoint: tuple[str, ...], new_batch: int | None = None
+    ) -> PerDevice:
+        """One GPU's share (PerDevice) of the step at ``devices`` GPUs."""
+        b = self.batch or 1
+        new = new_batch or b
+        loaded = self.loaded
+        example = loaded.example_input or self.call  # loss() takes example_input()'s batch
+        train = loaded.options.train
+        dp = devices // self.layout.tp
+        fsdp = self.layout.shard == "fsdp" and dp > 1
+        optimizer = loaded.optimizer_fn or _named_optimizer(loaded.options.optimizer)
+        request = StepRequest(
+            model=self.model,
+            args=_scaled(self.call.args, b, new),
+            kwargs=_scaled(self.call.kwargs, b, new),
+            batch=_scaled(batch_of(example), b, new),
+            loss=lambda output, batch: step_loss(output, batch, loaded.loss_fn),
+            train=train,
+            optimizer=optimizer,
+            world=dp,
+            fsdp=fsdp,
+            units=self.units if fsdp else (),
+            checkpoint=checkpoint,
+            precision=self.layout.precision,
+        )
+        step = replay_step(request)
+        if step.no_grad_params:
+            self.frozen = True
+        return per_device(step, self.layout.shard, dp, train and not step.no_grad_params)
+
+
+def _named_optimizer(name: str) -> Callable[[nn.Module], torch.optim.Optimizer]:
+    from netscope.engine.compute.optimizer import make_optimizer
+
+    def build(model: nn.Module) -> torch.optim.Optimizer:
+        params = [p for p in model.parameters() if p.requires_grad]
+        return make_optimizer(name, params, True)  # foreach: torch's default on CUDA
+
+    return build
+
+
+def layout_for(loaded: LoadedTarget) -> Layout:
+    o = loaded.options
+    return layout_of(o.fit, o.shard, o.tp, o.precision, o.dtype, o.checkpoint, o.shard_units)
+
+
+def plan_verdict(
+    loaded: LoadedTarget,
+    call: ExampleInput | None,
+    blocks: Mapping[str, tuple[int | None, int | None]] | None = None,
+) -> FitVerdict | None:
+    """The planned fit; ``blocks``: each block's (forward FLOPs, saved bytes) of the snapshot,
+    for the recomputed FLOPs and ``--checkpoint auto``'s choice."""
+    options = loaded.options
+    if (options.fit is None and options.memory_budget is None) or loaded.model is None:
+        return None
+    if call is None:
+        return None
+    layout = layout_for(loaded)
+    label, usable, context = _capacity(options.fit, options.memory_budget)
+    try:
+        model = meta_model(loaded.model)
+    except Exception as exc:  # a model deepcopy cannot copy
+        raise NetscopeError(
+            f"--fit: the model could not be copied onto meta ({type(exc).__name__}: {exc})",
+            path=loaded.path,
+        ) from exc
+    fsdp = layout.shard == "fsdp"
+    units = tuple(shard_units(model, layout.shard_units, loaded.shard_units_fn)) if fsdp else ()
+    planner = Planner(loaded, model, call, layout, units, batch_size(call))
+    notes: list[str] = []
+    if layout.tp > 1:
+        notes.append(f"--tp {layout.tp}: tensor parallelism is not modelled yet (counted as 1)")
+    chosen = tuple(checkpointed(model, layout.checkpoint, list(units)))
+    if layout.checkpoint == "auto":
+        chosen, note = auto_checkpoint(planner, layout.devices, usable, blocks or {}, units)
+        notes.append(note)
+    share = planner.estimate(layout.devices, chosen)
+    if planner.frozen:
+        notes.append("every weight is frozen: the step trains nothing (forward only)")
+    recompute = None
+    if blocks is not None:
+        recompute = sum((blocks.get(path, (0, 0))[0] or 0) for path in chosen)
+    least = _min_devices(planner, layout, chosen, usable, share)
+    max_batch, batch_note = _max_batch(planner, layout, chosen, usable, share)
+    notes += [batch_note] if batch_note else []
+    if options.fit and context == 0:
+        notes.append(f"{label} is a size: a budget for the step's peak, no CUDA-context allowance")
+    step = f"train ({options.optimizer if loaded.optimizer_fn is None else 'optimizer()'})"
+    return FitVerdict(
+        device=label,
+        capacity_bytes=usable,
+        needed_bytes=share.peak_bytes,
+        fits=share.peak_bytes <= usable,
+        margin_bytes=usable - share.peak_bytes,
+        max_batch=max_batch,
+        step=step if options.train else "inference",
+        context_bytes=context,
+        batch=planner.batch,
+        note="; ".join(n for n in notes if n),
+        devices=layout.devices,
+        shard=layout.shard,
+        precision=layout.precision,
+        tp=layout.tp,
+        units=units,
+        checkpoint=chosen,
+        recompute_flops=recompute,
+        per_device=share,
+        min_devices=least,
+        checkpoint_code=checkpoint_code(chosen) if chosen else "",
+    )
+
+
+def _capacity(fit: str | None, budget: int | None) -> tuple[str, int, int]:
+    """(label, usable bytes, context allowance): a board less 1 GiB; a size or a budget as is."""
+    if fit is None:
+        assert budget is not None
+        return "budget", budget, 0
+    name = split_devices(fit)[1]
+    label, total = capacity(name)
+    if is_size(name):
+        return label, total, 0  # a size: a budget for the peak, no CUDA-context allowance
+    return label, total - CONTEXT_BYTES, CONTEXT_BYTES
+
+
+def _min_devices(
+    planner: Planner, layout: Layout, chosen: tuple[str, ...], usable: int, share: PerDevice
+) -> int | None:
+    """The fewest GPUs (a multiple of --tp) whose share fits, each candidate estimated."""
+    if layout.shard in ("none", "ddp"):
+        return layout.tp if share.peak_bytes <= usable else None  # the share does not shrink
+    fits: dict[int, bool] = {layout.devices: share.peak_bytes <= usable}
+
+    def fit(n: int) -> bool:
+        if n not in fits:
+            fits[n] = planner.estimate(n * layout.tp, chosen).peak_bytes <= usable
+        return fits[n]
+
+    dp = layout.data_parallel
+    low, high = 0, None  # low: a count known not to fit; high: one known to fit
+    if fits[layout.devices]:
+        high = dp
+        n = 1
+        while n < dp and not fit(n):
+            low, n = n, n * 2
+        high = n if n < dp else dp
+    else:
+        low, n = dp, dp * 2
+        while n <= MAX_DEVICES // layout.tp and not fit(n):
+            low, n = n, n * 2
+        if n > MAX_DEVICES // layout.tp:
+            return None
+        high = n
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if fit(mid) else (mid, high)
+    return high * layout.tp
+
+
+def _max_batch(
+    planner: Planner, layout: Layout, chosen: tuple[str, ...], usable: int, share: PerDevice
+) -> tuple[int | None, str]:
+    """The largest micro-batch per GPU that fits (the one-GPU search of compute/fit.py)."""
+
+    def at(new_batch: int) -> int:
+        return planner.estimate(layout.devices, chosen, new_batch).peak_bytes
+
+    return largest_batch(planner.batch, share.peak_bytes, at, usable)

@@ -1,0 +1,106 @@
+"""The main model's snapshot under ``netscope run``: a walk of the user's module, never a call.
+
+The script's model is often a wrapper (DistributedDataParallel's ``.module``, Lightning's
+``_LightningModuleWrapperBase``, torch.compile's ``_orig_mod``): the tree shows the module under
+it, paths without ``module.``, the wrapper named in a note. The snapshot runs no forward and no
+backward (``snapshot_model`` with no example input walks the structure and reads the tensors);
+the step's FLOPs, saved activations and memory come from the script's own step, observed
+(``step_watch``), and are put into the tree's blocks here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import replace
+
+import torch
+from torch import nn
+
+from netscope.engine.errors import display_path
+from netscope.engine.model import ForwardInfo, Snapshot
+from netscope.engine.run.step_watch import WatchedFigures
+
+MAX_WRAPPERS = 8
+# Lightning 1.x's wrapper and Fabric's: the user's module is their ``_forward_module``
+FORWARD_MODULE_WRAPPERS = frozenset({"_LightningModuleWrapperBase", "_FabricModule"})
+
+
+def unwrap(module: nn.Module) -> tuple[nn.Module, list[str]]:
+    """The user's module under DDP / DataParallel / Lightning / accelerate wrappers, and the
+    wrappers' class names, outermost first (torch.compile's is left to ``snapshot_model``)."""
+    parallel = (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)
+    wrappers: list[str] = []
+    for _ in range(MAX_WRAPPERS):
+        inner = None
+        if isinstance(module, parallel):
+            inner = module.module
+        elif type(module).__name__ in FORWARD_MODULE_WRAPPERS:
+            inner = getattr(module, "_forward_module", None)
+        if not isinstance(inner, nn.Module):
+            break
+        wrappers.append(type(module).__name__)
+        module = inner
+    return module, wrappers
+
+
+def is_compiled(module: nn.Module) -> bool:
+    return isinstance(getattr(module, "_orig_mod", None), nn.Module)
+
+
+def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snapshot:
+    """The user's module walked, not run: structure, parameters, ties and their values."""
+    from netscope.engine.load.loaded import LoadedTarget
+    from netscope.engine.options import LoadOptions
+    from netscope.engine.snapshot.build import snapshot_model
+
+    options = LoadOptions(target=script, device=device_of(module), backward=False)
+    loaded = LoadedTarget(options=options, path=script, model=module, source=_source_of(module))
+    snapshot = snapshot_model(loaded)
+    notes = [
+        "netscope run never calls the model itself: the tree is walked, and FLOPs, saved "
+        "activations and memory come from one of the script's own training steps, observed"
+    ]
+    if wrappers:
+        chain = " > ".join(wrappers)
+        notes.insert(0, f"the script's model is {chain}: shown is the module inside it")
+    compile_note = snapshot.forward.note if "compile" in snapshot.forward.note else ""
+    forward = ForwardInfo(ran=False, note="; ".join([*notes, *filter(None, [compile_note])]))
+    return replace(snapshot, forward=forward)
+
+
+def with_watched(snapshot: Snapshot, figures: WatchedFigures) -> Snapshot:
+    """The snapshot with the observed step's FLOPs and saved bytes per block, compute, memory."""
+    blocks = tuple(
+        replace(
+            block,
+            forward_flops=figures.forward.get(block.path),
+            backward_flops=None if figures.backward is None else figures.backward.get(block.path),
+            saved_bytes=None if figures.saved is None else figures.saved.get(block.path),
+        )
+        for block in snapshot.blocks
+    )
+    forward = replace(
+        snapshot.forward,
+        backward_ran=figures.compute.backward_flops is not None,
+        loss_source="the script's own backward" if figures.compute.backward_flops else "",
+    )
+    return replace(
+        snapshot, blocks=blocks, compute=figures.compute, memory=figures.memory, forward=forward
+    )
+
+
+def device_of(module: nn.Module) -> str:
+    for tensor in (*module.parameters(), *module.buffers()):
+        if not isinstance(tensor, torch.nn.parameter.UninitializedParameter):
+            return str(tensor.device)
+    return "cpu"
+
+
+def _source_of(module: nn.Module) -> str | None:
+    cls = type(module)
+    try:
+        file = inspect.getsourcefile(cls)
+        line = inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return None
+    return f"{display_path(file)}:{line}" if file else None
