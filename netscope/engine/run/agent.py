@@ -257,6 +257,7 @@ class Agent:
         self.watch_clock: _Clock | None = None
         self.watch_wanted = True
         self.watched: WatchedFigures | None = None
+        self.compiled_noted = False
         self.peak_tflops = _peak_tflops_env()
         self.memory: StepMemoryReader | None = None  # created at the first step boundary
         self.usage: list[UsageRecord] = []
@@ -772,8 +773,11 @@ class Agent:
         if module is None or self.suspended or self.block_clock is not None:
             return
         self.watch_wanted = False
-        inner, _ = unwrap(module)
-        if is_compiled(inner):
+        inner, wrappers = unwrap(module)
+        if is_compiled(wrappers):
+            if self.compiled_noted:
+                return
+            self.compiled_noted = True
             self.sender.send(
                 RunNote(
                     "FLOPs and memory per step are not counted: the model is torch.compile'd "
