@@ -88,6 +88,11 @@ REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
 GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
 GIL_INTERVAL_S = 0.002
 GIL_MAX_BEATS = 20_000
+MAX_WATCH_TRIES = 4  # counted steps that held no training step before giving up
+NOT_COUNTED = (
+    "FLOPs and memory per step are not counted: no step of the loop called the main model under "
+    "grad and then backward() (a backward through torch.autograd.grad is not seen)"
+)
 GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at the end)
 
 
@@ -257,6 +262,8 @@ class Agent:
         self.watch_clock: _Clock | None = None
         self.watch_wanted = True
         self.watched: WatchedFigures | None = None
+        self.compiled_noted = False
+        self.watch_tries = 0  # counted steps without the loop's kind of step (no backward)
         self.peak_tflops = _peak_tflops_env()
         self.memory: StepMemoryReader | None = None  # created at the first step boundary
         self.usage: list[UsageRecord] = []
@@ -765,8 +772,11 @@ class Agent:
         if module is None or self.suspended or self.block_clock is not None:
             return
         self.watch_wanted = False
-        inner, _ = unwrap(module)
-        if is_compiled(inner):
+        inner, wrappers = unwrap(module)
+        if is_compiled(wrappers):
+            if self.compiled_noted:
+                return
+            self.compiled_noted = True
             self.sender.send(
                 RunNote(
                     "FLOPs and memory per step are not counted: the model is torch.compile'd "
@@ -788,7 +798,12 @@ class Agent:
             optimizers = [ref() for ref in self.stepped]
             figures = watch.figures([opt for opt in optimizers if opt is not None])
             if figures is None or (watch.training and figures.compute.backward_flops is None):
-                self.watch_wanted = True  # no training step counted (an evaluation step)
+                # no training step counted (an evaluation step): another, a few times at most
+                # (a backward by torch.autograd.grad is not seen: never slow every step)
+                self.watch_tries += 1
+                self.watch_wanted = self.watch_tries < MAX_WATCH_TRIES
+                if not self.watch_wanted:
+                    self.sender.send(RunNote(NOT_COUNTED))
                 return
             self.watched = figures
             boundary = self.clocks[0].boundary
@@ -809,6 +824,7 @@ class Agent:
         self.watch_clock = None
         self.watched = None
         self.watch_wanted = True
+        self.watch_tries = 0
 
     def _start_block_clock(self) -> None:
         """Time the main model's blocks over the next step (apart from the detectors' steps)."""

@@ -23,11 +23,12 @@ from netscope.engine.run.step_watch import WatchedFigures
 MAX_WRAPPERS = 8
 # Lightning 1.x's wrapper and Fabric's: the user's module is their ``_forward_module``
 FORWARD_MODULE_WRAPPERS = frozenset({"_LightningModuleWrapperBase", "_FabricModule"})
+COMPILED = "OptimizedModule"  # torch.compile's: the user's module is its ``_orig_mod``
 
 
 def unwrap(module: nn.Module) -> tuple[nn.Module, list[str]]:
-    """The user's module under DDP / DataParallel / Lightning / accelerate wrappers, and the
-    wrappers' class names, outermost first (torch.compile's is left to ``snapshot_model``)."""
+    """The user's module under DDP / DataParallel / Lightning / accelerate / torch.compile
+    wrappers, and the wrappers' class names, outermost first."""
     parallel = (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)
     wrappers: list[str] = []
     for _ in range(MAX_WRAPPERS):
@@ -36,6 +37,8 @@ def unwrap(module: nn.Module) -> tuple[nn.Module, list[str]]:
             inner = module.module
         elif type(module).__name__ in FORWARD_MODULE_WRAPPERS:
             inner = getattr(module, "_forward_module", None)
+        elif type(module).__name__ == COMPILED:
+            inner = getattr(module, "_orig_mod", None)
         if not isinstance(inner, nn.Module):
             break
         wrappers.append(type(module).__name__)
@@ -43,8 +46,8 @@ def unwrap(module: nn.Module) -> tuple[nn.Module, list[str]]:
     return module, wrappers
 
 
-def is_compiled(module: nn.Module) -> bool:
-    return isinstance(getattr(module, "_orig_mod", None), nn.Module)
+def is_compiled(wrappers: list[str]) -> bool:
+    return COMPILED in wrappers
 
 
 def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snapshot:
@@ -63,8 +66,7 @@ def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snap
     if wrappers:
         chain = " > ".join(wrappers)
         notes.insert(0, f"the script's model is {chain}: shown is the module inside it")
-    compile_note = snapshot.forward.note if "compile" in snapshot.forward.note else ""
-    forward = ForwardInfo(ran=False, note="; ".join([*notes, *filter(None, [compile_note])]))
+    forward = ForwardInfo(ran=False, note="; ".join(notes))
     return replace(snapshot, forward=forward)
 
 
