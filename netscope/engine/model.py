@@ -529,6 +529,8 @@ class Profile:
     step: str = ""  # "step(model, batch)", "forward (eval, no grad)", "train step"
     flops_per_step: int | None = None  # the model's counted FLOPs in one timed step
     rates: tuple[ComputeRate, ...] = ()  # per timed device
+    step_backward: bool = False  # the timed step ran a backward (--train, or seen in step())
+    step_autocast: str | None = None  # the dtype autocast ran the step's forward in
 
     @property
     def sync_count(self) -> int:

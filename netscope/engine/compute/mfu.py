@@ -13,8 +13,19 @@ from netscope.engine.compute.devices import board_of, peak_flops
 from netscope.engine.model import ComputeRate, Profile, Snapshot
 
 
+def autocast_dtype(device: str) -> str | None:
+    """The dtype autocast runs matmuls in on ``device`` now ("bfloat16"), None when it is off."""
+    kind = device.split(":")[0]
+    try:
+        if not torch.is_autocast_enabled(kind):
+            return None
+        return str(torch.get_autocast_dtype(kind)).removeprefix("torch.")
+    except (RuntimeError, TypeError, AttributeError):
+        return None
+
+
 def step_flops(snapshot: Snapshot | None, train: bool) -> int | None:
-    """The FLOPs of one profiled step: forward, plus backward for a --train step."""
+    """The FLOPs of one profiled step: forward, plus backward for a step that trains."""
     compute = snapshot.compute if snapshot is not None else None
     if compute is None:
         return None
@@ -45,9 +56,13 @@ def device_name(device: str) -> str | None:
 def with_rates(
     profile: Profile, snapshot: Snapshot | None, train: bool, peak_tflops: float | None
 ) -> Profile:
-    """``profile`` with its step's FLOPs and each device's achieved FLOP/s and MFU."""
-    flops = step_flops(snapshot, train)
-    dtype = main_dtype(snapshot) if snapshot is not None else "float32"
+    """``profile`` with its step's FLOPs and each device's achieved FLOP/s and MFU.
+
+    The step trains with ``--train`` or when its run was seen reaching the weights' gradients
+    (a file's ``step()``); its dtype is autocast's when the step ran under autocast."""
+    flops = step_flops(snapshot, train or profile.step_backward)
+    dtype = profile.step_autocast or (main_dtype(snapshot) if snapshot is not None else "float32")
+    autocast = " (autocast)" if profile.step_autocast else ""
     rates = []
     for summary in profile.devices:
         achieved = None
@@ -60,7 +75,7 @@ def with_rates(
             name = device_name(summary.device)
             peak = peak_flops(name, dtype) if name else None
             if peak is not None and name:
-                source = f"{board_of(name)} {dtype} dense"
+                source = f"{board_of(name)} {dtype} dense{autocast}"
         mfu = achieved / peak if achieved is not None and peak else None
         rates.append(ComputeRate(summary.device, achieved, peak, mfu, source))
     return replace(profile, flops_per_step=flops, rates=tuple(rates))

@@ -43,3 +43,59 @@ def test_no_peak_known_on_the_cpu_says_so() -> None:
     run = check()
     assert run.returncode == 0
     assert "MFU n/a (no peak for cpu: --peak-tflops)" in run.stdout
+
+
+STEP_FILE = """
+import torch
+from torch import nn
+
+
+def build_model():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def example_input():
+    return torch.rand(2, 20)
+
+
+def step(model, batch):
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = model(batch).float().pow(2).mean()
+    loss.backward()
+    model.zero_grad(set_to_none=True)
+"""
+
+
+def test_a_step_that_runs_backward_counts_its_backward(tmp_path: Path) -> None:
+    """A file's step() that trains: FLOPs per step are the forward and the backward (MFU was
+    halved), and the step's autocast is seen."""
+    model = tmp_path / "trains.py"
+    model.write_text(STEP_FILE)
+    run = subprocess.run(
+        [sys.executable, "-m", "netscope", "check", str(model), "--time-budget", "0.5",
+         "--peak-tflops", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    forward = 2 * 2 * (20 * 256 + 256 * 10)
+    backward = 2 * 2 * 20 * 256 + 2 * 2 * 2 * 256 * 10  # first layer: weight gradient only
+    assert f"FLOPs per step: {forward + backward} FLOP" in run.stdout
+
+
+def test_the_first_run_of_a_step_sees_its_backward_and_autocast(tmp_path: Path) -> None:
+    import torch
+
+    from netscope.engine.load.loaded import ExampleInput
+    from netscope.engine.profiler.step import prepared_step
+
+    namespace: dict = {}
+    exec(STEP_FILE, namespace)
+    model = namespace["build_model"]()
+    example = ExampleInput(args=(torch.rand(2, 20),))
+    with prepared_step(model, example, "cpu", step_fn=namespace["step"]) as step:
+        step.run()
+        assert step.seen.backward and step.seen.autocast == "bfloat16"
+    with prepared_step(model, example, "cpu") as step:  # the eval forward
+        step.run()
+        assert not step.seen.backward and step.seen.autocast is None
