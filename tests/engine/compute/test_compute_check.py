@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,56 @@ def test_the_first_run_of_a_step_sees_its_backward_and_autocast(tmp_path: Path) 
     with prepared_step(model, example, "cpu") as step:  # the eval forward
         step.run()
         assert not step.seen.backward and step.seen.autocast is None
+
+
+LLAMA_FILE = """
+import torch
+import transformers as T
+
+
+def build_model():
+    config = T.LlamaConfig(num_hidden_layers=2, num_key_value_heads=1, hidden_size=32,
+                           num_attention_heads=2, intermediate_size=64, vocab_size=100)
+    return T.LlamaForCausalLM(config)
+
+
+def example_input():
+    return {"input_ids": torch.randint(0, 100, (2, 8))}
+"""
+
+
+def check_file(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "netscope", "check", str(path), *args],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+
+
+def test_check_on_meta_gates_memory_and_fit_without_profiling(tmp_path: Path) -> None:
+    """A transformers Llama built from its config, on meta: no profile, the gates still hold."""
+    model = tmp_path / "llama.py"
+    model.write_text(LLAMA_FILE)
+    passing = check_file(model, "--device", "meta", "--train", "--max-peak-memory", "1GiB")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "train step on meta (not profiled)" in passing.stdout
+    assert "FLOPs per step: " in passing.stdout and "n/a" not in passing.stdout.split("FLOPs")[1]
+    assert "estimated" in passing.stdout and "OK: within limits" in passing.stdout
+    failing = check_file(model, "--device", "meta", "--max-peak-memory", "1KiB")
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert "> --max-peak-memory 1.00 KiB" in failing.stdout
+
+
+def test_check_on_meta_refuses_the_limits_it_cannot_measure() -> None:
+    run = check_file(SAMPLES / "big_transformer.py", "--device", "meta", "--max-syncs", "0")
+    assert run.returncode == 2
+    assert "--max-syncs cannot be checked on meta" in run.stderr
+
+
+def test_check_on_meta_the_big_transformer_does_not_fit_an_h200_for_training() -> None:
+    run = check_file(
+        SAMPLES / "big_transformer.py", "--device", "meta", "--train", "--optimizer", "adamw",
+        "--fit", "H200",
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "not profiled" in run.stdout and "does not fit H200" in run.stdout
