@@ -30,6 +30,7 @@ from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistere
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
     ForwardRecord,
+    StepMode,
     call_in_step,
     install_hooks,
     run_backward,
@@ -139,8 +140,9 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
     record = ForwardRecord()
     handles: list[Any] = []
     forward_info = ForwardInfo(ran=False, note=no_input_note(loaded))
+    step_mode: StepMode | None = None
     try:
-        model.eval()
+        step_mode = StepMode(model, train=loaded.options.train and loaded.example_input is not None)
         for param in unique_params:
             param.grad = None
         if loaded.example_input is not None:
@@ -179,6 +181,7 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
                 ):
                     run_backward(loaded, record)
             counting.note_grads(record.backward_ran)
+            step_mode.restore()  # the user's buffers before the statistics read them
             notes = list(record.notes)
             if on_meta:
                 notes.insert(0, "meta device: shapes only, no values, statistics or gradients")
@@ -199,6 +202,8 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
     finally:
         for handle in handles:
             handle.remove()
+        if step_mode is not None:
+            step_mode.restore()
         for module, training in modes:
             module.training = training
         for param, grad in saved_grads:
