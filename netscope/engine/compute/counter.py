@@ -21,7 +21,12 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.compute.allocations import AllocationTracker, output_tensors, storage_key
+from netscope.engine.compute.allocations import (
+    AllocationTracker,
+    allocates,
+    output_tensors,
+    storage_key,
+)
 from netscope.engine.compute.formulas import DATA_OPS, registry
 
 _next_node_number = torch._C._autograd._get_sequence_nr
@@ -72,7 +77,7 @@ class OpKind:
         self.uncounted = (
             packet.__name__ not in DATA_OPS and not func.is_view and func.namespace not in MARKERS
         )
-        self.allocates = not any(ret.alias_info is not None for ret in func._schema.returns)
+        self.allocates = allocates(func)
         self.qualified = func.name()
         self.backends: dict[str | None, bool] = {}  # device type -> decomposed there
 

@@ -98,7 +98,7 @@ def test_a_train_step_puts_back_running_statistics_and_the_random_state() -> Non
     assert model.training  # the user's own mode
 
 
-@pytest.mark.parametrize("name", ["gpt2", "bert", "llama"])  # the others: docs/benchmarks.md
+@pytest.mark.parametrize("name", ["gpt2", "bert", "llama", "t5"])  # others: docs/benchmarks.md
 def test_the_measured_peak_matches_torchs_profiler_and_the_meta_estimate_is_close(
     name: str,
 ) -> None:
