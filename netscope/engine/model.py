@@ -347,6 +347,10 @@ class Memory:
     buffers_bytes: int = 0
     optimizer: str | None = None  # "adamw": the update the --train step used
     note: str = ""
+    # the same step replayed on meta (what --fit rests on) beside a measured peak; None: not
+    # replayed, or the peak is the replay (meta)
+    replay_peak_bytes: int | None = None
+    replay_differs: str = ""  # why the measured peak and the replay differ by design
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from torch import nn
 
 from netscope.engine.collector import gc_paused
 from netscope.engine.compute.fit import fit_verdict
+from netscope.engine.compute.peaks import with_replay
 from netscope.engine.compute.step import ComputePass
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
@@ -116,7 +117,13 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
         snapshot = _snapshot_model(loaded, progress)
         if loaded.options.fit and snapshot.compute is not None:
             _say(progress, f"will it fit {loaded.options.fit}")
-            snapshot = replace(snapshot, fit=fit_verdict(loaded, snapshot_call(loaded)))
+            fit = fit_verdict(loaded, snapshot_call(loaded))
+            snapshot = replace(snapshot, fit=fit)
+            if fit is not None and snapshot.memory is not None and loaded.model is not None:
+                memory = with_replay(
+                    snapshot.memory, loaded.model, fit.needed_bytes, loaded.options.train
+                )
+                snapshot = replace(snapshot, memory=memory)
         elif loaded.options.fit and snapshot.kind == "model":
             snapshot = replace(snapshot, findings=(*snapshot.findings, no_fit(loaded, snapshot)))
     note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))

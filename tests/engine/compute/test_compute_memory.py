@@ -253,3 +253,24 @@ def test_fit_without_an_example_forward_says_why(tmp_path: Path) -> None:
     assert shot.fit is None
     found = [f for f in shot.findings if f.code == "fit-not-available"]
     assert found and "--fit H100: not available" in found[0].message
+
+
+def test_a_measured_peak_and_its_meta_replay_are_both_labelled_with_why() -> None:
+    """One peak per report: --fit's replay beside the measured peak, with the causes by design."""
+    from netscope.report.compute_tables import memory_table
+    from netscope.report.serialize_compute import memory_dict
+
+    shot = snapshot(build("lstm"), MODELS["lstm"][1], train=True, optimizer="adamw", fit="24GiB")
+    memory, fit = shot.memory, shot.fit
+    assert memory is not None and fit is not None and memory.how == "measured"
+    assert memory.replay_peak_bytes == fit.needed_bytes
+    assert "per-parameter update" in memory.replay_differs
+    assert "mkldnn_rnn_layer" in memory.replay_differs
+    row = next(r for r in memory_table(memory).rows if r[0] == "Peak, meta replay")
+    assert "differs by design" in row[2]
+    assert memory_dict(memory)["replay_peak_bytes"] == fit.needed_bytes  # type: ignore[index]
+    on_meta = snapshot(
+        build("gpt2").to("meta"), {"input_ids": MODELS["gpt2"][1]["input_ids"].to("meta")},
+        device="meta", train=True, fit="24GiB",
+    )  # fmt: skip
+    assert on_meta.memory is not None and on_meta.memory.replay_peak_bytes is None
