@@ -195,7 +195,9 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
         "check",
         parents=[_target_options(target_required=True)],
         help="CI gate: fail (exit 1) when a step exceeds its sync/copy limits",
-        description="CI gate: profile one step and fail (exit 1) when a limit is exceeded.",
+        description="CI gate: profile one step and fail (exit 1) when a limit is exceeded. With "
+        "--device meta nothing is profiled: FLOPs, --max-peak-memory and --fit are gated from "
+        "the step replayed on meta.",
     )
     check.add_argument("--max-syncs", type=int, metavar="N", help="most sync points per step")
     check.add_argument("--max-copies", type=int, metavar="N", help="most host-device copies")
@@ -314,6 +316,8 @@ def _run_check(args: argparse.Namespace) -> int:
     from netscope.engine.profiler.check import Limits, evaluate, format_verdict
     from netscope.engine.profiler.session import run_profile
 
+    if load_options(args).device == "meta":
+        return _run_check_on_meta(args)
     snapshot, profile = run_profile(load_options(args), profile_options(args))
     limits = Limits(
         max_syncs=args.max_syncs, max_copies=args.max_copies, max_copy_bytes=args.max_copy_bytes
@@ -324,6 +328,26 @@ def _run_check(args: argparse.Namespace) -> int:
     totals = [*rate_lines(profile), *memory_totals(snapshot, args.max_peak_memory)]
     print(format_verdict(profile, limits, violations, totals))
     return 1 if violations else 0
+
+
+def _run_check_on_meta(args: argparse.Namespace) -> int:
+    """A meta model cannot be profiled: gate FLOPs, memory and fit from its snapshot."""
+    from netscope.engine.compute.gates import NOT_ON_META, meta_verdict
+    from netscope.engine.profiler.session import run_in_worker
+
+    limits = {"--max-syncs": args.max_syncs, "--max-copies": args.max_copies,
+              "--max-copy-bytes": args.max_copy_bytes}  # fmt: skip
+    unmeasurable = [flag for flag, value in limits.items() if value is not None]
+    if unmeasurable:
+        raise NetscopeError(
+            f"{', '.join(unmeasurable)} cannot be checked on meta: {NOT_ON_META}",
+            hint="Check syncs and copies with --device cpu or cuda; on meta gate memory and fit.",
+        )
+    load = load_options(args)
+    snapshot, _ = run_in_worker(load, profile_options(args), profile=False)
+    text, failed = meta_verdict(snapshot, load.train, args.max_peak_memory)
+    print(text)
+    return 1 if failed else 0
 
 
 def _run_app(args: argparse.Namespace) -> int:

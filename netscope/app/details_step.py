@@ -140,6 +140,10 @@ def _memory_rows(memory: Memory) -> list[tuple[str, str]]:
             else fmt.NA,
         ),
     ]
+    if memory.replay_peak_bytes is not None:
+        rows.append(("meta replay", f"{fmt.size(memory.replay_peak_bytes)} (what --fit rests on)"))
+        if memory.replay_differs:
+            rows.append(("differs", memory.replay_differs))
     if memory.note:
         rows.append(("note", memory.note))
     return rows

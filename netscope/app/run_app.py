@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
-from netscope.app.screens.export import ExportScreen
+from netscope.app.screens.export import RUN_FORMATS, ExportScreen
 from netscope.app.screens.help import HelpScreen
 from netscope.app.screens.run import RunScreen
 from netscope.app.widgets.details_panel import DetailsPanel
@@ -149,7 +149,7 @@ class RunApp(App[int]):
 
     def action_export(self) -> None:
         target = self.session.target
-        self.push_screen(ExportScreen(target), self._write_export)
+        self.push_screen(ExportScreen(target, formats=RUN_FORMATS), self._write_export)
 
     def _write_export(self, choice: tuple[str, str] | None) -> None:
         if choice is None:

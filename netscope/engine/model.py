@@ -405,6 +405,10 @@ class Memory:
     buffers_bytes: int = 0
     optimizer: str | None = None  # "adamw": the update the --train step used
     note: str = ""
+    # the same step replayed on meta (what --fit rests on) beside a measured peak; None: not
+    # replayed, or the peak is the replay (meta)
+    replay_peak_bytes: int | None = None
+    replay_differs: str = ""  # why the measured peak and the replay differ by design
 
 
 @dataclass(frozen=True)
@@ -610,6 +614,8 @@ class Profile:
     step: str = ""  # "step(model, batch)", "forward (eval, no grad)", "train step"
     flops_per_step: int | None = None  # the model's counted FLOPs in one timed step
     rates: tuple[ComputeRate, ...] = ()  # per timed device
+    step_backward: bool = False  # the timed step ran a backward (--train, or seen in step())
+    step_autocast: str | None = None  # the dtype autocast ran the step's forward in
 
     @property
     def sync_count(self) -> int:

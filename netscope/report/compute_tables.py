@@ -126,6 +126,12 @@ def memory_table(memory: Memory | None) -> Table:
         ],
         ["Peak", fmt_bytes(memory.peak_bytes), peak_note or _why(None, "not measured")],
     ]
+    if memory.replay_peak_bytes is not None:
+        why = f"; differs by design: {memory.replay_differs}" if memory.replay_differs else ""
+        rows.append([
+            "Peak, meta replay", fmt_bytes(memory.replay_peak_bytes),
+            f"the same step replayed on meta, what --fit rests on{why}",
+        ])  # fmt: skip
     return Table("Memory", headers, rows, note=note)
 
 

@@ -37,6 +37,8 @@ def memory_dict(memory: Memory | None) -> dict[str, Any] | None:
         "buffers_bytes": memory.buffers_bytes,
         "optimizer": memory.optimizer,
         "note": memory.note,
+        "replay_peak_bytes": memory.replay_peak_bytes,
+        "replay_differs": memory.replay_differs,
     }
 
 

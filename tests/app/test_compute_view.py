@@ -265,3 +265,54 @@ async def test_column_toggle_draws_only_the_rows_shown(tmp_path):
         await pilot.press("c", "c", "home")  # back to parameters, drawn where they are shown
         await pilot.pause()
         assert "0 Linear 20 →[2×4]" in _row(tree, "0 Linear")
+
+
+REUSED = """
+import torch
+from torch import nn
+
+
+class Reused(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(8, 8)
+        self.decoder = self.encoder  # one module under two paths
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+def build_model():
+    return Reused()
+
+
+def example_input():
+    return torch.randn(4, 8)
+"""
+
+
+async def test_top_blocks_list_a_block_reused_under_two_paths_once(tmp_path):
+    model = tmp_path / "reused.py"
+    model.write_text(REUSED)
+    shot = api.take_snapshot(LoadOptions(str(model)))
+    app, _ = _app(shot)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("b")
+        await pilot.pause()
+        rows = app.screen.data_rows
+        assert [row[1] for row in rows] == ["encoder", "head"]
+
+
+async def test_the_run_apps_export_offers_no_chrome_trace(mlp_train):
+    from netscope.app.screens.export import FORMATS, RUN_FORMATS, ExportScreen
+
+    assert "chrome-trace" in {f[0] for f in FORMATS}
+    assert "chrome-trace" not in {f[0] for f in RUN_FORMATS}
+    app, _ = _app(mlp_train)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(ExportScreen("train.py", formats=RUN_FORMATS))
+        await pilot.pause()
+        names = [button.name for button in app.screen.query("RadioButton")]
+        assert names == [f[0] for f in RUN_FORMATS]

@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from netscope.engine.compute import mfu
+from netscope.engine.compute.mfu import autocast_dtype as _autocast_dtype
 from netscope.engine.run import agent as agent_module
-from netscope.engine.run.agent import Agent, _autocast_dtype, _peak_tflops_env
+from netscope.engine.run.agent import Agent, _peak_tflops_env
 from netscope.engine.run.messages import PEAK_TFLOPS_ENV
 
 

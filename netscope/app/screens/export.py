@@ -20,6 +20,8 @@ from netscope.report.write import LABELS, SUFFIXES
 FORMATS = tuple(
     (name, LABELS[name], SUFFIXES[name]) for name in ("html", *(f for f in ALL if f != "html"))
 )
+# a run report has no profile of a model's step to trace: write_run_report refuses chrome-trace
+RUN_FORMATS = tuple(f for f in FORMATS if f[0] != "chrome-trace")
 
 
 def default_path(target: str, fmt: str) -> str:
@@ -70,10 +72,13 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, target: str, fmt: str = "html") -> None:
+    def __init__(
+        self, target: str, fmt: str = "html", formats: tuple[tuple[str, str, str], ...] = FORMATS
+    ) -> None:
         super().__init__()
         self.target = target
         self.fmt = fmt
+        self.formats = formats
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -81,7 +86,7 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
             box.border_subtitle = "Enter writes · Escape cancels"
             yield Label("Format (Tab here, then ←/→):")
             with FormatChoice(id="export-format"):
-                for name, label, _ in FORMATS:
+                for name, label, _ in self.formats:
                     yield RadioButton(label, value=name == self.fmt, name=name)
             yield Label("File (the extension follows the format):")
             yield Input(default_path(self.target, self.fmt), id="export-path")

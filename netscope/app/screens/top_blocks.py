@@ -70,7 +70,7 @@ class TopBlocksScreen(ModalScreen[str | None]):
         table.clear()
         measure = self.measure
         total = self.index.step_total(measure)
-        self.rows = self.index.top_blocks(measure, TOP)
+        self.rows = self._once_per_module(self.index.top_blocks(measure, 2 * TOP))[:TOP]
         box = self.query_one(Vertical)
         box.border_title = TITLES[measure]
         shown = fmt.flops(total) if measure == "flops" else f"{fmt.size(total)} saved"
@@ -91,6 +91,18 @@ class TopBlocksScreen(ModalScreen[str | None]):
                 figure(row.inclusive),
                 key=row.path,
             )
+
+    def _once_per_module(self, rows: list[TopBlock]) -> list[TopBlock]:
+        """A block reused under several paths is one module: listed once (its first path)."""
+        listed: list[TopBlock] = []
+        seen: set[str] = set()
+        for row in rows:
+            if row.path in seen:
+                continue
+            block = self.index.block(row.path)
+            seen.update(block.aliases if block is not None else ())
+            listed.append(row)
+        return listed
 
     @property
     def data_rows(self) -> list[tuple[str, ...]]:

@@ -98,9 +98,21 @@ def output_tensors(out: Any) -> list[torch.Tensor]:
     return []
 
 
+# Views whose schema says nothing of the alias: the CPU and CUDA return the input's storage
+# (counted once by its id), meta a new storage, which would count the bytes twice.
+UNANNOTATED_VIEWS = frozenset({"_unsafe_view"})
+
+
+def allocates(func: Any) -> bool:
+    """Whether an op's outputs own new storages (not a view, an in-place or an out= result)."""
+    if func._overloadpacket.__name__ in UNANNOTATED_VIEWS:
+        return False
+    return not any(ret.alias_info is not None for ret in func._schema.returns)
+
+
 def track(memory: AllocationTracker, func: Any, out: Any) -> None:
     """Count the new storages an op returned (a view or an in-place result has none)."""
-    if any(ret.alias_info is not None for ret in func._schema.returns):
+    if not allocates(func):
         return
     for tensor in output_tensors(out):
         memory.created(tensor)

@@ -23,6 +23,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from netscope.engine.compute.allocations import (
     AllocationTracker,
+    allocates,
     local_tensor,
     output_tensors,
     storage_key,
@@ -40,6 +41,8 @@ _METADATA = frozenset({
     torch.ops.prim.layout.default, torch.ops.aten.is_strides_like_format.default,
     torch.ops.aten.is_non_overlapping_and_dense.default,
 })  # fmt: skip
+_has_kernel = torch._C._dispatch_has_kernel_for_dispatch_key
+_BACKEND_KEYS = {"cpu": "CPU", "cuda": "CUDA", "meta": "Meta"}
 MARKERS = frozenset({"profiler"})  # record_function's enter/exit ops: no compute
 Chain = tuple[int, ...]  # id() of each block running, outermost first
 
@@ -57,7 +60,9 @@ def _shape(value: Any) -> Any:
 class OpKind:
     """What an op is, looked up once per op: composite, counted, listed, allocating."""
 
-    __slots__ = ("allocates", "composite", "formula", "name", "raw", "uncounted")
+    __slots__ = (
+        "allocates", "backends", "composite", "formula", "name", "qualified", "raw", "uncounted",
+    )  # fmt: skip
 
     def __init__(self, func: Any, formulas: dict[Any, Any]) -> None:
         packet = func._overloadpacket
@@ -74,7 +79,21 @@ class OpKind:
         self.uncounted = (
             packet.__name__ not in DATA_OPS and not func.is_view and func.namespace not in MARKERS
         )
-        self.allocates = not any(ret.alias_info is not None for ret in func._schema.returns)
+        self.allocates = allocates(func)
+        self.qualified = func.name()
+        self.backends: dict[str | None, bool] = {}  # device type -> decomposed there
+
+    def decomposes(self, args: Any) -> bool:
+        """A composite op is run as its parts (counted by them, as FlopCounterMode does) unless
+        the device has a kernel of its own for it: ``silu_backward`` runs the CPU's kernel, its
+        Python decomposition would allocate six temporaries the real step never holds."""
+        device = next((a.device.type for a in args if isinstance(a, torch.Tensor)), None)
+        found = self.backends.get(device)
+        if found is None:
+            key = _BACKEND_KEYS.get(device)  # type: ignore[arg-type]
+            own = key is not None and _has_kernel(self.qualified, key)
+            found = self.backends[device] = not own
+        return found
 
     def flops(self, args: Any, kwargs: Any, out: Any) -> int:
         if self.raw is not None:
@@ -185,7 +204,7 @@ class StepCounter(TorchDispatchMode):
         kind = self.kinds.get(func)
         if kind is None:
             kind = self.kinds[func] = OpKind(func, self.formulas)
-        if kind.composite:
+        if kind.composite and kind.decomposes(args):
             with self:  # as FlopCounterMode: a composite op is counted by its parts
                 result = func.decompose(*args, **kwargs)
             if result is not NotImplemented:

@@ -3,6 +3,7 @@ contributors named when the step does not fit."""
 
 from __future__ import annotations
 
+from netscope.engine.compute.mfu import step_flops
 from netscope.engine.model import Profile, Snapshot
 from netscope.engine.plan.describe import layout_label, per_device_parts
 from netscope.engine.self_figures import self_saved_bytes, top_blocks
@@ -112,3 +113,32 @@ def rate_lines(profile: Profile) -> list[str]:
         )
         parts.append(f"{rate.device} {achieved}, {mfu}")
     return [f"FLOPs per step: {flops(profile.flops_per_step)}; " + "; ".join(parts)]
+
+
+NOT_ON_META = (
+    "on meta nothing runs with data: FLOPs, memory and fit are gated from the counted step "
+    "replayed on meta (estimated); syncs, copies and timing are not measured"
+)
+
+
+def meta_verdict(snapshot: Snapshot, train: bool, max_peak: int | None) -> tuple[str, bool]:
+    """``netscope check --device meta``: the text and whether it failed, without a profile."""
+    memory = snapshot.memory
+    flops_per_step = step_flops(snapshot, train)
+    what = "train step" if train else "example forward"
+    counted = "n/a (not counted)" if flops_per_step is None else flops(flops_per_step)
+    violations = memory_violations(snapshot, max_peak)
+    if memory is None and max_peak is None and snapshot.fit is None:
+        violations.append("no example forward ran on meta: nothing to check")
+    lines = [
+        f"netscope check: {what} on meta (not profiled)",
+        f"  {NOT_ON_META}",
+        f"  FLOPs per step: {counted} (FLOP/s and MFU need a measured step)",
+        *(f"  {line}" for line in memory_totals(snapshot, max_peak)),
+    ]
+    if violations:
+        lines.append(f"FAILED: {len(violations)} violation(s)")
+        lines.extend(f"  {v}" for v in violations)
+    else:
+        lines.append("OK: within limits")
+    return "\n".join(lines), bool(violations)

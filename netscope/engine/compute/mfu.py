@@ -12,8 +12,21 @@ from netscope.engine.compute.devices import board_of, peak_flops
 from netscope.engine.model import ComputeRate, Profile, Snapshot
 
 
+def autocast_dtype(device: str) -> str | None:
+    """The dtype autocast runs matmuls in on ``device`` now ("bfloat16"), None when it is off."""
+    import torch  # here, as in device_name: the CLI's aggregator imports this module without it
+
+    kind = device.split(":")[0]
+    try:
+        if not torch.is_autocast_enabled(kind):
+            return None
+        return str(torch.get_autocast_dtype(kind)).removeprefix("torch.")
+    except (RuntimeError, TypeError, AttributeError):
+        return None
+
+
 def step_flops(snapshot: Snapshot | None, train: bool) -> int | None:
-    """The FLOPs of one profiled step: forward, plus backward for a --train step."""
+    """The FLOPs of one profiled step: forward, plus backward for a step that trains."""
     compute = snapshot.compute if snapshot is not None else None
     if compute is None:
         return None
@@ -77,12 +90,15 @@ def utilization(achieved: float | None, peak: float | None) -> float | None:
 def with_rates(
     profile: Profile, snapshot: Snapshot | None, train: bool, peak_tflops: float | None
 ) -> Profile:
-    """``profile`` with its step's FLOPs and each device's achieved FLOP/s and MFU."""
-    flops = step_flops(snapshot, train)
+    """``profile`` with its step's FLOPs and each device's achieved FLOP/s and MFU.
+
+    The step trains with ``--train`` or when its run was seen reaching the weights' gradients
+    (a file's ``step()``); its dtype is autocast's when the step ran under autocast."""
+    flops = step_flops(snapshot, train or profile.step_backward)
     rates = []
     for summary in profile.devices:
         achieved = achieved_rate(flops, summary.median_ms)
-        peak, source = device_peak(summary.device, snapshot, peak_tflops)
+        peak, source = device_peak(summary.device, snapshot, peak_tflops, profile.step_autocast)
         rates.append(
             ComputeRate(summary.device, achieved, peak, utilization(achieved, peak), source)
         )

@@ -37,7 +37,7 @@ from netscope.engine.profiler.messages import (
     TimingSample,
     WorkerMessage,
 )
-from netscope.engine.profiler.step import Step, prepared_step
+from netscope.engine.profiler.step import Step, StepSeen, prepared_step
 from netscope.engine.profiler.system import SystemSampler
 from netscope.engine.profiler.timing import time_step
 from netscope.engine.snapshot.forward import blames_netscope, instrumentation_error
@@ -121,11 +121,13 @@ def profile_target(
     try:
         summaries: list[TimingSummary] = []
         description = ""
+        seen = StepSeen()
         for device in devices:
             emit(Progress("profiling", f"timing the step on {device}"))
             with step_for(loaded, prof, device) as step:
                 description = step.description
                 summaries.append(_time_device(step, device, prof, emit, sampler))
+                seen = step.seen
             emit(TimingDone(summaries[-1]))
         # hooks and modes break dynamo's tracing: a compiled model's instrumented passes run its
         # original module eagerly; the headline timing above ran the compiled one
@@ -166,6 +168,8 @@ def profile_target(
             gil=gil,
             system=system,
             step=description,
+            step_backward=seen.backward,
+            step_autocast=seen.autocast,
         )
     finally:
         if own_sampler:

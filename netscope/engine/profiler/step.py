@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
 from netscope.engine.compute.loss import step_loss
+from netscope.engine.compute.mfu import autocast_dtype
 from netscope.engine.compute.optimizer import make_optimizer
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
@@ -30,14 +31,56 @@ STEP_TRAIN = "train step (forward + loss + backward + SGD)"
 
 
 @dataclass
+class StepSeen:
+    """What one run of the step did: a backward (gradients reached the model's weights), and
+    the dtype autocast ran the model's forward in (None: off)."""
+
+    backward: bool = False
+    autocast: str | None = None
+
+
+@dataclass
 class Step:
-    """A prepared step: ``run()`` does one step; ``model`` and ``batch`` live on ``device``."""
+    """A prepared step: ``run()`` does one step; ``model`` and ``batch`` live on ``device``.
+    ``seen``: what the step does, filled by its first run."""
 
     run: Callable[[], Any]
     model: nn.Module
     batch: Any
     device: torch.device
     description: str
+    seen: StepSeen = field(default_factory=StepSeen)
+
+
+def _watched(run: Callable[[], Any], model: nn.Module, seen: StepSeen) -> Callable[[], Any]:
+    """``run`` whose first call fills ``seen`` (a file's step() may or may not train, and may
+    autocast); later calls run it bare."""
+    first = [True]
+
+    def see_autocast(module: nn.Module, _args: Any) -> None:
+        device = next((p.device for p in module.parameters()), torch.device("cpu"))
+        seen.autocast = seen.autocast or autocast_dtype(str(device))
+
+    def see_backward(_param: torch.Tensor) -> None:
+        seen.backward = True
+
+    def watched() -> Any:
+        if not first[0]:
+            return run()
+        first[0] = False
+        handles = [model.register_forward_pre_hook(see_autocast)]
+        handles += [
+            p.register_post_accumulate_grad_hook(see_backward)
+            for p in model.parameters()
+            if p.requires_grad
+        ]
+        try:
+            return run()
+        finally:
+            for handle in handles:
+                handle.remove()
+
+    return watched
 
 
 def _move_model(model: nn.Module, device: torch.device, stack: ExitStack) -> None:
@@ -80,13 +123,15 @@ def prepared_step(
         batch = batch_of(moved) if example is not None else None
         try:
             if step_fn is not None:
-                yield Step(lambda: step_fn(model, batch), model, batch, device, STEP_USER)
+                seen = StepSeen()
+                run = _watched(lambda: step_fn(model, batch), model, seen)
+                yield Step(run, model, batch, device, STEP_USER, seen)
             elif train:
                 model.train()
                 train_step, label = _train_step(
                     model, moved, batch, loss_fn, optimizer, optimizer_fn
                 )
-                yield Step(train_step, model, batch, device, label)
+                yield Step(train_step, model, batch, device, label, StepSeen(backward=True))
             else:
                 model.eval()
 

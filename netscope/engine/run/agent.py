@@ -450,7 +450,9 @@ class Agent:
                 self.example_grad = torch.is_grad_enabled() and any(
                     p.requires_grad for p in module.parameters()
                 )
-                self.example_autocast = _autocast_dtype(device_of(module))
+                from netscope.engine.compute.mfu import autocast_dtype
+
+                self.example_autocast = autocast_dtype(device_of(module))
         if self.snapshot_wanted and self.depth == 0 and not self.stack and self._snapshot_now(root):
             self._take_snapshot()
         if self.boundary_opt is None and key == self.forward_main:
@@ -971,14 +973,3 @@ def _peak_tflops_env() -> float | None:
     except ValueError:
         return None
     return value if value is not None and math.isfinite(value) and value > 0 else None
-
-
-def _autocast_dtype(device: str) -> str | None:
-    """The dtype autocast runs the call's matmuls in ("bfloat16"), None when it is off."""
-    kind = device.split(":")[0]
-    try:
-        if not torch.is_autocast_enabled(kind):
-            return None
-        return str(torch.get_autocast_dtype(kind)).removeprefix("torch.")
-    except (RuntimeError, TypeError, AttributeError):
-        return None

@@ -19,6 +19,7 @@ from torch import nn
 
 from netscope.engine.collector import gc_paused
 from netscope.engine.compute.fit import fit_verdict
+from netscope.engine.compute.peaks import with_replay
 from netscope.engine.compute.step import ComputePass
 from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
@@ -30,6 +31,7 @@ from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistere
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
     ForwardRecord,
+    StepMode,
     call_in_step,
     install_hooks,
     run_backward,
@@ -128,6 +130,11 @@ def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
             blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
             fit = fit_verdict(loaded, snapshot_call(loaded), blocks)
             snapshot = replace(snapshot, fit=fit)
+            if fit is not None and snapshot.memory is not None and loaded.model is not None:
+                memory = with_replay(
+                    snapshot.memory, loaded.model, fit.needed_bytes, loaded.options.train
+                )
+                snapshot = replace(snapshot, memory=memory)
         elif loaded.options.fit and snapshot.kind == "model":
             snapshot = replace(snapshot, findings=(*snapshot.findings, no_fit(loaded, snapshot)))
     note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
@@ -151,8 +158,9 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
     record = ForwardRecord()
     handles: list[Any] = []
     forward_info = ForwardInfo(ran=False, note=no_input_note(loaded))
+    step_mode: StepMode | None = None
     try:
-        model.eval()
+        step_mode = StepMode(model, train=loaded.options.train and loaded.example_input is not None)
         for param in unique_params:
             param.grad = None
         if loaded.example_input is not None:
@@ -191,6 +199,7 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
                 ):
                     run_backward(loaded, record)
             counting.note_grads(record.backward_ran)
+            step_mode.restore()  # the user's buffers before the statistics read them
             notes = list(record.notes)
             if on_meta:
                 notes.insert(0, "meta device: shapes only, no values, statistics or gradients")
@@ -211,6 +220,8 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
     finally:
         for handle in handles:
             handle.remove()
+        if step_mode is not None:
+            step_mode.restore()
         for module, training in modes:
             module.training = training
         for param, grad in saved_grads:

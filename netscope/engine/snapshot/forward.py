@@ -74,6 +74,40 @@ def tensor_leaves(value: Any) -> list[tuple[str, torch.Tensor]]:
     return labelled_tensors(value, max_depth=MAX_DEPTH, limit=MAX_OUTPUTS)
 
 
+class StepMode:
+    """The mode the example step runs in: eval, or with ``--train`` train mode as a loop runs it
+    (dropout draws and saves its masks, norms use the batch's statistics). What train mode
+    changes is put back by ``restore``: buffers it updated in place (a norm's running
+    statistics) and the random generators dropout drew from. The caller restores each module's
+    own training flag."""
+
+    def __init__(self, model: nn.Module, train: bool) -> None:
+        self.train = train
+        self.buffers: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.rng: torch.Tensor | None = None
+        self.cuda_rng: list[torch.Tensor] | None = None
+        if not train:
+            model.eval()
+            return
+        kept = (b for b in model.buffers() if not b.is_meta)
+        self.buffers = [(b, b.detach().to("cpu", copy=True)) for b in kept]
+        self.rng = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            self.cuda_rng = torch.cuda.get_rng_state_all()
+        model.train()
+
+    def restore(self) -> None:
+        with torch.no_grad():  # after the backward: no saved tensor sees the copy
+            for buffer, saved in self.buffers:
+                buffer.copy_(saved)  # a norm's kernel updates its statistics in place
+        self.buffers = []
+        if self.rng is not None:
+            torch.set_rng_state(self.rng)
+        if self.cuda_rng is not None:
+            torch.cuda.set_rng_state_all(self.cuda_rng)
+        self.rng = self.cuda_rng = None
+
+
 class InstrumentationFailure(Exception):
     """Raised from inside netscope's own hooks or modes: a netscope problem, not the user's."""
 
