@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from netscope import units
+
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_models"
 
 
@@ -81,7 +83,7 @@ def test_a_step_that_runs_backward_counts_its_backward(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     forward = 2 * 2 * (20 * 256 + 256 * 10)
     backward = 2 * 2 * 20 * 256 + 2 * 2 * 2 * 256 * 10  # first layer: weight gradient only
-    assert f"FLOPs per step: {forward + backward} FLOP" in run.stdout
+    assert f"FLOPs per step: {units.flops(forward + backward)};" in run.stdout
 
 
 def test_the_first_run_of_a_step_sees_its_backward_and_autocast(tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ def test_check_on_meta_gates_memory_and_fit_without_profiling(tmp_path: Path) ->
     assert "estimated" in passing.stdout and "OK: within limits" in passing.stdout
     failing = check_file(model, "--device", "meta", "--max-peak-memory", "1KiB")
     assert failing.returncode == 1, failing.stdout + failing.stderr
-    assert "> --max-peak-memory 1.00 KiB" in failing.stdout
+    assert "> --max-peak-memory 1.0 KiB" in failing.stdout
 
 
 def test_check_on_meta_refuses_the_limits_it_cannot_measure() -> None:
