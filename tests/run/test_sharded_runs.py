@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -32,7 +33,8 @@ def _plain(script: str, *args: str) -> list[str]:
 
 
 def _done_lines(stdout: str) -> list[str]:
-    return sorted(line for line in stdout.splitlines() if " done: " in line)
+    """Each rank's final loss and checksum (two ranks' prints may share a line of torchrun's)."""
+    return sorted(re.findall(r"rank \d+ done: loss -?[\d.]+ checksum -?[\d.]+", stdout))
 
 
 def _by_key(rank: dict) -> dict[tuple[str, str, str | None], dict]:
