@@ -239,7 +239,6 @@ def profile_options(args: argparse.Namespace) -> ProfileOptions:
     devices = tuple(d.strip() for d in args.devices.split(",")) if args.devices else None
     return ProfileOptions(
         devices=devices,
-        train=args.train,
         max_seconds=args.time_budget,
         timeout_s=args.timeout,
         continuous=getattr(args, "continuous", False),

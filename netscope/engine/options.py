@@ -46,10 +46,10 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class ProfileOptions:
-    """What the profiler measures; see netscope/engine/profiler."""
+    """How the profiler measures; see netscope/engine/profiler. The step it times is the one
+    ``LoadOptions`` describes (``train``, ``optimizer``), so snapshot and profile agree."""
 
     devices: tuple[str, ...] | None = None  # None: cpu plus every CUDA device present
-    train: bool = False
     min_runs: int = 10
     max_seconds: float = 5.0  # time budget for the timed runs per device
     timeout_s: float = 300.0  # the worker is stopped past this

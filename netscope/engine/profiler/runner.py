@@ -102,7 +102,7 @@ def step_for(
         device,
         step_fn=loaded.step_fn,
         loss_fn=loaded.loss_fn,
-        train=prof.train,
+        train=loaded.options.train,
         optimizer=loaded.options.optimizer,
         optimizer_fn=loaded.optimizer_fn,
     )

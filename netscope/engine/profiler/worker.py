@@ -142,7 +142,7 @@ def _run(
     snapshot = snapshot_model(loaded, progress)
     if report is not None:  # netscope report -o: the file is written here, no snapshot is sent
         result = _profile_for_report(loaded, prof, emit) if profile else None
-        result = with_rates(result, snapshot, prof) if result is not None else None
+        result = with_rates(result, snapshot, load, prof) if result is not None else None
         del loaded  # the model's memory goes before the report's (20,000 blocks: peak -70 MB)
         gc.collect()
         _write_report(snapshot, result, emit, progress, report)
@@ -156,7 +156,7 @@ def _run(
 
     sampler = SystemSampler()
     try:
-        result = with_rates(profile_target(loaded, prof, emit, sampler), snapshot, prof)
+        result = with_rates(profile_target(loaded, prof, emit, sampler), snapshot, load, prof)
         emit(Finished(result))
         if live:
             progress("live")
@@ -165,11 +165,13 @@ def _run(
         sampler.close()
 
 
-def with_rates(result: Profile, snapshot: Snapshot, prof: ProfileOptions) -> Profile:
+def with_rates(
+    result: Profile, snapshot: Snapshot, load: LoadOptions, prof: ProfileOptions
+) -> Profile:
     """The step's counted FLOPs over its measured time: FLOP/s and MFU per device."""
     from netscope.engine.compute.mfu import with_rates as rates
 
-    return rates(result, snapshot, prof.train, prof.peak_tflops)
+    return rates(result, snapshot, load.train, prof.peak_tflops)
 
 
 def _profile_for_report(

@@ -26,6 +26,7 @@ from netscope.engine.load.device import device_label, resolve_device
 from netscope.engine.load.example import describe
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, ForwardInfo, ParamInfo, Snapshot
+from netscope.engine.modes import training_flags_kept
 from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
@@ -130,10 +131,13 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
         from netscope.engine.snapshot.checkpoint import snapshot_checkpoint
 
         return snapshot_checkpoint(loaded, progress)
-    model = loaded.model
+    with training_flags_kept(loaded.model):
+        return _snapshot_module(loaded, loaded.model, progress)
+
+
+def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress) -> Snapshot:
     device = resolve_device(loaded.options.device)
     on_meta = device.type == "meta"
-    modes = [(m, m.training) for m in model.modules()]
     unique_params = list({id(p): p for p in model.parameters()}.values())
     saved_grads = [(p, p.grad) for p in unique_params]
     record = ForwardRecord()
@@ -199,8 +203,6 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
     finally:
         for handle in handles:
             handle.remove()
-        for module, training in modes:
-            module.training = training
         for param, grad in saved_grads:
             param.grad = grad
 
