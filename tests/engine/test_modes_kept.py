@@ -10,12 +10,12 @@ import torch
 from core_helpers import write_model
 from torch import nn
 
+from netscope.engine.api import snapshot_loaded
 from netscope.engine.load.loaded import ExampleInput
 from netscope.engine.load.target import load_target
 from netscope.engine.modes import training_flags_kept
 from netscope.engine.options import LoadOptions
 from netscope.engine.profiler.step import prepared_step
-from netscope.engine.snapshot.build import snapshot_model
 
 MIXED = """
     import torch
@@ -46,7 +46,7 @@ def test_the_snapshot_and_fit_keep_mixed_modes(tmp_path: Path) -> None:
     assert loaded.model is not None
     before = _flags(loaded.model)
     assert before == [True, True, True, False, True]
-    snapshot = snapshot_model(loaded)
+    snapshot = snapshot_loaded(loaded)
     assert snapshot.fit is not None and snapshot.forward.ran
     assert _flags(loaded.model) == before
 

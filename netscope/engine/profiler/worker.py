@@ -137,9 +137,9 @@ def _run(
         # imported, and torch's autograd engine sizes its device queues at the first backward.
         # A report without --profile skips these imports (torch.fx among them: 0.15 s).
         from netscope.engine.profiler import runner  # noqa: F401
-    from netscope.engine.snapshot.build import snapshot_model
+    from netscope.engine.api import snapshot_loaded
 
-    snapshot = snapshot_model(loaded, progress)
+    snapshot = snapshot_loaded(loaded, progress)
     if report is not None:  # netscope report -o: the file is written here, no snapshot is sent
         result = _profile_for_report(loaded, prof, emit) if profile else None
         result = with_rates(result, snapshot, load, prof) if result is not None else None

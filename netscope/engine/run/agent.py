@@ -565,9 +565,9 @@ class Agent:
         )
 
     def _snapshot(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> Snapshot:
+        from netscope.engine.api import snapshot_loaded
         from netscope.engine.load.loaded import ExampleInput, LoadedTarget
         from netscope.engine.options import LoadOptions
-        from netscope.engine.snapshot.build import snapshot_model
 
         # a backward only when the script's own call recorded a graph (it trains): its FLOPs
         # are the step's; the snapshot restores every .grad afterwards
@@ -586,7 +586,7 @@ class Agent:
         self.suspended = True
         try:
             with _no_sync(module):  # DDP: the snapshot's backward is no all-reduce
-                return snapshot_model(loaded)
+                return snapshot_loaded(loaded)
         finally:
             self.suspended = False
             torch.set_rng_state(cpu_rng)
