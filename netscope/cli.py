@@ -251,8 +251,8 @@ def _run_report(args: argparse.Namespace) -> int:
 
     fmt = resolve_format(args.output, args.format)  # also checks the destination, before the run
     load = load_options(args)
-    from netscope.engine.profiler.messages import ReportRequest
-    from netscope.engine.profiler.session import report_in_worker
+    from netscope.engine.worker.request import ReportRequest
+    from netscope.engine.worker.session import report_in_worker
 
     # the model runs in a worker even without --profile: a crash is reported, not suffered; the
     # worker writes the file itself, so the snapshot never crosses to this process
@@ -265,7 +265,7 @@ def _run_report(args: argparse.Namespace) -> int:
 
 def _run_check(args: argparse.Namespace) -> int:
     from netscope.engine.profiler.check import Limits, evaluate, format_verdict
-    from netscope.engine.profiler.session import run_profile
+    from netscope.engine.worker.session import run_profile
 
     snapshot, profile = run_profile(load_options(args), profile_options(args))
     limits = Limits(
@@ -284,7 +284,7 @@ def _run_app(args: argparse.Namespace) -> int:
     # Textual and draws its first frame, so the two run side by side
     from multiprocessing import resource_tracker
 
-    from netscope.engine.profiler.session import app_session
+    from netscope.engine.worker.session import app_session
 
     load, prof, autostart = load_options(args), profile_options(args), not args.no_profile
     resource_tracker.ensure_running()  # while sys.stderr is still the terminal (see run_app)

@@ -47,7 +47,7 @@ def row(name: str, ok: bool, detail: str) -> tuple[str, bool, str]:
 def end_to_end() -> tuple[str, bool, str]:
     """The worker path the CLI takes: a sample model, --train, on the CPU and the GPU."""
     from netscope.engine.options import LoadOptions, ProfileOptions
-    from netscope.engine.profiler.session import run_profile
+    from netscope.engine.worker.session import run_profile
 
     target = Path(__file__).resolve().parents[1] / "sample_models" / "mlp.py"
     prof = ProfileOptions(devices=("cpu", "cuda:0"), max_seconds=1.0)

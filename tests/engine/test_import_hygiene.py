@@ -14,8 +14,8 @@ ENGINE_MODULES = [
     "netscope.engine.load.target",
     "netscope.engine.load.checkpoint",
     "netscope.engine.snapshot.build",
-    "netscope.engine.profiler.session",
-    "netscope.engine.profiler.worker",
+    "netscope.engine.worker.session",
+    "netscope.engine.worker.process",
     "netscope.engine.profiler.check",
     "netscope.report.write",
 ]

@@ -1,6 +1,7 @@
 """One example forward (and backward) under hooks: calls, outputs, activations, gradients.
 
-The caller (``build.snapshot_model``, through engine/api.py) owns restoring the model; this module only records.
+The caller (``build.snapshot_model``, through engine/api.py) owns restoring the model; this
+module only records.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from netscope.engine.profiler.messages import (
     WorkerError,
     WorkerMessage,
 )
-from netscope.engine.profiler.session import WorkerSession, error_from
 from netscope.engine.profiler.step import STEP_TRAIN
+from netscope.engine.worker.session import WorkerSession, error_from
 
 HEADER = "import os, signal, sys, time\nimport torch\nfrom torch import nn\n\n"
 MODELS = {
