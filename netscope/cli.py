@@ -264,18 +264,17 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from netscope.engine.profiler.check import Limits, evaluate, format_verdict
+    from netscope.engine.compute.gates import memory_violations
+    from netscope.engine.profiler.check import Limits, evaluate
     from netscope.engine.worker.session import run_profile
+    from netscope.report.check_text import format_verdict
 
     snapshot, profile = run_profile(load_options(args), profile_options(args))
     limits = Limits(
         max_syncs=args.max_syncs, max_copies=args.max_copies, max_copy_bytes=args.max_copy_bytes
     )
-    from netscope.engine.compute.gates import memory_totals, memory_violations, rate_lines
-
     violations = [*evaluate(profile, limits), *memory_violations(snapshot, args.max_peak_memory)]
-    totals = [*rate_lines(profile), *memory_totals(snapshot, args.max_peak_memory)]
-    print(format_verdict(profile, limits, violations, totals))
+    print(format_verdict(profile, limits, violations, snapshot, args.max_peak_memory))
     return 1 if violations else 0
 
 

@@ -17,6 +17,7 @@ ENGINE_MODULES = [
     "netscope.engine.worker.session",
     "netscope.engine.worker.process",
     "netscope.engine.profiler.check",
+    "netscope.report.check_text",
     "netscope.report.write",
 ]
 
