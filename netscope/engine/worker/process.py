@@ -67,29 +67,19 @@ def worker_main(request: WorkerRequest, queue: Any, paused: Any, log_path: str) 
     code = 0
     try:
         _run(request, emit, progress, paused)
-    except NetscopeError as exc:
-        code = 1
-        emit(
-            WorkerError(
-                exc.message,
-                stage=stage[0],
-                location=exc.location,
-                library_location=exc.library_location,
-                traceback_tail=exc.traceback_tail or traceback_tail(exc),
-                hint=exc.hint,
-                path=exc.path,
-            )
-        )
     except BaseException as exc:  # the user's code may raise anything, MemoryError included
         code = 1
-        wrapped = wrap_user_error(exc, f"{stage[0]} failed")
+        failed = f"{stage[0]} failed"
+        error = exc if isinstance(exc, NetscopeError) else wrap_user_error(exc, failed)
         emit(
             WorkerError(
-                wrapped.message,
+                error.message,
                 stage=stage[0],
-                location=wrapped.location,
-                library_location=wrapped.library_location,
-                traceback_tail=wrapped.traceback_tail,
+                location=error.location,
+                library_location=error.library_location,
+                traceback_tail=error.traceback_tail or traceback_tail(error),
+                hint=error.hint,
+                path=error.path,
             )
         )
     finally:
