@@ -218,6 +218,15 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def checked_load_options(args: argparse.Namespace) -> LoadOptions:
+    """``load_options`` of a target that is there: a mistyped path is one line of error from
+    every command, before a worker or the app starts."""
+    from netscope.engine.load.exists import require_target
+
+    require_target(args.target)
+    return load_options(args)
+
+
 def load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(
         target=args.target,
@@ -250,7 +259,7 @@ def _run_report(args: argparse.Namespace) -> int:
     from netscope.report.write import resolve_format, write_report
 
     fmt = resolve_format(args.output, args.format)  # also checks the destination, before the run
-    load = load_options(args)
+    load = checked_load_options(args)
     from netscope.engine.worker.request import ReportRequest
     from netscope.engine.worker.session import report_in_worker
 
@@ -269,7 +278,7 @@ def _run_check(args: argparse.Namespace) -> int:
     from netscope.engine.worker.session import run_profile
     from netscope.report.check_text import format_verdict
 
-    snapshot, profile = run_profile(load_options(args), profile_options(args))
+    snapshot, profile = run_profile(checked_load_options(args), profile_options(args))
     limits = Limits(
         max_syncs=args.max_syncs, max_copies=args.max_copies, max_copy_bytes=args.max_copy_bytes
     )
@@ -285,7 +294,8 @@ def _run_app(args: argparse.Namespace) -> int:
 
     from netscope.engine.worker.session import app_session
 
-    load, prof, autostart = load_options(args), profile_options(args), not args.no_profile
+    load, prof = checked_load_options(args), profile_options(args)
+    autostart = not args.no_profile
     resource_tracker.ensure_running()  # while sys.stderr is still the terminal (see run_app)
     first = app_session(load, prof, autostart)
     first.start()
