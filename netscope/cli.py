@@ -295,7 +295,7 @@ def _run_app(args: argparse.Namespace) -> int:
     from netscope.engine.worker.session import app_session
 
     load, prof = checked_load_options(args), profile_options(args)
-    autostart = not args.no_profile
+    autostart = not args.no_profile and load.profilable
     resource_tracker.ensure_running()  # while sys.stderr is still the terminal (see run_app)
     first = app_session(load, prof, autostart)
     first.start()

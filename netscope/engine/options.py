@@ -39,6 +39,11 @@ class LoadOptions:
         return split_target(self.target)[0]
 
     @property
+    def profilable(self) -> bool:
+        """A model on meta has no values to time: it is described, never profiled."""
+        return self.device != "meta"
+
+    @property
     def stats_limit(self) -> int | None:
         """Bytes of checkpoint values read for statistics; None: no limit (``--stats``)."""
         return None if self.all_stats else STATS_LIMIT_BYTES

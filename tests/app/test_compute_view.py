@@ -264,3 +264,17 @@ async def test_column_toggle_draws_only_the_rows_shown(tmp_path):
         await pilot.press("c", "c", "home")  # back to parameters, drawn where they are shown
         await pilot.pause()
         assert "0 Linear 20 →[2×4]" in _row(tree, "0 Linear")
+
+
+async def test_a_meta_model_says_it_is_not_profiled(meta_lm):
+    """On meta there are no values to time: the header says so, p explains, nothing fails."""
+    meta = LoadOptions("sample_models/big_transformer.py", device="meta")
+    app, _ = build_app([wm.SnapshotReady(meta_lm), wm.Finished(None)], load=meta)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        progress = app.main.query_one("ProgressLine")
+        assert progress.profiling == "not profiled (meta)" and app.status == "meta"
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.status == "meta" and "failed" not in progress.profiling
+        assert any("--device cpu" in str(n.message) for n in app._notifications)
