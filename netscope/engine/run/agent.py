@@ -21,7 +21,6 @@ error inside the agent disables it with a note instead of reaching the script.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import os
 import random
@@ -38,7 +37,6 @@ import torch
 import torch.nn.modules.module as module_hooks
 import torch.optim.optimizer as optimizer_hooks
 
-from netscope.engine.errors import display_path
 from netscope.engine.model import (
     CopyFinding,
     LoopCopy,
@@ -568,6 +566,7 @@ class Agent:
         from netscope.engine.api import snapshot_loaded
         from netscope.engine.load.loaded import ExampleInput, LoadedTarget
         from netscope.engine.options import LoadOptions
+        from netscope.engine.snapshot.classes import model_source
 
         # a backward only when the script's own call recorded a graph (it trains): its FLOPs
         # are the step's; the snapshot restores every .grad afterwards
@@ -579,7 +578,7 @@ class Agent:
             path=self.script,
             model=module,
             example_input=ExampleInput(args, kwargs, "the script's own input"),
-            source=_source_of(type(module)),
+            source=model_source(type(module)),
         )
         cpu_rng = torch.get_rng_state()
         cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
@@ -893,12 +892,3 @@ def _device_of(module: torch.nn.Module) -> str:
         if not _is_lazy(tensor):
             return str(tensor.device)
     return "cpu"
-
-
-def _source_of(cls: type) -> str | None:
-    try:
-        file = inspect.getsourcefile(cls)
-        line = inspect.getsourcelines(cls)[1]
-    except (OSError, TypeError):
-        return None
-    return f"{display_path(file)}:{line}" if file else None
