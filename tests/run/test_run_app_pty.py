@@ -61,3 +61,25 @@ def test_run_app_shows_a_crash_at_the_scripts_line(tmp_path):
     finally:
         child.close(force=True)
     assert child.exitstatus == 1  # the script's status
+
+
+def test_stopping_a_job_of_ranks_quits_with_130_as_a_single_run_does(tmp_path):
+    """q stops torchrun and its ranks, a second q quits: the status says the user stopped it
+    (130), as ``netscope run script.py`` does, not torchrun's own status (1)."""
+    shutil.copy(SCRIPTS / "forever.py", tmp_path / "forever.py")
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="140", LINES="44")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "netscope", "run", "--nproc-per-node", "2", "forever.py"],
+        cwd=str(tmp_path), env=env, dimensions=(44, 140), encoding="utf-8", timeout=180,
+    )  # fmt: skip
+    try:
+        child.expect("sampled steps")  # the ranks are in their loop
+        child.send("q")  # stop torchrun: SIGINT to its ranks
+        child.expect("Stopping torchrun")
+        for _ in range(30):  # q again quits once the job has ended (before: it stops again)
+            child.send("q")
+            if child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=3) == 0:
+                break
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130
