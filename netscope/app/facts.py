@@ -2,11 +2,13 @@
 
 A key press redraws the details, and a Rich table measures every cell on every render (about
 4 ms for a block's dozen rows, five times this); here the names get one padded column and each
-value wraps under its own column.
+value wraps under its own column, at spaces and after a path's ``/``: never inside a word while
+a word fits the column (an 80-column terminal leaves the pane ~35 columns).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from rich.cells import cell_len
@@ -14,6 +16,27 @@ from rich.console import Console, ConsoleOptions
 from rich.text import Text
 
 MIN_VALUE_WIDTH = 8
+_TOKENS = re.compile(r"\s+|[^\s/]*/|[^\s/]+")  # spaces, a path's parts (with their /), words
+
+
+def wrap_words(value: str, width: int) -> list[str]:
+    """``value`` in lines of at most ``width`` cells, broken at spaces and after ``/``; a word
+    longer than a whole line is folded."""
+    lines: list[str] = []
+    line = gap = ""
+    for token in _TOKENS.findall(value):
+        if token.isspace():
+            gap = token if line else ""
+            continue
+        if line and cell_len(line + gap + token) > width:
+            lines.append(line)
+            line = gap = ""
+        while cell_len(token) > width:  # longer than a line: fold it
+            lines.append(token[:width])
+            token = token[width:]
+        line, gap = line + gap + token, ""
+    lines.append(line)
+    return lines
 
 
 class Facts:
@@ -27,7 +50,7 @@ class Facts:
         value_width = max(options.max_width - name_width - 1, MIN_VALUE_WIDTH)
         out = Text()
         for name, value in self.rows:
-            lines = Text(value).wrap(console, value_width, overflow="fold")
+            lines = [Text(line) for line in wrap_words(value, value_width)]
             for number, line in enumerate(lines or [Text("")]):
                 if out:
                     out.append("\n")
