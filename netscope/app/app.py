@@ -16,6 +16,7 @@ from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Input
 
+from netscope.app.details_step import fit_summary
 from netscope.app.gc_pause import GcPause
 from netscope.app.live_hold import LiveHold
 from netscope.app.live_state import LiveState, SessionStarted
@@ -187,7 +188,10 @@ class NetscopeApp(App[int]):
 
     def _show_summary(self, snapshot: Snapshot) -> None:
         progress = self.main.query_one(ProgressLine)
-        progress.summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
+        summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
+        if snapshot.fit is not None:  # --fit: the verdict on the first screen, at any size
+            summary += f" · {fit_summary(snapshot.fit)}"
+        progress.summary = summary
 
     def _worker_failed(self, error: wm.WorkerError) -> None:
         if self.snapshot is None:

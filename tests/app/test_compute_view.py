@@ -278,3 +278,17 @@ async def test_a_meta_model_says_it_is_not_profiled(meta_lm):
         await pilot.pause()
         assert app.status == "meta" and "failed" not in progress.profiling
         assert any("--device cpu" in str(n.message) for n in app._notifications)
+
+
+async def test_the_fit_verdict_is_seen_without_scrolling(mlp_train):
+    """--fit at 160x48 and at 80x24: the verdict is on the line under the header and at the top
+    of the root's details, above the compute and memory sections."""
+    fit = mlp_train.fit
+    for size in ((160, 48), (80, 24)):
+        app, _ = _app(mlp_train)
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda app=app: app.snapshot is not None)
+            line = app.main.query_one("ProgressLine").render().plain
+            assert f"fits {fit.device}: needs {fmt.size(fit.needed_bytes)}" in line[: size[0] - 2]
+            text = _details(app)
+            assert text.index(f"fit on {fit.device}") < text.index("step compute")
