@@ -68,12 +68,11 @@ def _no_backward(index: TreeIndex) -> str:
 
 
 def fit_summary(fit: FitVerdict) -> str:
-    """The verdict in a few words, for the line under the header: ``fits L4: needs 1.2 GiB of
-    22.0 GiB`` or ``does NOT fit H100: short by 3.1 GiB``."""
+    """The verdict in a few words, for the line under the header: ``fits L4 (1.2 GiB of
+    22.0 GiB)`` or ``does NOT fit H100 (short by 3.1 GiB)``."""
     if fit.fits:
-        needs = f"{fmt.size(fit.needed_bytes)} of {fmt.size(fit.capacity_bytes)}"
-        return f"fits {fit.device}: needs {needs}"
-    return f"does NOT fit {fit.device}: short by {fmt.size(-fit.margin_bytes)}"
+        return f"fits {fit.device} ({fmt.size(fit.needed_bytes)} of {fmt.size(fit.capacity_bytes)})"
+    return f"does NOT fit {fit.device} (short by {fmt.size(-fit.margin_bytes)})"
 
 
 def step_parts(index: TreeIndex) -> list[RenderableType]:

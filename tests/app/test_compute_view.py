@@ -289,6 +289,6 @@ async def test_the_fit_verdict_is_seen_without_scrolling(mlp_train):
         async with app.run_test(size=size) as pilot:
             await wait_for(pilot, lambda app=app: app.snapshot is not None)
             line = app.main.query_one("ProgressLine").render().plain
-            assert f"fits {fit.device}: needs {fmt.size(fit.needed_bytes)}" in line[: size[0] - 2]
+            assert f"fits {fit.device} ({fmt.size(fit.needed_bytes)} of" in line[: size[0] - 2]
             text = _details(app)
             assert text.index(f"fit on {fit.device}") < text.index("step compute")

@@ -28,6 +28,10 @@ def test_values_break_between_words_and_after_slashes() -> None:
             Facts([("output logits", "x"), ("source", "sample_models/tied_embedding.py:17")])
         )
     assert "tied_embedding.py:17" in captured.get()
+    console = Console(width=33, file=io.StringIO(), color_system=None)  # the column: 19
+    with console.capture() as captured:
+        console.print(Facts([("output logits", "x"), ("module", "torch.nn.modules.linear")]))
+    assert captured.get().splitlines()[1:] == ["module", "  torch.nn.modules.linear"]
 
 
 async def test_a_narrow_tree_keeps_the_markers(toy_app) -> None:
