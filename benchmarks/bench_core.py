@@ -43,13 +43,13 @@ import statistics, sys, time
 import torchinfo
 from netscope.engine.load.target import load_target
 from netscope.engine.options import LoadOptions
-from netscope.engine.snapshot.build import snapshot_model
+from netscope.engine.api import snapshot_loaded
 from netscope.report.write import write_report
 loaded = load_target(LoadOptions(target=sys.argv[1], backward=sys.argv[3] == "backward"))
 ours, theirs = [], []
 for _ in range(3):  # interleaved: a drift in machine load hits both alike
     t0 = time.perf_counter()
-    write_report(sys.argv[2], snapshot_model(loaded), None, "json")
+    write_report(sys.argv[2], snapshot_loaded(loaded), None, "json")
     t1 = time.perf_counter()
     torchinfo.summary(loaded.model, input_data=loaded.example_input.args[0], verbose=0, depth=20)
     t2 = time.perf_counter()
@@ -90,7 +90,7 @@ import statistics, sys, time
 import torch, torchinfo
 from netscope.engine.load.target import load_target
 from netscope.engine.options import LoadOptions
-from netscope.engine.snapshot.build import snapshot_model
+from netscope.engine.api import snapshot_loaded
 from netscope.report.write import write_report
 loaded = load_target(LoadOptions(target=sys.argv[1], backward=sys.argv[3] == "backward"))
 model, batch = loaded.model, loaded.example_input.args[0]
@@ -103,7 +103,7 @@ def plain():  # what any tool must do: the forward (and the backward, for gradie
         with torch.no_grad():
             model(batch)
 steps = {
-    "netscope": lambda: write_report(sys.argv[2], snapshot_model(loaded), None, "json"),
+    "netscope": lambda: write_report(sys.argv[2], snapshot_loaded(loaded), None, "json"),
     "plain": plain,
     "torchinfo": lambda: torchinfo.summary(model, input_data=batch, verbose=0, depth=20),
 }

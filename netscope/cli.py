@@ -248,6 +248,15 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def checked_load_options(args: argparse.Namespace) -> LoadOptions:
+    """``load_options`` of a target that is there: a mistyped path is one line of error from
+    every command, before a worker or the app starts."""
+    from netscope.engine.load.exists import require_target
+
+    require_target(args.target)
+    return load_options(args)
+
+
 def load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(
         target=args.target,
@@ -287,7 +296,6 @@ def profile_options(args: argparse.Namespace) -> ProfileOptions:
     devices = tuple(d.strip() for d in args.devices.split(",")) if args.devices else None
     return ProfileOptions(
         devices=devices,
-        train=args.train,
         max_seconds=args.time_budget,
         timeout_s=args.timeout,
         continuous=getattr(args, "continuous", False),
@@ -299,9 +307,9 @@ def _run_report(args: argparse.Namespace) -> int:
     from netscope.report.write import resolve_format, write_report
 
     fmt = resolve_format(args.output, args.format)  # also checks the destination, before the run
-    load = load_options(args)
-    from netscope.engine.profiler.messages import ReportRequest
-    from netscope.engine.profiler.session import report_in_worker
+    load = checked_load_options(args)
+    from netscope.engine.worker.request import ReportRequest
+    from netscope.engine.worker.session import report_in_worker
 
     # the model runs in a worker even without --profile: a crash is reported, not suffered; the
     # worker writes the file itself, so the snapshot never crosses to this process
@@ -313,27 +321,27 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from netscope.engine.profiler.check import Limits, evaluate, format_verdict
-    from netscope.engine.profiler.session import run_profile
+    from netscope.engine.compute.gates import memory_violations
+    from netscope.engine.profiler.check import Limits, evaluate
+    from netscope.engine.worker.session import run_profile
+    from netscope.report.check_text import format_verdict
 
-    if load_options(args).device == "meta":
+    load = checked_load_options(args)
+    if load.device == "meta":
         return _run_check_on_meta(args)
-    snapshot, profile = run_profile(load_options(args), profile_options(args))
+    snapshot, profile = run_profile(load, profile_options(args))
     limits = Limits(
         max_syncs=args.max_syncs, max_copies=args.max_copies, max_copy_bytes=args.max_copy_bytes
     )
-    from netscope.engine.compute.gates import memory_totals, memory_violations, rate_lines
-
     violations = [*evaluate(profile, limits), *memory_violations(snapshot, args.max_peak_memory)]
-    totals = [*rate_lines(profile), *memory_totals(snapshot, args.max_peak_memory)]
-    print(format_verdict(profile, limits, violations, totals))
+    print(format_verdict(profile, limits, violations, snapshot, args.max_peak_memory))
     return 1 if violations else 0
 
 
 def _run_check_on_meta(args: argparse.Namespace) -> int:
     """A meta model cannot be profiled: gate FLOPs, memory and fit from its snapshot."""
-    from netscope.engine.compute.gates import NOT_ON_META, meta_verdict
-    from netscope.engine.profiler.session import run_in_worker
+    from netscope.engine.worker.session import run_in_worker
+    from netscope.report.check_text import NOT_ON_META, meta_verdict
 
     limits = {"--max-syncs": args.max_syncs, "--max-copies": args.max_copies,
               "--max-copy-bytes": args.max_copy_bytes}  # fmt: skip
@@ -343,7 +351,7 @@ def _run_check_on_meta(args: argparse.Namespace) -> int:
             f"{', '.join(unmeasurable)} cannot be checked on meta: {NOT_ON_META}",
             hint="Check syncs and copies with --device cpu or cuda; on meta gate memory and fit.",
         )
-    load = load_options(args)
+    load = checked_load_options(args)
     snapshot, _ = run_in_worker(load, profile_options(args), profile=False)
     text, failed = meta_verdict(snapshot, load.train, args.max_peak_memory)
     print(text)
@@ -355,9 +363,10 @@ def _run_app(args: argparse.Namespace) -> int:
     # Textual and draws its first frame, so the two run side by side
     from multiprocessing import resource_tracker
 
-    from netscope.engine.profiler.session import app_session
+    from netscope.engine.worker.session import app_session
 
-    load, prof, autostart = load_options(args), profile_options(args), not args.no_profile
+    load, prof = checked_load_options(args), profile_options(args)
+    autostart = not args.no_profile and load.profilable
     resource_tracker.ensure_running()  # while sys.stderr is still the terminal (see run_app)
     first = app_session(load, prof, autostart)
     first.start()

@@ -22,7 +22,7 @@ def gated(report: RunReport, limits: RunLimits, code: int) -> int:
     """The script's status when it failed; else 1 when a limit was exceeded (printed)."""
     if not limits.any:
         return code
-    from netscope.engine.run.gate import run_verdict
+    from netscope.report.run_gate_text import run_verdict
 
     text, failed = run_verdict(report, limits)
     print(text, file=sys.stderr)

@@ -47,11 +47,11 @@ def row(name: str, ok: bool, detail: str) -> tuple[str, bool, str]:
 def end_to_end() -> tuple[str, bool, str]:
     """The worker path the CLI takes: a sample model, --train, on the CPU and the GPU."""
     from netscope.engine.options import LoadOptions, ProfileOptions
-    from netscope.engine.profiler.session import run_profile
+    from netscope.engine.worker.session import run_profile
 
     target = Path(__file__).resolve().parents[1] / "sample_models" / "mlp.py"
-    prof = ProfileOptions(devices=("cpu", "cuda:0"), train=True, max_seconds=1.0)
-    _snapshot, profile = run_profile(LoadOptions(str(target)), prof)
+    prof = ProfileOptions(devices=("cpu", "cuda:0"), max_seconds=1.0)
+    _snapshot, profile = run_profile(LoadOptions(str(target), train=True), prof)
     timed = {t.device: t.median_ms for t in profile.devices}
     roots = {b.device: b.inclusive_ms for b in profile.blocks if b.path == ""}
     return row(
@@ -165,9 +165,9 @@ def compute_on_cuda() -> list[tuple[str, bool, str]]:
         import transformers
     except ImportError:
         return [row("compute on cuda", True, "transformers not installed: skipped")]
+    from netscope.engine.api import snapshot_loaded
     from netscope.engine.load.loaded import ExampleInput, LoadedTarget
     from netscope.engine.options import LoadOptions
-    from netscope.engine.snapshot.build import snapshot_model
 
     def gpt2() -> nn.Module:
         torch.manual_seed(0)
@@ -182,7 +182,7 @@ def compute_on_cuda() -> list[tuple[str, bool, str]]:
             example_input=ExampleInput(kwargs={"input_ids": ids.to(device)}),
             loss_fn=lambda out, _batch: out.logits.float().mean(),
         )  # fmt: skip
-        return snapshot_model(loaded)
+        return snapshot_loaded(loaded)
 
     shots = {d: shot(d) for d in ("cuda:0", "cpu", "meta")}
     rows = {d: [(b.path, b.forward_flops, b.backward_flops) for b in s.blocks] for d, s in
@@ -215,7 +215,7 @@ def compute_on_cuda() -> list[tuple[str, bool, str]]:
         LoadOptions("net.py", device="cuda:0"), "net.py", model,
         example_input=ExampleInput(args=(x,)),
     )  # fmt: skip
-    snapshot = snapshot_model(loaded)
+    snapshot = snapshot_loaded(loaded)
 
     def forward() -> Any:
         with torch.no_grad():

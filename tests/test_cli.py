@@ -37,14 +37,14 @@ def test_target_and_profile_flags_reach_the_options() -> None:
     assert (load.target, load.weights, load.device) == ("m.py:make", "w.safetensors", "meta")
     assert load.input_shape == (1, 3, 224, 224) and load.input_dtype == "float16"
     assert load.backward is False and load.trust_pickle is False
-    assert prof.devices == ("cpu", "cuda:0") and prof.train is True
+    assert prof.devices == ("cpu", "cuda:0") and load.train is True  # --train: LoadOptions only
     assert (prof.max_seconds, prof.timeout_s) == (0.5, 30.0)
     assert args.max_syncs == 2
 
 
 def test_default_profile_options_time_every_device() -> None:
     prof = profile_options(parse(["m.py"]))
-    assert prof.devices is None and prof.train is False and prof.max_seconds == 5.0
+    assert prof.devices is None and prof.max_seconds == 5.0
 
 
 @pytest.mark.parametrize("shape", ["1,a", "", "-1,3"])
@@ -67,6 +67,17 @@ def test_an_error_names_the_file_and_exits_2(tmp_path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "nope.py" in err and "Traceback" not in err
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("argv", [[], ["open"], ["check"]], ids=["bare", "open", "check"])
+def test_a_missing_target_is_one_line_and_exit_2(argv, tmp_path, capsys) -> None:
+    """``netscope /no/model.py`` says what report says, in one line: no app, no traceback."""
+    missing = str(tmp_path / "nope.py")
+    assert main([*argv, missing]) == 2
+    err = capsys.readouterr().err
+    assert err == f"netscope: error: no such model file: {missing}\n"
+    assert main([*argv, str(tmp_path / "nope.pt")]) == 2
+    assert "no such checkpoint file or folder" in capsys.readouterr().err
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture) -> None:

@@ -16,6 +16,7 @@ from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Input
 
+from netscope.app.details_step import fit_summary
 from netscope.app.gc_pause import GcPause
 from netscope.app.live_hold import LiveHold
 from netscope.app.live_state import LiveState, SessionStarted
@@ -61,12 +62,12 @@ class NetscopeApp(App[int]):
         self._first = first  # the first session, already started (the CLI starts it early)
         self.load = load
         self.factory = factory
-        self.autostart = autostart
+        self.autostart = autostart and load.profilable  # a meta model is never profiled
         self.source: DataSource | None = None
         self.generation = 0
         self._stop = threading.Event()
         self.snapshot: Snapshot | None = None
-        self.status = "off"  # off | running | paused | done | failed | loading
+        self.status = "off"  # off | running | paused | done | failed | loading | meta
         self.exit_code = 0
         self.last_export: str | None = None
         self.last_screenshot: str | None = None
@@ -98,7 +99,7 @@ class NetscopeApp(App[int]):
         self._stop = threading.Event()
         started, self._first = self._first, None
         self.source = started if started is not None else self.factory(profile)
-        self.status = "running" if profile else "off"
+        self.status = "running" if profile else "off" if self.load.profilable else "meta"
         if profile:
             self.main.record(SessionStarted())
         self._show_status()
@@ -187,7 +188,10 @@ class NetscopeApp(App[int]):
 
     def _show_summary(self, snapshot: Snapshot) -> None:
         progress = self.main.query_one(ProgressLine)
-        progress.summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
+        summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
+        if snapshot.fit is not None:  # --fit: the verdict on the first screen, at any size
+            summary += f" · {fit_summary(snapshot.fit)}"
+        progress.summary = summary
 
     def _worker_failed(self, error: wm.WorkerError) -> None:
         if self.snapshot is None:
@@ -241,14 +245,25 @@ class NetscopeApp(App[int]):
                 self.main.record_all(held)
 
     def _show_status(self, detail: str = "") -> None:
-        words = {"off": "off (press p)", "running": "running (p pauses)", "paused": "paused (p)"}
+        words = {
+            "off": "off (press p)",
+            "running": "running (p pauses)",
+            "paused": "paused (p)",
+            "meta": "not profiled (meta)",
+        }
         text = words.get(self.status, self.status)
         self.main.query_one(ProgressLine).profiling = f"{text} {detail}".strip()
 
     # --- keys -------------------------------------------------------------------------------
 
     def action_profile(self) -> None:
-        if self.source is None or self.snapshot is None:
+        if not self.load.profilable:
+            self.notify(
+                "A model on meta has no values to time: open it with --device cpu (or cuda) "
+                "to profile it",
+                severity="warning",
+            )
+        elif self.source is None or self.snapshot is None:
             self.notify("The model is still loading", severity="warning")
         elif self.status == "running":
             self.source.pause()

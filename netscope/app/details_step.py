@@ -68,10 +68,21 @@ def _no_backward(index: TreeIndex) -> str:
     return _missing(index, f"no backward ran{'; ' + note if note else ''}")
 
 
+def fit_summary(fit: FitVerdict) -> str:
+    """The verdict in a few words, for the line under the header: ``fits L4 (1.2 GiB of
+    22.0 GiB)`` or ``does NOT fit H100 (short by 3.1 GiB)``."""
+    if fit.fits:
+        return f"fits {fit.device} ({fmt.size(fit.needed_bytes)} of {fmt.size(fit.capacity_bytes)})"
+    return f"does NOT fit {fit.device} (short by {fmt.size(-fit.margin_bytes)})"
+
+
 def step_parts(index: TreeIndex) -> list[RenderableType]:
-    """The root's sections: the step's compute, its memory and, with --fit, the verdict."""
+    """The root's sections: with --fit the verdict first (where it is seen without scrolling),
+    then the step's compute and its memory."""
     snapshot = index.snapshot
     parts: list[RenderableType] = []
+    if snapshot.fit is not None:
+        parts += [_title(f"fit on {snapshot.fit.device}"), Facts(_fit_rows(snapshot.fit))]
     if snapshot.compute is not None:
         parts += [_title("step compute"), Facts(_compute_rows(snapshot.compute))]
     if snapshot.memory is not None:
@@ -80,8 +91,6 @@ def step_parts(index: TreeIndex) -> list[RenderableType]:
             _title(f"step memory on {memory.device}"),
             Facts(_memory_rows(memory)),
         ]
-    if snapshot.fit is not None:
-        parts += [_title(f"fit on {snapshot.fit.device}"), Facts(_fit_rows(snapshot.fit))]
     return parts
 
 

@@ -1,5 +1,6 @@
 """Rich text for tree rows: name, class, one figure (parameters, FLOPs or saved activations; the
-tree's column key cycles them), output shape and marker tags."""
+tree's column key cycles them), marker tags, then the output shape: what a narrow pane cuts off
+is the shape (also in the details), never a marker."""
 
 from __future__ import annotations
 
@@ -55,21 +56,23 @@ def block_label(
         text.append(f" {fmt.count(block.total_params) if counted else '?'}", style="dim")
     else:
         text.append(f" {block_figure(block, column, complete)}", style="dim")
+    _tags(text, markers)
     if block.outputs:
         first = block.outputs[0]
         more = f"+{len(block.outputs) - 1}" if len(block.outputs) > 1 else ""
         text.append(f" →{fmt.shape(first.shape)}{more}", style="dim italic")
-    return _tags(text, markers)
+    return text
 
 
 def tensor_label(info: ParamInfo, markers: Iterable[str]) -> Text:
     icon = "◦" if info.kind == "parameter" else "▫"
     text = Text(f"{icon} {info.attribute}", style="" if info.kind == "parameter" else "italic")
+    _tags(text, markers)
     text.append(f" {tensor_shape(info)}", style="dim")
     text.append(f" {info.dtype.removeprefix('torch.')}", style="dim")
     if info.kind == "buffer":
         text.append(" buffer", style="dim")
-    return _tags(text, markers)
+    return text
 
 
 def tensor_shape(info: ParamInfo) -> str:

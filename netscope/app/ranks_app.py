@@ -11,7 +11,7 @@ from typing import Literal
 
 from textual.message import Message
 
-from netscope.app.run_app import RunApp
+from netscope.app.run_app import RunApp, quit_status
 from netscope.app.screens.run_ranks import RanksRunScreen
 from netscope.engine.errors import NetscopeError
 from netscope.engine.run.dist_session import DistSession
@@ -87,6 +87,7 @@ class RanksApp(RunApp):
 
     def action_stop_or_quit(self) -> None:
         if not self.ended:
+            self.stopped_by_user = True
             self.session.stop()
             self.notify("Stopping torchrun (SIGINT; SIGTERM in 5 s)…", timeout=6)
             return
@@ -95,7 +96,8 @@ class RanksApp(RunApp):
     def action_quit(self) -> None:  # type: ignore[override]
         self._stop.set()
         self.session.close()
-        code = self._report_code() if self.ended else 130
+        stopped = self.stopped_by_user or not self.ended
+        code = quit_status(stopped, 0 if stopped else self._report_code())
         self.exit(code, return_code=code)
 
 

@@ -28,6 +28,13 @@ from netscope.engine.run.session import RunSession, exit_status
 from netscope.report.run_tables import run_state_text
 
 REFRESH_S = 0.25  # panels redraw at most this often, however fast messages come
+INTERRUPTED = 130  # the status of a run the user stopped (q or Ctrl+C), as the shell's Ctrl+C
+
+
+def quit_status(stopped_by_user: bool, script_status: int) -> int:
+    """netscope run's exit status, with or without ranks: 130 when you stopped the script, else
+    the script's own status (a crash with status 0 reads 1)."""
+    return INTERRUPTED if stopped_by_user else script_status
 
 
 def loop_summary(report: RunReport) -> str:
@@ -69,6 +76,7 @@ class RunApp(App[int]):
         self.output: list[ScriptOutput] = []
         self.shown_snapshot: Snapshot | None = None
         self._stop = threading.Event()
+        self.stopped_by_user = False  # q or Ctrl+C stopped the script while it ran
         self.last_export: str | None = None
 
     def get_default_screen(self) -> RunScreen:
@@ -142,6 +150,7 @@ class RunApp(App[int]):
 
     def action_stop_or_quit(self) -> None:
         if not self.session.ended and self.recorder.state in ("starting", "running"):
+            self.stopped_by_user = True
             self.session.stop()
             self.notify("Stopping the script (SIGINT; SIGTERM in 5 s)…", timeout=6)
             return
@@ -178,10 +187,12 @@ class RunApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_quit(self) -> None:  # type: ignore[override]
+        running = not self.session.ended and self.recorder.state in ("starting", "running")
         self._stop.set()
         self.session.close()
-        code = exit_status(self.recorder.exit_code if self.recorder.exit_code is not None
-                           else self.session.returncode)  # fmt: skip
+        status = exit_status(self.recorder.exit_code if self.recorder.exit_code is not None
+                             else self.session.returncode)  # fmt: skip
+        code = quit_status(self.stopped_by_user or running, status)
         self.exit(code, return_code=code)
 
     def on_unmount(self) -> None:

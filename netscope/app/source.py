@@ -28,7 +28,7 @@ POLL_S = 0.1  # how long a wait for the next message lasts: a stop is seen withi
 
 
 class DataSource(Protocol):
-    """The WorkerSession interface (netscope/engine/profiler/session.py)."""
+    """The WorkerSession interface (netscope/engine/worker/session.py)."""
 
     live: bool  # step times keep streaming after Finished, until cancelled
 
@@ -49,7 +49,7 @@ def worker_factory(load: LoadOptions, prof: ProfileOptions) -> SourceFactory:
     stream live step times until paused or cancelled."""
 
     def make(profile: bool) -> DataSource:
-        from netscope.engine.profiler.session import app_session
+        from netscope.engine.worker.session import app_session
 
         return app_session(load, prof, profile)
 

@@ -1,17 +1,82 @@
-"""The engine's front door: options in, Snapshot out (the CLI, worker and app call this)."""
+"""The engine's front door: options in, Snapshot out (the CLI, the worker, the run agent and the
+app call this). It orders the passes: load, unwrap a compiled model, snapshot it (structure, the
+example step's FLOPs and memory), then the ``--fit`` verdict on meta."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
+from netscope.engine.collector import gc_paused
+from netscope.engine.compute.fit import fit_verdict
+from netscope.engine.compute.peaks import with_replay
+from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
+from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.target import load_target
-from netscope.engine.model import Snapshot
+from netscope.engine.model import Finding, Snapshot
 from netscope.engine.options import LoadOptions
 from netscope.engine.snapshot.build import snapshot_model
+from netscope.engine.snapshot.forward import ForwardRecord, call_in_step
 
-__all__ = ["load_target", "snapshot_model", "take_snapshot"]
+__all__ = ["load_target", "snapshot_loaded", "take_snapshot"]
+
+Progress = Callable[[str], None] | None
 
 
-def take_snapshot(options: LoadOptions, progress: Callable[[str], None] | None = None) -> Snapshot:
+def take_snapshot(options: LoadOptions, progress: Progress = None) -> Snapshot:
     """Load the target named in ``options`` and snapshot it."""
-    return snapshot_model(load_target(options, progress), progress)
+    return snapshot_loaded(load_target(options, progress), progress)
+
+
+def snapshot_loaded(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
+    """Snapshot a loaded target, with the --fit verdict when asked.
+
+    A torch.compile'd model is described by its original module (``_orig_mod``), whose example
+    forward runs eagerly (netscope's hooks break dynamo's tracing); the note says so.
+    """
+    loaded, compiled = eager_target(loaded)
+    with eager(), gc_paused():
+        snapshot = with_fit(loaded, snapshot_model(loaded, progress), progress)
+    note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
+    if not note:
+        return snapshot
+    joined = "; ".join(n for n in (note, snapshot.forward.note) if n)
+    return replace(snapshot, forward=replace(snapshot.forward, note=joined))
+
+
+def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None) -> Snapshot:
+    """``snapshot`` with the --fit verdict (the step replayed on meta), or a finding saying why
+    there is none."""
+    asked = loaded.options.fit
+    if not asked:
+        return snapshot
+    if snapshot.compute is not None:
+        if progress is not None:
+            progress(f"will it fit {asked}")
+        blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
+        fit = fit_verdict(loaded, fit_call(loaded), blocks)
+        snapshot = replace(snapshot, fit=fit)
+        if fit is not None and snapshot.memory is not None and loaded.model is not None:
+            memory = with_replay(
+                snapshot.memory, loaded.model, fit.needed_bytes, loaded.options.train
+            )
+            snapshot = replace(snapshot, memory=memory)
+        return snapshot
+    if snapshot.kind != "model":
+        return snapshot
+    why = snapshot.forward.note or "no example forward ran"
+    finding = Finding(
+        "warning",
+        "fit-not-available",
+        f"--fit {asked}: not available, the step's memory needs its example forward ({why})",
+    )
+    return replace(snapshot, findings=(*snapshot.findings, finding))
+
+
+def fit_call(loaded: LoadedTarget) -> ExampleInput | None:
+    """The model's arguments for --fit: what step() passes it, else example_input()."""
+    if loaded.example_input is None:
+        return None
+    if loaded.step_fn is not None and loaded.model is not None:
+        return call_in_step(loaded, ForwardRecord()) or loaded.example_input
+    return loaded.example_input

@@ -41,7 +41,7 @@ class NetscopeError(Exception):
             parts.append(f"(at {self.location})")
         elif self.library_location:
             parts.append(f"(inside {self.library_location})")
-        elif self.path:
+        elif self.path and display_path(self.path) not in self.message:  # said once is enough
             parts.append(f"(file: {self.path})")
         text = " ".join(parts)
         if self.hint:

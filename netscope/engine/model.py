@@ -555,6 +555,20 @@ class SyncFinding:
     device: str = "cpu"
 
 
+Gate = Literal["syncs", "copies", "bytes copied", "peak memory", "fit"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A limit of ``netscope check`` the step went over (report/check_text.py writes it): one per
+    sync or copy finding that adds to a total over its limit, one for the memory gates."""
+
+    gate: Gate
+    total: int | None  # the step's figure; None: not measured, so the limit cannot be checked
+    limit: int | None  # the limit (--fit: the device's usable bytes)
+    finding: SyncFinding | CopyFinding | None = None  # the place that added to ``total``
+
+
 @dataclass(frozen=True)
 class GilReport:
     """How late a heartbeat thread got to run while the step ran (interpreter-lock pressure)."""

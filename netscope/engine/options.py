@@ -57,6 +57,11 @@ class LoadOptions:
         return split_target(self.target)[0]
 
     @property
+    def profilable(self) -> bool:
+        """A model on meta has no values to time: it is described, never profiled."""
+        return self.device != "meta"
+
+    @property
     def stats_limit(self) -> int | None:
         """Bytes of checkpoint values read for statistics; None: no limit (``--stats``)."""
         return None if self.all_stats else STATS_LIMIT_BYTES
@@ -64,10 +69,10 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class ProfileOptions:
-    """What the profiler measures; see netscope/engine/profiler."""
+    """How the profiler measures; see netscope/engine/profiler. The step it times is the one
+    ``LoadOptions`` describes (``train``, ``optimizer``), so snapshot and profile agree."""
 
     devices: tuple[str, ...] | None = None  # None: cpu plus every CUDA device present
-    train: bool = False
     min_runs: int = 10
     max_seconds: float = 5.0  # time budget for the timed runs per device
     timeout_s: float = 300.0  # the worker is stopped past this

@@ -72,14 +72,18 @@ def compute_rows(run: RunReport) -> list[tuple[str, str]]:
                      f"step, MFU {mfu}"))  # fmt: skip
     memory = run.memory
     if memory is not None:
-        growth = memory.growth_bytes_per_step
-        grows = NOT_AVAILABLE
-        if growth is not None:
-            grows = f"{'+' if growth >= 0 else '-'}{fmt_bytes(abs(growth))} per step"
+        grows = growth_text(memory.growth_bytes_per_step)
         flag = " (growing)" if memory.growing else ""
         rows.append(("Memory", f"peak {fmt_bytes(memory.peak_bytes)} ({memory.how}, read at "
                      f"{memory.samples} step boundaries), growth {grows}{flag}"))  # fmt: skip
     return rows
+
+
+def growth_text(growth: float | None) -> str:
+    """``+1.2 MiB per step``; memory that falls step after step does not grow: "none"."""
+    if growth is None:
+        return NOT_AVAILABLE
+    return f"+{fmt_bytes(growth)} per step" if growth > 0 else "none"
 
 
 def phases_table(run: RunReport) -> Table:

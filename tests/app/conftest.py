@@ -126,11 +126,14 @@ def toy_messages(snapshot: m.Snapshot | None = None) -> list[wm.WorkerMessage]:
     return stream
 
 
-def build_app(messages=None, autostart: bool = True) -> tuple[NetscopeApp, ReplaySource]:
+def build_app(
+    messages=None, autostart: bool = True, load: LoadOptions | None = None
+) -> tuple[NetscopeApp, ReplaySource]:
     """The app over a replay that is live when profiling, as the app's real sessions are: after
     Finished the stream goes on (step times until cancelled) and the status stays running."""
     source = ReplaySource(toy_messages() if messages is None else messages, live=True)
-    app = make_app(LoadOptions(TARGET), ProfileOptions(), source=source, autostart=autostart)
+    load = load or LoadOptions(TARGET)
+    app = make_app(load, ProfileOptions(), source=source, autostart=autostart)
     return app, source
 
 

@@ -13,10 +13,9 @@ from netscope.app.screens.top_blocks import TopBlocksScreen
 from netscope.app.tree_index import NodeKey, TreeIndex
 from netscope.app.widgets.block_tree import CHUNK, BlockTree
 from netscope.app.widgets.details_panel import DetailsPanel
+from netscope.engine import api  # a broken engine fails these tests, never skips them
 from netscope.engine.options import LoadOptions
 from netscope.engine.profiler import messages as wm
-
-api = pytest.importorskip("netscope.engine.api")
 
 WIDE = """
 import torch
@@ -316,3 +315,31 @@ async def test_the_run_apps_export_offers_no_chrome_trace(mlp_train):
         await pilot.pause()
         names = [button.name for button in app.screen.query("RadioButton")]
         assert names == [f[0] for f in RUN_FORMATS]
+
+
+async def test_a_meta_model_says_it_is_not_profiled(meta_lm):
+    """On meta there are no values to time: the header says so, p explains, nothing fails."""
+    meta = LoadOptions("sample_models/big_transformer.py", device="meta")
+    app, _ = build_app([wm.SnapshotReady(meta_lm), wm.Finished(None)], load=meta)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        progress = app.main.query_one("ProgressLine")
+        assert progress.profiling == "not profiled (meta)" and app.status == "meta"
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.status == "meta" and "failed" not in progress.profiling
+        assert any("--device cpu" in str(n.message) for n in app._notifications)
+
+
+async def test_the_fit_verdict_is_seen_without_scrolling(mlp_train):
+    """--fit at 160x48 and at 80x24: the verdict is on the line under the header and at the top
+    of the root's details, above the compute and memory sections."""
+    fit = mlp_train.fit
+    for size in ((160, 48), (80, 24)):
+        app, _ = _app(mlp_train)
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda app=app: app.snapshot is not None)
+            line = app.main.query_one("ProgressLine").render().plain
+            assert f"fits {fit.device} ({fmt.size(fit.needed_bytes)} of" in line[: size[0] - 2]
+            text = _details(app)
+            assert text.index(f"fit on {fit.device}") < text.index("step compute")

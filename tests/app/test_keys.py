@@ -44,6 +44,8 @@ async def test_filter_by_marker_and_step_through_matches(toy_app):
         await pilot.press("slash", "escape")
         shown = [n.data.name for n in app.main.query_one(BlockTree).root.children]
         assert len(shown) == 5 and app.main.matches == []
+        assert _selected(app) == "head.weight"  # the user's place is kept, not the root
+        assert app.main.query_one(BlockTree).cursor_node.data.name == "head.weight"
 
 
 async def test_filter_by_class_and_by_lazy(toy_app):

@@ -33,7 +33,7 @@ async def test_tree_fills_with_rows_and_markers(toy_app):
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None)
         labels = {n.data.name: str(n.label) for n in _tree(app).root.children}
-        assert labels["embed"].startswith("embed Embedding 80 →[2×8]")
+        assert labels["embed"].startswith("embed Embedding 80 tied →[2×8]")  # markers first
         assert "tied" in labels["head"]
         assert {"shared", "nan", "unused"} <= set(labels["shared"].split())
         assert "unregistered" in labels["rand_weight"]

@@ -396,14 +396,14 @@ def step(model, batch):
 
 
 def test_step_with_dict_batch_calls_the_model_as_step_does(tmp_path) -> None:
+    from netscope.engine.api import snapshot_loaded
     from netscope.engine.load.target import load_target
     from netscope.engine.options import LoadOptions
-    from netscope.engine.snapshot.build import snapshot_model
 
     path = write_model(tmp_path, "stepped.py", STEP_FILE.format(after=""))
     loaded = load_target(LoadOptions(path))
     before = {k: v.clone() for k, v in loaded.model.state_dict().items()}
-    snapshot = snapshot_model(loaded)
+    snapshot = snapshot_loaded(loaded)
     assert snapshot.forward.ran and snapshot.forward.backward_ran
     assert snapshot.forward.input_summary == "tensor(4, 8) float32 from step(model, batch)"
     assert snapshot.block_by_path["fc"].calls == 1

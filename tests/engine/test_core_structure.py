@@ -6,9 +6,9 @@ import torch
 from core_helpers import sample, snap, write_model
 from torch import nn
 
+from netscope.engine.api import snapshot_loaded
 from netscope.engine.load.target import load_target
 from netscope.engine.options import LoadOptions
-from netscope.engine.snapshot.build import snapshot_model
 
 
 def test_shared_layer_is_one_block_at_two_paths_and_tied() -> None:
@@ -104,7 +104,7 @@ def test_snapshot_leaves_the_model_unchanged() -> None:
     marker = torch.full_like(model[1].weight, 7.0)
     model[1].weight.grad = marker
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    snapshot_model(loaded)
+    snapshot_loaded(loaded)
     assert model.training and not model[0].net.training and model[0].linear.training
     assert model[1].weight.grad is marker
     assert all(p.grad is None for n, p in model.named_parameters() if n != "1.weight")
@@ -134,7 +134,7 @@ def test_batchnorm_statistics_untouched(tmp_path) -> None:
     loaded = load_target(LoadOptions(path))
     bn = loaded.model[1]
     mean, count = bn.running_mean.clone(), int(bn.num_batches_tracked)
-    snapshot = snapshot_model(loaded)
+    snapshot = snapshot_loaded(loaded)
     assert torch.equal(bn.running_mean, mean) and int(bn.num_batches_tracked) == count
     assert snapshot.buffers[0].name == "1.running_mean" and snapshot.buffers[0].persistent
     assert snapshot.total_params == 3 * 4 * 9 + 4 + 8 and not _global_forward_hooks

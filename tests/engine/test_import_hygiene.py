@@ -14,9 +14,10 @@ ENGINE_MODULES = [
     "netscope.engine.load.target",
     "netscope.engine.load.checkpoint",
     "netscope.engine.snapshot.build",
-    "netscope.engine.profiler.session",
-    "netscope.engine.profiler.worker",
+    "netscope.engine.worker.session",
+    "netscope.engine.worker.process",
     "netscope.engine.profiler.check",
+    "netscope.report.check_text",
     "netscope.report.write",
 ]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from core_helpers import snap, write_model
 
 from netscope.app.tree_index import TreeIndex
-from netscope.engine.compute.gates import contributors
 from netscope.engine.self_figures import own_figures, self_saved_bytes, top_blocks
+from netscope.report.check_text import contributors
 from netscope.report.compute_tables import compute_tables
 
 REUSE = """

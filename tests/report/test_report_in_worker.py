@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from netscope import cli
-from netscope.engine.profiler import session as session_module
 from netscope.engine.profiler.messages import ReportWritten, SnapshotReady
+from netscope.engine.worker import session as session_module
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from netscope.engine.options import LoadOptions, ProfileOptions
-from netscope.engine.profiler.session import run_profile
+from netscope.engine.worker.session import run_profile
 from netscope.report.write import write_report
 
 REPO = Path(__file__).resolve().parents[2]

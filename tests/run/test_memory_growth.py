@@ -70,3 +70,11 @@ def test_too_few_steps_have_no_growth():
     memory = _memory([300.0 + i for i in range(10)])  # 5 reads after warm-up
     assert memory.growth_bytes_per_step is None and memory.growing is False
     assert memory.samples == 10 and memory.peak_bytes == 309 * MIB
+
+
+def test_memory_that_falls_does_not_grow() -> None:
+    """A run report says "growth none" for a falling series, never "-35.5 KiB per step"."""
+    from netscope.report.run_tables import growth_text
+
+    assert growth_text(-36352) == "none" and growth_text(0) == "none"
+    assert growth_text(2 * MIB) == "+2.0 MiB per step" and growth_text(None) == "n/a"

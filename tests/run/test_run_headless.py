@@ -101,6 +101,7 @@ def test_inference_loop_steps_per_call_and_host_alias_is_not_a_sync(tmp_path):
     assert run["syncs"][0]["per_step"] == 1.0
     assert [(c["direction"], c["location"]) for c in run["copies"]] == [("D2H", location)]
     assert run["models"] == [{"class": "Sequential", "total_params": 2762, "role": "main"}]
+    assert report["model"]["source"] == "torch.nn.Sequential"  # never a site-packages path
 
 
 def test_host_tensor_reads_are_never_syncs(tmp_path):

@@ -145,9 +145,12 @@ class MainScreen(Screen):
         self.query_text = query
         self.query_one(FilterBar).value = query
         tree = self.query_one(BlockTree)
-        if not query:
+        if not query:  # the whole tree again, the user's place kept: the row under the cursor
+            place = tree.selected_key
             self.matches, self.match_at = [], -1
             tree.show(self.index)
+            if place is not None and tree.reveal(place):
+                self._select(place)
             self.sub_title = None  # back to the app's: the target
             return
         self.matches = self.index.matches(query)

@@ -9,6 +9,8 @@ from textual.widgets import Static
 from netscope.app import format as fmt
 from netscope.engine.model import StepPhases
 
+LEGEND_LINES = 3  # under the title and the bar (max-height 5)
+SHORT = {"forward": "fwd", "backward": "bwd", "optimizer": "opt"}
 PHASE_STYLES = (
     ("data", "magenta"),
     ("forward", "green"),
@@ -53,17 +55,32 @@ class PhasesBar(Static):
         cells = bar_cells([v for _, v, _ in values], width)
         for (_, _, style), count in zip(values, cells, strict=True):
             text.append("█" * count, style=style)
-        used = 0  # the legend wraps at the panel's width rather than losing its last phases
-        for name, value, style in values:
-            share = f"{value / total:.0%}" if total > 0 else fmt.NA
-            item = f"{name} {fmt.ms(value)} {share}"
-            if used and used + 2 + len(item) + 2 <= width:
-                text.append("  ")
-                used += 2
-            else:
-                text.append("\n")
-                used = 0
-            text.append("■ ", style=style)
-            text.append(item)
-            used += len(item) + 2
+        shares = [f"{value / total:.0%}" if total > 0 else fmt.NA for _, value, _ in values]
+        items = [f"{n} {fmt.ms(v)} {p}" for (n, v, _), p in zip(values, shares, strict=True)]
+        lines = legend_lines(items, width)
+        if len(lines) > LEGEND_LINES:  # a narrow panel: every phase's share, times left out
+            items = [f"{SHORT.get(n, n)} {p}" for (n, _, _), p in zip(values, shares, strict=True)]
+            lines = legend_lines(items, width)
+        styles = dict(zip(items, (style for _, _, style in values), strict=True))
+        for line in lines:
+            text.append("\n")
+            for at, item in enumerate(line):
+                text.append("  " if at else "")
+                text.append("■ ", style=styles[item])
+                text.append(item)
         return text
+
+
+def legend_lines(items: list[str], width: int) -> list[list[str]]:
+    """The legend's items ("■ " before each, two spaces between) in lines of ``width``."""
+    lines: list[list[str]] = []
+    used = 0
+    for item in items:
+        size = len(item) + 2
+        if lines and used + 2 + size <= width:
+            lines[-1].append(item)
+            used += 2 + size
+        else:
+            lines.append([item])
+            used = size
+    return lines

@@ -1,4 +1,5 @@
-"""One line under the header: what the worker is doing now, and the profiling state."""
+"""One line under the header: the model, the profiling state, and what the worker is doing now
+(in that order: a narrow terminal cuts the passing stage, with an ellipsis, not the state)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ class ProgressLine(Static):
     profiling: reactive[str] = reactive("")
 
     def render(self) -> Text:
-        text = Text()
-        if self.summary:
-            text.append(self.summary, style="bold")
-            text.append("  ")
-        if self.stage:
-            text.append("⋯ " + self.stage, style="italic yellow")
-            text.append("  ")
-        if self.profiling:
-            text.append(f"profiling: {self.profiling}", style="cyan")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        parts = [
+            (self.summary, "bold"),
+            (f"profiling: {self.profiling}" if self.profiling else "", "cyan"),
+            ("⋯ " + self.stage if self.stage else "", "italic yellow"),
+        ]
+        for part, style in parts:
+            if part:
+                text.append("  " if text else "")
+                text.append(part, style=style)
         return text

@@ -17,9 +17,9 @@ from torch.overrides import TorchFunctionMode
 from netscope.engine.compute.counter import StepCounter
 from netscope.engine.compute.formulas import attention_flops
 from netscope.engine.compute.recurrent import RECURRENT, recurrent_flops
+from netscope.engine.torch_internals import next_node_number as _next_node_number
 
 _SDPA = F.scaled_dot_product_attention
-_next_node_number = torch._C._autograd._get_sequence_nr
 
 
 def _argument(args: tuple, kwargs: dict, index: int, name: str, default: Any) -> Any:

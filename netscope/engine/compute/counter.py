@@ -29,9 +29,9 @@ from netscope.engine.compute.allocations import (
     storage_key,
 )
 from netscope.engine.compute.formulas import DATA_OPS, registry
+from netscope.engine.torch_internals import current_autograd_node as _current_node
+from netscope.engine.torch_internals import next_node_number as _next_node_number
 
-_next_node_number = torch._C._autograd._get_sequence_nr
-_current_node = torch._C._current_autograd_node
 _PRIM_DEVICE = torch.ops.prim.device.default
 _METADATA = frozenset({
     torch.ops.aten.is_contiguous.default, torch.ops.aten.is_contiguous.memory_format,

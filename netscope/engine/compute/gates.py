@@ -1,144 +1,18 @@
-"""``netscope check``'s memory gates: ``--max-peak-memory`` and ``--fit``, with the biggest
-contributors named when the step does not fit."""
+"""``netscope check``'s memory gates: ``--max-peak-memory`` and ``--fit``, as typed violations
+(report/check_text.py writes them, with the biggest contributors named)."""
 
 from __future__ import annotations
 
-from netscope.engine.compute.mfu import step_flops
-from netscope.engine.model import Profile, Snapshot
-from netscope.engine.plan.describe import layout_label, per_device_parts
-from netscope.engine.self_figures import self_saved_bytes, top_blocks
-from netscope.units import flop_rate, flops, fraction, size
-
-TOP_BLOCKS = 3
+from netscope.engine.model import Snapshot, Violation
 
 
-def contributors(snapshot: Snapshot) -> str:
-    """``optimizer state 512 GiB, parameters 128 GiB...; blocks saving most: a (1 GiB)...``"""
-    memory = snapshot.memory
-    if memory is None:
-        return ""
-    parts = [
-        ("parameters", memory.params_bytes), ("gradients", memory.grads_bytes),
-        ("optimizer state", memory.optimizer_bytes),
-        ("saved activations", memory.activations_bytes), ("buffers", memory.buffers_bytes),
-    ]  # fmt: skip
-    ranked = sorted(((n, b) for n, b in parts if b), key=lambda item: -item[1])
-    text = ", ".join(f"{name} {size(b)}" for name, b in ranked)
-    blocks = top_blocks(snapshot, self_saved_bytes, TOP_BLOCKS)
-    if blocks:
-        text += "; blocks saving most: " + ", ".join(
-            f"{block.path or '(root)'} ({size(saved)})" for block, saved in blocks
-        )
-    return text
-
-
-def step_of(snapshot: Snapshot) -> str:
-    """What the memory section describes: the snapshot's own step."""
-    memory = snapshot.memory
-    if memory is not None and memory.optimizer:
-        return f"train step, {memory.optimizer}"
-    if memory is not None and memory.grads_bytes is not None:
-        return "example forward + backward for gradients"
-    return "example forward"
-
-
-def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
-    """The lines check prints among its totals."""
-    memory = snapshot.memory
-    if memory is None:
-        return ["step peak memory: n/a (no example forward ran)"] if max_peak is not None else []
-    limit = "no limit" if max_peak is None else f"limit {size(max_peak)}"
-    lines = [
-        f"step peak memory ({step_of(snapshot)}): {size(memory.peak_bytes)}, {memory.how}, "
-        f"at {memory.peak_at} ({limit})"
-    ]
-    fit = snapshot.fit
-    if fit is not None:
-        verdict = "fits" if fit.fits else "does not fit"
-        batch = "n/a" if fit.max_batch is None else str(fit.max_batch)
-        lines.append(
-            f"{fit.step} {verdict} {fit.device}: needs {size(fit.needed_bytes)} of "
-            f"{size(fit.capacity_bytes)} usable, margin {size(fit.margin_bytes)}; largest "
-            f"batch {batch}"
-        )
-        if fit.per_device is not None:
-            least = "none found" if fit.min_devices is None else str(fit.min_devices)
-            lines.append(
-                f"per GPU ({layout_label(fit)}): {_fit_contributors(snapshot)}; peak at "
-                f"{fit.per_device.peak_at}; fewest GPUs that fit: {least}"
-            )
-    return lines
-
-
-def _fit_contributors(snapshot: Snapshot) -> str:
-    """A planned fit's per-GPU parts, biggest first; the one-GPU fit's blocks otherwise."""
-    fit = snapshot.fit
-    parts = [] if fit is None else per_device_parts(fit)
-    if not parts:
-        return contributors(snapshot)
-    return ", ".join(f"{name} {size(value)}" for name, value in parts[:3]) + " per GPU"
-
-
-def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[str]:
+def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[Violation]:
     memory, fit = snapshot.memory, snapshot.fit
     found = []
     if max_peak is not None:
-        if memory is None or memory.peak_bytes is None:
-            found.append("step peak memory not available: --max-peak-memory cannot be checked")
-        elif memory.peak_bytes > max_peak:
-            found.append(
-                f"step peak memory {size(memory.peak_bytes)} > --max-peak-memory "
-                f"{size(max_peak)} (at {memory.peak_at}); biggest: {contributors(snapshot)}"
-            )
+        peak = memory.peak_bytes if memory is not None else None
+        if peak is None or peak > max_peak:
+            found.append(Violation("peak memory", peak, max_peak))
     if fit is not None and not fit.fits:
-        found.append(
-            f"{fit.step} does not fit {fit.device}: needs {size(fit.needed_bytes)}, usable "
-            f"{size(fit.capacity_bytes)}, short by {size(-fit.margin_bytes)}; biggest: "
-            f"{_fit_contributors(snapshot)}"
-        )
+        found.append(Violation("fit", fit.needed_bytes, fit.capacity_bytes))
     return found
-
-
-def rate_lines(profile: Profile) -> list[str]:
-    """``FLOPs per step 1.2 GFLOP; cpu 3.4 GFLOP/s, MFU n/a (no peak for cpu: --peak-tflops)``"""
-    if profile.flops_per_step is None:
-        return ["FLOPs per step: n/a (not counted for this step)"] if profile.rates else []
-    parts = []
-    for rate in profile.rates:
-        achieved = flop_rate(rate.achieved_flops_per_s)
-        mfu = (
-            f"MFU {fraction(rate.mfu)} of {rate.peak_source}"
-            if rate.mfu is not None
-            else f"MFU n/a (no peak for {rate.device}: --peak-tflops)"
-        )
-        parts.append(f"{rate.device} {achieved}, {mfu}")
-    return [f"FLOPs per step: {flops(profile.flops_per_step)}; " + "; ".join(parts)]
-
-
-NOT_ON_META = (
-    "on meta nothing runs with data: FLOPs, memory and fit are gated from the counted step "
-    "replayed on meta (estimated); syncs, copies and timing are not measured"
-)
-
-
-def meta_verdict(snapshot: Snapshot, train: bool, max_peak: int | None) -> tuple[str, bool]:
-    """``netscope check --device meta``: the text and whether it failed, without a profile."""
-    memory = snapshot.memory
-    flops_per_step = step_flops(snapshot, train)
-    what = "train step" if train else "example forward"
-    counted = "n/a (not counted)" if flops_per_step is None else flops(flops_per_step)
-    violations = memory_violations(snapshot, max_peak)
-    if memory is None and max_peak is None and snapshot.fit is None:
-        violations.append("no example forward ran on meta: nothing to check")
-    lines = [
-        f"netscope check: {what} on meta (not profiled)",
-        f"  {NOT_ON_META}",
-        f"  FLOPs per step: {counted} (FLOP/s and MFU need a measured step)",
-        *(f"  {line}" for line in memory_totals(snapshot, max_peak)),
-    ]
-    if violations:
-        lines.append(f"FAILED: {len(violations)} violation(s)")
-        lines.extend(f"  {v}" for v in violations)
-    else:
-        lines.append("OK: within limits")
-    return "\n".join(lines), bool(violations)

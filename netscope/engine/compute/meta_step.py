@@ -20,6 +20,7 @@ from netscope.engine.compute.optimizer import meta_twin, replay
 from netscope.engine.compute.step import with_optimizer
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
+from netscope.engine.modes import training_flags_kept
 from netscope.engine.nested import map_tensors
 from netscope.engine.snapshot.forward import tensor_leaves
 from netscope.engine.snapshot.lightmeta import light_meta_forward
@@ -62,27 +63,26 @@ def step_peak(
     baseline = unique_bytes([*params, *model.buffers()])
     baseline += unique_bytes(t for _, t in tensor_leaves([*args, *kwargs.values()]))
     train = loaded.options.train
-    modes = [(m, m.training) for m in model.modules()]
     tracking = TrackAllocations("step")
-    try:
-        model.train(train)
-        attention = AttentionCalls(StepCounter({}))  # SDPA in its fused form, as in the snapshot
-        with light_meta_forward(), torch.set_grad_enabled(train), attention, tracking:
-            output = model(*args, **kwargs)
-            if not train:
-                return baseline + tracking.memory.peak
-            example = loaded.example_input or call  # loss() takes example_input()'s batch
-            loss = step_loss(output, _scaled(batch_of(example), batch, new_batch), loaded.loss_fn)
-            if isinstance(loss, torch.Tensor) and loss.requires_grad:  # all frozen: no backward
-                loss.backward()
-        del output, loss
-        replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)
-        peak = baseline + tracking.memory.peak
-        if replayed is None:
-            return peak
-        return with_optimizer(peak, "", baseline + tracking.memory.current, replayed)[0]
-    finally:
-        for module, training in modes:
-            module.training = training
-        for param in params:
-            param.grad = None
+    with training_flags_kept(model):
+        try:
+            model.train(train)
+            attention = AttentionCalls(StepCounter({}))  # SDPA fused, as in the snapshot
+            with light_meta_forward(), torch.set_grad_enabled(train), attention, tracking:
+                output = model(*args, **kwargs)
+                if not train:
+                    return baseline + tracking.memory.peak
+                example = loaded.example_input or call  # loss() takes example_input()'s batch
+                batch_now = _scaled(batch_of(example), batch, new_batch)
+                loss = step_loss(output, batch_now, loaded.loss_fn)
+                if isinstance(loss, torch.Tensor) and loss.requires_grad:  # all frozen: none
+                    loss.backward()
+            del output, loss
+            replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)
+            peak = baseline + tracking.memory.peak
+            if replayed is None:
+                return peak
+            return with_optimizer(peak, "", baseline + tracking.memory.current, replayed)[0]
+        finally:
+            for param in params:
+                param.grad = None

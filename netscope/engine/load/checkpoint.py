@@ -9,7 +9,6 @@ choice between the two for any path (``reader.read_checkpoint``) live above it.
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
 import zipfile
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from netscope.engine.errors import NetscopeError, display_path
+from netscope.engine.load.exists import require_file
 
 SAFETENSORS_DTYPES = {
     "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
@@ -64,8 +64,7 @@ def read_file(
     max_value_bytes: int | None = None,
 ) -> Checkpoint:
     """One checkpoint file: safetensors by extension (or content), else a torch.save archive."""
-    if not os.path.isfile(path):
-        raise NetscopeError(f"no such checkpoint file: {display_path(path)}", path=path)
+    require_file(path, "checkpoint file")
     if path.endswith(".safetensors"):
         header = read_safetensors_header(path)
         return _read_safetensors(path, header, values=values, max_value_bytes=max_value_bytes)

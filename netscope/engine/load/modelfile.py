@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from netscope.engine.errors import NetscopeError, display_path, wrap_user_error
+from netscope.engine.load.exists import require_file
 from netscope.engine.options import split_target
 
 __all__ = ["split_target"]
@@ -25,8 +26,7 @@ DEFAULT_FACTORY = "build_model"
 
 def import_model_file(path: str) -> ModuleType:
     """Import ``path`` as a fresh module; its folder goes on sys.path so sibling imports work."""
-    if not os.path.isfile(path):
-        raise NetscopeError(f"no such model file: {display_path(path)}", path=path)
+    require_file(path, "model file")
     absolute = os.path.abspath(path)
     name = os.path.splitext(os.path.basename(path))[0]
     existing = sys.modules.get(name)

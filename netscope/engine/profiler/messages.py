@@ -5,13 +5,12 @@ session is: Progress* -> [StructureReady -> Progress*] -> SnapshotReady ->
 (TimingSample | SystemSample | Progress)* -> TimingDone* -> BlockTimings* -> CopiesFound ->
 SyncsFound -> GilMeasured -> Finished, or WorkerError at any point (then the stream ends).
 StructureReady comes only when the session asked for a preview (the app does). With a
-ReportRequest (``netscope report -o``) the worker writes the file itself: no SnapshotReady, and
-ReportWritten comes just before Finished.
+ReportRequest (engine/worker/request.py, ``netscope report -o``) the worker writes the file
+itself: no SnapshotReady, and ReportWritten comes just before Finished.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from netscope.engine.model import (
@@ -88,20 +87,6 @@ class SystemSampled:
 @dataclass(frozen=True)
 class Finished:
     profile: Profile | None  # None when only a snapshot was asked for, or for a ReportRequest
-
-
-@dataclass(frozen=True)
-class ReportRequest:
-    """Not a message: ``netscope report -o`` asks the worker to write the file itself, so the
-    snapshot (tens of MB for a large model) never crosses to the parent.
-
-    ``write`` is the writer the worker calls, ``write(path, snapshot, profile, fmt)``: the CLI
-    passes netscope.report.write.write_report, so the engine never imports the report layer. It
-    crosses to the worker by name, so it must be a module-level function."""
-
-    path: str  # absolute
-    fmt: str  # one of netscope.report.write.FORMATS
-    write: Callable[[str, Snapshot, Profile | None, str], str]
 
 
 @dataclass(frozen=True)

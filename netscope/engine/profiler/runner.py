@@ -1,6 +1,6 @@
 """Profile a loaded target: headline timing per device, then per-block timing, copies, syncs, GIL.
 
-Runs in the worker process (``worker.py``) but needs no process of its own, so tests call it
+Runs in the worker process (engine/worker/) but needs no process of its own, so tests call it
 directly. Results leave through ``emit`` as the messages of ``messages.py``, in the documented
 order: TimingSample*/TimingDone per device, BlockTimings per device, CopiesFound, SyncsFound,
 GilMeasured. The copy/sync pass and the heartbeat run on the first GPU when there is one (that is
@@ -102,7 +102,7 @@ def step_for(
         device,
         step_fn=loaded.step_fn,
         loss_fn=loaded.loss_fn,
-        train=prof.train,
+        train=loaded.options.train,
         optimizer=loaded.options.optimizer,
         optimizer_fn=loaded.optimizer_fn,
     )

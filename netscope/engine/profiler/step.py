@@ -23,6 +23,7 @@ from netscope.engine.compute.optimizer import make_optimizer
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput
+from netscope.engine.modes import training_flags_kept
 from netscope.engine.profiler import standin
 
 STEP_USER = "step(model, batch)"
@@ -109,39 +110,34 @@ def prepared_step(
     optimizer: str = "sgd",
     optimizer_fn: Callable[[nn.Module], Any] | None = None,
 ) -> Iterator[Step]:
-    """Move model and batch to ``device``, yield the step; the training flag is restored after."""
+    """Move model and batch to ``device``, yield the step; every training flag is restored after."""
     device = torch.device(device)
     if example is None and step_fn is None:
         raise NetscopeError(
             "nothing to profile: the model file has no example_input() and no step(model, batch)",
             hint="Add example_input() to the model file, or pass --input-shape 1,3,224,224.",
         )
-    was_training = model.training
     with ExitStack() as stack:
+        stack.enter_context(training_flags_kept(model))
         _move_model(model, device, stack)
         moved = example.to(device) if example is not None else ExampleInput()
         batch = batch_of(moved) if example is not None else None
-        try:
-            if step_fn is not None:
-                seen = StepSeen()
-                run = _watched(lambda: step_fn(model, batch), model, seen)
-                yield Step(run, model, batch, device, STEP_USER, seen)
-            elif train:
-                model.train()
-                train_step, label = _train_step(
-                    model, moved, batch, loss_fn, optimizer, optimizer_fn
-                )
-                yield Step(train_step, model, batch, device, label, StepSeen(backward=True))
-            else:
-                model.eval()
+        if step_fn is not None:
+            seen = StepSeen()
+            run = _watched(lambda: step_fn(model, batch), model, seen)
+            yield Step(run, model, batch, device, STEP_USER, seen)
+        elif train:
+            model.train()
+            train_step, label = _train_step(model, moved, batch, loss_fn, optimizer, optimizer_fn)
+            yield Step(train_step, model, batch, device, label, StepSeen(backward=True))
+        else:
+            model.eval()
 
-                def forward() -> Any:
-                    with torch.no_grad():
-                        return moved.call(model)
+            def forward() -> Any:
+                with torch.no_grad():
+                    return moved.call(model)
 
-                yield Step(forward, model, batch, device, STEP_FORWARD)
-        finally:
-            model.train(was_training)
+            yield Step(forward, model, batch, device, STEP_FORWARD)
 
 
 def _train_step(

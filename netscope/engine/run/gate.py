@@ -5,15 +5,14 @@ file:line (from the sampled steps: a place seen on some of them counts its avera
 at least once), and the loop's peak memory (the CUDA allocator's, or the process's RSS on the
 CPU). Each rank of a torchrun job is checked on its own. A limit that cannot be checked (no step
 was sampled, no memory read) is a violation: a gate that saw nothing does not pass. The lines
-are ``netscope check``'s (engine/profiler/check.py).
+are ``netscope check``'s (report/run_gate_text.py writes them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from netscope.engine.compute.gates import size
-from netscope.engine.model import CopyFinding, RunReport, SyncFinding
+from netscope.engine.model import CopyFinding, RunReport, SyncFinding, Violation
 from netscope.engine.profiler.check import Limits, findings_over, findings_within
 
 
@@ -43,58 +42,22 @@ def step_findings(run: RunReport) -> tuple[list[SyncFinding], list[CopyFinding]]
     return syncs, copies
 
 
-def run_violations(run: RunReport, limits: RunLimits) -> tuple[list[str], list[str]]:
-    """(violations, findings within limits) of one process's run."""
+def run_violations(
+    run: RunReport, limits: RunLimits
+) -> tuple[list[Violation], list[SyncFinding | CopyFinding]]:
+    """(violations, findings within limits) of one process's run. A limit that could not be
+    checked is a violation whose ``total`` is None (report/run_gate_text.py says why)."""
     syncs, copies = step_findings(run)
     totals = (sum(f.count for f in syncs), sum(f.count for f in copies), 0)
     step_limits = Limits(max_syncs=limits.max_syncs, max_copies=limits.max_copies)
     violations = findings_over(syncs, copies, totals, step_limits)
-    if (limits.max_syncs is not None or limits.max_copies is not None) and not run.sampled_steps:
-        violations.append(
-            "syncs and copies not measured: no step was sampled (the loop ended first; "
-            "--every 2 samples from the fourth step)"
-        )
+    if not run.sampled_steps:
+        if limits.max_syncs is not None:
+            violations.append(Violation("syncs", None, limits.max_syncs))
+        if limits.max_copies is not None:
+            violations.append(Violation("copies", None, limits.max_copies))
     if limits.max_peak_memory is not None:
-        memory = run.memory
-        peak = None if memory is None else memory.peak_bytes
-        if memory is None or peak is None:
-            violations.append("peak memory not measured: --max-peak-memory cannot be checked")
-        elif peak > limits.max_peak_memory:
-            violations.append(
-                f"peak memory {size(peak)} ({memory.how}) > --max-peak-memory "
-                f"{size(limits.max_peak_memory)}"
-            )
+        peak = None if run.memory is None else run.memory.peak_bytes
+        if peak is None or peak > limits.max_peak_memory:
+            violations.append(Violation("peak memory", peak, limits.max_peak_memory))
     return violations, findings_within(syncs, copies, totals, step_limits)
-
-
-def run_verdict(run: RunReport, limits: RunLimits) -> tuple[str, bool]:
-    """(the text to print, whether a limit was exceeded); every rank of a job on its own."""
-    parts = [(f"rank {r.rank}: ", r.report) for r in run.ranks] or [("", run)]
-    violations: list[str] = []
-    found: list[str] = []
-    for prefix, report in parts:
-        over, within = run_violations(report, limits)
-        violations += [prefix + line for line in over]
-        found += [prefix + line for line in within]
-    lines = [f"netscope run: {run.steps} steps" + _limits_text(limits)]
-    if violations:
-        lines.append(f"FAILED: {len(violations)} violation(s)")
-        lines += [f"  {v}" for v in violations]
-        if found:
-            lines.append("found within limits:")
-    else:
-        lines.append("OK: within limits" + (", found:" if found else ""))
-    lines += [f"  {line}" for line in found]
-    return "\n".join(lines), bool(violations)
-
-
-def _limits_text(limits: RunLimits) -> str:
-    given = [
-        f"--max-syncs {limits.max_syncs}" if limits.max_syncs is not None else "",
-        f"--max-copies {limits.max_copies}" if limits.max_copies is not None else "",
-        f"--max-peak-memory {size(limits.max_peak_memory)}"
-        if limits.max_peak_memory is not None
-        else "",
-    ]
-    shown = ", ".join(g for g in given if g)
-    return f" ({shown})" if shown else ""

@@ -17,22 +17,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from netscope.engine.collector import gc_paused
-from netscope.engine.compute.fit import fit_verdict
-from netscope.engine.compute.peaks import with_replay
 from netscope.engine.compute.step import ComputePass
 from netscope.engine.errors import NetscopeError, display_path
-from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
 from netscope.engine.load.device import device_label, resolve_device
 from netscope.engine.load.example import describe
-from netscope.engine.load.loaded import ExampleInput, LoadedTarget
-from netscope.engine.model import Finding, ForwardInfo, ParamInfo, Snapshot
+from netscope.engine.load.loaded import LoadedTarget
+from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
+from netscope.engine.modes import training_flags_kept
 from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
     ForwardRecord,
     StepMode,
-    call_in_step,
     install_hooks,
     run_backward,
     run_forward,
@@ -117,42 +113,20 @@ def no_input_note(loaded: LoadedTarget) -> str:
 
 
 def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
-    """Snapshot ``loaded``; a checkpoint alone goes to ``snapshot.checkpoint``.
-
-    A torch.compile'd model is described by its original module (``_orig_mod``), whose example
-    forward runs eagerly (netscope's hooks break dynamo's tracing); the note says so.
-    """
-    loaded, compiled = eager_target(loaded)
-    with eager(), gc_paused():
-        snapshot = _snapshot_model(loaded, progress)
-        if loaded.options.fit and snapshot.compute is not None:
-            _say(progress, f"will it fit {loaded.options.fit}")
-            blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
-            fit = fit_verdict(loaded, snapshot_call(loaded), blocks)
-            snapshot = replace(snapshot, fit=fit)
-            if fit is not None and snapshot.memory is not None and loaded.model is not None:
-                memory = with_replay(
-                    snapshot.memory, loaded.model, fit.needed_bytes, loaded.options.train
-                )
-                snapshot = replace(snapshot, memory=memory)
-        elif loaded.options.fit and snapshot.kind == "model":
-            snapshot = replace(snapshot, findings=(*snapshot.findings, no_fit(loaded, snapshot)))
-    note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
-    if not note:
-        return snapshot
-    joined = "; ".join(n for n in (note, snapshot.forward.note) if n)
-    return replace(snapshot, forward=replace(snapshot.forward, note=joined))
-
-
-def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
+    """The snapshot of an eager model (engine/api.py's ``snapshot_loaded`` unwraps a compiled
+    one and adds the --fit verdict): structure, the example step's figures and its memory; a
+    checkpoint alone goes to ``snapshot.checkpoint``."""
     if loaded.model is None:
         from netscope.engine.snapshot.checkpoint import snapshot_checkpoint
 
         return snapshot_checkpoint(loaded, progress)
-    model = loaded.model
+    with training_flags_kept(loaded.model):
+        return _snapshot_module(loaded, loaded.model, progress)
+
+
+def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress) -> Snapshot:
     device = resolve_device(loaded.options.device)
     on_meta = device.type == "meta"
-    modes = [(m, m.training) for m in model.modules()]
     unique_params = list({id(p): p for p in model.parameters()}.values())
     saved_grads = [(p, p.grad) for p in unique_params]
     record = ForwardRecord()
@@ -222,30 +196,8 @@ def _snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
             handle.remove()
         if step_mode is not None:
             step_mode.restore()
-        for module, training in modes:
-            module.training = training
         for param, grad in saved_grads:
             param.grad = grad
-
-
-def no_fit(loaded: LoadedTarget, snapshot: Snapshot) -> Finding:
-    """--fit was asked but the step never ran: say why instead of leaving ``fit`` empty."""
-    why = snapshot.forward.note or "no example forward ran"
-    return Finding(
-        "warning",
-        "fit-not-available",
-        f"--fit {loaded.options.fit}: not available, the step's memory needs its example "
-        f"forward ({why})",
-    )
-
-
-def snapshot_call(loaded: LoadedTarget) -> ExampleInput | None:
-    """The model's arguments for --fit: what step() passes it, else example_input()."""
-    if loaded.example_input is None:
-        return None
-    if loaded.step_fn is not None and loaded.model is not None:
-        return call_in_step(loaded, ForwardRecord()) or loaded.example_input
-    return loaded.example_input
 
 
 def meta_forward_failed(error: NetscopeError) -> ForwardInfo:

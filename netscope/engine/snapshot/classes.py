@@ -6,10 +6,11 @@ import ast
 import contextlib
 import inspect
 import linecache
+import sys
 
 from torch import nn
 
-from netscope.engine.errors import display_path
+from netscope.engine.errors import display_path, library_path
 
 _SOURCE_CACHE: dict[type, str | None] = {}
 # Containers that hold blocks but are never called themselves: their call count is not a fact
@@ -32,6 +33,28 @@ def class_source(cls: type) -> str | None:
         except (OSError, TypeError):
             _SOURCE_CACHE[cls] = None
     return _SOURCE_CACHE[cls]
+
+
+def model_source(cls: type) -> str | None:
+    """Where a model's class comes from: a library's by its name (``torch.nn.Sequential``,
+    ``transformers.GPT2LMHeadModel``), never a file in site-packages; the user's as file:LINE."""
+    filename = None
+    with contextlib.suppress(OSError, TypeError):
+        filename = inspect.getsourcefile(cls)
+    if is_builtin(cls) or (filename is not None and library_path(filename) is not None):
+        return public_name(cls)
+    return class_source(cls)
+
+
+def public_name(cls: type) -> str:
+    """The shortest importable name of a class: ``torch.nn.Sequential`` rather than
+    ``torch.nn.modules.container.Sequential``."""
+    parts = cls.__module__.split(".")
+    for cut in range(1, len(parts) + 1):
+        module = sys.modules.get(".".join(parts[:cut]))
+        if module is not None and getattr(module, cls.__qualname__, None) is cls:
+            return f"{module.__name__}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _class_line(cls: type, filename: str) -> int:

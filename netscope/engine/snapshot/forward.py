@@ -1,6 +1,7 @@
 """One example forward (and backward) under hooks: calls, outputs, activations, gradients.
 
-The caller (``build.snapshot_model``) owns restoring the model; this module only records.
+The caller (``build.snapshot_model``, through engine/api.py) owns restoring the model; this
+module only records.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from netscope.engine.errors import (
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, OutputInfo
+from netscope.engine.modes import training_flags_kept
 from netscope.engine.nested import labelled_tensors
 from netscope.engine.snapshot.classes import is_builtin
 from netscope.engine.snapshot.special import packed_objects
@@ -346,23 +348,21 @@ def call_in_step(loaded: LoadedTarget, record: ForwardRecord) -> ExampleInput | 
         captured.append((args, dict(kwargs)))
         raise _ModelCalled
 
-    modes = [(m, m.training) for m in loaded.model.modules()]  # a step may call model.train()
     handle = loaded.model.register_forward_pre_hook(stop, prepend=True, with_kwargs=True)
-    try:
-        loaded.step_fn(loaded.model, batch_of(loaded.example_input))
-    except _ModelCalled:
-        pass
-    except (Exception, SystemExit) as exc:
-        error = wrap_user_error(exc, "step(model, batch) raised before calling the model")
-        where = f" at {error.location}" if error.location else ""
-        record.notes.append(
-            f"step(model, batch) raised before calling the model{where} "
-            f"({type(exc).__name__}): the example forward uses example_input() as arguments"
-        )
-    finally:
-        handle.remove()
-        for module, training in modes:
-            module.training = training
+    with training_flags_kept(loaded.model):  # a step may call model.train()
+        try:
+            loaded.step_fn(loaded.model, batch_of(loaded.example_input))
+        except _ModelCalled:
+            pass
+        except (Exception, SystemExit) as exc:
+            error = wrap_user_error(exc, "step(model, batch) raised before calling the model")
+            where = f" at {error.location}" if error.location else ""
+            record.notes.append(
+                f"step(model, batch) raised before calling the model{where} "
+                f"({type(exc).__name__}): the example forward uses example_input() as arguments"
+            )
+        finally:
+            handle.remove()
     if not captured:
         return None
     args, kwargs = captured[0]

@@ -18,7 +18,7 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 from netscope.engine.options import LoadOptions, ProfileOptions  # noqa: E402
 from netscope.engine.profiler import messages as wm  # noqa: E402
-from netscope.engine.profiler.session import WorkerSession  # noqa: E402
+from netscope.engine.worker.session import WorkerSession  # noqa: E402
 
 TARGET = "tests/app/recorded/live_model.py"
 LIVE_SAMPLES = 6

@@ -10,10 +10,10 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from netscope.engine.api import snapshot_loaded
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions
-from netscope.engine.snapshot.build import snapshot_model
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import transformers as T
@@ -123,7 +123,7 @@ def snapshot(model: torch.nn.Module, kwargs: dict[str, Any], **options: Any) -> 
         example_input=ExampleInput(kwargs=dict(kwargs)),
         loss_fn=logits_loss,
     )
-    return snapshot_model(loaded)
+    return snapshot_loaded(loaded)
 
 
 def torch_counts(model: torch.nn.Module, kwargs: dict[str, Any], backward: bool) -> dict[str, int]:

@@ -158,10 +158,10 @@ def test_real_backward_ops_not_twice_the_forward() -> None:
 
 
 def test_no_forward_means_not_counted() -> None:
+    from netscope.engine.api import snapshot_loaded
     from netscope.engine.load.loaded import LoadedTarget
     from netscope.engine.options import LoadOptions
-    from netscope.engine.snapshot.build import snapshot_model
 
-    shot = snapshot_model(LoadedTarget(LoadOptions("m.py"), "m.py", Frozen()))
+    shot = snapshot_loaded(LoadedTarget(LoadOptions("m.py"), "m.py", Frozen()))
     assert shot.compute is None and shot.memory is None
     assert all(b.forward_flops is None and b.saved_bytes is None for b in shot.blocks)

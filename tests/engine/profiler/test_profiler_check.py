@@ -13,7 +13,8 @@ import torch
 from prof_helpers import file_line
 
 from netscope.engine.model import CopyFinding, Profile, SyncFinding, TimingSummary
-from netscope.engine.profiler.check import Limits, evaluate, format_verdict
+from netscope.engine.profiler.check import Limits, evaluate
+from netscope.report.check_text import format_verdict, violation_text
 
 MODEL = textwrap.dedent(
     """
@@ -162,9 +163,14 @@ def test_evaluate_names_each_offending_line() -> None:
     assert evaluate(profile, Limits()) == []
     assert evaluate(profile, Limits(max_syncs=2, max_copies=3, max_copy_bytes=4096)) == []
     violations = evaluate(profile, Limits(max_syncs=1, max_copies=2, max_copy_bytes=100))
-    assert [v.split(":")[0:2] for v in violations] == [["m.py", "7 (block head)"]] + [
-        ["m.py", "9 (block body)"]
-    ] * 2
+    assert [(v.gate, v.total, v.limit, v.finding) for v in violations] == [
+        ("syncs", 2, 1, sync), ("copies", 3, 2, copy), ("bytes copied", 4096, 100, copy)
+    ]  # fmt: skip
+    assert [violation_text(v) for v in violations] == [
+        "m.py:7 (block head): .item() x2 per step [syncs 2 > --max-syncs 1]",
+        "m.py:9 (block body): H2D copy x3 per step [copies 3 > --max-copies 2]",
+        "m.py:9 (block body): H2D 4096 bytes per step [bytes copied 4096 > --max-copy-bytes 100]",
+    ]
     text = format_verdict(profile, Limits(max_syncs=1), violations)
     assert "FAILED: 3 violation(s)" in text and "would wait on CUDA" in text
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import signal
 import textwrap
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -31,8 +30,8 @@ from netscope.engine.profiler.messages import (
     WorkerError,
     WorkerMessage,
 )
-from netscope.engine.profiler.session import WorkerSession, error_from
 from netscope.engine.profiler.step import STEP_TRAIN
+from netscope.engine.worker.session import WorkerSession, error_from
 
 HEADER = "import os, signal, sys, time\nimport torch\nfrom torch import nn\n\n"
 MODELS = {
@@ -153,14 +152,15 @@ def sessions(model_files: dict[str, Path]) -> dict[str, WorkerSession]:
         "abort": (model_files["abort"], FAST, False),
         "kill": (model_files["kill"], FAST, False),
         "hang": (model_files["hang"], ProfileOptions(timeout_s=TIMEOUT_S), False),
-        "train": (model_files["train"], replace(FAST, train=True), False),
+        "train": (model_files["train"], FAST, False),
         "memory": (model_files["memory"], FAST, False),
         "rlimit": (model_files["rlimit"], FAST, False),
         "segv": (model_files["segv"], FAST, False),
     }
     started = {}
     for name, (path, prof, live) in plan.items():
-        started[name] = WorkerSession(LoadOptions(str(path)), prof, live=live)
+        load = LoadOptions(str(path), train=name == "train")  # --train: the snapshot's step too
+        started[name] = WorkerSession(load, prof, live=live)
         started[name].start()
     yield started
     for session in started.values():

@@ -1,4 +1,4 @@
-"""The profiling worker: a spawned process that loads the target itself and streams messages.
+"""The worker's side: a spawned process that loads the target itself and streams messages.
 
 The parent (app or CLI) never imports the user's model: a model that crashes, hangs or exhausts
 memory takes down only this process. Everything the worker and the user's code print goes to a
@@ -22,7 +22,6 @@ from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler.messages import (
     Finished,
     Progress,
-    ReportRequest,
     ReportWritten,
     SnapshotReady,
     StructureReady,
@@ -31,6 +30,7 @@ from netscope.engine.profiler.messages import (
     WorkerError,
     WorkerMessage,
 )
+from netscope.engine.worker.request import ReportRequest, WorkerRequest
 
 LIVE_SAMPLE_S = 0.05  # one live sample spans at least this long: a readable stream, not a flood
 LIVE_DUTY = 0.1  # after the measurements, live timing keeps the CPU this busy (unless continuous)
@@ -48,20 +48,11 @@ def _redirect_output(log_path: str) -> None:
     faulthandler.enable(file=sys.stderr, all_threads=False)
 
 
-def worker_main(
-    load: LoadOptions,
-    prof: ProfileOptions,
-    queue: Any,
-    paused: Any,
-    log_path: str,
-    profile: bool,
-    live: bool,
-    report: ReportRequest | None = None,
-    preview: bool = False,
-) -> None:
+def worker_main(request: WorkerRequest, queue: Any, paused: Any, log_path: str) -> None:
     """Entry point of the spawned process; ends with Finished or WorkerError on ``queue``.
 
-    With ``preview`` the model's structure (StructureReady) is sent as soon as it is built."""
+    With ``request.preview`` the model's structure (StructureReady) is sent as soon as it is
+    built."""
     _redirect_output(log_path)
     stage = ["starting"]
 
@@ -75,30 +66,20 @@ def worker_main(
 
     code = 0
     try:
-        _run(load, prof, emit, progress, paused, profile, live, report, preview)
-    except NetscopeError as exc:
-        code = 1
-        emit(
-            WorkerError(
-                exc.message,
-                stage=stage[0],
-                location=exc.location,
-                library_location=exc.library_location,
-                traceback_tail=exc.traceback_tail or traceback_tail(exc),
-                hint=exc.hint,
-                path=exc.path,
-            )
-        )
+        _run(request, emit, progress, paused)
     except BaseException as exc:  # the user's code may raise anything, MemoryError included
         code = 1
-        wrapped = wrap_user_error(exc, f"{stage[0]} failed")
+        failed = f"{stage[0]} failed"
+        error = exc if isinstance(exc, NetscopeError) else wrap_user_error(exc, failed)
         emit(
             WorkerError(
-                wrapped.message,
+                error.message,
                 stage=stage[0],
-                location=wrapped.location,
-                library_location=wrapped.library_location,
-                traceback_tail=wrapped.traceback_tail,
+                location=error.location,
+                library_location=error.library_location,
+                traceback_tail=error.traceback_tail or traceback_tail(error),
+                hint=error.hint,
+                path=error.path,
             )
         )
     finally:
@@ -112,43 +93,39 @@ def worker_main(
 
 
 def _run(
-    load: LoadOptions,
-    prof: ProfileOptions,
+    request: WorkerRequest,
     emit: Callable[[WorkerMessage], None],
     progress: Callable[[str], None],
     paused: Any,
-    profile: bool,
-    live: bool,
-    report: ReportRequest | None = None,
-    preview: bool = False,
 ) -> None:
+    load, prof, report = request.load, request.prof, request.report
     progress("importing torch")
     from netscope.engine.load.target import load_target
 
     loaded = load_target(load, progress)
-    if preview:  # the tree first: only what needs no forward; the profiler's imports come after
+    if request.preview:  # the tree first, only what needs no forward; the profiler's imports after
         from netscope.engine.snapshot.structure import structure_snapshot
 
         structure = structure_snapshot(loaded)
         if structure is not None:
             emit(StructureReady(structure))
-    if profile:
+    if request.profile:
         # Before the snapshot's backward: the stand-in GPU registers when the profiler is
         # imported, and torch's autograd engine sizes its device queues at the first backward.
         # A report without --profile skips these imports (torch.fx among them: 0.15 s).
         from netscope.engine.profiler import runner  # noqa: F401
-    from netscope.engine.snapshot.build import snapshot_model
+    from netscope.engine.api import snapshot_loaded
 
-    snapshot = snapshot_model(loaded, progress)
+    snapshot = snapshot_loaded(loaded, progress)
     if report is not None:  # netscope report -o: the file is written here, no snapshot is sent
-        result = _profile_for_report(loaded, prof, emit) if profile else None
-        result = with_rates(result, snapshot, prof) if result is not None else None
+        result = _profile_for_report(loaded, prof, emit) if request.profile else None
+        result = with_rates(result, snapshot, load, prof) if result is not None else None
         del loaded  # the model's memory goes before the report's (20,000 blocks: peak -70 MB)
         gc.collect()
         _write_report(snapshot, result, emit, progress, report)
         return
     emit(SnapshotReady(snapshot))
-    if not profile:
+    if not request.profile:
         emit(Finished(None))
         return
     from netscope.engine.profiler.runner import profile_target
@@ -156,20 +133,22 @@ def _run(
 
     sampler = SystemSampler()
     try:
-        result = with_rates(profile_target(loaded, prof, emit, sampler), snapshot, prof)
+        result = with_rates(profile_target(loaded, prof, emit, sampler), snapshot, load, prof)
         emit(Finished(result))
-        if live:
+        if request.live:
             progress("live")
             _live(loaded, prof, emit, paused, sampler)
     finally:
         sampler.close()
 
 
-def with_rates(result: Profile, snapshot: Snapshot, prof: ProfileOptions) -> Profile:
+def with_rates(
+    result: Profile, snapshot: Snapshot, load: LoadOptions, prof: ProfileOptions
+) -> Profile:
     """The step's counted FLOPs over its measured time: FLOP/s and MFU per device."""
     from netscope.engine.compute.mfu import with_rates as rates
 
-    return rates(result, snapshot, prof.train, prof.peak_tflops)
+    return rates(result, snapshot, load.train, prof.peak_tflops)
 
 
 def _profile_for_report(

@@ -24,15 +24,15 @@ from typing import Any
 from netscope.engine.errors import NetscopeError
 from netscope.engine.model import Profile, Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
-from netscope.engine.profiler.crash import crash_location, describe_exit, read_tail
 from netscope.engine.profiler.messages import (
     Finished,
-    ReportRequest,
     ReportWritten,
     SnapshotReady,
     WorkerError,
     WorkerMessage,
 )
+from netscope.engine.worker.crash import crash_location, describe_exit, read_tail
+from netscope.engine.worker.request import ReportRequest, WorkerRequest
 
 WORKER_STAGE = "worker"  # the stage of errors the parent reports for a worker that died silently
 EXIT_GRACE_S = 10.0  # how long a worker that sent its last message gets to exit by itself
@@ -51,9 +51,8 @@ class WorkerSession:
         report: ReportRequest | None = None,
         preview: bool = False,
     ) -> None:
+        self.request = WorkerRequest(load, prof, profile, live, report, preview)
         self.load, self.prof, self.profile, self.live = load, prof, profile, live
-        self.report = report  # the worker writes this report and sends no snapshot
-        self.preview = preview  # StructureReady as soon as the model is built (the app's tree)
         self._context = multiprocessing.get_context("spawn")
         self._process: Any = None  # multiprocessing's SpawnProcess, once started
         self._queue: Any = None
@@ -77,7 +76,7 @@ class WorkerSession:
         return None if self._process is None else self._process.exitcode
 
     def start(self) -> None:
-        from netscope.engine.profiler.worker import worker_main
+        from netscope.engine.worker.process import worker_main
 
         handle, self._log_path = tempfile.mkstemp(prefix="netscope-worker-", suffix=".log")
         os.close(handle)
@@ -85,17 +84,7 @@ class WorkerSession:
         self._paused = self._context.Event()
         self._process = self._context.Process(
             target=worker_main,
-            args=(
-                self.load,
-                self.prof,
-                self._queue,
-                self._paused,
-                self._log_path,
-                self.profile,
-                self.live,
-                self.report,
-                self.preview,
-            ),
+            args=(self.request, self._queue, self._paused, self._log_path),
             name="netscope-worker",
             daemon=True,
         )
