@@ -37,6 +37,9 @@ class PlanMemory(AllocationTracker):
         return f"{self.phase} ({self.block})" if self.block else self.phase
 
     def created(self, tensor: torch.Tensor) -> None:
+        # a DTensor's own storage is its global size; its local shard is what a rank holds
+        local = getattr(tensor, "_local_tensor", None)
+        tensor = local if isinstance(local, torch.Tensor) else tensor
         before = self.current
         super().created(tensor)
         if self.in_comm and self.current != before:
