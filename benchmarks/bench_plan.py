@@ -74,7 +74,9 @@ def main() -> None:
     rows = comparison_rows()
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load "
           f"{os.getloadavg()[0]:.1f}: rank 0 of 2, the second AdamW step.\n")  # fmt: skip
-    print("| model | precision | checkpoint | real peak MiB | plan MiB | error | 10 % | plan's peak at |")
+    print(
+        "| model | precision | checkpoint | real peak MiB | plan MiB | error | 10 % | plan's peak at |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
