@@ -82,6 +82,8 @@ def largest_batch(
     if batch is None:
         return None, "no tensor argument with a batch dimension: largest batch not available"
     at = {batch: needed}
+    if batch == 1 and needed > usable:
+        return 0, ""  # not even one sample fits
     try:
         at[2 * batch] = estimate(2 * batch)
         per_sample = (at[2 * batch] - at[batch]) / batch

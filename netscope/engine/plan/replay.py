@@ -199,13 +199,16 @@ def _run(
                 loss = request.loss(output, batch) if train else None
             if loss is None:
                 return StepAsPlanned(
-                    held, 0, 0, 0, memory.comm_peak, inputs, memory.peak, memory.current, 0,
+                    held, 0, 0, 0, memory.comm_high_water(set()), inputs, memory.peak,
+                    memory.current, 0,
                     memory.peak_at or "forward", no_grad_params=request.train and not trainable,
                 )  # fmt: skip
             memory.phase, memory.block = "backward", ""
             loss.backward()
             del output, loss
-            grads = unique_bytes(_local(p.grad) for p in trainable if p.grad is not None)
+            local_grads = [_local(p.grad) for p in trainable if p.grad is not None]
+            grads = unique_bytes(local_grads)
+            comm = memory.comm_high_water({g.untyped_storage()._cdata for g in local_grads})
             fb_peak, fb_at, after = memory.peak, memory.peak_at, memory.current
             memory.phase = "optimizer.step()"
             memory.reset_peak()
@@ -219,7 +222,7 @@ def _run(
             )
             opt_peak = memory.peak - after
             return StepAsPlanned(
-                held, grads, state, activations, memory.comm_peak, inputs, fb_peak, after,
+                held, grads, state, activations, comm, inputs, fb_peak, after,
                 opt_peak, fb_at,
             )  # fmt: skip
     finally:
