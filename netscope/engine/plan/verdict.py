@@ -23,7 +23,7 @@ from netscope.engine.plan.layout import Layout, layout_of, split_devices
 from netscope.engine.plan.replay import StepAsPlanned, StepRequest, replay_step
 from netscope.engine.plan.units import checkpointed, shard_units
 
-MAX_DEVICES = 1 << 16  # the GPU-count search stops here
+MAX_DEVICES = 4096  # the GPU-count search stops here
 
 
 @dataclass
@@ -185,8 +185,9 @@ def _min_devices(
 
     state = share.params_bytes + (share.grads_bytes or 0) + (share.optimizer_bytes or 0)
     rest = share.peak_bytes - state
-    guess = -(-state * dp // (usable - rest)) if usable > rest else most
-    guess = min(max(guess, 1), most)
+    if usable <= rest:
+        return None  # what does not shrink with N (activations, gathered units) is too much
+    guess = min(max(-(-state * dp // (usable - rest)), 1), most)
     if fit(guess):
         low, high = guess - 1, guess
         step = 1

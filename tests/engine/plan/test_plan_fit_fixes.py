@@ -12,11 +12,11 @@ from tests.engine.plan.plan_models import BLOCKS, loaded, write
 FIXED_LABELS = (
     BLOCKS
     + """
-LABELS = torch.zeros(32, dtype=torch.long)
 
 
-def loss(output, batch):
-    return torch.nn.functional.cross_entropy(output, LABELS)  # 32 labels, whatever the batch
+def loss(output, batch):  # 32 labels, whatever the batch
+    labels = torch.zeros(32, dtype=torch.long, device=output.device)
+    return torch.nn.functional.cross_entropy(output, labels)
 """
 )
 
