@@ -4,7 +4,7 @@ contributors named when the step does not fit."""
 from __future__ import annotations
 
 from netscope.engine.model import Profile, Snapshot
-from netscope.engine.plan.describe import layout_label, per_device_parts
+from netscope.engine.plan.describe import devices_label, layout_label, per_device_parts
 
 TOP_BLOCKS = 3
 
@@ -66,7 +66,7 @@ def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
         verdict = "fits" if fit.fits else "does not fit"
         batch = "n/a" if fit.max_batch is None else str(fit.max_batch)
         lines.append(
-            f"{fit.step} {verdict} {fit.device}: needs {size(fit.needed_bytes)} of "
+            f"{fit.step} {verdict} {devices_label(fit)}: needs {size(fit.needed_bytes)} of "
             f"{size(fit.capacity_bytes)} usable, margin {size(fit.margin_bytes)}; largest "
             f"batch {batch}"
         )
@@ -101,7 +101,7 @@ def memory_violations(snapshot: Snapshot, max_peak: int | None) -> list[str]:
             )
     if fit is not None and not fit.fits:
         found.append(
-            f"{fit.step} does not fit {fit.device}: needs {size(fit.needed_bytes)}, usable "
+            f"{fit.step} does not fit {devices_label(fit)}: needs {size(fit.needed_bytes)}, usable "
             f"{size(fit.capacity_bytes)}, short by {size(-fit.margin_bytes)}; biggest: "
             f"{_fit_contributors(snapshot)}"
         )
