@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
-from netscope.engine.compute.meta_step import _loss, _scaled, batch_size, meta_model
-from netscope.engine.errors import NetscopeError
+from netscope.engine.compute.fit_search import largest_batch, meta_copy
+from netscope.engine.compute.meta_step import _loss, _scaled, batch_size
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict, PerDevice
@@ -102,13 +102,7 @@ def plan_verdict(
         return None
     layout = layout_for(loaded)
     label, usable, context = _capacity(options.fit, options.memory_budget)
-    try:
-        model = meta_model(loaded.model)
-    except Exception as exc:  # a model deepcopy cannot copy
-        raise NetscopeError(
-            f"--fit: the model could not be copied onto meta ({type(exc).__name__}: {exc})",
-            path=loaded.path,
-        ) from exc
+    model = meta_copy(loaded)
     fsdp = layout.shard == "fsdp"
     units = tuple(shard_units(model, layout.shard_units, loaded.shard_units_fn)) if fsdp else ()
     planner = Planner(loaded, model, call, layout, units, batch_size(call))
@@ -213,7 +207,6 @@ def _max_batch(
     planner: Planner, layout: Layout, chosen: tuple[str, ...], usable: int, share: PerDevice
 ) -> tuple[int | None, str]:
     """The largest micro-batch per GPU that fits (the one-GPU search of compute/fit.py)."""
-    from netscope.engine.compute.fit import largest_batch
 
     def at(new_batch: int) -> int:
         return planner.estimate(layout.devices, chosen, new_batch).peak_bytes
