@@ -1,6 +1,6 @@
 """The per-GPU plan against real FSDP2 runs: each model of benchmarks/plan/models.py trained
 with AdamW on two ranks (torchrun, gloo, CPU; one unit per repeated block + the root), per-rank
-peak from torch's profiler memory events (benchmarks/plan/fsdp_real.py), against netscope's
+peak from torch's FSDPMemTracker (benchmarks/plan/fsdp_real.py), against netscope's
 plan of the same step (``--fit 2x80GiB --shard fsdp``) in fp32, bf16-mixed, every unit
 checkpointed, and both. Also the Llama-3-70B verdicts on meta.
 
@@ -74,7 +74,8 @@ def main() -> None:
     rows = comparison_rows()
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load "
           f"{os.getloadavg()[0]:.1f}: rank 0 of 2, the second AdamW step.\n")  # fmt: skip
-    print("| model | precision | checkpoint | real peak MiB | plan MiB | error | 10 % | plan's peak at |")
+    heads = ["model", "precision", "checkpoint", "real MiB", "plan MiB", "error", "10 %", "at"]
+    print("| " + " | ".join(heads) + " |")
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from netscope.engine.compute.gates import memory_violations
 from netscope.engine.compute.mfu import step_flops
 from netscope.engine.model import CopyFinding, Profile, Snapshot, SyncFinding, Violation
-from netscope.engine.plan.describe import layout_label, per_device_parts
+from netscope.engine.plan.describe import devices_label, layout_label, per_device_parts
 from netscope.engine.profiler.check import Limits, within_limits
 from netscope.engine.self_figures import self_saved_bytes, top_blocks
 from netscope.units import flop_rate, flops, fraction, size
@@ -61,7 +61,7 @@ def violation_text(violation: Violation, snapshot: Snapshot | None = None) -> st
     if snapshot is None or fit is None:  # pragma: no cover - a fit violation has its verdict
         return f"the step does not fit: needs {size(violation.total)}"
     return (
-        f"{fit.step} does not fit {fit.device}: needs {size(fit.needed_bytes)}, usable "
+        f"{fit.step} does not fit {devices_label(fit)}: needs {size(fit.needed_bytes)}, usable "
         f"{size(fit.capacity_bytes)}, short by {size(-fit.margin_bytes)}; biggest: "
         f"{_fit_contributors(snapshot)}"
     )
@@ -112,7 +112,7 @@ def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
         verdict = "fits" if fit.fits else "does not fit"
         batch = "n/a" if fit.max_batch is None else str(fit.max_batch)
         lines.append(
-            f"{fit.step} {verdict} {fit.device}: needs {size(fit.needed_bytes)} of "
+            f"{fit.step} {verdict} {devices_label(fit)}: needs {size(fit.needed_bytes)} of "
             f"{size(fit.capacity_bytes)} usable, margin {size(fit.margin_bytes)}; largest "
             f"batch {batch}"
         )

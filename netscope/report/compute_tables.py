@@ -7,7 +7,7 @@ A figure that was not measured reads "n/a" with the reason beside it, never 0.
 from __future__ import annotations
 
 from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory, Snapshot
-from netscope.engine.plan.describe import layout_label, per_device_parts
+from netscope.engine.plan.describe import devices_label, layout_label, per_device_parts
 from netscope.engine.self_figures import self_saved_bytes, top_blocks
 from netscope.report.table import Table, block_label
 from netscope.report.values import (
@@ -172,8 +172,9 @@ def fit_verdict_text(fit: FitVerdict) -> str:
     verdict = "Fits" if fit.fits else "Does not fit"
     margin = "margin" if fit.margin_bytes >= 0 else "short by"
     text = (
-        f"{verdict} {fit.device}: the {fit.step} step needs {fmt_bytes(fit.needed_bytes)} of "
-        f"{fmt_bytes(fit.capacity_bytes)} usable; {margin} {fmt_bytes(abs(fit.margin_bytes))}; "
+        f"{verdict} {devices_label(fit)}: the {fit.step} step needs "
+        f"{fmt_bytes(fit.needed_bytes)} of {fmt_bytes(fit.capacity_bytes)} usable; "
+        f"{margin} {fmt_bytes(abs(fit.margin_bytes))}; "
         f"largest batch {fmt_count(fit.max_batch)}"
     )
     if fit.batch is not None:

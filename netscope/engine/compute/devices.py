@@ -71,12 +71,12 @@ def parse_size(text: str) -> int | None:
 
 def is_size(device: str) -> bool:
     """``24GiB``, ``80GB``: a size (a budget for the step's peak), not a board."""
-    return _SIZE.match(device) is not None
+    return _SIZE.match(device) is not None or device.strip().isdigit()
 
 
 def capacity(device: str) -> tuple[str, int]:
     """(label, total bytes) of ``--fit DEVICE``: a board of the table or a size (``24GiB``)."""
-    size = parse_size(device) if _SIZE.match(device) else None
+    size = parse_size(device) if is_size(device) else None
     if size is not None:
         return device.strip(), size
     board = _board(device)

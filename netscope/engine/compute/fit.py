@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from netscope.engine.compute.batch_search import largest_batch
 from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
-from netscope.engine.compute.meta_step import batch_size, meta_model, step_peak
-from netscope.engine.errors import NetscopeError
+from netscope.engine.compute.fit_search import largest_batch, meta_copy
+from netscope.engine.compute.meta_step import batch_size, step_peak
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict
 from netscope.engine.plan.layout import DTYPE_PRECISION
@@ -40,14 +39,7 @@ def fit_verdict(
     usable = total - context
     step = f"train ({options.optimizer if loaded.optimizer_fn is None else 'optimizer()'})"
     step = step if options.train else "inference"
-    try:
-        model = meta_model(loaded.model)
-    except Exception as exc:  # a model deepcopy cannot copy
-        raise NetscopeError(
-            f"--fit: the model could not be copied onto meta ({type(exc).__name__}: {exc})",
-            path=loaded.path,
-            hint="build it with --device meta to estimate the step there",
-        ) from exc
+    model = meta_copy(loaded)
     batch = batch_size(call)
     b = batch or 1
     needed = step_peak(loaded, model, call, b, b)

@@ -39,7 +39,7 @@ def per_device(step: StepAsPlanned, shard: str, dp: int, train: bool) -> PerDevi
     if shard == "zero2":
         bucket = min(DDP_BUCKET_BYTES, step.grads_bytes)
         kept = step.grads_bytes - step.grads_bytes // dp
-        forward_backward, after, comm = forward_backward - kept + bucket, after - kept, bucket
+        forward_backward, after, comm = forward_backward - kept, after - kept, bucket
         grads = step.grads_bytes // dp
     during = base + comm + forward_backward + state
     at_step = base + comm + after + state + update

@@ -13,9 +13,14 @@ PARTS = (
 )
 
 
+def devices_label(fit: FitVerdict) -> str:
+    """``8 x H100``, or ``H100`` for one."""
+    return f"{fit.devices} x {fit.device}" if fit.devices > 1 else fit.device
+
+
 def layout_label(fit: FitVerdict) -> str:
     """``8 x H100, fsdp (5 units + root), bf16-mixed, 4 blocks checkpointed``."""
-    parts = [f"{fit.devices} x {fit.device}" if fit.devices > 1 else fit.device, fit.shard]
+    parts = [devices_label(fit), fit.shard]
     if fit.shard == "fsdp":
         parts[-1] = f"fsdp ({len(fit.units)} units + root)"
     if fit.tp > 1:

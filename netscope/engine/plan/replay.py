@@ -117,7 +117,7 @@ def replay_step(request: StepRequest) -> StepAsPlanned:
 def _fake_copy(model: nn.Module, precision: str) -> nn.Module:
     """A copy whose parameters and buffers are fake CPU tensors (ties kept), cast for a pure
     16-bit precision."""
-    dtype = _HALF.get(precision) if precision in _HALF else None
+    dtype = _HALF.get(precision, torch.float32)  # *-mixed and fp32: fp32 master weights
     memo: dict[int, Any] = {}
 
     def fake(t: torch.Tensor) -> torch.Tensor:
@@ -199,32 +199,52 @@ def _run(
                 loss = request.loss(output, batch) if train else None
             if loss is None:
                 return StepAsPlanned(
-                    held, 0, 0, 0, memory.comm_peak, inputs, memory.peak, memory.current, 0,
+                    held, 0, 0, 0, memory.comm_high_water(set()), inputs, memory.peak,
+                    memory.current, 0,
                     memory.peak_at or "forward", no_grad_params=request.train and not trainable,
                 )  # fmt: skip
             memory.phase, memory.block = "backward", ""
             loss.backward()
             del output, loss
-            grads = unique_bytes(_local(p.grad) for p in trainable if p.grad is not None)
+            local_grads = [_local(p.grad) for p in trainable if p.grad is not None]
+            grads = unique_bytes(local_grads)
+            comm = memory.comm_high_water({g.untyped_storage()._cdata for g in local_grads})
             fb_peak, fb_at, after = memory.peak, memory.peak_at, memory.current
             memory.phase = "optimizer.step()"
             memory.reset_peak()
-            optimizer = (request.optimizer or _adamw)(model)
+            optimizer = _on_shards(model, request.optimizer or _adamw)
             optimizer.step()
             state = unique_bytes(
-                _local(v)
+                v
                 for s in optimizer.state.values()
                 for v in s.values()
                 if isinstance(v, torch.Tensor)
             )
             opt_peak = memory.peak - after
             return StepAsPlanned(
-                held, grads, state, activations, memory.comm_peak, inputs, fb_peak, after,
+                held, grads, state, activations, comm, inputs, fb_peak, after,
                 opt_peak, fb_at,
             )  # fmt: skip
     finally:
         for handle in hooks:
             handle.remove()
+
+
+def _on_shards(
+    model: nn.Module, build: Callable[[nn.Module], torch.optim.Optimizer]
+) -> torch.optim.Optimizer:
+    """The optimizer as built for the model, stepping plain tensors shaped as this rank's shards
+    with their local gradients: the same state and temporaries a rank allocates, without
+    DTensor's sharding propagation per foreach op (minutes for a 70B model)."""
+    built = build(model)
+    twins: dict[int, nn.Parameter] = {}
+    for param in {id(p): p for group in built.param_groups for p in group["params"]}.values():
+        twin = nn.Parameter(_local(param).detach(), param.requires_grad)  # the shard's storage
+        twin.grad = None if param.grad is None else _local(param.grad)
+        twins[id(param)] = twin
+    for group in built.param_groups:  # not stepped yet: no state to move
+        group["params"] = [twins[id(p)] for p in group["params"]]
+    return built
 
 
 def _adamw(model: nn.Module) -> torch.optim.Optimizer:

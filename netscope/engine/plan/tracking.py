@@ -31,12 +31,15 @@ class PlanMemory(AllocationTracker):
         self.in_comm = 0  # inside an FSDP collective: what is created there is a comm buffer
         self.comm: set[int] = set()
         self.comm_current = 0
-        self.comm_peak = 0
+        self.comm_events: list[tuple[int, int]] = []  # (storage, bytes added or freed)
 
     def _where(self) -> str:
         return f"{self.phase} ({self.block})" if self.block else self.phase
 
     def created(self, tensor: torch.Tensor) -> None:
+        # a DTensor's own storage is its global size; its local shard is what a rank holds
+        local = getattr(tensor, "_local_tensor", None)
+        tensor = local if isinstance(local, torch.Tensor) else tensor
         before = self.current
         super().created(tensor)
         if self.in_comm and self.current != before:
@@ -62,17 +65,24 @@ class PlanMemory(AllocationTracker):
     def _comm(self, key: int, change: int) -> None:
         self.comm.add(key)
         self.comm_current += change
-        self.comm_peak = max(self.comm_peak, self.comm_current)
+        self.comm_events.append((key, change))
 
     def _freed(self, key: int, _ref: object = None) -> None:
         if key in self.comm:
             self.comm.discard(key)
             self.comm_current -= self.live.get(key, 0)
+            self.comm_events.append((key, -self.live.get(key, 0)))
         super()._freed(key, _ref)
 
-    def reset_peak(self) -> None:
-        super().reset_peak()
-        self.comm_peak = self.comm_current
+    def comm_high_water(self, besides: set[int]) -> int:
+        """The high water of the communication bytes, storages in ``besides`` left out (the
+        reduce-scatter's output that becomes the sharded gradients)."""
+        live = peak = 0
+        for key, change in self.comm_events:
+            if key not in besides:
+                live += change
+                peak = max(peak, live)
+        return peak
 
 
 class TrackPlan(TorchDispatchMode):

@@ -4,6 +4,7 @@ repeats in a ModuleList/Sequential, as torchtitan wraps transformer layers), a p
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
@@ -12,17 +13,18 @@ from torch import nn
 
 
 def repeated_blocks(model: nn.Module) -> list[str]:
-    """Paths of the children of a ModuleList/Sequential whose class repeats there."""
+    """Paths of the children of a ModuleList/Sequential of the class that repeats most there
+    (with parameters: the transformer layers, not the activations between them)."""
     found: list[str] = []
     for path, module in model.named_modules():
-        if isinstance(module, (nn.ModuleList, nn.Sequential)):
-            kinds = [type(child) for child in module]
-            prefix = f"{path}." if path else ""
-            found += [
-                f"{prefix}{name}"
-                for name, child in module.named_children()
-                if kinds.count(type(child)) > 1
-            ]
+        if not isinstance(module, (nn.ModuleList, nn.Sequential)):
+            continue
+        kinds = Counter(type(c) for c in module if next(c.parameters(), None) is not None)
+        if not kinds or kinds.most_common(1)[0][1] < 2:
+            continue
+        kind = kinds.most_common(1)[0][0]
+        prefix = f"{path}." if path else ""
+        found += [f"{prefix}{name}" for name, c in module.named_children() if type(c) is kind]
     return found
 
 

@@ -5,26 +5,26 @@ planned, whether it fits, the fewest GPUs that do, the largest micro-batch, and 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
 
-from netscope.engine.compute.batch_search import largest_batch
 from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
+from netscope.engine.compute.fit_search import largest_batch, meta_copy
 from netscope.engine.compute.loss import step_loss
-from netscope.engine.compute.meta_step import _scaled, batch_size, meta_model
-from netscope.engine.errors import NetscopeError
+from netscope.engine.compute.meta_step import _scaled, batch_size
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict, PerDevice
 from netscope.engine.plan.arithmetic import per_device
 from netscope.engine.plan.auto import auto_checkpoint, checkpoint_code
 from netscope.engine.plan.layout import Layout, layout_of, split_devices
-from netscope.engine.plan.replay import StepRequest, replay_step
+from netscope.engine.plan.replay import StepAsPlanned, StepRequest, replay_step
 from netscope.engine.plan.units import checkpointed, shard_units
 
-MAX_DEVICES = 1 << 16  # the GPU-count search stops here
+MAX_DEVICES = 4096  # the GPU-count search stops here
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Planner:
     units: tuple[str, ...]
     batch: int | None
     frozen: bool = False  # --train with every weight frozen: the step is a forward
+    replays: dict[tuple[Any, ...], StepAsPlanned] = field(default_factory=dict)
 
     def estimate(
         self, devices: int, checkpoint: tuple[str, ...], new_batch: int | None = None
@@ -65,7 +66,9 @@ class Planner:
             checkpoint=checkpoint,
             precision=self.layout.precision,
         )
-        step = replay_step(request)
+        key = (checkpoint, new, dp if fsdp else 1)
+        step = self.replays.get(key) or replay_step(request)
+        self.replays[key] = step  # ddp/zero: one replay serves every GPU count
         if step.no_grad_params:
             self.frozen = True
         return per_device(step, self.layout.shard, dp, train and not step.no_grad_params)
@@ -100,13 +103,7 @@ def plan_verdict(
         return None
     layout = layout_for(loaded)
     label, usable, context = _capacity(options.fit, options.memory_budget)
-    try:
-        model = meta_model(loaded.model)
-    except Exception as exc:  # a model deepcopy cannot copy
-        raise NetscopeError(
-            f"--fit: the model could not be copied onto meta ({type(exc).__name__}: {exc})",
-            path=loaded.path,
-        ) from exc
+    model = meta_copy(loaded)
     fsdp = layout.shard == "fsdp"
     units = tuple(shard_units(model, layout.shard_units, loaded.shard_units_fn)) if fsdp else ()
     planner = Planner(loaded, model, call, layout, units, batch_size(call))
@@ -168,31 +165,39 @@ def _capacity(fit: str | None, budget: int | None) -> tuple[str, int, int]:
 def _min_devices(
     planner: Planner, layout: Layout, chosen: tuple[str, ...], usable: int, share: PerDevice
 ) -> int | None:
-    """The fewest GPUs (a multiple of --tp) whose share fits, each candidate estimated."""
+    """The fewest GPUs (a multiple of --tp) whose share fits. The first guess takes the sharded
+    state (parameters, gradients, optimizer) as 1/N and the rest as fixed; the answer is then
+    found by replaying candidates around it (n fits, n - 1 does not), never extrapolated."""
     if layout.shard in ("none", "ddp"):
         return layout.tp if share.peak_bytes <= usable else None  # the share does not shrink
-    fits: dict[int, bool] = {layout.devices: share.peak_bytes <= usable}
+    dp, most = layout.data_parallel, MAX_DEVICES // layout.tp
+    fits: dict[int, bool] = {dp: share.peak_bytes <= usable}
 
     def fit(n: int) -> bool:
         if n not in fits:
             fits[n] = planner.estimate(n * layout.tp, chosen).peak_bytes <= usable
         return fits[n]
 
-    dp = layout.data_parallel
-    low, high = 0, None  # low: a count known not to fit; high: one known to fit
-    if fits[layout.devices]:
-        high = dp
-        n = 1
-        while n < dp and not fit(n):
-            low, n = n, n * 2
-        high = n if n < dp else dp
+    state = share.params_bytes + (share.grads_bytes or 0) + (share.optimizer_bytes or 0)
+    rest = share.peak_bytes - state
+    if usable <= rest:
+        return None  # what does not shrink with N (activations, gathered units) is too much
+    guess = min(max(-(-state * dp // (usable - rest)), 1), most)
+    if fit(guess):
+        low, high = guess - 1, guess
+        step = 1
+        while low >= 1 and fit(low):
+            high, step = low, step * 2
+            low = max(high - step, 0)
     else:
-        low, n = dp, dp * 2
-        while n <= MAX_DEVICES // layout.tp and not fit(n):
-            low, n = n, n * 2
-        if n > MAX_DEVICES // layout.tp:
+        if guess == most:
             return None
-        high = n
+        low, high, step = guess, guess + 1, 1
+        while not fit(high):
+            if high == most:
+                return None
+            low, step = high, step * 2
+            high = min(high + step, most)
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (low, mid) if fit(mid) else (mid, high)

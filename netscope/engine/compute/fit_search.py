@@ -1,11 +1,30 @@
-"""The largest batch that fits: a few meta estimates of the step at other batch sizes, each
-guess checked rather than extrapolated. Shared by the one-GPU fit and the multi-GPU plan."""
+"""The steps every fit verdict shares: the model's meta copy and the largest-batch search (the
+one-GPU fit of compute/fit.py and the planned layouts of engine/plan both use them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from torch import nn
+
+from netscope.engine.compute.meta_step import meta_model
+from netscope.engine.errors import NetscopeError
+from netscope.engine.load.loaded import LoadedTarget
+
 MAX_CHECKS = 16  # meta estimates of the step at other batch sizes
+
+
+def meta_copy(loaded: LoadedTarget) -> nn.Module:
+    """The model on meta (itself when it is there already): shapes, no weights."""
+    assert loaded.model is not None
+    try:
+        return meta_model(loaded.model)
+    except Exception as exc:  # a model deepcopy cannot copy
+        raise NetscopeError(
+            f"--fit: the model could not be copied onto meta ({type(exc).__name__}: {exc})",
+            path=loaded.path,
+            hint="build it with --device meta to estimate the step there",
+        ) from exc
 
 
 def largest_batch(
@@ -17,6 +36,8 @@ def largest_batch(
     if batch is None:
         return None, "no tensor argument with a batch dimension: largest batch not available"
     at = {batch: needed}
+    if batch == 1 and needed > usable:
+        return 0, ""  # not even one sample fits
     try:
         at[2 * batch] = estimate(2 * batch)
         per_sample = (at[2 * batch] - at[batch]) / batch
