@@ -24,9 +24,25 @@ def own_figures(
     negative) the block's own figure is not known: None. A leaf's own figure is its figure."""
     if inclusive is None:
         return None
+    if not aliases:  # no module under two paths (most models): one subtraction per block
+        return {
+            path: _rest(total, inclusive, children.get(path)) for path, total in inclusive.items()
+        }
     return {
         path: _own(path, total, inclusive, children, aliases) for path, total in inclusive.items()
     }
+
+
+def _rest(
+    total: int | None, inclusive: Mapping[str, int | None], kids: Sequence[str] | None
+) -> int | None:
+    if not kids or total is None:
+        return total
+    below = [inclusive[kid] for kid in kids]
+    if None in below:
+        return None
+    rest = total - sum(below)  # type: ignore[arg-type]  # no None: checked above
+    return rest if rest >= 0 else None
 
 
 def _own(

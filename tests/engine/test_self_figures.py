@@ -73,3 +73,10 @@ def test_a_child_registered_under_another_parent_leaves_the_own_figure_unknown()
     inclusive = {"": 100, "x": 60, "x.m": 50, "y": 40, "y.m": 50}
     own = own_figures(inclusive, children, aliases)
     assert own is not None and own["x"] is None and own["x.m"] == 50 and own["y"] is None
+
+
+def test_without_reused_modules_one_subtraction_per_block() -> None:
+    children = {"": ("a", "b"), "a": ("a.x",), "a.x": (), "b": ()}
+    own = own_figures({"": 100, "a": 30, "a.x": 40, "b": 20}, children, {})
+    assert own == {"": 50, "a": None, "a.x": 40, "b": 20}  # a child above its parent: unknown
+    assert own_figures({"": 100, "a": None, "a.x": 1, "b": 2}, children, {})[""] is None
