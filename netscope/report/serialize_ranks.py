@@ -34,6 +34,7 @@ def rank_dict(rank: RankRun) -> dict[str, Any]:
         "phases_ms": phases_dict(run.phases_ms),
         "wait_ms": None if rank.wait_ms is None else num(rank.wait_ms.median),
         "busy_ms": None if rank.busy_ms is None else num(rank.busy_ms),
+        "flops_per_step": run.flops_per_step,  # this rank's own: its batch, its shards
         "syncs": [loop_sync_dict(s) for s in run.syncs],
         "copies": [loop_copy_dict(c) for c in run.copies],
         "collectives": [collective_dict(c) for c in rank.collectives],

@@ -111,6 +111,7 @@ def test_fsdp2_is_unchanged_and_counts_the_whole_model_on_the_local_batch(tmp_pa
         assert memory["params_bytes"] == local and memory["grads_bytes"] == local, rank
         assert memory["optimizer_bytes"] == 2 * local + 10 * 4  # moments on shards, 10 steps
         assert memory["peak_bytes"] > 4 * local and memory["activations_bytes"] > 0
+        assert rank["flops_per_step"] == forward + backward  # each rank's own step
     assert report["memory"] == run["ranks"][0]["memory"]  # the run's are rank 0's
     errors = list(VALIDATOR.iter_errors(report))
     assert not errors, [e.message for e in errors]
@@ -122,6 +123,7 @@ def test_tensor_parallel_is_unchanged_and_counts_the_local_shards(tmp_path):
     forward = _forward(8, (16, 32), (32, 16))
     backward = 2 * forward - _forward(8, (16, 32))
     assert report["run"]["flops_per_step"] == forward + backward
+    assert [r["flops_per_step"] for r in report["run"]["ranks"]] == [forward + backward] * 2
 
 
 def test_accelerate_is_unchanged(tmp_path):
