@@ -10,6 +10,7 @@ from dataclasses import replace
 from netscope.engine.collector import gc_paused
 from netscope.engine.compute.fit import fit_verdict
 from netscope.engine.compute.peaks import with_replay
+from netscope.engine.errors import NetscopeError
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.target import load_target
@@ -47,14 +48,27 @@ def snapshot_loaded(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
 def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None) -> Snapshot:
     """``snapshot`` with the --fit verdict (the step replayed on meta), or a finding saying why
     there is none."""
-    asked = loaded.options.fit
+    options = loaded.options
+    asked = options.fit or (f"budget {options.memory_budget} B" if options.memory_budget else "")
     if not asked:
         return snapshot
     if snapshot.compute is not None:
         if progress is not None:
             progress(f"will it fit {asked}")
         blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
-        fit = fit_verdict(loaded, fit_call(loaded), blocks)
+        try:
+            fit = fit_verdict(loaded, fit_call(loaded), blocks)
+        except Exception as error:  # the report keeps everything else, and says why
+            first = (str(error).splitlines() or [""])[0][:200]
+            why = (
+                str(error)
+                if isinstance(error, NetscopeError)
+                else f"{type(error).__name__}: {first}"
+            )
+            finding = Finding(
+                "warning", "fit-not-available", f"--fit {asked}: not available, {why}"
+            )
+            return replace(snapshot, findings=(*snapshot.findings, finding))
         snapshot = replace(snapshot, fit=fit)
         if fit is not None and snapshot.memory is not None and loaded.model is not None:
             memory = with_replay(

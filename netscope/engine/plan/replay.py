@@ -160,7 +160,7 @@ def _wrap(model: nn.Module, request: StepRequest, mesh: Any) -> None:
     if request.precision in ("bf16-mixed", "fp16-mixed"):
         half = _HALF[request.precision.removesuffix("-mixed")]
         options["mp_policy"] = MixedPrecisionPolicy(param_dtype=half, reduce_dtype=torch.float32)
-    for path in request.units:
+    for path in sorted(request.units, key=lambda p: -p.count(".")):  # inner units first
         fully_shard(_unit(model, path), **options)
     fully_shard(model, **options)
 

@@ -25,7 +25,13 @@ def repeated_blocks(model: nn.Module) -> list[str]:
         kind = kinds.most_common(1)[0][0]
         prefix = f"{path}." if path else ""
         found += [f"{prefix}{name}" for name, c in module.named_children() if type(c) is kind]
-    return found
+    return _outermost(found)
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """``paths`` without those inside another one: a Sequential of Linear layers inside a
+    repeated transformer layer is part of that layer's unit, not a unit of its own."""
+    return [p for p in paths if not any(p.startswith(f"{q}.") for q in paths if q and q != p)]
 
 
 def matching(model: nn.Module, patterns: str) -> list[str]:
