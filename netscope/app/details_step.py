@@ -150,7 +150,8 @@ def _memory_rows(memory: Memory) -> list[tuple[str, str]]:
         ),
     ]
     if memory.replay_peak_bytes is not None:
-        rows.append(("meta replay", f"{fmt.size(memory.replay_peak_bytes)} (what --fit rests on)"))
+        replay = fmt.size(memory.replay_peak_bytes)
+        rows.append(("replay", f"{replay}: the step replayed on meta (what --fit rests on)"))
         if memory.replay_differs:
             rows.append(("differs", memory.replay_differs))
     if memory.note:

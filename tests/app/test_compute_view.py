@@ -169,6 +169,8 @@ async def test_root_details_show_step_memory_and_fit(mlp_train):
         assert f"fits      yes: {fmt.size(fit.margin_bytes)} to spare" in text
         assert "step      train (adamw)" in text
         assert f"max batch {fit.max_batch} (the example's: 2)" in text
+        replay = f"replay     {fmt.size(memory.replay_peak_bytes)}: the step replayed on meta"
+        assert replay in text and "differs    optimizer.step(): the CPU runs" in text
 
 
 async def test_top_blocks_rank_own_figures_and_enter_jumps(meta_lm):

@@ -167,12 +167,14 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
     no_torch_function = torch._C.DisableTorchFunction
     output_infos: dict[tuple[str, tuple[int, ...], torch.dtype], OutputInfo] = {}
 
-    def enter(module: nn.Module, _inputs: Any) -> None:
+    def enter(module: nn.Module, inputs: Any) -> None:
         key = id(module)
         if key in calls:
             active.append(module)
             if record.counter is not None:
                 record.counter.mark(active)
+                if key in quiet:
+                    record.counter.leaf_enter(module, inputs)
             if key in quiet and record.weight_use is not None:
                 record.weight_use.step_aside(module)
 
@@ -181,6 +183,8 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
         count = calls.get(key)
         if count is None:
             return
+        if record.counter is not None and key in quiet:
+            record.counter.leaf_exit(module, output)
         if active and active[-1] is module:
             active.pop()
             if record.counter is not None:

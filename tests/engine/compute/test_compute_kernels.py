@@ -111,3 +111,55 @@ def test_attention_called_with_keywords_is_counted() -> None:
     shape = (2, 2, 6, 8)
     qkv = 2 * 12 * 16 * 48
     assert shot.compute.forward_flops == qkv + sdpa_flop_count(shape, shape, shape)
+
+
+class Layers(nn.Module):
+    """Linear blocks on a 3-D input, a transposed (non-contiguous) one and under autocast."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = nn.Linear(8, 8)
+        self.second = nn.Linear(6, 4, bias=False)
+        self.third = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.second(self.first(x).transpose(1, 2))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self.third(y).float()
+
+
+def test_linear_blocks_counted_off_the_dispatch_stack_equal_flop_counter_mode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Linear blocks run off the counting mode where shapes alone give the figures: the
+    FLOPs, saved activations and the peak are the ones the mode gave."""
+    import netscope.engine.compute.counter as counter
+
+    x = torch.randn(2, 6, 8)
+    fast = snapshot(Layers(), {"x": x}, train=True)
+    monkeypatch.setattr(counter, "FAST_LINEAR", False)
+    slow = snapshot(Layers(), {"x": x}, train=True)
+    assert rows(fast) == rows(slow)
+    assert fast.memory == slow.memory
+    with FlopCounterMode(display=False) as mode:
+        Layers()(x)
+    assert fast.compute is not None
+    assert fast.compute.forward_flops == sum(mode.get_flop_counts()["Global"].values())
+
+
+class Raises(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = nn.Linear(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer(x[:, :3].contiguous())  # wrong width: the Linear's own op raises
+
+
+def test_a_forward_raising_inside_a_linear_leaves_no_mode_behind() -> None:
+    from netscope.engine.errors import NetscopeError
+
+    with pytest.raises(NetscopeError, match="mat1 and mat2"):
+        snapshot(Raises(), {"x": torch.randn(2, 4)})
+    assert torch._C._len_torch_dispatch_stack() == 0
+    assert torch._C._len_torch_function_stack() == 0
