@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from netscope.engine.api import fit_call as snapshot_call
 from netscope.engine.compute.fit import fit_verdict
-from netscope.engine.snapshot.build import snapshot_call
 from tests.engine.plan.plan_models import BLOCKS, loaded, write
 
 FIXED_LABELS = (
