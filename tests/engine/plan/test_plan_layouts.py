@@ -114,3 +114,21 @@ def test_a_budget_alone_plans_one_device(tmp_path: Path) -> None:
     fit = plan(write(tmp_path), memory_budget=2**30)
     assert fit.device == "budget" and fit.capacity_bytes == 2**30 and fit.context_bytes == 0
     assert fit.devices == 1 and fit.shard == "none" and fit.fits
+
+
+def test_tensor_parallel_splits_the_planned_blocks_weights(tmp_path: Path) -> None:
+    """transformers' own tp plan (config.base_model_tp_plan) on a small Llama, inference."""
+    from tests.engine.plan.plan_models import REAL
+
+    llama = str(REAL / "llama_model.py")
+    replicated = loaded(llama, fit="2x80GiB", shard="none")
+    split = loaded(llama, fit="2x80GiB", shard="none", tp=2)
+    one = fit_verdict(replicated, replicated.example_input)
+    two = fit_verdict(split, split.example_input)
+    assert one is not None and two is not None and one.per_device and two.per_device
+    layers = 4 * (2 * 256 * 256 + 2 * 256 * 128 + 3 * 256 * 688) * 4  # the planned Linears
+    assert two.per_device.params_bytes == one.per_device.params_bytes - layers // 2
+    assert two.tp == 2 and two.per_device.peak_bytes < one.per_device.peak_bytes
+    with pytest.raises(NetscopeError, match="not modelled yet"):
+        both = loaded(llama, fit="4x80GiB", shard="fsdp", tp=2, train=True)
+        fit_verdict(both, both.example_input)
