@@ -132,3 +132,18 @@ def test_tensor_parallel_splits_the_planned_blocks_weights(tmp_path: Path) -> No
     with pytest.raises(NetscopeError, match="not modelled yet"):
         both = loaded(llama, fit="4x80GiB", shard="fsdp", tp=2, train=True)
         fit_verdict(both, both.example_input)
+
+
+def test_a_planned_fit_serializes_to_the_schema(tmp_path: Path) -> None:
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from netscope.report.serialize_compute import fit_dict
+    from tests.engine.plan.plan_models import ROOT
+
+    schema = json.loads((ROOT / "docs" / "schema.json").read_text())
+    fit_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/fit"}
+    fit = fit_dict(plan(write(tmp_path), fit="4x1GiB", shard="zero2", checkpoint="all"))
+    validator = jsonschema.Draft202012Validator(fit_schema)
+    assert fit is not None and list(validator.iter_errors(fit)) == []
+    assert fit["per_device"]["grads_bytes"] and fit["checkpoint"] == ["1", "2", "3", "4"]
