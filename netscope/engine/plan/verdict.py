@@ -139,7 +139,17 @@ def plan_verdict(
     if layout.checkpoint == "auto":
         chosen, note = auto_checkpoint(planner, layout.devices, usable, blocks or {}, units)
         notes.append(note)
-    share = planner.estimate(layout.devices, chosen)
+    try:
+        share = planner.estimate(layout.devices, chosen)
+    except NetscopeError:
+        raise
+    except Exception as exc:  # code that reads values (fake tensors hold none), an unknown op
+        raise NetscopeError(
+            f"--fit: the step could not be replayed as planned ({type(exc).__name__}: "
+            f"{str(exc)[:200]})",
+            path=loaded.path,
+            hint="the plan runs the step on fake tensors: .item() or `if tensor:` cannot run there",
+        ) from exc
     if planner.frozen:
         notes.append("every weight is frozen: the step trains nothing (forward only)")
     recompute = None
