@@ -24,7 +24,6 @@ from torch import nn
 
 from netscope.engine.compute.allocations import unique_bytes
 from netscope.engine.errors import NetscopeError
-from netscope.engine.plan.layout import PRECISION_DTYPE
 from netscope.engine.plan.tracking import PlanMemory, TrackPlan, fsdp_seen
 from netscope.engine.snapshot.forward import tensor_leaves
 
@@ -300,8 +299,3 @@ def _block_hooks(model: nn.Module, memory: PlanMemory) -> list[Any]:
 
         handles += [module.register_forward_pre_hook(enter), module.register_forward_hook(leave)]
     return handles
-
-
-def precision_dtype(precision: str) -> str:
-    """The parameters' dtype name a precision keeps (master weights stay fp32 in mixed)."""
-    return PRECISION_DTYPE.get(precision, "float32")

@@ -5,7 +5,7 @@ planned, whether it fits, the fewest GPUs that do, the largest micro-batch, and 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -20,7 +20,7 @@ from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict, PerDevice
 from netscope.engine.plan.arithmetic import per_device
 from netscope.engine.plan.auto import auto_checkpoint, checkpoint_code
-from netscope.engine.plan.layout import Layout, layout_of, split_devices
+from netscope.engine.plan.layout import DTYPE_PRECISION, Layout, layout_of, split_devices
 from netscope.engine.plan.replay import StepAsPlanned, StepRequest, replay_step
 from netscope.engine.plan.units import checkpointed, shard_units
 
@@ -119,6 +119,10 @@ def plan_verdict(
     layout = layout_for(loaded)
     label, usable, context = _capacity(options.fit, options.memory_budget)
     model = meta_copy(loaded)
+    if options.precision is None and options.dtype is None:  # as the model's weights are
+        floating = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+        kept = DTYPE_PRECISION.get(str(floating).removeprefix("torch."), "fp32")
+        layout = replace(layout, precision=kept)
     fsdp = layout.shard == "fsdp"
     units = tuple(shard_units(model, layout.shard_units, loaded.shard_units_fn)) if fsdp else ()
     planner = Planner(loaded, model, call, layout, units, batch_size(call))
