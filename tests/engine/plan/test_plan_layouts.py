@@ -147,3 +147,12 @@ def test_a_planned_fit_serializes_to_the_schema(tmp_path: Path) -> None:
     validator = jsonschema.Draft202012Validator(fit_schema)
     assert fit is not None and list(validator.iter_errors(fit)) == []
     assert fit["per_device"]["grads_bytes"] and fit["checkpoint"] == ["1", "2", "3", "4"]
+
+
+def test_without_a_precision_the_weights_keep_their_dtype(tmp_path: Path) -> None:
+    bf16 = BLOCKS.replace("nn.Linear(64, 4))", "nn.Linear(64, 4)).to(torch.bfloat16)").replace(
+        "torch.randn(32, 16)", "torch.randn(32, 16, dtype=torch.bfloat16)"
+    )
+    fit = plan(write(tmp_path, bf16), fit="2x1GiB", shard="fsdp")
+    assert fit.precision == "bf16"
+    assert fit.per_device.params_bytes == pytest.approx(2 * PARAMS / 2, rel=0.01)
