@@ -98,7 +98,11 @@ def _target_options(*, target_required: bool) -> argparse.ArgumentParser:
         help="FSDP units: path or class globs (default: repeated blocks + the root)",
     )
     plan.add_argument(
-        "--tp", type=int, default=1, metavar="N", help="tensor-parallel degree (not modelled yet)"
+        "--tp",
+        type=int,
+        default=1,
+        metavar="N",
+        help="tensor-parallel degree: tp_plan(model) or transformers' own plan",
     )
     plan.add_argument(
         "--precision",

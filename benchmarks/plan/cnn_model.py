@@ -4,18 +4,6 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from models import MODELS
+from models import netscope_file
 
-build, batch = MODELS["cnn"]
-
-
-def build_model():
-    return build()
-
-
-def example_input():
-    return batch()
-
-
-def loss(output, batch):
-    return output.loss if isinstance(batch, dict) else output.float().mean()
+build_model, example_input, loss = netscope_file("cnn")

@@ -82,3 +82,13 @@ def repeated_blocks(model: nn.Module) -> list[nn.Module]:
             kinds = [type(child) for child in module]
             found += [c for c in module if kinds.count(type(c)) > 1]
     return found
+
+
+def netscope_file(name: str) -> tuple[Callable[[], nn.Module], Callable[[], Any], Callable]:
+    """``build_model``, ``example_input`` and ``loss`` of a netscope model file for ``name``."""
+    build, batch = MODELS[name]
+
+    def loss(output: Any, batch: Any) -> torch.Tensor:
+        return output.loss if isinstance(batch, dict) else output.float().mean()
+
+    return build, batch, loss

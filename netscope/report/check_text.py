@@ -122,6 +122,9 @@ def memory_totals(snapshot: Snapshot, max_peak: int | None) -> list[str]:
                 f"per GPU ({layout_label(fit)}): {_fit_contributors(snapshot)}; peak at "
                 f"{fit.per_device.peak_at}; fewest GPUs that fit: {least}"
             )
+        if fit.checkpoint_code:
+            lines.append("checkpointed blocks, as code to paste:")
+            lines += [f"    {line}" for line in fit.checkpoint_code.splitlines()]
     return lines
 
 

@@ -11,7 +11,6 @@ from netscope.engine.errors import NetscopeError
 SHARDS = ("none", "ddp", "zero1", "zero2", "fsdp")
 PRECISIONS = ("fp32", "bf16", "fp16", "bf16-mixed", "fp16-mixed")
 DTYPE_PRECISION = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}  # --dtype alias
-PRECISION_DTYPE = {v: k for k, v in DTYPE_PRECISION.items()}
 _COUNT = re.compile(r"^\s*(\d+)\s*[xX]\s*(\S.*)$")
 
 

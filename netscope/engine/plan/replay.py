@@ -24,7 +24,6 @@ from torch import nn
 
 from netscope.engine.compute.allocations import unique_bytes
 from netscope.engine.errors import NetscopeError
-from netscope.engine.plan.layout import PRECISION_DTYPE
 from netscope.engine.plan.tracking import PlanMemory, TrackPlan, fsdp_seen
 from netscope.engine.snapshot.forward import tensor_leaves
 
@@ -82,22 +81,25 @@ class StepRequest:
     units: tuple[str, ...] = ()
     checkpoint: tuple[str, ...] = ()
     precision: str = "fp32"
+    tp: int = 1  # tensor-parallel ranks (the world is world x tp)
+    tp_plan: dict[str, str] | None = None  # {path glob: "colwise" | "rowwise"}
 
 
 @contextlib.contextmanager
-def fake_world(world: int) -> Iterator[Any]:
-    """A fake process group of ``world`` ranks (this is rank 0) and its 1-D CPU mesh."""
+def fake_world(dp: int, tp: int) -> Iterator[tuple[Any, Any]]:
+    """A fake process group of ``dp x tp`` ranks (this is rank 0) and its (dp, tp) CPU meshes."""
     from torch.distributed.device_mesh import init_device_mesh
     from torch.testing._internal.distributed.fake_pg import FakeStore
 
     if dist.is_initialized():
         raise NetscopeError(
-            "--shard fsdp: a process group is already initialized in this process",
+            "--fit: a process group is already initialized in this process",
             hint="plan the run from a process that is not part of a distributed job",
         )
-    dist.init_process_group("fake", store=FakeStore(), rank=0, world_size=world)
+    dist.init_process_group("fake", store=FakeStore(), rank=0, world_size=dp * tp)
     try:
-        yield init_device_mesh("cpu", (world,))
+        mesh = init_device_mesh("cpu", (dp, tp), mesh_dim_names=("dp", "tp"))
+        yield mesh["dp"], mesh["tp"]
     finally:
         dist.destroy_process_group()
 
@@ -106,11 +108,12 @@ def replay_step(request: StepRequest) -> StepAsPlanned:
     """One rank's step as planned (see the module's docstring)."""
     from torch._subclasses.fake_tensor import FakeTensorMode
 
-    world = fake_world(request.world) if request.fsdp else contextlib.nullcontext(None)
-    with world as mesh, FakeTensorMode(allow_non_fake_inputs=False):
+    distributed = request.fsdp or request.tp > 1
+    world = fake_world(request.world, request.tp) if distributed else contextlib.nullcontext()
+    with world as meshes, FakeTensorMode(allow_non_fake_inputs=False):
         model = _fake_copy(request.model, request.precision)
         args, kwargs, batch = _fake((request.args, request.kwargs, request.batch))
-        _wrap(model, request, mesh)
+        _wrap(model, request, meshes or (None, None))
         return _run(model, request, args, kwargs, batch)
 
 
@@ -141,7 +144,12 @@ def _fake(value: Any) -> Any:
     return value
 
 
-def _wrap(model: nn.Module, request: StepRequest, mesh: Any) -> None:
+def _wrap(model: nn.Module, request: StepRequest, meshes: tuple[Any, Any]) -> None:
+    mesh, tp_mesh = meshes
+    if request.tp > 1:
+        from torch.distributed.tensor.parallel import parallelize_module
+
+        parallelize_module(model, tp_mesh, tp_styles(model, request.tp_plan))
     if request.checkpoint:
         from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import (
             apply_activation_checkpointing,
@@ -163,6 +171,22 @@ def _wrap(model: nn.Module, request: StepRequest, mesh: Any) -> None:
     for path in sorted(request.units, key=lambda p: -p.count(".")):  # inner units first
         fully_shard(_unit(model, path), **options)
     fully_shard(model, **options)
+
+
+def tp_styles(model: nn.Module, plan: dict[str, str] | None) -> dict[str, Any]:
+    """torch's ParallelStyle for every block a plan names (path globs; styles other than
+    colwise and rowwise are left replicated)."""
+    from fnmatch import fnmatchcase
+
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel
+
+    styles = {"colwise": ColwiseParallel, "rowwise": RowwiseParallel}
+    found: dict[str, Any] = {}
+    for path, _ in model.named_modules():
+        for pattern, style in (plan or {}).items():
+            if style in styles and fnmatchcase(path, pattern):
+                found[path] = styles[style]()
+    return found
 
 
 def _unit(model: nn.Module, path: str) -> nn.Module:
@@ -275,8 +299,3 @@ def _block_hooks(model: nn.Module, memory: PlanMemory) -> list[Any]:
 
         handles += [module.register_forward_pre_hook(enter), module.register_forward_hook(leave)]
     return handles
-
-
-def precision_dtype(precision: str) -> str:
-    """The parameters' dtype name a precision keeps (master weights stay fp32 in mixed)."""
-    return PRECISION_DTYPE.get(precision, "float32")

@@ -5,7 +5,7 @@ planned, whether it fits, the fewest GPUs that do, the largest micro-batch, and 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -15,12 +15,13 @@ from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
 from netscope.engine.compute.fit_search import largest_batch, meta_copy
 from netscope.engine.compute.loss import step_loss
 from netscope.engine.compute.meta_step import _scaled, batch_size
+from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict, PerDevice
 from netscope.engine.plan.arithmetic import per_device
 from netscope.engine.plan.auto import auto_checkpoint, checkpoint_code
-from netscope.engine.plan.layout import Layout, layout_of, split_devices
+from netscope.engine.plan.layout import DTYPE_PRECISION, Layout, layout_of, split_devices
 from netscope.engine.plan.replay import StepAsPlanned, StepRequest, replay_step
 from netscope.engine.plan.units import checkpointed, shard_units
 
@@ -39,6 +40,7 @@ class Planner:
     batch: int | None
     frozen: bool = False  # --train with every weight frozen: the step is a forward
     replays: dict[tuple[Any, ...], StepAsPlanned] = field(default_factory=dict)
+    tp_plan: dict[str, str] | None = None  # {path glob: style} for --tp
 
     def estimate(
         self, devices: int, checkpoint: tuple[str, ...], new_batch: int | None = None
@@ -65,6 +67,8 @@ class Planner:
             units=self.units if fsdp else (),
             checkpoint=checkpoint,
             precision=self.layout.precision,
+            tp=self.layout.tp,
+            tp_plan=self.tp_plan,
         )
         key = (checkpoint, new, dp if fsdp else 1)
         step = self.replays.get(key) or replay_step(request)
@@ -72,6 +76,18 @@ class Planner:
         if step.no_grad_params:
             self.frozen = True
         return per_device(step, self.layout.shard, dp, train and not step.no_grad_params)
+
+
+def tp_plan_of(model: nn.Module, from_file: Callable[[nn.Module], Any] | None) -> dict[str, str]:
+    """``{path glob: style}``: the file's ``tp_plan(model)``, else transformers' own plan
+    (``config.base_model_tp_plan``, relative to the base model)."""
+    if from_file is not None:
+        return dict(from_file(model))
+    config = getattr(model, "config", None)
+    plan = getattr(config, "base_model_tp_plan", None) or {}
+    prefix = getattr(model, "base_model_prefix", "")
+    prefix = f"{prefix}." if prefix and hasattr(model, prefix) else ""
+    return {f"{prefix}{pattern}": style for pattern, style in plan.items()}
 
 
 def _named_optimizer(name: str) -> Callable[[nn.Module], torch.optim.Optimizer]:
@@ -104,17 +120,41 @@ def plan_verdict(
     layout = layout_for(loaded)
     label, usable, context = _capacity(options.fit, options.memory_budget)
     model = meta_copy(loaded)
+    if options.precision is None and options.dtype is None:  # as the model's weights are
+        floating = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+        kept = DTYPE_PRECISION.get(str(floating).removeprefix("torch."), "fp32")
+        layout = replace(layout, precision=kept)
     fsdp = layout.shard == "fsdp"
     units = tuple(shard_units(model, layout.shard_units, loaded.shard_units_fn)) if fsdp else ()
     planner = Planner(loaded, model, call, layout, units, batch_size(call))
     notes: list[str] = []
+    if layout.tp > 1 and fsdp and layout.data_parallel > 1:
+        raise NetscopeError(
+            f"--tp {layout.tp} with --shard fsdp (a 2-D mesh) is not modelled yet",
+            hint="plan tensor parallelism with --shard none, ddp, zero1 or zero2",
+        )
     if layout.tp > 1:
-        notes.append(f"--tp {layout.tp}: tensor parallelism is not modelled yet (counted as 1)")
+        planner.tp_plan = tp_plan_of(model, loaded.tp_plan_fn)
+        if not planner.tp_plan:
+            notes.append(
+                f"--tp {layout.tp}: no tensor-parallel plan (a model file's tp_plan(model) or "
+                "the config's base_model_tp_plan): every block counted as replicated"
+            )
     chosen = tuple(checkpointed(model, layout.checkpoint, list(units)))
     if layout.checkpoint == "auto":
         chosen, note = auto_checkpoint(planner, layout.devices, usable, blocks or {}, units)
         notes.append(note)
-    share = planner.estimate(layout.devices, chosen)
+    try:
+        share = planner.estimate(layout.devices, chosen)
+    except NetscopeError:
+        raise
+    except Exception as exc:  # code that reads values (fake tensors hold none), an unknown op
+        raise NetscopeError(
+            f"--fit: the step could not be replayed as planned ({type(exc).__name__}: "
+            f"{str(exc)[:200]})",
+            path=loaded.path,
+            hint="the plan runs the step on fake tensors: .item() or `if tensor:` cannot run there",
+        ) from exc
     if planner.frozen:
         notes.append("every weight is frozen: the step trains nothing (forward only)")
     recompute = None

@@ -31,3 +31,4 @@ def test_a_layout_that_does_not_fit_fails_naming_the_biggest_per_gpu_parts(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "fits 2 x 1GiB" in ok.stdout and "4 blocks checkpointed" in ok.stdout
     assert "fewest GPUs that fit: 1" in ok.stdout
+    assert "    apply_activation_checkpointing(" in ok.stdout  # the choice, to paste

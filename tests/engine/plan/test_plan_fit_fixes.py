@@ -90,3 +90,17 @@ def test_a_size_is_a_budget_without_the_context_allowance(tmp_path: Path) -> Non
     board = loaded(write(tmp_path), fit="H100")
     fit = fit_verdict(board, board.example_input)
     assert fit is not None and fit.context_bytes == 2**30
+
+
+def test_a_forward_that_reads_values_says_why_it_cannot_be_planned(tmp_path: Path) -> None:
+    import pytest
+
+    from netscope.engine.errors import NetscopeError
+
+    reads = BLOCKS.replace(
+        "return x + self.down(torch.relu(self.up(x)))",
+        "return x * float(x.abs().max().item() > 0) + self.down(torch.relu(self.up(x)))",
+    )
+    target = loaded(write(tmp_path, reads), fit="2x1GiB", shard="fsdp")
+    with pytest.raises(NetscopeError, match="could not be replayed as planned"):
+        fit_verdict(target, target.example_input)

@@ -114,3 +114,45 @@ def test_a_budget_alone_plans_one_device(tmp_path: Path) -> None:
     fit = plan(write(tmp_path), memory_budget=2**30)
     assert fit.device == "budget" and fit.capacity_bytes == 2**30 and fit.context_bytes == 0
     assert fit.devices == 1 and fit.shard == "none" and fit.fits
+
+
+def test_tensor_parallel_splits_the_planned_blocks_weights(tmp_path: Path) -> None:
+    """transformers' own tp plan (config.base_model_tp_plan) on a small Llama, inference."""
+    from tests.engine.plan.plan_models import REAL
+
+    llama = str(REAL / "llama_model.py")
+    replicated = loaded(llama, fit="2x80GiB", shard="none")
+    split = loaded(llama, fit="2x80GiB", shard="none", tp=2)
+    one = fit_verdict(replicated, replicated.example_input)
+    two = fit_verdict(split, split.example_input)
+    assert one is not None and two is not None and one.per_device and two.per_device
+    layers = 4 * (2 * 256 * 256 + 2 * 256 * 128 + 3 * 256 * 688) * 4  # the planned Linears
+    assert two.per_device.params_bytes == one.per_device.params_bytes - layers // 2
+    assert two.tp == 2 and two.per_device.peak_bytes < one.per_device.peak_bytes
+    with pytest.raises(NetscopeError, match="not modelled yet"):
+        both = loaded(llama, fit="4x80GiB", shard="fsdp", tp=2, train=True)
+        fit_verdict(both, both.example_input)
+
+
+def test_a_planned_fit_serializes_to_the_schema(tmp_path: Path) -> None:
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from netscope.report.serialize_compute import fit_dict
+    from tests.engine.plan.plan_models import ROOT
+
+    schema = json.loads((ROOT / "docs" / "schema.json").read_text())
+    fit_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/fit"}
+    fit = fit_dict(plan(write(tmp_path), fit="4x1GiB", shard="zero2", checkpoint="all"))
+    validator = jsonschema.Draft202012Validator(fit_schema)
+    assert fit is not None and list(validator.iter_errors(fit)) == []
+    assert fit["per_device"]["grads_bytes"] and fit["checkpoint"] == ["1", "2", "3", "4"]
+
+
+def test_without_a_precision_the_weights_keep_their_dtype(tmp_path: Path) -> None:
+    bf16 = BLOCKS.replace("nn.Linear(64, 4))", "nn.Linear(64, 4)).to(torch.bfloat16)").replace(
+        "torch.randn(32, 16)", "torch.randn(32, 16, dtype=torch.bfloat16)"
+    )
+    fit = plan(write(tmp_path, bf16), fit="2x1GiB", shard="fsdp")
+    assert fit.precision == "bf16"
+    assert fit.per_device.params_bytes == pytest.approx(2 * PARAMS / 2, rel=0.01)
