@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from netscope.engine.collector import gc_paused
+from netscope.engine.compute.devices import capacity
 from netscope.engine.compute.fit import fit_verdict
+from netscope.engine.compute.gates import FIT_NOT_AVAILABLE
 from netscope.engine.compute.peaks import with_replay
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
@@ -16,6 +18,7 @@ from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.target import load_target
 from netscope.engine.model import Finding, Snapshot
 from netscope.engine.options import LoadOptions
+from netscope.engine.plan.layout import layout_of, split_devices
 from netscope.engine.snapshot.build import snapshot_model
 from netscope.engine.snapshot.forward import ForwardRecord, call_in_step
 
@@ -56,6 +59,7 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
         if progress is not None:
             progress(f"will it fit {asked}")
         blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
+        checked_fit_options(loaded)  # a mistyped device or layout is an error, not a finding
         try:
             fit = fit_verdict(loaded, fit_call(loaded), blocks)
         except Exception as error:  # the report keeps everything else, and says why
@@ -65,9 +69,7 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
                 if isinstance(error, NetscopeError)
                 else f"{type(error).__name__}: {first}"
             )
-            finding = Finding(
-                "warning", "fit-not-available", f"--fit {asked}: not available, {why}"
-            )
+            finding = Finding("warning", FIT_NOT_AVAILABLE, f"--fit {asked}: not available, {why}")
             return replace(snapshot, findings=(*snapshot.findings, finding))
         snapshot = replace(snapshot, fit=fit)
         if fit is not None and snapshot.memory is not None and loaded.model is not None:
@@ -81,10 +83,21 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
     why = snapshot.forward.note or "no example forward ran"
     finding = Finding(
         "warning",
-        "fit-not-available",
+        FIT_NOT_AVAILABLE,
         f"--fit {asked}: not available, the step's memory needs its example forward ({why})",
     )
     return replace(snapshot, findings=(*snapshot.findings, finding))
+
+
+def checked_fit_options(loaded: LoadedTarget) -> None:
+    """Raise NetscopeError for a --fit device or layout netscope does not know."""
+    options = loaded.options
+    if options.fit:
+        capacity(split_devices(options.fit)[1])
+    layout_of(
+        options.fit, options.shard, options.tp, options.precision, options.dtype,
+        options.checkpoint, options.shard_units,
+    )  # fmt: skip
 
 
 def fit_call(loaded: LoadedTarget) -> ExampleInput | None:

@@ -37,6 +37,16 @@ MODULE_NAMES: dict[str, str] = {
     "torch.utils._pytree.tree_flatten_with_path": "nested.py: tensors nested in inputs/outputs",
     "torch.utils._pytree.tree_map_only": "nested.py: moving or resizing nested tensors",
     "torch.utils._pytree.tree_flatten": "profiler/standin.py: the stand-in's op arguments",
+    "torch._C._VariableFunctions": (
+        "compute/recurrent.py: torch._VF.lstm/gru/rnn_*: a recurrent layer counted once, at its "
+        "call, as the matrix products it stands for (equal on cpu, cuda and meta)"
+    ),
+    "torch._C._len_torch_dispatch_stack": (
+        "compute/counter.py: netscope's own statistics step off the dispatch stack (not counted)"
+    ),
+    "torch._C._get_dispatch_stack_at": "compute/counter.py: as above",
+    "torch._C._pop_torch_dispatch_stack": "compute/counter.py: as above",
+    "torch._C._push_on_torch_dispatch_stack": "compute/counter.py: as above",
     "torch._C._push_on_torch_function_stack": (
         "snapshot/forward.py: the weights-used mode steps off torch's mode stack inside leaves"
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netscope.engine.compute.gates import memory_violations
+from netscope.engine.compute.gates import FIT_NOT_AVAILABLE, memory_violations
 from netscope.engine.compute.mfu import step_flops
 from netscope.engine.model import CopyFinding, Profile, Snapshot, SyncFinding, Violation
 from netscope.engine.plan.describe import devices_label, layout_label, per_device_parts
@@ -58,6 +58,9 @@ def violation_text(violation: Violation, snapshot: Snapshot | None = None) -> st
             f"{size(violation.limit)} (at {at}); biggest: {contributors(snapshot)}"
         )
     fit = snapshot.fit if snapshot is not None else None
+    if violation.total is None and snapshot is not None:
+        why = [f.message for f in snapshot.findings if f.code == FIT_NOT_AVAILABLE]
+        return why[0] if why else "--fit: not available"
     if snapshot is None or fit is None:  # pragma: no cover - a fit violation has its verdict
         return f"the step does not fit: needs {size(violation.total)}"
     return (

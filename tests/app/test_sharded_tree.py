@@ -29,7 +29,7 @@ async def test_fsdp2_tree_marks_units_and_shows_each_shard_of_its_global_shape()
         assert "fsdp" in labels["0"].split() and "fsdp" not in labels["2"].split()
         assert app.main.jump(NodeKey("parameter", "0.up.weight", "0.up"))
         await pilot.pause()
-        assert "◦ weight [16×16] of [32×16] float32 sharded" in str(tree.cursor_node.label)
+        assert "◦ weight sharded [16×16] of [32×16] float32" in str(tree.cursor_node.label)
         text = app.main.query_one(DetailsPanel).plain_text
         assert "[32×16] (global)" in text
         assert "local shard" in text and "[16×16] on this rank" in text

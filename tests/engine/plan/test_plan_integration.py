@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from netscope.engine.api import take_snapshot
+from netscope.engine.compute.gates import memory_violations
 from netscope.engine.load.target import load_target
 from netscope.engine.options import LoadOptions
 from netscope.engine.plan.units import repeated_blocks
@@ -77,3 +78,5 @@ def test_a_plan_that_cannot_replay_keeps_the_report(tmp_path) -> None:
     assert snapshot.fit is None and snapshot.compute is not None and snapshot.memory is not None
     found = [f for f in snapshot.findings if f.code == "fit-not-available"]
     assert found and "2xL4" in found[0].message
+    # netscope check gates it: a fit that was asked and not answered is no silent pass
+    assert [(v.gate, v.total) for v in memory_violations(snapshot, None)] == [("fit", None)]
