@@ -10,15 +10,14 @@ the step's FLOPs, saved activations and memory come from the script's own step, 
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import replace
 
 import torch
 from torch import nn
 
-from netscope.engine.errors import display_path
 from netscope.engine.model import ForwardInfo, Snapshot
 from netscope.engine.run.step_watch import WatchedFigures
+from netscope.engine.snapshot.classes import model_source
 
 MAX_WRAPPERS = 8
 # Lightning 1.x's wrapper and Fabric's: the user's module is their ``_forward_module``
@@ -57,7 +56,9 @@ def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snap
     from netscope.engine.snapshot.build import snapshot_model
 
     options = LoadOptions(target=script, device=device_of(module), backward=False)
-    loaded = LoadedTarget(options=options, path=script, model=module, source=_source_of(module))
+    loaded = LoadedTarget(
+        options=options, path=script, model=module, source=model_source(type(module))
+    )
     snapshot = snapshot_model(loaded)
     notes = [
         "netscope run never calls the model itself: the tree is walked, and FLOPs, saved "
@@ -96,13 +97,3 @@ def device_of(module: nn.Module) -> str:
         if not isinstance(tensor, torch.nn.parameter.UninitializedParameter):
             return str(tensor.device)
     return "cpu"
-
-
-def _source_of(module: nn.Module) -> str | None:
-    cls = type(module)
-    try:
-        file = inspect.getsourcefile(cls)
-        line = inspect.getsourcelines(cls)[1]
-    except (OSError, TypeError):
-        return None
-    return f"{display_path(file)}:{line}" if file else None
