@@ -11,7 +11,7 @@ from netscope.app import format as fmt
 from netscope.app.facts import Facts
 from netscope.app.tree_index import TreeIndex
 from netscope.engine.model import BlockInfo, Compute, FitVerdict, Memory
-from netscope.engine.plan.describe import layout_label, per_device_parts
+from netscope.engine.plan.describe import devices_label, layout_label, per_device_parts
 
 COMPUTING = "computing…"
 UNCOUNTED_SHOWN = 5  # ops without a FLOP formula named at the root, by count
@@ -72,8 +72,9 @@ def fit_summary(fit: FitVerdict) -> str:
     """The verdict in a few words, for the line under the header: ``fits L4 (1.2 GiB of
     22.0 GiB)`` or ``does NOT fit H100 (short by 3.1 GiB)``."""
     if fit.fits:
-        return f"fits {fit.device} ({fmt.size(fit.needed_bytes)} of {fmt.size(fit.capacity_bytes)})"
-    return f"does NOT fit {fit.device} (short by {fmt.size(-fit.margin_bytes)})"
+        need, usable = fmt.size(fit.needed_bytes), fmt.size(fit.capacity_bytes)
+        return f"fits {devices_label(fit)} ({need} of {usable})"
+    return f"does NOT fit {devices_label(fit)} (short by {fmt.size(-fit.margin_bytes)})"
 
 
 def step_parts(index: TreeIndex) -> list[RenderableType]:
@@ -82,7 +83,7 @@ def step_parts(index: TreeIndex) -> list[RenderableType]:
     snapshot = index.snapshot
     parts: list[RenderableType] = []
     if snapshot.fit is not None:
-        parts += [_title(f"fit on {snapshot.fit.device}"), Facts(_fit_rows(snapshot.fit))]
+        parts += [_title(f"fit on {devices_label(snapshot.fit)}"), Facts(_fit_rows(snapshot.fit))]
     if snapshot.compute is not None:
         parts += [_title("step compute"), Facts(_compute_rows(snapshot.compute))]
     if snapshot.memory is not None:
