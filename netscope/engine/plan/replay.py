@@ -24,6 +24,7 @@ from torch import nn
 
 from netscope.engine.compute.allocations import unique_bytes
 from netscope.engine.errors import NetscopeError
+from netscope.engine.nested import map_tensors
 from netscope.engine.plan.tracking import PlanMemory, TrackPlan, fsdp_seen
 from netscope.engine.snapshot.forward import tensor_leaves
 
@@ -135,13 +136,8 @@ def _fake_copy(model: nn.Module, precision: str) -> nn.Module:
 
 
 def _fake(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return torch.empty(value.shape, dtype=value.dtype, device="cpu")
-    if isinstance(value, (list, tuple)):
-        return type(value)(_fake(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _fake(v) for k, v in value.items()}
-    return value
+    """``value`` with every nested tensor an empty CPU tensor of its shape (fake, in the mode)."""
+    return map_tensors(lambda t: torch.empty(t.shape, dtype=t.dtype, device="cpu"), value)
 
 
 def _wrap(model: nn.Module, request: StepRequest, meshes: tuple[Any, Any]) -> None:
