@@ -24,9 +24,9 @@ from torch.utils.data import DataLoader, TensorDataset
 sys.path.insert(0, str(ROOT / "benchmarks" / "scripts"))
 from train_loop import Net
 
-from netscope.engine.run.agent import Agent
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.messages import Steps
+from netscope.engine.run.watcher import Watcher
 
 STEPS = int(os.environ.get("NETSCOPE_BENCH_STEPS", "150"))
 REPEATS = int(os.environ.get("NETSCOPE_BENCH_REPEATS", "6"))
@@ -68,7 +68,7 @@ ONE_TIME: list[tuple[float, float]] = []  # per watched run: (wall, CPU) s of th
 
 def watched(steps: int) -> tuple[float, float]:
     sender = Kept()
-    agent = Agent(sender, "train_loop.py")
+    agent = Watcher(sender, "train_loop.py")
     spent: list[tuple[float, float]] = []
     for name in ("_take_snapshot", "_finish_watch"):
         original = getattr(agent, name)

@@ -1,9 +1,9 @@
 """``netscope run --nproc-per-node N script.py`` and ``netscope collect --listen HOST:PORT``.
 
 Several ranks in one report: ``run --nproc-per-node`` launches the script through torch's own
-launcher (``python -m torch.distributed.run``) with netscope's agent in every rank;
+launcher (``python -m torch.distributed.run``) with netscope's watcher in every rank;
 ``collect`` only listens, for ranks launched by the user's own torchrun (``torchrun ... -m
-netscope.agent train.py`` with ``NETSCOPE_COLLECTOR=HOST:PORT``) on one node or several.
+netscope.rank train.py`` with ``NETSCOPE_COLLECTOR=HOST:PORT``) on one node or several.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def add_collect_command(commands: Any, parents: list[argparse.ArgumentParser]) -
         parents=parents,
         help="collect the ranks of your own torchrun jobs into one run report",
         description="Collect the ranks of torchrun jobs launched with "
-        "`torchrun ... -m netscope.agent train.py` and NETSCOPE_COLLECTOR=HOST:PORT; the report "
+        "`torchrun ... -m netscope.rank train.py` and NETSCOPE_COLLECTOR=HOST:PORT; the report "
         "is written when every rank of the world has ended (Ctrl+C: stop waiting).",
     )
     parser.add_argument("--listen", required=True, metavar="HOST:PORT",

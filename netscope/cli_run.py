@@ -51,7 +51,7 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
                         help="run the sync/copy detectors on 1 in N steps (default: chosen so "
                         "the loop slows by about 1%%)")  # fmt: skip
     parser.add_argument("--nproc-per-node", type=int, metavar="N",
-                        help="launch N ranks through torchrun (torch.distributed.run), the agent "
+                        help="launch N ranks through torchrun (torch.distributed.run), the watcher "
                         "in each: one view of every rank")  # fmt: skip
     parser.add_argument("--peak-tflops", type=float, metavar="TFLOPS",
                         help="the main model's device's peak for MFU where netscope has none "
@@ -135,7 +135,7 @@ def run_command(args: argparse.Namespace) -> int:
             parser.error("--peak-tflops must be a positive number of TFLOP/s")
         from netscope.engine.run.messages import PEAK_TFLOPS_ENV
 
-        os.environ[PEAK_TFLOPS_ENV] = repr(args.peak_tflops)  # the agent of every rank reads it
+        os.environ[PEAK_TFLOPS_ENV] = repr(args.peak_tflops)  # the watcher of every rank reads it
     for name in ("max_syncs", "max_copies", "max_peak_memory"):
         if getattr(args, name) is not None and getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be 0 or more")

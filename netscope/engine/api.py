@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from netscope.engine.collector import gc_paused
 from netscope.engine.compute.devices import capacity
 from netscope.engine.compute.fit import fit_verdict
 from netscope.engine.compute.gates import FIT_NOT_AVAILABLE
 from netscope.engine.compute.peaks import with_replay
 from netscope.engine.errors import NetscopeError
+from netscope.engine.gc_hold import gc_paused
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.target import load_target

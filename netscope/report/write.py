@@ -13,8 +13,8 @@ import secrets
 from collections.abc import Callable
 from typing import TextIO
 
-from netscope.engine.collector import gc_paused
 from netscope.engine.errors import NetscopeError
+from netscope.engine.gc_hold import gc_paused
 from netscope.engine.model import Profile, Snapshot
 
 FORMATS = ("json", "markdown", "html", "chrome-trace")  # the one list: CLI, app and writer

@@ -129,7 +129,7 @@ def test_an_unreachable_collector_is_named_at_once(tmp_path):
     address = f"127.0.0.1:{free_port()}"  # nothing listens there
     began = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "netscope.agent", "ddp_straggler.py"],
+        [sys.executable, "-m", "netscope.rank", "ddp_straggler.py"],
         cwd=SCRIPTS, capture_output=True, text=True, timeout=60,
         env={**os.environ, "NETSCOPE_COLLECTOR": address, "RANK": "3"},
     )  # fmt: skip
@@ -174,7 +174,7 @@ def test_collect_two_nodes_of_one_job(tmp_path):
                 sys.executable, "-m", "torch.distributed.run", "--nnodes", "2",
                 "--node-rank", str(node), "--nproc-per-node", "1", "--rdzv-backend", "c10d",
                 "--rdzv-endpoint", rendezvous, "--rdzv-id", "netscope-test",
-                "-m", "netscope.agent", "ddp_straggler.py", "--steps", "20", "--slow-rank", "1",
+                "-m", "netscope.rank", "ddp_straggler.py", "--steps", "20", "--slow-rank", "1",
                 "--delay-ms", str(DELAY_MS),
             ]  # fmt: skip
             env = {**os.environ, "NETSCOPE_COLLECTOR": address}

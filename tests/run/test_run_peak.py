@@ -9,9 +9,9 @@ from torch import nn
 
 from netscope.engine.compute import mfu
 from netscope.engine.compute.mfu import autocast_dtype as _autocast_dtype
-from netscope.engine.run import agent as agent_module
-from netscope.engine.run.agent import Agent, _peak_tflops_env
+from netscope.engine.run import watcher as watcher_module
 from netscope.engine.run.messages import PEAK_TFLOPS_ENV
+from netscope.engine.run.watcher import Watcher, _peak_tflops_env
 
 
 def test_the_autocast_dtype_of_a_call():
@@ -32,7 +32,7 @@ def test_peak_tflops_from_the_environment(monkeypatch, text, value):
 def test_a_cuda_board_under_autocast_gets_its_bfloat16_peak(monkeypatch):
     monkeypatch.delenv(PEAK_TFLOPS_ENV, raising=False)
     monkeypatch.setattr(mfu, "device_name", lambda device: "NVIDIA H100 80GB HBM3")
-    agent = Agent(None, "train.py")  # type: ignore[arg-type]  # no messages are sent here
+    agent = Watcher(None, "train.py")  # type: ignore[arg-type]  # no messages are sent here
     agent.example_autocast = "bfloat16"
     peak = agent._device_peak(nn.Linear(2, 2), None)  # type: ignore[arg-type]
     assert peak.peak_flops_per_s == pytest.approx(989.4e12)
@@ -41,14 +41,14 @@ def test_a_cuda_board_under_autocast_gets_its_bfloat16_peak(monkeypatch):
 
 def test_the_cpu_has_no_peak_unless_given(monkeypatch):
     monkeypatch.delenv(PEAK_TFLOPS_ENV, raising=False)
-    agent = Agent(None, "train.py")  # type: ignore[arg-type]
+    agent = Watcher(None, "train.py")  # type: ignore[arg-type]
     agent.example_autocast = "float32"
     peak = agent._device_peak(nn.Linear(2, 2), None)  # type: ignore[arg-type]
     assert (peak.device, peak.peak_flops_per_s, peak.source) == ("cpu", None, "")
     monkeypatch.setenv(PEAK_TFLOPS_ENV, "2")
-    given = Agent(None, "train.py")._device_peak(nn.Linear(2, 2), None)  # type: ignore[arg-type]
+    given = Watcher(None, "train.py")._device_peak(nn.Linear(2, 2), None)  # type: ignore[arg-type]
     assert (given.peak_flops_per_s, given.source) == (2e12, "--peak-tflops")
-    assert agent_module.PEAK_TFLOPS_ENV == PEAK_TFLOPS_ENV
+    assert watcher_module.PEAK_TFLOPS_ENV == PEAK_TFLOPS_ENV
 
 
 def test_a_peak_that_is_not_positive_is_refused_before_the_script_runs(tmp_path):
@@ -67,7 +67,7 @@ def test_profiles_and_runs_look_the_peak_up_alike(monkeypatch):
     """One lookup: the profile's rates and the run agent's peak agree on a board and a dtype."""
     monkeypatch.delenv(PEAK_TFLOPS_ENV, raising=False)
     monkeypatch.setattr(mfu, "device_name", lambda device: "NVIDIA H100 80GB HBM3")
-    agent = Agent(None, "train.py")  # type: ignore[arg-type]
+    agent = Watcher(None, "train.py")  # type: ignore[arg-type]
     agent.example_autocast = None
     from_run = agent._device_peak(nn.Linear(2, 2).to("meta"), None)  # type: ignore[arg-type]
     assert mfu.device_peak("meta", None, None) == (from_run.peak_flops_per_s, from_run.source)

@@ -100,7 +100,7 @@ def test_the_collector_path_on_the_fsdp2_loop(tmp_path):
         time.sleep(1.0)
         ranks = _spawn(
             [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-             "-m", "netscope.agent", "fsdp2_collectives.py", "--steps", "8"],
+             "-m", "netscope.rank", "fsdp2_collectives.py", "--steps", "8"],
             cwd=SCRIPTS, env={**os.environ, "NETSCOPE_COLLECTOR": address},
         )  # fmt: skip
         printed = ranks.communicate(timeout=180)[0]

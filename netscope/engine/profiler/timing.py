@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from netscope.engine.collector import gc_paused
+from netscope.engine.gc_hold import gc_paused
 from netscope.engine.model import TimingSummary
 from netscope.engine.profiler import contention
 

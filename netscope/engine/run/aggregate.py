@@ -7,7 +7,7 @@ slow a sampled step down); all steps when every step was sampled.
 FLOPs per step are counted once, on one of the script's own steps as it ran (``StepCounted``:
 every call of the main model under grad in that step, micro-batches included, and its backward;
 in an inference loop one call); the achieved FLOP/s divides them by the median step time, and
-MFU is that over the device's dense peak the agent looked up. An evaluation under ``no_grad``
+MFU is that over the device's dense peak the watcher looked up. An evaluation under ``no_grad``
 is not the training step: only a step whose backward ran counts once an optimizer steps.
 """
 

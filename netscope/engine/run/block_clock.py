@@ -1,6 +1,6 @@
 """Per-block time of the main model over one step of the user's loop, from torch's global hooks.
 
-Installed for one step now and then (the agent picks steps apart from the detectors' sampled
+Installed for one step now and then (the watcher picks steps apart from the detectors' sampled
 steps, so neither skews the other), removed at the next step boundary. Inclusive time is from a
 block's forward pre-hook to its forward hook; self time is that minus its children's inclusive
 time. Modules outside the main model count to the enclosing block. The clock is the host's

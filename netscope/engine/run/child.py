@@ -1,10 +1,10 @@
 """The script's process: ``python -m netscope.engine.run.child FD [--every N] (--script PATH |
 --module NAME) [ARGS...]``.
 
-Installs the agent, then runs the script as ``__main__`` with runpy (its argv, its folder first
+Installs the watcher, then runs the script as ``__main__`` with runpy (its argv, its folder first
 on ``sys.path`` as ``python script.py`` does; the current folder for ``-m``), and exits the way
 Python would: the script's ``sys.exit`` code, 1 and a traceback (starting at the script's frame)
-for an exception, 130 for Ctrl+C, 2 for a missing file. The agent's last message says how it
+for an exception, 130 for Ctrl+C, 2 for a missing file. The watcher's last message says how it
 ended; then the interpreter shuts down normally, so the script's ``atexit`` handlers run.
 """
 
@@ -117,8 +117,8 @@ def _parse(argv: list[str]) -> tuple[int, int | None, bool, str, list[str]]:
     return fd, every, kind == "--module", target, args
 
 
-def main(argv: list[str], agent_class: type | None = None) -> int:
-    """``agent_class``: an Agent subclass (a rank's, under torchrun); default Agent."""
+def main(argv: list[str], watcher_class: type | None = None) -> int:
+    """``watcher_class``: a Watcher subclass (a rank's, under torchrun); default Watcher."""
     fd, every, as_module, target, args = _parse(argv)
     sender = Sender(fd)
     shown = [*(["-m"] if as_module else []), target, *args]
@@ -135,10 +135,10 @@ def main(argv: list[str], agent_class: type | None = None) -> int:
         sender.close()
         return 2
 
-    from netscope.engine.run.agent import Agent
+    from netscope.engine.run.watcher import Watcher
 
-    agent = (agent_class or Agent)(sender, display_path(script) if script else target, every)
-    agent.install()
+    watcher = (watcher_class or Watcher)(sender, display_path(script) if script else target, every)
+    watcher.install()
     code, error = 0, None
     try:
         if as_module:
@@ -164,7 +164,7 @@ def main(argv: list[str], agent_class: type | None = None) -> int:
             code = 1
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the report is being sent: no second Ctrl+C
     try:
-        agent.finish()
+        watcher.finish()
     except Exception as exc:  # the script's status matters more than netscope's last words
         sender.send(RunNote(f"netscope could not finish its records: {exc}"))
     sender.send(ScriptEnded(code, error, stopped=signals.stopped))

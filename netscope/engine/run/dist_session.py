@@ -3,8 +3,8 @@ torchrun itself.
 
 ``DistSession(target, args, nproc_per_node=N)`` starts a collector on a free local port, then
 ``python -m torch.distributed.run --nproc-per-node N --master-addr 127.0.0.1 --master-port FREE
--m netscope.agent script.py ...`` with ``NETSCOPE_COLLECTOR`` set: torch's own launcher, the
-agent in every rank. ``DistSession(collect_only=True, listen=HOST:PORT)`` only listens (``netscope
+-m netscope.rank script.py ...`` with ``NETSCOPE_COLLECTOR`` set: torch's own launcher, the
+watcher in every rank. ``DistSession(collect_only=True, listen=HOST:PORT)`` only listens (``netscope
 collect``): the ranks come from torchrun invocations the user runs. ``pump`` feeds every message
 into ``recorder`` (a ``RanksRecorder``); the session has ended when torchrun exited and every
 rank that connected closed (collect: every rank of the world). Importing this does not import
@@ -24,8 +24,8 @@ import time
 from collections import deque
 from typing import IO, Any
 
-from netscope.engine.run.collector import Collector
 from netscope.engine.run.messages import ScriptOutput
+from netscope.engine.run.rank_server import RankServer
 from netscope.engine.run.ranks import RanksRecorder
 from netscope.engine.run.session import exit_status
 from netscope.engine.run.stopping import ScriptStopper
@@ -57,7 +57,7 @@ class DistSession:
         self.nproc, self.every, self.collect_only = nproc_per_node, every, collect_only
         self.capture_output = capture_output
         host, _, port = listen.rpartition(":")
-        self.collector = Collector(host or "127.0.0.1", int(port or 0))
+        self.collector = RankServer(host or "127.0.0.1", int(port or 0))
         self.recorder = RanksRecorder(self.argv)
         self.process: subprocess.Popen[bytes] | None = None
         self.output: deque[ScriptOutput] = deque(maxlen=OUTPUT_LINES)
@@ -99,7 +99,7 @@ class DistSession:
             "--master-port",
             str(self.master_port),
             "-m",
-            "netscope.agent",
+            "netscope.rank",
             *every,
             *self.argv,
         ]

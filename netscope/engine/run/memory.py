@@ -1,6 +1,6 @@
 """Memory per step of ``netscope run``: read at each step boundary, and a rise told from wobble.
 
-The agent reads one figure at each step boundary (``StepMemoryReader``): on CUDA the caching
+The watcher reads one figure at each step boundary (``StepMemoryReader``): on CUDA the caching
 allocator's bytes held by tensors (``allocated_bytes.all.current``) and the step's peak
 (``allocated_bytes.all.peak``, reset at each read); on the CPU the process's resident set
 (``/proc/self/statm``, one ``pread``; psutil where /proc is missing). A read costs about a
@@ -54,7 +54,7 @@ class StepMemoryReader:
         self._process: Any = None
         self._cuda: Any = None
         self._index: int | None = None
-        self._carry = 0  # a peak from before the agent's own work (a snapshot), kept
+        self._carry = 0  # a peak from before the watcher's own work (a snapshot), kept
         self._costs: deque[float] = deque(maxlen=COSTS)
         if device.startswith("cuda"):
             import torch
@@ -106,7 +106,7 @@ class StepMemoryReader:
         return now, peak
 
     def hold_peak(self) -> None:
-        """Before the agent's own work: keep the step's peak so far, drop what the work adds."""
+        """Before the watcher's own work: keep the step's peak so far, drop what the work adds."""
         if self._cuda is None or not self._cuda.is_initialized():
             return
         try:
@@ -116,7 +116,7 @@ class StepMemoryReader:
             self._carry = 0
 
     def drop_peak(self) -> None:
-        """After the agent's own work: its peak is not the script's."""
+        """After the watcher's own work: its peak is not the script's."""
         if self._cuda is None or not self._cuda.is_initialized():
             return
         try:

@@ -1,4 +1,4 @@
-"""Typed messages between the script's process (the agent) and netscope (the parent).
+"""Typed messages between the script's process (the watcher) and netscope (the parent).
 
 From the child: RunStarted -> (Steps | StepUsage | ModelsFound | RunSnapshot | StepCounted |
 DevicePeak | LoopFindings | GilMeasured | RunNote)* -> ScriptEnded. The parent adds ScriptOutput
@@ -28,7 +28,7 @@ StepRecord = tuple[int, float, float, float, float, float, bool]
 # One step's use: (index, calls of the main model, bytes at its boundary, peak bytes), the two
 # memory figures None on the steps whose boundary was not read
 UsageRecord = tuple[int, int, int | None, int | None]
-PEAK_TFLOPS_ENV = "NETSCOPE_PEAK_TFLOPS"  # --peak-tflops, for the agent in the script's process
+PEAK_TFLOPS_ENV = "NETSCOPE_PEAK_TFLOPS"  # --peak-tflops, for the watcher in the script's process
 
 
 @dataclass(frozen=True)

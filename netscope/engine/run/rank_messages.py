@@ -1,4 +1,4 @@
-"""Messages a rank's agent adds for ``netscope run --nproc-per-node`` and ``netscope collect``.
+"""Messages a rank's watcher adds for ``netscope run --nproc-per-node`` and ``netscope collect``.
 
 Over a socket, a rank's first frame is ``RankHello`` (who it is); then the messages of
 ``messages.py`` as for one process, plus ``StepWaits`` (its wait in collectives, per step) and

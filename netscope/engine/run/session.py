@@ -94,7 +94,7 @@ class _ProcessSampler:
 
 
 class RunSession:
-    """One run of a script (``module=True``: ``python -m target``) under netscope's agent."""
+    """One run of a script (``module=True``: ``python -m target``) under netscope's watcher."""
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 Under ``netscope run`` netscope never runs the script's model itself: a forward or backward of
 its own through a DDP, FSDP or Lightning wrapper issues collectives on one rank, and any backward
 that reaches the real parameters disturbs DDP's reducer (docs/compute.md). Instead, on one step
-the agent puts netscope's counting dispatch mode (``StepCounter``) under the script's own calls
+the watcher puts netscope's counting dispatch mode (``StepCounter``) under the script's own calls
 of the main model and its own ``backward``. The mode reads shapes and storages and runs every op
 as it came (same kernels, same RNG draws, same collectives), so the run is unchanged. What it
 counts is what this rank executes: every micro-batch of the step, a DTensor's local shards.

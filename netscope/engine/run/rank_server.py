@@ -1,6 +1,6 @@
 """The netscope end of every rank's connection: a listening socket and one reader per rank.
 
-Each rank (``python -m netscope.agent`` under torchrun) connects and sends length-prefixed frames
+Each rank (``python -m netscope.rank`` under torchrun) connects and sends length-prefixed frames
 (``channel.py``) whose first is ``RankHello``. ``poll`` returns ``(hello, message)`` pairs in
 arrival order; ``(hello, None)`` when that rank's connection closed. A connection that does not
 start with a hello is dropped.
@@ -21,7 +21,7 @@ from netscope.engine.run.rank_messages import RankHello
 CLOSED = None
 
 
-class Collector:
+class RankServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requested = (host, port)
         self._server: socket.socket | None = None

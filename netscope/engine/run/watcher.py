@@ -1,4 +1,4 @@
-"""The agent inside the script's process: steps, phases, models, and sampled detection.
+"""The watcher inside the script's process: steps, phases, models, and sampled detection.
 
 Installed before the script runs, with torch's own global hooks only:
 
@@ -15,7 +15,7 @@ A step's time is from the end of the previous step to its own boundary; ``other`
 four phases leave. Detection (``loop_detect``) runs on 1 in N steps, N chosen from what a sampled
 step costs so the loop slows by about ``BUDGET``; sampled steps are left out of the timing.
 Every hook returns at once in a forked process (DataLoader workers are not instrumented), and an
-error inside the agent disables it with a note instead of reaching the script.
+error inside the watcher disables it with a note instead of reaching the script.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ class _LoopTable:
         return tuple(out_syncs), tuple(out_copies)
 
 
-class Agent:
+class Watcher:
     """Watches the script's loop from torch's global hooks and streams what it sees."""
 
     def __init__(self, sender: Sender, script: str, every: int | None = None) -> None:
@@ -227,7 +227,7 @@ class Agent:
         self.every = self.fixed_every or MIN_EVERY
         self.pid = os.getpid()
         self.enabled = True
-        self.suspended = False  # the agent's own work (a snapshot) runs under its own hooks
+        self.suspended = False  # the watcher's own work (a snapshot) runs under its own hooks
         self.stack: list[int] = []
         self.t0 = 0.0
         self.started = False
@@ -664,7 +664,7 @@ class Agent:
         return True
 
     def _pause(self, seconds: float) -> None:
-        """The agent's own work is not the script's: move the clocks past it."""
+        """The watcher's own work is not the script's: move the clocks past it."""
         for clock in self.clocks:
             if clock.start is not None:
                 clock.start += seconds

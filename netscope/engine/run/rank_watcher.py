@@ -1,6 +1,6 @@
-"""The agent of one rank under torchrun: the one-process agent plus its wait in collectives.
+"""The watcher of one rank under torchrun: the one-process agent plus its wait in collectives.
 
-``RankAgent`` is ``Agent`` with ``collectives.Collectives`` installed beside it; each closed step
+``RankWatcher`` is ``Watcher`` with ``collectives.Collectives`` beside it; each closed step
 also records how long the rank waited in collectives during it (``StepWaits``, same step indices
 as ``Steps``, sent with each batch of steps) and its collectives by kind and issuing block
 (``StepCollectives``).
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from netscope.engine.run.agent import Agent
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.collectives import Collectives
 from netscope.engine.run.messages import RunNote
@@ -20,9 +19,10 @@ from netscope.engine.run.rank_messages import (
     StepWaits,
     WaitRecord,
 )
+from netscope.engine.run.watcher import Watcher
 
 
-class RankAgent(Agent):
+class RankWatcher(Watcher):
     def __init__(self, sender: Sender, script: str, every: int | None = None) -> None:
         super().__init__(sender, script, every)
         self.collectives = Collectives()
