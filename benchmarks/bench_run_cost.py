@@ -18,11 +18,10 @@ import time
 
 import torch
 from harness import ROOT
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(ROOT / "benchmarks" / "scripts"))
-from train_loop import Net
+from loop_kit import train
+from train_loop import setup
 
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.messages import Steps
@@ -35,20 +34,9 @@ TARGET = 0.03
 
 def loop(steps: int) -> tuple[float, float]:
     """(wall s, main-thread CPU s) of ``steps`` training steps, from the first batch on."""
-    torch.manual_seed(0)
-    data = TensorDataset(torch.randn(steps * 32, 3, 32, 32), torch.randint(0, 10, (steps * 32,)))
-    loader = DataLoader(data, batch_size=32, shuffle=True)
-    model = Net()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    criterion = nn.CrossEntropyLoss()
+    parts = setup(steps)
     wall, cpu = time.perf_counter(), time.thread_time()
-    total = 0.0
-    for x, y in loader:
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
+    train(*parts)
     return time.perf_counter() - wall, time.thread_time() - cpu
 
 
@@ -68,22 +56,22 @@ ONE_TIME: list[tuple[float, float]] = []  # per watched run: (wall, CPU) s of th
 
 def watched(steps: int) -> tuple[float, float]:
     sender = Kept()
-    agent = Watcher(sender, "train_loop.py")
+    watcher = Watcher(sender, "train_loop.py")
     spent: list[tuple[float, float]] = []
     for name in ("_take_snapshot", "_finish_watch"):
-        original = getattr(agent, name)
+        original = getattr(watcher, name)
 
         def timed(*args: object, _original=original) -> None:
             wall, cpu = time.perf_counter(), time.thread_time()
             _original(*args)
             spent.append((time.perf_counter() - wall, time.thread_time() - cpu))
 
-        setattr(agent, name, timed)
-    agent.install()
+        setattr(watcher, name, timed)
+    watcher.install()
     try:
         result = loop(steps)
     finally:
-        agent.finish()
+        watcher.finish()
     records = [r for m in sender.messages if isinstance(m, Steps) for r in m.records]
     plain = statistics.median(r[1] for r in records if not r[6]) / 1000.0
     counted = records[1][1] / 1000.0 if len(records) > 1 else 0.0  # step 2 is the counted one

@@ -6,29 +6,21 @@ through a DataLoader; DDP, Adam, `loss.item()` every step. Every rank prints
 step, and its own median step time (from one batch's arrival to the next), measured by the script.
 """
 
-import itertools
 import sys
-import time
 
 import torch
 import torch.distributed as dist
+from loop_kit import conv_block, rank_line, train
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 
-def block(cin: int, cout: int) -> nn.Module:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
-        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
-    )  # fmt: skip
-
-
 class Net(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.stem = block(3, 16)
-        self.stage1 = block(16, 32)
+        self.stem = conv_block(3, 16)
+        self.stage1 = conv_block(16, 32)
         self.pool = nn.MaxPool2d(2)
         self.head = nn.Linear(32 * 8 * 8, 10)
 
@@ -52,23 +44,10 @@ def main() -> None:
     loader = DataLoader(data, batch_size=batch, sampler=sampler)
     model = DDP(Net())
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    criterion = nn.CrossEntropyLoss()
-    began = time.perf_counter()
-    marks = [began]
-    total = 0.0
-    for x, y in loader:
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
-        marks.append(time.perf_counter())
-    loop_s = marks[-1] - began
-    gaps = sorted(b - a for a, b in itertools.pairwise(marks))
-    step_ms = 1000.0 * gaps[len(gaps) // 2]
+    marks, total = train(loader, model, optimizer, nn.CrossEntropyLoss())
     dist.barrier()
     dist.destroy_process_group()
-    print(f"rank={rank} loop_s={loop_s:.4f} step_ms={step_ms:.2f} mean_loss={total / steps:.4f}")
+    print(rank_line(rank, marks, total, steps))
 
 
 if __name__ == "__main__":

@@ -4,12 +4,11 @@ Four `fully_shard` MLP blocks and a head, AdamW, `loss.item()` every step. Every
 `rank=R loop_s=<seconds> step_ms=<median>` as benchmarks/scripts/ddp_train.py does.
 """
 
-import itertools
 import sys
-import time
 
 import torch
 import torch.distributed as dist
+from loop_kit import rank_line, train
 from torch import nn
 from torch.distributed.fsdp import fully_shard
 
@@ -30,24 +29,17 @@ def main() -> None:
     fully_shard(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(rank)
-    began = time.perf_counter()
-    marks = [began]
-    total = 0.0
-    for _ in range(steps):
-        x = torch.randn(64, width, generator=generator)
-        y = torch.randint(0, 10, (64,), generator=generator)
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
-        marks.append(time.perf_counter())
-    loop_s = marks[-1] - began
-    gaps = sorted(b - a for a, b in itertools.pairwise(marks))
-    step_ms = 1000.0 * gaps[len(gaps) // 2]
+    batches = (
+        (
+            torch.randn(64, width, generator=generator),
+            torch.randint(0, 10, (64,), generator=generator),
+        )
+        for _ in range(steps)
+    )
+    marks, total = train(batches, model, optimizer, nn.functional.cross_entropy)
     dist.barrier()
     dist.destroy_process_group()
-    print(f"rank={rank} loop_s={loop_s:.4f} step_ms={step_ms:.2f} mean_loss={total / steps:.4f}")
+    print(rank_line(rank, marks, total, steps))
 
 
 if __name__ == "__main__":
