@@ -4,6 +4,7 @@ and each matched block's deltas of parameters, FLOPs, saved activations and time
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from netscope.engine.diff.model import BlockDiff, Change, Status, TimeChange
@@ -133,6 +134,7 @@ def diff_blocks(before: Side, after: Side) -> tuple[BlockDiff, ...]:
     matched_a = set(pairs.values())
     rows = [block_diff(ctx, pairs.get(path), path) for path in ctx.b_mods]
     rows += [block_diff(ctx, path, None) for path in ctx.a_mods if path not in matched_a]
+    rows = [replace(row, position=at) for at, row in enumerate(rows)]
     moved = [r for r in rows if r.status != "same"]
     moved.sort(key=lambda r: (-r.impact, r.depth, r.path))
     return (*moved, *(r for r in rows if r.status == "same"))

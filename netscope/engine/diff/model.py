@@ -78,6 +78,7 @@ class BlockDiff:
     saved_bytes: Change
     times: tuple[TimeChange, ...]
     impact: float  # the largest share of the whole model this block's changes amount to
+    position: int = 0  # B's tree order (pre-order), removed blocks after in A's order
 
     @property
     def depth(self) -> int:
