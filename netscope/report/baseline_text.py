@@ -14,6 +14,11 @@ FIGURES = {"params": "count", "step FLOPs": "flops", "peak memory": "bytes"}
 
 def baseline_violation_text(violation: BaselineViolation) -> str:
     option = OPTION[violation.gate]
+    if violation.gate == "new syncs" and not violation.checkable:
+        return (
+            f"syncs were not looked for in both reports: {option} cannot be checked (a baseline "
+            "needs a profile: report --profile, or a run report with a sampled step)"
+        )
     if violation.gate == "new syncs":
         places = "; ".join(
             f"{f.what} at {f.location or 'unknown location'} (block {block_label(f.block or '')})"
@@ -23,7 +28,7 @@ def baseline_violation_text(violation: BaselineViolation) -> str:
     if not violation.checkable:
         return (
             f"{violation.figure}: not available in both reports, {option} cannot be checked"
-            " (a baseline for --max-slowdown needs a timed step: report --profile)"
+            " (a baseline for --max-slowdown needs a timed step: report --profile, or a run)"
         )
     change = violation.change
     assert change is not None

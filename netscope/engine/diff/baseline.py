@@ -52,9 +52,9 @@ class BaselineViolation:
 
     @property
     def checkable(self) -> bool:
-        return self.gate == "new syncs" or (
-            self.change is not None and None not in (self.change.before, self.change.after)
-        )
+        if self.gate == "new syncs":
+            return bool(self.syncs)
+        return self.change is not None and None not in (self.change.before, self.change.after)
 
 
 def growth_pct(change: Change) -> float | None:
@@ -141,7 +141,9 @@ def baseline_violations(diff: ReportDiff, limits: BaselineLimits) -> list[Baseli
                  lambda b: _grew(b.saved_bytes)),
         *_slowdowns(diff, limits.max_slowdown),
     ]  # fmt: skip
-    if limits.no_new_syncs:
+    if limits.no_new_syncs and not all(diff.findings_measured):
+        found.append(BaselineViolation("new syncs", "syncs", None, None))  # not checkable
+    elif limits.no_new_syncs:
         gained = tuple(f for f in diff.findings if f.kind == "sync" and f.change == "gained")
         if gained:
             found.append(BaselineViolation("new syncs", "syncs", None, None, syncs=gained))

@@ -152,4 +152,5 @@ def diff_reports(before: dict[str, Any], after: dict[str, Any]) -> ReportDiff:
         ties_added=tuple(sorted(b_ties - a_ties)),
         ties_removed=tuple(sorted(a_ties - b_ties)),
         checkpoint=_checkpoint(a, b),
+        findings_measured=(a.findings_measured, b.findings_measured),
     )

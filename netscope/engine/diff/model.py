@@ -123,6 +123,7 @@ class ReportDiff:
     ties_added: tuple[tuple[str, ...], ...]
     ties_removed: tuple[tuple[str, ...], ...]
     checkpoint: tuple[KeyChange, ...]
+    findings_measured: tuple[bool, bool] = (True, True)  # syncs/copies looked for in A, in B
 
     def total(self, name: str) -> Change | None:
         return next((t.change for t in self.totals if t.name == name), None)

@@ -90,6 +90,13 @@ class Side:
             ("copy", f) for f in _list(source.get("copies"))
         ]
 
+    @property
+    def findings_measured(self) -> bool:
+        """Syncs and copies were looked for: a profile, or a run with a sampled step."""
+        if self.run:
+            return bool(self.run.get("sampled_steps"))
+        return bool(self.profile)
+
     def ties(self) -> set[tuple[str, ...]]:
         return {tuple(sorted(group)) for group in _list(self.model.get("ties"))}
 
