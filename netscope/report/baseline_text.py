@@ -33,10 +33,15 @@ def baseline_violation_text(violation: BaselineViolation) -> str:
     change = violation.change
     assert change is not None
     unit = FIGURES.get(violation.figure)
-    shown = delta_text(change, unit) if unit else f"{change.pct or 0:+.1f}%, beyond noise"
     limit = f"{option} {violation.limit_pct:g}%"
+    if unit is None:  # a time: a device's step, a run's step or phase
+        blocks = ", ".join(block_label(p) for p in violation.blocks) or "none beyond noise"
+        return (
+            f"{violation.figure} time {change.pct or 0:+.1f}% (p10..p90 ranges apart) > "
+            f"{limit}; blocks slower: {blocks}"
+        )
     blocks = ", ".join(block_label(p) for p in violation.blocks) or NOT_AVAILABLE
-    return f"{violation.figure} {shown} > {limit}; blocks: {blocks}"
+    return f"{violation.figure} {delta_text(change, unit)} > {limit}; blocks: {blocks}"
 
 
 def baseline_lines(diff: ReportDiff, baseline: str, limits: BaselineLimits) -> list[str]:
