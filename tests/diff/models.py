@@ -64,8 +64,9 @@ def gpt2_file(folder: Path, name: str, layers: int = 2, width: int = 32, tied: b
     return write(folder, name, GPT2.format(layers=layers, width=width, tied=tied))
 
 
-def cnn_file(folder: Path, name: str, *, moved: bool = False, wider: bool = False,
-             extra: str = "") -> str:
+def cnn_file(
+    folder: Path, name: str, *, moved: bool = False, wider: bool = False, extra: str = ""
+) -> str:
     """The CNN; ``moved``: conv2 lives in ``trunk`` (a renamed path); ``wider``: 16 channels."""
     out = 16 if wider else 8
     conv = f"nn.Conv2d(8, {out}, 3, padding=1)"
