@@ -3,7 +3,8 @@ measurements' p10..p90 ranges do not overlap; when they overlap it is "within no
 
 A step time carries its own p10 and p90. A block's time (and a run's phase) is one figure per
 report, so it gets the step's relative spread: ``ms * (1 -/+ spread_pct / 200)``. A time without a
-spread in either report is "not available": netscope cannot tell a change from noise there."""
+spread in either report is "not available": netscope cannot tell a change from noise there
+(nor from fewer than 5 timed runs, or a run's plain steps: side.py drops such a range)."""
 
 from __future__ import annotations
 

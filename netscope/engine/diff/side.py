@@ -9,7 +9,7 @@ from typing import Any
 
 from netscope.engine.diff.noise import spread_pct
 
-RUN_STEP = {"median": "median", "low": "p10", "high": "p90"}  # run.step_ms's keys
+MIN_RUNS = 5  # fewer timed runs (or a run's plain steps) give no range to tell noise by
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -59,9 +59,17 @@ class Side:
             step = _dict(self.run.get("step_ms"))
             if not step:
                 return {}
-            return {"step": {"median_ms": step.get("median"), "p10_ms": step.get("p10"),
-                             "p90_ms": step.get("p90")}}  # fmt: skip
-        return {k: _dict(v) for k, v in _dict(self.profile.get("devices")).items()}
+            timed = [self.run.get(k) for k in ("steps", "sampled_steps", "block_timed_steps")]
+            plain = timed[0] - (timed[1] or 0) - (timed[2] or 0) if timed[0] else 0
+            ranged = plain >= MIN_RUNS
+            return {"step": {"median_ms": step.get("median"),
+                             "p10_ms": step.get("p10") if ranged else None,
+                             "p90_ms": step.get("p90") if ranged else None}}  # fmt: skip
+        devices = {k: _dict(v) for k, v in _dict(self.profile.get("devices")).items()}
+        for timing in devices.values():
+            if (timing.get("runs") or 0) < MIN_RUNS:
+                timing.update(p10_ms=None, p90_ms=None, spread_pct=None)
+        return devices
 
     def spreads(self) -> dict[str, float | None]:
         return {name: spread_pct(t) for name, t in self.step_timings().items()}
