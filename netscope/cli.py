@@ -226,7 +226,8 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
     from netscope.cli_ranks import add_collect_command
     from netscope.cli_run import add_run_command, run_report_options
 
-    add_diff_command(commands, [_target_options(target_required=True)])
+    target = [_target_options(target_required=True)]
+    add_diff_command(commands, target, checked_load_options, profile_options)
     add_run_command(commands, [_common_options(), run_report_options()])
     add_collect_command(commands, [_common_options(), run_report_options()])
     return parser, dict(commands.choices)

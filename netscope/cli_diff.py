@@ -8,13 +8,19 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from netscope.engine.errors import NetscopeError
 
+LoadOf = Callable[[argparse.Namespace], Any]  # cli.checked_load_options, cli.profile_options
 
-def add_diff_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
-    """``parents``: the target options of report/check (their TARGET is A here)."""
+
+def add_diff_command(
+    commands: Any, parents: list[argparse.ArgumentParser], load_of: LoadOf, profile_of: LoadOf
+) -> None:
+    """``parents``: the target options of report/check (their TARGET is A here); ``load_of`` and
+    ``profile_of`` read them as cli.py does for report (passed in: cli.py imports this module)."""
     parser = commands.add_parser(
         "diff",
         parents=parents,
@@ -33,7 +39,7 @@ def add_diff_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--profile", action="store_true", help="targets only: time both steps (report --profile)"
     )
-    parser.set_defaults(handler=run_diff)
+    parser.set_defaults(handler=run_diff, load_of=load_of, profile_of=profile_of)
 
 
 def is_report_file(path: str) -> bool:
@@ -60,16 +66,15 @@ def read_report(path: str) -> dict[str, Any]:
 
 def report_target(args: argparse.Namespace, target: str) -> dict[str, Any]:
     """``netscope report TARGET -o tmp.json`` with the command's options, read back."""
-    from netscope.cli import checked_load_options, profile_options
     from netscope.engine.worker.request import ReportRequest
     from netscope.engine.worker.session import report_in_worker
     from netscope.report.write import write_report
 
-    load = checked_load_options(argparse.Namespace(**{**vars(args), "target": target}))
+    load = args.load_of(argparse.Namespace(**{**vars(args), "target": target}))
     with tempfile.TemporaryDirectory(prefix="netscope-diff-") as folder:
         path = os.path.join(folder, "report.json")
         request = ReportRequest(path, "json", write_report)
-        report_in_worker(load, profile_options(args), request, profile=args.profile)
+        report_in_worker(load, args.profile_of(args), request, profile=args.profile)
         return read_report(path)
 
 
