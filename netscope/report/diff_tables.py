@@ -62,8 +62,7 @@ def _status(block: BlockDiff) -> str:
 
 def _block_flops(block: BlockDiff) -> str:
     fwd = delta_text(block.forward_flops, "flops")
-    bwd = delta_text(block.backward_flops, "flops")
-    return fwd if bwd in ("=", NOT_AVAILABLE) and fwd != "=" else f"{fwd} / {bwd}"
+    return f"{fwd} / {delta_text(block.backward_flops, 'flops')}"
 
 
 def _block_time(block: BlockDiff) -> str:

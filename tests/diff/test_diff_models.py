@@ -98,3 +98,15 @@ def test_two_checkpoints_and_the_keys_a_model_gained(tmp_path: Path):
     missing = report_of(str(model_file), weights=str(tmp_path / "partial.pt"))
     keys = diff_reports(clean, missing).checkpoint
     assert [(k.field, k.gained, k.lost) for k in keys] == [("missing", ("2.bias",), ())]
+
+
+def test_a_time_changes_only_beyond_both_ranges():
+    from netscope.engine.diff.noise import scaled_change, verdict
+
+    assert verdict(10.0, 30.0, (9.0, 11.0), (28.0, 32.0)) == "slower"
+    assert verdict(10.0, 12.0, (9.0, 14.0), (10.0, 13.0)) == "within noise"
+    assert verdict(10.0, 5.0, (9.0, 11.0), (4.0, 6.0)) == "faster"
+    assert verdict(10.0, 30.0, None, (28.0, 32.0)) == "not available"
+    # a block's time takes its step's relative spread: 20% is 10 +/- 1 ms
+    assert scaled_change("cpu", 10.0, 11.5, 20.0, 20.0).verdict == "within noise"
+    assert scaled_change("cpu", 10.0, 12.5, 20.0, 20.0).verdict == "slower"

@@ -22,28 +22,29 @@ def match_blocks(before: Side, after: Side) -> dict[str, str]:
     """B path -> A path for every block found in both (equal paths, then moved ones)."""
     a_mods, b_mods = before.modules(), after.modules()
     pairs = {path: path for path in b_mods if path in a_mods}
-    a_free = [p for p in a_mods if p not in pairs]
-    b_free = [p for p in b_mods if p not in pairs]
+    taken = set(pairs)  # A paths already matched
     a_shapes, b_shapes = before.own_shapes(), after.own_shapes()
     by_signature: dict[Signature, list[str]] = {}
-    for path in a_free:
-        by_signature.setdefault(_signature(a_mods[path], a_shapes), []).append(path)
+    for path in a_mods:
+        if path not in taken:
+            by_signature.setdefault(_signature(a_mods[path], a_shapes), []).append(path)
+    b_free = [p for p in b_mods if p not in pairs]
     for path in b_free:  # pre-order: a parent moves before its children
-        if path in pairs:
+        if path in pairs or not path:
             continue
-        candidates = by_signature.get(_signature(b_mods[path], b_shapes), [])
-        if not candidates or not path:
+        candidates = [p for p in by_signature.get(_signature(b_mods[path], b_shapes), [])
+                      if p not in taken]  # fmt: skip
+        if not candidates:
             continue
-        old = candidates.pop(0)
+        old = candidates[0]
         pairs[path] = old
+        taken.add(old)
         for child in b_free:  # the moved block's subtree keeps its relative paths
             if child.startswith(path + ".") and child not in pairs:
                 old_child = old + child[len(path) :]
-                if old_child in a_mods and old_child not in pairs.values():
+                if old_child in a_mods and old_child not in taken:
                     pairs[child] = old_child
-                    for group in by_signature.values():
-                        if old_child in group:
-                            group.remove(old_child)
+                    taken.add(old_child)
     return pairs
 
 
