@@ -67,3 +67,14 @@ def test_a_gate_without_a_baseline_is_a_usage_error(baseline, capsys):
     assert main(["check", str(folder / "a.py"), "--baseline", str(folder / "none.json"),
                  "--max-slowdown", "10"]) == 2  # fmt: skip
     assert "no such report" in capsys.readouterr().err
+
+
+def test_a_meta_check_gates_against_a_cpu_baseline_forward_to_forward(baseline, capsys):
+    """On meta no backward runs: the FLOPs gate compares the forward of both, not a forward
+    with a forward + backward (which would read as a 2/3 shrink)."""
+    folder, base = baseline
+    code = main(["check", str(folder / "a.py"), "--device", "meta", "--baseline", base,
+                 "--max-flops-growth", "0", "--max-params-growth", "0"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "step FLOPs: " in out and "(=)" in out.split("step FLOPs: ")[1].splitlines()[0]

@@ -43,6 +43,16 @@ def step_flops(side: Side) -> float | None:
     return forward + (backward or 0.0)
 
 
+def step_flops_change(a: Side, b: Side) -> Change:
+    """``step_flops`` of both; forward only on both sides when only one report ran a backward
+    (a meta check against a CPU baseline): the same step compared, not two different ones."""
+    backward = [_dict(s.data.get("compute")).get("backward_flops") for s in (a, b)]
+    if a.run or b.run or (backward[0] is None) == (backward[1] is None):
+        return Change(step_flops(a), step_flops(b))
+    forward = [_number(_dict(s.data.get("compute")).get("forward_flops")) for s in (a, b)]
+    return Change(forward[0], forward[1])
+
+
 def peak_bytes(side: Side) -> float | None:
     """The loop's peak for a run (``run.memory``), else the example step's (``memory``)."""
     if side.run:
@@ -63,7 +73,7 @@ def _totals(a: Side, b: Side) -> tuple[NamedChange, ...]:
             lambda s: _number(_dict(s.data.get("compute")).get("forward_flops")))),
         NamedChange("backward FLOPs", "flops", both(
             lambda s: _number(_dict(s.data.get("compute")).get("backward_flops")))),
-        NamedChange("step FLOPs", "flops", both(step_flops)),
+        NamedChange("step FLOPs", "flops", step_flops_change(a, b)),
         NamedChange("peak memory", "bytes", both(peak_bytes)),
     ]  # fmt: skip
     rows += [
