@@ -40,6 +40,7 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
         help="run a training script unmodified and watch its loop (torchrun ranks too)",
         usage="netscope run [-o FILE] [--format FMT] [--every N] [--nproc-per-node N] "
         "[--peak-tflops TFLOPS] [--max-syncs N] [--max-copies N] [--max-peak-memory BYTES] "
+        "[--baseline FILE [--max-*-growth PCT] [--max-slowdown PCT] [--no-new-syncs]] "
         "(script.py | -m module) [args ...]",
         description="Run a training or inference script and watch its loop: the model's block "
         "tree, step time and phases, and the loop's syncs and copies at their block and line.",

@@ -110,3 +110,24 @@ def test_a_time_changes_only_beyond_both_ranges():
     # a block's time takes its step's relative spread: 20% is 10 +/- 1 ms
     assert scaled_change("cpu", 10.0, 11.5, 20.0, 20.0).verdict == "within noise"
     assert scaled_change("cpu", 10.0, 12.5, 20.0, 20.0).verdict == "slower"
+
+
+def test_an_older_schema_1_report_without_the_newer_sections(tmp_path: Path):
+    """Fields a schema-1 writer may lack (compute, memory, profile, per-block FLOPs and saved
+    bytes came later) read as not available: no crash, never a 0."""
+    new = report_of(gpt2_file(tmp_path, "a.py"))
+    old = {k: v for k, v in new.items() if k not in ("compute", "memory", "fit", "profile")}
+    old["model"] = dict(new["model"])
+    old["model"]["modules"] = [
+        {k: v for k, v in m.items() if k not in ("forward_flops", "backward_flops", "saved_bytes")}
+        for m in new["model"]["modules"]
+    ]
+    diff = diff_reports(old, new)
+    assert diff.total("forward FLOPs").before is None
+    assert diff.total("forward FLOPs").after == new["compute"]["forward_flops"]
+    assert diff.total("peak memory").before is None
+    head = {b.path: b for b in diff.blocks}["lm_head"]
+    assert head.forward_flops.before is None and head.params.delta == 0
+    assert {b.status for b in diff.blocks} == {"changed"}  # a figure appeared, none moved
+    violations = baseline_violations(diff, BaselineLimits(max_flops_growth=10.0))
+    assert len(violations) == 1 and not violations[0].checkable  # cannot say: fails
