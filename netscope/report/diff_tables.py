@@ -51,7 +51,8 @@ def time_text(timing: TimeChange) -> str:
     sign = "-" if delta < 0 else "+"
     pct = change.pct
     share = "" if pct is None else f"{pct:+.1f}%, "
-    return f"{sign}{ms(abs(delta))} ({share}{timing.verdict})"
+    verdict = "noise not known" if timing.verdict == "not available" else timing.verdict
+    return f"{sign}{ms(abs(delta))} ({share}{verdict})"
 
 
 def _status(block: BlockDiff) -> str:
