@@ -7,11 +7,16 @@ import argparse
 import os
 import sys
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 from netscope import __version__
+from netscope.cli_gate import add_baseline_options, baseline_limits
 from netscope.engine.errors import NetscopeError
 from netscope.engine.options import OPTIMIZER_CHOICES, LoadOptions, ProfileOptions
 from netscope.report.write import FORMATS
+
+if TYPE_CHECKING:
+    from netscope.engine.model import Profile, Snapshot
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -214,11 +219,15 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
         metavar="BYTES",
         help="most bytes the step may hold at its peak (a number, or a size such as 20GiB)",
     )
+    add_baseline_options(check.add_argument_group("against a baseline report"))
     check.set_defaults(handler=_run_check)
 
+    from netscope.cli_diff import add_diff_command
     from netscope.cli_ranks import add_collect_command
     from netscope.cli_run import add_run_command, run_report_options
 
+    target = [_target_options(target_required=True)]
+    add_diff_command(commands, target, checked_load_options, profile_options)
     add_run_command(commands, [_common_options(), run_report_options()])
     add_collect_command(commands, [_common_options(), run_report_options()])
     return parser, dict(commands.choices)
@@ -331,6 +340,7 @@ def _run_check(args: argparse.Namespace) -> int:
     from netscope.report.check_text import format_verdict
 
     load = checked_load_options(args)
+    baseline_limits(args)  # a bad --baseline fails before the step runs
     if load.device == "meta":
         return _run_check_on_meta(args)
     snapshot, profile = run_profile(load, profile_options(args))
@@ -339,7 +349,20 @@ def _run_check(args: argparse.Namespace) -> int:
     )
     violations = [*evaluate(profile, limits), *memory_violations(snapshot, args.max_peak_memory)]
     print(format_verdict(profile, limits, violations, snapshot, args.max_peak_memory))
-    return 1 if violations else 0
+    return max(1 if violations else 0, _check_baseline(args, snapshot, profile))
+
+
+def _check_baseline(args: argparse.Namespace, snapshot: Snapshot, profile: Profile | None) -> int:
+    """``--baseline``: this step's report against the baseline's; 1 when a gate failed."""
+    if args.baseline is None:
+        return 0
+    from netscope.cli_gate import baseline_gate
+    from netscope.report.serialize import report_dict
+
+    current = report_dict(snapshot, profile)
+    text, failed = baseline_gate(args.baseline, baseline_limits(args), current)
+    print(text)
+    return 1 if failed else 0
 
 
 def _run_check_on_meta(args: argparse.Namespace) -> int:
@@ -359,7 +382,7 @@ def _run_check_on_meta(args: argparse.Namespace) -> int:
     snapshot, _ = run_in_worker(load, profile_options(args), profile=False)
     text, failed = meta_verdict(snapshot, load.train, args.max_peak_memory)
     print(text)
-    return 1 if failed else 0
+    return max(1 if failed else 0, _check_baseline(args, snapshot, None))
 
 
 def _run_app(args: argparse.Namespace) -> int:

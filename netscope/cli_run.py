@@ -17,7 +17,7 @@ import sys
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from netscope.cli_gate import gated, run_limits
+from netscope.cli_gate import add_baseline_options, gated, run_limits
 from netscope.report.write import FORMATS
 
 
@@ -40,6 +40,7 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
         help="run a training script unmodified and watch its loop (torchrun ranks too)",
         usage="netscope run [-o FILE] [--format FMT] [--every N] [--nproc-per-node N] "
         "[--peak-tflops TFLOPS] [--max-syncs N] [--max-copies N] [--max-peak-memory BYTES] "
+        "[--baseline FILE [--max-*-growth PCT] [--max-slowdown PCT] [--no-new-syncs]] "
         "(script.py | -m module) [args ...]",
         description="Run a training or inference script and watch its loop: the model's block "
         "tree, step time and phases, and the loop's syncs and copies at their block and line.",
@@ -67,6 +68,7 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     gate.add_argument("--max-peak-memory", type=size_option, metavar="BYTES",
                       help="most memory the loop may hold (CUDA allocator; process RSS on the "
                       "CPU), a number or a size such as 20GiB")  # fmt: skip
+    add_baseline_options(gate)
     parser.set_defaults(handler=run_command, command_parser=parser)
 
 
@@ -139,11 +141,12 @@ def run_command(args: argparse.Namespace) -> int:
     for name in ("max_syncs", "max_copies", "max_peak_memory"):
         if getattr(args, name) is not None and getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be 0 or more")
+    limits = run_limits(args)  # reads --baseline now: a bad file fails before the script runs
     if args.nproc_per_node is not None:
         from netscope.cli_ranks import ranks_main
 
         return ranks_main(args, as_module, target, script_args)
-    if args.output or run_limits(args).any:
+    if args.output or limits.any:
         return _headless(args, as_module, target, script_args)
     from netscope.app.run_app import run_script_app
 

@@ -85,11 +85,11 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("open", "report", "check", "run", "collect"):
+    for command in ("open", "report", "check", "run", "collect", "diff"):
         assert f"    {command} " in out
 
 
-@pytest.mark.parametrize("command", ["open", "report", "check", "run", "collect"])
+@pytest.mark.parametrize("command", ["open", "report", "check", "run", "collect", "diff"])
 def test_each_command_has_its_own_help(command: str, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

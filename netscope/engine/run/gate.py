@@ -10,8 +10,9 @@ are ``netscope check``'s (report/run_gate_text.py writes them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from netscope.engine.diff.baseline import BaselineLimits
 from netscope.engine.model import CopyFinding, RunReport, SyncFinding, Violation
 from netscope.engine.profiler.check import Limits, findings_over, findings_within
 
@@ -21,10 +22,13 @@ class RunLimits:
     max_syncs: int | None = None
     max_copies: int | None = None
     max_peak_memory: int | None = None
+    baseline_path: str | None = None  # --baseline run.json: the gates of ``baseline`` against it
+    baseline: BaselineLimits = field(default_factory=BaselineLimits)
 
     @property
     def any(self) -> bool:
-        return any(v is not None for v in (self.max_syncs, self.max_copies, self.max_peak_memory))
+        limits = (self.max_syncs, self.max_copies, self.max_peak_memory)
+        return any(v is not None for v in limits) or self.baseline_path is not None
 
 
 def _per_step(average: float) -> int:
