@@ -21,9 +21,9 @@ from torch.nn.parameter import is_lazy
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.dtype import cast_value, resolve_dtype
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
-from netscope.engine.load.modelfile import source_of
 from netscope.engine.load.target import lazy_parameter_names
 from netscope.engine.options import OPTIMIZER_CHOICES, LoadOptions
+from netscope.engine.snapshot.classes import model_source
 
 PRECISIONS = ("fp32", "bf16", "fp16", "bf16-mixed", "fp16-mixed")
 PURE_CASTS = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}  # as cli.py's --precision
@@ -203,7 +203,7 @@ def loaded_target(
         model=target,
         example_input=example,
         optimizer_fn=optimizer_fn,
-        source=source_of(model),
+        source=model_source(type(model)),
         lazy_at_build=lazy,
     )
 
