@@ -5,29 +5,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from netscope.engine.model import Profile, Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler import messages as wm
 
 if TYPE_CHECKING:
     from netscope.app.app import NetscopeApp
-    from netscope.python_api.report import Report
 
 
-def report_app(report: Report) -> NetscopeApp:
-    """The app over ``report``: its snapshot, and its profile when it has one."""
+def report_app(snapshot: Snapshot, profile: Profile | None = None) -> NetscopeApp:
+    """The app over a report's snapshot, and its profile when it has one."""
     from netscope.app.app import make_app
     from netscope.app.replay import ReplaySource
 
-    snapshot = report.snapshot
-    messages: list[wm.WorkerMessage] = [wm.SnapshotReady(snapshot)]
-    messages.append(wm.Finished(report.profile))
+    messages: list[wm.WorkerMessage] = [wm.SnapshotReady(snapshot), wm.Finished(profile)]
     load = LoadOptions(target=snapshot.target, device=snapshot.device)
-    profiled = report.profile is not None
-    return make_app(load, ProfileOptions(), source=ReplaySource(messages), autostart=profiled)
+    source = ReplaySource(messages)
+    return make_app(load, ProfileOptions(), source=source, autostart=profile is not None)
 
 
-def run_report_app(report: Report) -> int:
+def run_report_app(snapshot: Snapshot, profile: Profile | None = None) -> int:
     """Run the app in this terminal until the user quits; its exit status (0, or 130 on
     Ctrl+C)."""
-    result = report_app(report).run()
+    result = report_app(snapshot, profile).run()
     return result if isinstance(result, int) else 0

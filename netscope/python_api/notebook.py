@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import TYPE_CHECKING
 
+from netscope.engine.model import Profile, Snapshot
 from netscope.report.html import CSS, SCRIPT, charts_html, snapshot_html, table_html
 from netscope.report.profile_tables import profile_tables
 from netscope.report.serialize import SCHEMA_VERSION
 from netscope.report.tables import summary
-
-if TYPE_CHECKING:
-    from netscope.python_api.report import Report
 
 SCOPE = "netscope-report"
 
@@ -31,9 +28,8 @@ def scoped_css(css: str, scope: str = SCOPE) -> str:
     return "".join(rules)
 
 
-def report_html(report: Report) -> str:
+def report_html(snapshot: Snapshot, profile: Profile | None = None) -> str:
     """One ``<div>`` with its own scoped ``<style>``: what ``_repr_html_`` returns."""
-    snapshot, profile = report.snapshot, report.profile
     rows = "".join(
         f"<tr><th>{escape(key)}</th><td>{escape(value)}</td></tr>"
         for key, value in summary(snapshot)

@@ -122,7 +122,7 @@ class Report:
         returns the app's exit status when the user quits."""
         from netscope.python_api.app import run_report_app
 
-        return run_report_app(self)
+        return run_report_app(self.snapshot, self.profile)
 
     def __str__(self) -> str:
         return render_text(self)
@@ -134,7 +134,7 @@ class Report:
     def _repr_html_(self) -> str:
         from netscope.python_api.notebook import report_html
 
-        return report_html(self)
+        return report_html(self.snapshot, self.profile)
 
 
 def _rows(report: Report) -> list[tuple[str, str]]:

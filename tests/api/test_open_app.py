@@ -25,7 +25,7 @@ async def _wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0)
 async def test_the_app_shows_the_in_memory_model_and_quits_with_0() -> None:
     module = imported("gpt2_tiny")
     report = netscope.inspect(module.build_model(), **module.example_input())
-    app = report_app(report)
+    app = report_app(report.snapshot)
     async with app.run_test(size=(120, 40)) as pilot:
         await _wait_for(pilot, lambda: app.snapshot is not None)
         assert app.snapshot is report.snapshot  # rendered, not recomputed
@@ -40,7 +40,7 @@ async def test_the_app_shows_the_in_memory_model_and_quits_with_0() -> None:
 
 async def test_ctrl_c_quits_with_130() -> None:
     module = imported("cnn")
-    app = report_app(netscope.inspect(module.build_model(), module.example_input()))
+    app = report_app(netscope.inspect(module.build_model(), module.example_input()).snapshot)
     async with app.run_test() as pilot:
         await _wait_for(pilot, lambda: app.snapshot is not None)
         await pilot.press("ctrl+c")
