@@ -47,11 +47,12 @@ def test_the_notebook_runs_and_renders_html(
     )
     client.execute()
     outputs = [cell.get("outputs", []) for cell in notebook.cells if cell.cell_type == "code"]
+    assert len(outputs[1]) == 1  # the report shown once (torchinfo's issue 27: twice)
     shown = outputs[1][0]["data"]
     assert shown["text/html"].startswith('<div class="netscope-report">')
     assert "<details" in shown["text/html"]
     assert shown["text/plain"].startswith("<netscope.Report Sequential")
-    assert len(outputs[2]) == 1  # printed once, not twice (torchinfo's issue 27)
+    assert len(outputs[2]) == 1
     assert "FLOPs forward" in outputs[2][0]["text"]
     assert "TransformerEncoderLayer" in outputs[3][0]["text"]
     assert (tmp_path / "notebook-report.html").read_text().startswith("<!DOCTYPE html>")
