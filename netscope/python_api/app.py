@@ -19,7 +19,8 @@ def report_app(snapshot: Snapshot, profile: Profile | None = None) -> NetscopeAp
     from netscope.app.replay import ReplaySource
 
     messages: list[wm.WorkerMessage] = [wm.SnapshotReady(snapshot), wm.Finished(profile)]
-    load = LoadOptions(target=snapshot.target, device=snapshot.device)
+    # the class names the model in the title and the export's default file (netscope-GPT2.html)
+    load = LoadOptions(target=snapshot.model_class, device=snapshot.device)
     source = ReplaySource(messages)
     return make_app(load, ProfileOptions(), source=source, autostart=profile is not None)
 
