@@ -194,7 +194,7 @@ def loaded_target(
     example = example_input(model, args, kwargs, asked)
     lazy = lazy_parameter_names(model)
     target = working_copy(model, options) if needs_copy(model, options) else model
-    if example is not None and target is not model:
+    if example is not None:  # as load_target does: the batch where the step runs (new tensors)
         moved = example.to(options.device)
         example = moved if options.dtype is None else _cast(moved, options.dtype)
     return LoadedTarget(

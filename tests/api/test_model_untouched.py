@@ -96,3 +96,17 @@ def test_unknown_options_are_clear_errors() -> None:
         netscope.inspect(model, x, input_size=(1, 3, 8, 8))
     with pytest.raises(NetscopeError, match=r"nn\.Module"):
         netscope.inspect(lambda y: y, x)  # type: ignore[arg-type]
+
+
+def test_a_model_on_meta_takes_a_host_batch_as_the_cli_does() -> None:
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 10))
+    x = torch.randn(4, 20)
+    before = state_of(model)
+    report = netscope.inspect(model, x, train=True, optimizer="adam")
+    assert_same_state(before, state_of(model))
+    assert x.device.type == "cpu" and report.snapshot.device == "meta"
+    assert report.compute is not None and report.compute.forward_flops == 2 * 4 * (
+        20 * 64 + 64 * 10
+    )
+    assert report.memory is not None and report.memory.how == "estimated"
