@@ -114,3 +114,10 @@ def test_repr_html_is_well_formed_with_the_collapsible_tree(report: netscope.Rep
     style = markup.split("<style>", 1)[1].split("</style>", 1)[0]
     rules = [rule.split("{")[0] for rule in style.split("}") if rule]
     assert all(s.strip().startswith(".netscope-report") for r in rules for s in r.split(","))
+
+
+def test_to_dict_validates_against_the_json_schema(report: netscope.Report) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    assert [error.message for error in validator.iter_errors(report.to_dict())] == []
