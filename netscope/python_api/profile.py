@@ -13,6 +13,7 @@ defined in a notebook cell is not).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -80,6 +81,15 @@ def _arguments(loaded: LoadedTarget) -> Any:
     return example.args[0] if len(example.args) == 1 else tuple(example.args)
 
 
+def _interactive_classes(model: torch.nn.Module) -> list[str]:
+    """Classes of the model defined where a fresh process cannot import them: ``__main__`` of a
+    notebook, ``python -c`` or the REPL (a script's ``__main__`` is re-imported by the worker)."""
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__file__", None):
+        return []
+    return sorted({type(m).__name__ for m in model.modules() if type(m).__module__ == "__main__"})
+
+
 def profile_in_worker(
     loaded: LoadedTarget,
     prof: ProfileOptions,
@@ -90,6 +100,15 @@ def profile_in_worker(
 
     assert loaded.model is not None
     arguments = _arguments(loaded)
+    interactive = _interactive_classes(loaded.model)
+    if interactive:
+        raise NetscopeError(
+            f"profile=True: {', '.join(interactive)} is defined in this interactive session "
+            "(a notebook cell, python -c or the REPL), which netscope's worker process cannot "
+            "import",
+            hint="Move the class into a .py module and import it, or profile a model file: "
+            "netscope report model.py --profile -o r.html",
+        )
     with tempfile.TemporaryDirectory(prefix="netscope-inspect-") as folder:
         text = MODEL_FILE
         _save(loaded.model, os.path.join(folder, "model.pt"), "the model")

@@ -3,6 +3,11 @@ process gets no stand-in GPU backend and its model is untouched (train=True step
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -55,3 +60,29 @@ def test_a_model_that_cannot_be_saved_is_a_clear_error() -> None:
 def test_profile_needs_the_forwards_arguments() -> None:
     with pytest.raises(NetscopeError, match="profile=True needs the forward's arguments"):
         netscope.inspect(nn.Linear(2, 2), profile=True)
+
+
+def test_a_class_from_an_interactive_session_is_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``python -c`` stands for a notebook: its ``__main__`` has no file a worker could import."""
+    code = (
+        "import torch\n"
+        "from torch import nn\n"
+        "import netscope\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.lin = nn.Linear(4, 4)\n"
+        "    def forward(self, x):\n"
+        "        return self.lin(x)\n"
+        "try:\n"
+        "    netscope.inspect(Net(), torch.randn(2, 4), profile=True)\n"
+        "except netscope.engine.errors.NetscopeError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )  # fmt: skip
+    assert "profile=True: Net is defined in this interactive session" in result.stdout, (
+        result.stderr
+    )
