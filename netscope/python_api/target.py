@@ -152,13 +152,25 @@ def working_copy(model: nn.Module, options: LoadOptions) -> nn.Module:
             return torch.empty_like(tensor, device="meta", dtype=floating)
         return tensor.detach().to(device=device, dtype=floating, copy=True)
 
+    def uninitialised(tensor: torch.Tensor) -> torch.Tensor:
+        dtype_of = dtype if dtype is not None and tensor.dtype.is_floating_point else tensor.dtype
+        parameter = isinstance(tensor, nn.Parameter)
+        # torch's __new__ takes device and dtype; its type stubs say otherwise
+        lazy_kind: Any = nn.UninitializedParameter if parameter else nn.UninitializedBuffer
+        requires_grad = parameter and tensor.requires_grad
+        made: torch.Tensor = lazy_kind(requires_grad=requires_grad, device=device, dtype=dtype_of)
+        return made
+
     memo: dict[int, Any] = {}
-    for param in model.parameters():
-        if not is_lazy(param) and id(param) not in memo:
-            memo[id(param)] = nn.Parameter(convert(param), param.requires_grad)
-    for buffer in model.buffers():
-        if not is_lazy(buffer) and id(buffer) not in memo:
-            memo[id(buffer)] = convert(buffer)
+    for tensor in (*model.parameters(), *model.buffers()):
+        if id(tensor) in memo:
+            continue
+        if is_lazy(tensor):  # still lazy, on the device: the forward materialises it there
+            memo[id(tensor)] = uninitialised(tensor)
+        elif isinstance(tensor, nn.Parameter):
+            memo[id(tensor)] = nn.Parameter(convert(tensor), tensor.requires_grad)
+        else:
+            memo[id(tensor)] = convert(tensor)
     try:
         twin = copy.deepcopy(model, memo)
     except Exception as error:
@@ -167,7 +179,7 @@ def working_copy(model: nn.Module, options: LoadOptions) -> nn.Module:
             "for lazy layers, a device or a precision cast, so the caller's model never changes",
             hint="Run its first forward yourself, or leave device= and precision= unset.",
         ) from error
-    return twin.to(device) if device.type != "meta" else twin
+    return twin
 
 
 def example_input(

@@ -110,3 +110,22 @@ def test_a_model_on_meta_takes_a_host_batch_as_the_cli_does() -> None:
         20 * 64 + 64 * 10
     )
     assert report.memory is not None and report.memory.how == "estimated"
+
+
+@pytest.mark.parametrize(
+    "options", [{"device": "meta"}, {"precision": "bf16"}], ids=["meta", "bf16"]
+)
+def test_lazy_layers_on_a_copy_placed_and_cast(options: dict[str, object]) -> None:
+    """The copy's lazy parameters are made where the step runs, in its dtype, as the CLI's
+    model built on meta (or cast) makes them at the first forward."""
+    module = imported("lazy_mlp")
+    model = module.build_model()
+    before = state_of(model)
+    report = netscope.inspect(model, module.example_input(), **options)
+    assert_same_state(before, state_of(model))
+    assert report.forward.ran and report.compute is not None
+    assert report.compute.forward_flops == 2 * 3 * (7 * 16 + 16 * 4)
+    weight = report.tensor("0.weight")
+    assert weight.was_lazy and weight.shape == (16, 7)
+    assert weight.device == options.get("device", "cpu")
+    assert weight.dtype == ("bfloat16" if options.get("precision") else "float32")
