@@ -46,7 +46,9 @@ def inspect(
     ``profile``: time the step in netscope's worker process (True, or ProfileOptions).
     """
     asked = Asked(train, optimizer, precision, fit, device, input_size)
-    with kept_as_found(model):
+    # the CLI's process runs the step with autograd on: so does inspect, called under no_grad()
+    # or inference_mode() too (the caller's modes come back when the block ends)
+    with kept_as_found(model), torch.inference_mode(False), torch.enable_grad():
         loaded = loaded_target(model, args, kwargs, asked)
         snapshot = _snapshot(loaded)
         measured = None

@@ -22,6 +22,7 @@ from netscope.engine.errors import NetscopeError
 from netscope.engine.load.dtype import cast_value, resolve_dtype
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.target import lazy_parameter_names
+from netscope.engine.nested import map_tensors
 from netscope.engine.options import OPTIMIZER_CHOICES, LoadOptions
 from netscope.engine.snapshot.classes import model_source
 
@@ -192,7 +193,14 @@ def example_input(
         return random_batch(tuple(asked.input_size), first_floating_dtype(model))
     if not args and not kwargs:
         return None
-    return ExampleInput(args=tuple(args), kwargs=dict(kwargs), origin=INPUT_ORIGIN)
+    usable_args = map_tensors(_usable, tuple(args))
+    usable_kwargs = map_tensors(_usable, dict(kwargs))
+    return ExampleInput(args=usable_args, kwargs=usable_kwargs, origin=INPUT_ORIGIN)
+
+
+def _usable(tensor: torch.Tensor) -> torch.Tensor:
+    """A tensor made under ``inference_mode()`` cannot be saved for backward: its copy can."""
+    return tensor.clone() if tensor.is_inference() else tensor
 
 
 def loaded_target(

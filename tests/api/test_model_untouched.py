@@ -129,3 +129,18 @@ def test_lazy_layers_on_a_copy_placed_and_cast(options: dict[str, object]) -> No
     assert weight.was_lazy and weight.shape == (16, 7)
     assert weight.device == options.get("device", "cpu")
     assert weight.dtype == ("bfloat16" if options.get("precision") else "float32")
+
+
+def test_called_under_no_grad_or_inference_mode_it_reports_as_the_cli() -> None:
+    """A notebook's ``with torch.no_grad():`` must not change the figures (the CLI's process
+    has autograd on), and the caller's mode is back afterwards."""
+    model, x = _used_cnn()
+    plain = netscope.inspect(model, x).to_dict()
+    with torch.no_grad():
+        assert netscope.inspect(model, x).to_dict() == plain
+        assert not torch.is_grad_enabled()
+    with torch.inference_mode():
+        made_here = x.clone()  # an inference tensor
+        assert netscope.inspect(model, made_here).to_dict() == plain
+        assert torch.is_inference_mode_enabled()
+    assert plain["forward"]["backward_ran"] is True
