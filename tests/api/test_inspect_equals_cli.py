@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 import netscope
 from tests.api.helpers import cli_json, imported, normalized
@@ -76,3 +77,14 @@ def test_no_arguments_says_how_to_pass_them() -> None:
     assert not report.forward.ran and report.compute is None
     assert "netscope.inspect(model, x)" in report.forward.note
     assert report.total_params == report.block("").total_params
+
+
+def test_a_compiled_model_is_described_by_its_original_module() -> None:
+    module = imported("cnn")
+    model, x = module.build_model(), module.example_input()
+    plain = netscope.inspect(model, x)
+    compiled = netscope.inspect(torch.compile(model), x)  # nothing compiles: run eagerly
+    assert compiled.snapshot.model_class == "SmallCNN"
+    assert [b.path for b in compiled.blocks] == [b.path for b in plain.blocks]
+    assert compiled.compute == plain.compute
+    assert "torch.compile'd" in compiled.forward.note
