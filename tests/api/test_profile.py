@@ -40,6 +40,8 @@ def test_profile_runs_in_the_worker_and_leaves_the_model(tmp_path) -> None:  # t
     assert list(report.to_dict()["profile"]["devices"]) == ["cpu"]
     assert report.compute is not None
     assert report.to_dict()["profile"]["flops_per_step"] == report.compute.step_flops
+    assert f"Step on cpu         {cpu.median_ms:.3f} ms median" in str(report).splitlines()
+    assert "<h1>Profile</h1>" in report._repr_html_()
 
 
 class _NotPicklable(nn.Module):
