@@ -21,6 +21,7 @@ SCRIPTS = {
     "ranks": "bench_ranks.py",
     "sharded": "bench_sharded.py",
     "compute": "bench_compute.py",
+    "inspect": "bench_inspect.py",
 }
 
 
