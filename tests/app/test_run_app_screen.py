@@ -8,6 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from netscope.app.run_app import RunApp
@@ -16,8 +17,10 @@ from netscope.app.widgets.loop_syncs_table import LoopSyncsTable
 from netscope.app.widgets.script_log import ScriptLog
 from netscope.app.widgets.system_panel import NO_SAMPLE_TAKEN, SystemPanel
 from netscope.engine.run.session import RunSession
+from tests.run.helpers import line_of
 
 SCRIPTS = Path(__file__).parent / "run_scripts"
+RUN_SCRIPTS = Path(__file__).parents[1] / "run" / "scripts"
 STEPLIB = "def log_loss(loss):\n    return float(loss.item())  # a sync, inside a package\n"
 
 
@@ -56,6 +59,30 @@ async def test_the_run_screen_after_a_real_run(tmp_path, monkeypatch):
             system = _text(app.main.query_one(SystemPanel).render())
             assert NO_SAMPLE_TAKEN in system and "yet" not in system
             assert NOTHING in _text(app.main.query_one(CompilePanel).render())
+            await pilot.press("q")
+            await pilot.pause(0.2)
+    finally:
+        session.close()
+
+
+@pytest.mark.slow
+async def test_the_compile_tab_tells_the_scripts_own_compile_story(monkeypatch):
+    monkeypatch.chdir(RUN_SCRIPTS)
+    args = ["--case", "limit", "--steps", "12"]
+    session = RunSession("compiled_loop.py", args, capture_output=True, system=False)
+    app = RunApp(session)
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            began = time.monotonic()
+            while app.recorder.exit_code is None and time.monotonic() - began < 180:
+                await asyncio.sleep(0.3)
+            await pilot.pause(0.6)
+            assert app.recorder.exit_code == 0
+            shown = _text(app.main.query_one(CompilePanel).render())
+            assert "frame(s) compiled" in shown
+            forward = line_of("compiled_loop.py", "def forward(self, x: torch.Tensor, scale")
+            assert f"forward at {forward} hit dynamo's recompile limit (2)" in shown
+            assert "scale == 1.0" in shown  # the recompile's failed guard
             await pilot.press("q")
             await pilot.pause(0.2)
     finally:
