@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: the run's note when netscope leaves sampled detection out (engine/run/compile_safe.py)
+DETECTORS_OFF = (
+    "syncs and copies are not sampled: the script runs torch.compile'd code, and netscope's "
+    "detectors (torch function and dispatch modes) would make dynamo recompile it or run it "
+    "eagerly"
+)
+
 
 @dataclass(frozen=True)
 class GraphBreak:

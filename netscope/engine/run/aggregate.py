@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 
-from netscope.engine.compile_facts import CompileReport
+from netscope.engine.compile_facts import DETECTORS_OFF, CompileReport
 from netscope.engine.compute.mfu import achieved_rate, utilization
 from netscope.engine.model import (
     BlockTiming,
@@ -293,7 +293,7 @@ class RunRecorder:
                 "no step completed: a step ends at optimizer.step() (a training loop) or at the "
                 "end of the model's call (an inference loop)"
             )
-        if self.steps and not self.sampled_steps:
+        if self.steps and not self.sampled_steps and DETECTORS_OFF not in notes:
             notes.append(
                 "no step was sampled for syncs and copies: the loop ended before the first "
                 "sampled step (the fourth; the third prepares it)"

@@ -32,11 +32,6 @@ COMPILED_WRAPPER = "OptimizedModule"
 ORIG = "_orig_mod"
 HOOK_WARNING = "Using `torch.compile(module)` when there are global hooks on modules"
 _is_compiling = torch.compiler.is_compiling
-DETECTORS_OFF = (
-    "syncs and copies are not sampled: the script runs torch.compile'd code, and netscope's "
-    "detectors (torch function and dispatch modes) would make dynamo recompile it or run it "
-    "eagerly"
-)
 
 
 def outside_graphs(hook: Callable[..., Any]) -> Callable[..., Any]:

@@ -36,6 +36,7 @@ from typing import Any
 import torch
 import torch.optim.optimizer as optimizer_hooks
 
+from netscope.engine.compile_facts import DETECTORS_OFF
 from netscope.engine.model import (
     CopyFinding,
     LoopCopy,
@@ -50,11 +51,7 @@ from netscope.engine.profiler.gil import gil_report
 from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
-from netscope.engine.run.compile_safe import (
-    DETECTORS_OFF,
-    dynamo_compiled_anything,
-    original_class,
-)
+from netscope.engine.run.compile_safe import dynamo_compiled_anything, original_class
 from netscope.engine.run.dynamo_watch import DynamoWatch
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.memory import StepMemoryReader
