@@ -85,6 +85,11 @@ MODULE_NAMES: dict[str, str] = {
         "their RemovableHandle's hooks_dict_ref / extra_dict_ref) while a compiled module runs"
     ),
     "torch.nn.modules.module._global_forward_hooks": "run/compile_safe.py: as above",
+    "torch._C._dynamo.eval_frame.set_code_exec_strategy": (
+        "run/compile_safe.py: netscope's hook functions are never compiled as frames (SKIP)"
+    ),
+    "torch._C._dynamo.eval_frame._FrameExecStrategy": "run/compile_safe.py: as above",
+    "torch._C._dynamo.eval_frame._FrameAction": "run/compile_safe.py: as above",
     "torch._compile._disable_dynamo": (
         "snapshot/lightmeta.py: meta decompositions without importing dynamo (seconds)"
     ),

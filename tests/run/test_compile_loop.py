@@ -32,8 +32,8 @@ def _losses(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("step ")]
 
 
-def _compare(tmp_path, case: str) -> dict:
-    script = ["compiled_loop.py", "--case", case]
+def _compare(tmp_path, case: str, *extra: str) -> dict:
+    script = ["compiled_loop.py", "--case", case, *extra]
     alone = subprocess.run(
         [sys.executable, *script], cwd=SCRIPTS, capture_output=True, text=True, timeout=240
     )
@@ -87,3 +87,11 @@ def test_a_function_at_the_recompile_limit_is_a_finding(tmp_path):
     limits = [(x["function"], x["file"], x["line"], x["limit"]) for x in seen["recompile_limits"]]
     assert limits == [("forward", "compiled_loop.py", forward, 2)]
     assert "scale" in seen["recompile_limits"][0]["last_reason"]
+
+
+def test_a_model_compiled_in_place_with_a_graph_break_gains_nothing_either(tmp_path):
+    """``model.compile()`` calls the hooks from an eager ``_call_impl``: dynamo would compile them
+    as frames of their own; they are never compiled and step aside as for ``torch.compile``."""
+    seen = _compare(tmp_path, "breaks", "--in-place")
+    assert seen["frames_compiled"] == 2 and seen["graph_break_count"] == 1
+    assert [b["file"] for b in seen["graph_breaks"]] == ["compiled_loop.py"]

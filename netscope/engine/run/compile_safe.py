@@ -12,6 +12,7 @@ netscope's lines, guards on netscope's state, recompiles). So:
   named by its original module's path (``_orig_mod`` left out);
 - the detectors' torch function and dispatch modes are guarded by dynamo too: once the script
   has compiled anything, sampled detection and the counted step are left out (said in a note);
+- dynamo never compiles netscope's hook functions as frames of their own (``never_compiled``);
 - torch warns at every call of a compiled module while global hooks exist; that warning is
   netscope's doing, so it is filtered while netscope watches (``quiet_hook_warning``).
 """
@@ -147,7 +148,7 @@ class GlobalHooks:
     """
 
     def __init__(self, pre: Callable[..., Any], post: Callable[..., Any]) -> None:
-        self.pre = outside_graphs(pre)
+        self.pre = pre
         self.post = outside_graphs(post)
         self.handles: list[Any] = []
         self.aside: list[tuple[dict[int, Any], int, Any]] | None = None
@@ -174,6 +175,8 @@ class GlobalHooks:
         self.restorers.clear()
 
     def _pre(self, module: nn.Module, args: Any) -> Any:
+        if _is_compiling():  # inside a graph (``model.compile()`` runs its hooks there): nothing
+            return None
         result = self.pre(module, args)
         if self.aside is None and not self.closed and runs_compiled(module):
             self._step_aside(module)
@@ -201,3 +204,24 @@ class GlobalHooks:
         for hooks, key, value in entries:
             hooks[key] = value
         return self.post(module, args, kwargs, output)
+
+
+def never_compiled(*functions: Callable[..., Any]) -> None:
+    """Dynamo never compiles these functions as frames of their own, nor what they call: a module
+    compiled in place (``model.compile()``) runs ``_call_impl`` eagerly and calls the global hooks
+    as new frames, which dynamo would compile (netscope's frames in the user's counters, its hooks
+    as compiled no-ops). Inlining while tracing is not affected. Needs no dynamo import."""
+    try:
+        from torch._C._dynamo.eval_frame import (
+            _FrameAction,
+            _FrameExecStrategy,
+            set_code_exec_strategy,
+        )
+    except ImportError:  # a torch without dynamo's C part: nothing compiles frames
+        return
+    skip = _FrameExecStrategy(_FrameAction.SKIP, _FrameAction.SKIP)
+    for function in functions:
+        set_code_exec_strategy(function.__code__, skip)
+
+
+never_compiled(outside_graphs(print), GlobalHooks._pre, GlobalHooks._back)

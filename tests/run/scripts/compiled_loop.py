@@ -4,6 +4,7 @@ torch._dynamo's counters (frames, graphs, graph breaks, recompiles) for a with/w
 ``--case plain``: nothing of its own breaks; ``breaks``: a print in the forward (a graph break);
 ``recompiles``: the batch size changes once and a Python float scale changes every 10 steps;
 ``limit``: recompile_limit 2 and a new Python float every step (the limit is hit: eager after).
+``--in-place``: ``model.compile()`` instead of ``torch.compile(model)``.
 ``--backend``: aot_eager by default (no C++ compiler needed), inductor when one is there.
 """
 
@@ -20,6 +21,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--case", default="plain")
 parser.add_argument("--backend", default="aot_eager")
 parser.add_argument("--steps", type=int, default=40)
+parser.add_argument("--in-place", action="store_true", help="model.compile() instead")
 args = parser.parse_args()
 if args.case == "limit":
     torch._dynamo.config.recompile_limit = 2
@@ -50,7 +52,11 @@ class Net(nn.Module):
 
 
 torch.manual_seed(0)
-model = torch.compile(Net(), backend=args.backend)
+model = Net()
+if args.in_place:
+    model.compile(backend=args.backend)
+else:
+    model = torch.compile(model, backend=args.backend)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 for step in range(args.steps):
     batch = 8 if args.case != "recompiles" or step < 20 else 12
