@@ -121,11 +121,17 @@ def quiet_hook_warning() -> Callable[[], None]:
     return undo
 
 
+_WRAPPER: list[type] = []  # OptimizedModule, once dynamo is loaded (looked up once)
+
+
 def _wrapper_class() -> type | None:
+    if _WRAPPER:
+        return _WRAPPER[0]
     if "torch._dynamo" not in sys.modules:
         return None
     from torch._dynamo.eval_frame import OptimizedModule
 
+    _WRAPPER.append(OptimizedModule)
     return OptimizedModule
 
 
