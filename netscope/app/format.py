@@ -15,6 +15,7 @@ __all__ = [
     "count",
     "flops",
     "fraction",
+    "location",
     "macs",
     "ms",
     "num",
@@ -23,6 +24,7 @@ __all__ = [
     "share",
     "si",
     "size",
+    "terminal_line",
 ]
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -55,3 +57,33 @@ def bars(values: Sequence[float]) -> str:
     return "".join(
         _BARS[min(len(_BARS) - 1, int(v / top * (len(_BARS) - 1) + 0.5))] for v in values
     )
+
+
+_PACKAGE_DIRS = ("site-packages", "dist-packages")
+
+
+def location(text: str | None) -> str:
+    """``file.py:LINE`` short enough for a column: a location inside an installed package reads
+    from the package (``transformers/trainer.py:1956``), one in the standard library from the
+    library's folder; the script's own locations are already relative."""
+    if not text:
+        return NA
+    parts = text.replace("\\", "/").split("/")
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] in _PACKAGE_DIRS:
+            return "/".join(parts[index + 1 :])
+    for index in range(len(parts) - 2, 0, -1):
+        if parts[index].startswith("python3") and parts[index - 1] == "lib":
+            return "/".join(parts[index + 1 :])
+    return text
+
+
+def terminal_line(text: str) -> str:
+    """A line as a terminal shows it: each carriage return goes back to the line's start and
+    what follows overwrites (a progress bar's last state wins, the earlier ones are gone)."""
+    if "\r" not in text:
+        return text
+    shown = ""
+    for segment in text.split("\r"):
+        shown = segment + shown[len(segment) :]
+    return shown

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, TypeVar
 
+from netscope.engine.compile_facts import CompileReport
+
 Shape = tuple[int, ...]
 Severity = Literal["error", "warning", "info"]
 _Class = TypeVar("_Class", bound=type)
@@ -770,6 +772,7 @@ class RunReport:
     # the counted step's memory (params, grads, optimizer state, saved activations, peak): this
     # process's (a rank's local shards); also the snapshot's ``memory`` when the snapshot exists
     step_memory: Memory | None = None
+    compile: CompileReport | None = None  # what torch.compile did; None: nothing was compiled
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,35 @@ MODULE_NAMES: dict[str, str] = {
     "torch._C._acc.PrivateUse1Hooks": "profiler/standin.py: the stand-in GPU's availability",
     "torch._C._get_privateuse1_backend_name": "profiler/standin.py: registering the stand-in",
     "torch._check_with": "snapshot/lightmeta.py: a fast path for meta forwards",
+    "torch._dynamo.eval_frame.OptimizedModule": (
+        "load/compiled.py, run/compile_safe.py: torch.compile's module wrapper (``_orig_mod``)"
+    ),
+    "torch._dynamo.utils.counters": (
+        "run/compile_safe.py, run/dynamo_watch.py: frames compiled, graph breaks (run.compile)"
+    ),
+    "torch._dynamo.utils.get_compilation_metrics": (
+        "run/dynamo_watch.py: recompile reasons and compile times of the script's compiles"
+    ),
+    "torch._dynamo.utils.DEFAULT_COMPILATION_METRICS_LIMIT": (
+        "run/dynamo_watch.py: how many compiles torch keeps records of"
+    ),
+    "torch._dynamo.symbolic_convert.graph_break_log": (
+        "run/dynamo_watch.py: the graph_breaks log artifact (each break's file:line and reason), "
+        "read by a handler on its logger name"
+    ),
+    "torch._dynamo.convert_frame.log": (
+        "run/dynamo_watch.py: its recompile-limit warning names the function that runs eagerly"
+    ),
+    "torch.nn.modules.module._global_forward_pre_hooks": (
+        "run/compile_safe.py: netscope's global hooks step out of torch's hook dicts (through "
+        "their RemovableHandle's hooks_dict_ref / extra_dict_ref) while a compiled module runs"
+    ),
+    "torch.nn.modules.module._global_forward_hooks": "run/compile_safe.py: as above",
+    "torch._C._dynamo.eval_frame.set_code_exec_strategy": (
+        "run/compile_safe.py: netscope's hook functions are never compiled as frames (SKIP)"
+    ),
+    "torch._C._dynamo.eval_frame._FrameExecStrategy": "run/compile_safe.py: as above",
+    "torch._C._dynamo.eval_frame._FrameAction": "run/compile_safe.py: as above",
     "torch._compile._disable_dynamo": (
         "snapshot/lightmeta.py: meta decompositions without importing dynamo (seconds)"
     ),
@@ -82,6 +111,16 @@ def _node_number() -> Any:
     return node._sequence_nr()
 
 
+def _handle_dicts() -> Any:
+    from torch.nn.modules import module
+
+    handle = module.register_module_forward_hook(lambda *a: None, always_call=True)
+    try:
+        return handle.hooks_dict_ref(), [ref() for ref in handle.extra_dict_ref]
+    finally:
+        handle.remove()
+
+
 #: private attributes of torch's objects, read through a probe on a real op or autograd node
 ATTRIBUTE_PROBES: dict[str, tuple[Callable[[], Any], str]] = {
     "OpOverload._overloadpacket": (_op_packet, "compute/counter.py: the formula of an op"),
@@ -91,6 +130,10 @@ ATTRIBUTE_PROBES: dict[str, tuple[Callable[[], Any], str]] = {
         "results allocate no storage",
     ),
     "Node._sequence_nr()": (_node_number, "compute/counter.py: a backward op's creating block"),
+    "RemovableHandle.hooks_dict_ref / extra_dict_ref": (
+        _handle_dicts,
+        "run/compile_safe.py: the dicts a global hook's entries are in (stepped aside)",
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netscope.engine.model import RunReport
+from netscope.report.compile_tables import compile_summary, compile_tables
 from netscope.report.profile_tables import mfu_text
 from netscope.report.rank_tables import rank_tables, ranks_summary
 from netscope.report.tables import Table, block_label
@@ -51,6 +52,7 @@ def run_summary(run: RunReport) -> list[tuple[str, str]]:
     if run.gil is not None and run.gil.p50_ms is not None:
         rows.append(("GIL lateness", f"p50 {fmt_ms(run.gil.p50_ms)}, p99 {fmt_ms(run.gil.p99_ms)}, "
                      f"late share {fmt_percent(run.gil.late_share)}"))  # fmt: skip
+    rows += compile_summary(run.compile)
     for note in run.notes:
         rows.append(("Note", note))
     return rows
@@ -182,5 +184,6 @@ def run_tables(run: RunReport) -> list[Table]:
         loop_blocks_table(run),
         loop_syncs_table(run),
         loop_copies_table(run),
+        *compile_tables(run.compile),
         models_table(run),
     ]

@@ -11,6 +11,7 @@ from typing import Any
 from netscope import __version__
 from netscope.engine.model import RunMemory, RunReport
 from netscope.report.serialize import SCHEMA_VERSION, report_dict
+from netscope.report.serialize_compile import compile_dict
 from netscope.report.serialize_compute import memory_dict
 from netscope.report.serialize_profile import gil_dict, system_dict
 from netscope.report.serialize_ranks import ranks_fields
@@ -67,6 +68,7 @@ def run_dict(run: RunReport) -> dict[str, Any]:
         "gil": gil_dict(run.gil),
         "system": system_dict(run.system),
         "notes": list(run.notes),
+        "compile": compile_dict(run.compile),
     }
 
 

@@ -84,9 +84,7 @@ def test_dataloader_workers_the_data_phase_is_the_wait_and_workers_end(tmp_path)
     assert run["phases_ms"]["data"] >= 0
     assert _sync_rows(report) == [(".item()", line_of("train_cnn.py", "{loss.item()"), "(step)")]
     # nothing of the script is left running (the workers ended with it)
-    leftovers = [
-        p for p in mine.children(recursive=True) if p.pid not in before and p.is_running()
-    ]
+    leftovers = [p for p in mine.children(recursive=True) if p.pid not in before and p.is_running()]
     assert leftovers == []
 
 

@@ -10,6 +10,7 @@ from textual.widgets import Footer, Static
 
 from netscope.app.screens.main import MainScreen
 from netscope.app.widgets.block_tree import BlockTree
+from netscope.app.widgets.compile_panel import CompilePanel
 from netscope.app.widgets.details_panel import DetailsPanel
 from netscope.app.widgets.filter_bar import FilterBar
 from netscope.app.widgets.loop_blocks_table import LoopBlocksTable
@@ -21,7 +22,7 @@ from netscope.app.widgets.quiet_header import QuietHeader
 from netscope.app.widgets.run_panels import RunPanels
 from netscope.app.widgets.script_log import ScriptLog
 from netscope.app.widgets.step_panel import StepPanel
-from netscope.app.widgets.system_panel import SystemPanel
+from netscope.app.widgets.system_panel import NO_SAMPLE_TAKEN, SystemPanel
 from netscope.engine.model import RunReport
 from netscope.engine.run.messages import ScriptOutput
 
@@ -53,6 +54,10 @@ class RunScreen(MainScreen):
         self.query_one(LoopCopiesTable).show(report.copies if report.sampled_steps else None)
         system = self.query_one(SystemPanel)
         system.gil = report.gil
+        ended = report.state not in ("starting", "running")
+        if ended:
+            system.absent = NO_SAMPLE_TAKEN
+        self.query_one(CompilePanel).show(report.compile, ended)
         if report.system is not None:
             system.sample = report.system
         models = "\n".join(

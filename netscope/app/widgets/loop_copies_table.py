@@ -22,7 +22,7 @@ class LoopCopiesTable(ResultTable):
                 f"{c.per_step:g}",
                 f"{c.seen_steps} of {c.sampled_steps} sampled",
                 c.finding.block or "(root)",
-                c.finding.location or fmt.NA,
+                fmt.location(c.finding.location),
             )
             for c in rows
         )

@@ -21,7 +21,7 @@ class LoopSyncsTable(ResultTable):
                 f"{s.per_step:g}",
                 f"{s.seen_steps} of {s.sampled_steps} sampled",
                 s.finding.block or "(root)",
-                s.finding.location or fmt.NA,
+                fmt.location(s.finding.location),
                 fmt.ms(s.finding.stall_ms) if s.finding.stall_ms is not None else "n/a (cpu)",
                 s.finding.reason,
             )

@@ -1,5 +1,5 @@
 """Bottom panels of `netscope run`: step time, phases and system left; the script's output, the
-loop's syncs and copies, and the models as tabs right."""
+loop's syncs and copies, torch.compile's story and the models as tabs right."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
+from netscope.app.widgets.compile_panel import CompilePanel
 from netscope.app.widgets.loop_blocks_table import LoopBlocksTable
 from netscope.app.widgets.loop_copies_table import LoopCopiesTable
 from netscope.app.widgets.loop_syncs_table import LoopSyncsTable
@@ -39,5 +40,7 @@ class RunPanels(Horizontal):
                 yield LoopSyncsTable()
             with TabPane("Copies", id="tab-loop-copies"):
                 yield LoopCopiesTable()
+            with TabPane("Compile", id="tab-compile"):
+                yield CompilePanel()
             with TabPane("Models", id="tab-models"):
                 yield Static("no model called yet", id="models-text")

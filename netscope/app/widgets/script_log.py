@@ -1,4 +1,5 @@
-"""The script's own output, newest at the bottom; scrolls back over the last lines."""
+"""The script's own output, newest at the bottom; scrolls back over the last lines. A line with
+carriage returns (tqdm's progress bar) shows as a terminal shows it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import RichLog
 
+from netscope.app import format as fmt
 from netscope.engine.run.messages import ScriptOutput
 
 MAX_LINES = 2000
@@ -25,4 +27,4 @@ class ScriptLog(RichLog):
         for line in lines:
             self.lines_seen += 1
             style = "red" if line.stream == "stderr" else ""
-            self.write(Text(line.line, style=style))
+            self.write(Text(fmt.terminal_line(line.line), style=style))

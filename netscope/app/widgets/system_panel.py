@@ -12,6 +12,9 @@ from netscope.app import format as fmt
 from netscope.app.live_state import LiveState
 from netscope.engine.model import GilReport, GpuSample, SystemSample
 
+NO_SAMPLE_YET = "No system sample yet (they stream while profiling)."
+NO_SAMPLE_TAKEN = "The job ended; no system sample was taken."
+
 
 class SystemPanel(Static):
     DEFAULT_CSS = """
@@ -20,6 +23,7 @@ class SystemPanel(Static):
 
     sample: reactive[SystemSample | None] = reactive(None)
     gil: reactive[GilReport | None] = reactive(None)
+    absent: reactive[str] = reactive(NO_SAMPLE_YET)  # what is true while there is no sample
     # bound by LivePanels; netscope run's panels set ``sample`` themselves
     live: var[LiveState] = var(LiveState, always_update=True)
 
@@ -49,7 +53,7 @@ class SystemPanel(Static):
     def render(self) -> RenderableType:
         sample = self.sample
         if sample is None:
-            return Text("No system sample yet (they stream while profiling).", style="dim")
+            return Text(self.absent, style="dim")
         facts = Table.grid(padding=(0, 2))
         facts.add_row(
             Text("process", style="bold"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 
+from netscope.engine.compile_facts import DETECTORS_OFF, CompileReport
 from netscope.engine.compute.mfu import achieved_rate, utilization
 from netscope.engine.model import (
     BlockTiming,
@@ -35,6 +36,7 @@ from netscope.engine.run.memory import WARMUP_STEPS, WINDOW, step_memory
 from netscope.engine.run.messages import (
     BlockTimes,
     BoundaryChanged,
+    CompileSeen,
     DevicePeak,
     GilMeasured,
     LoopFindings,
@@ -94,6 +96,7 @@ class RunRecorder:
         self.sample_every: int | None = None
         self.models: tuple[RunModel, ...] = ()
         self.gil: GilReport | None = None
+        self.compile: CompileReport | None = None
         self.system: SystemSample | None = None
         self.snapshot: Snapshot | None = None
         self.blocks: tuple[BlockTiming, ...] = ()
@@ -147,6 +150,8 @@ class RunRecorder:
             self.peak = message
         elif isinstance(message, GilMeasured):
             self.gil = message.report
+        elif isinstance(message, CompileSeen):
+            self.compile = message.report
         elif isinstance(message, RunNote):
             self.notes.append(message.text)
         elif isinstance(message, RunStarted):
@@ -253,6 +258,7 @@ class RunRecorder:
             sample_every=self.sample_every,
             models=self.models,
             gil=self.gil,
+            compile=self.compile,
             system=self.system,
             error=self.error,
             notes=tuple(self._notes(memory)),
@@ -287,7 +293,7 @@ class RunRecorder:
                 "no step completed: a step ends at optimizer.step() (a training loop) or at the "
                 "end of the model's call (an inference loop)"
             )
-        if self.steps and not self.sampled_steps:
+        if self.steps and not self.sampled_steps and DETECTORS_OFF not in notes:
             notes.append(
                 "no step was sampled for syncs and copies: the loop ended before the first "
                 "sampled step (the fourth; the third prepares it)"

@@ -14,26 +14,23 @@ import time
 from typing import Any
 
 from torch import nn
-from torch.nn.modules import module as module_hooks
 
 from netscope.engine.model import BlockTiming
-from netscope.engine.profiler.tracking import block_paths
+from netscope.engine.run.compile_safe import clock_hooks, clock_paths
 
 
 class BlockClock:
     """One step's inclusive/self seconds and calls per block path of ``model``."""
 
     def __init__(self, model: nn.Module) -> None:
-        self._paths = block_paths(model)
+        self._model = model
+        self._paths = clock_paths(model)  # compiled blocks: the wrapper, by its original path
         self._stack: list[list[Any]] = []  # [path, began, children's inclusive seconds]
         self.totals: dict[str, list[float]] = {}  # path -> [inclusive s, self s, calls]
         self._handles: list[Any] = []
 
     def start(self) -> None:
-        self._handles = [
-            module_hooks.register_module_forward_pre_hook(self._pre),
-            module_hooks.register_module_forward_hook(self._post, always_call=True),
-        ]
+        self._handles = clock_hooks(self._model, self._pre, self._post)  # never in a graph
 
     def stop(self) -> dict[str, list[float]]:
         handles, self._handles = self._handles, []

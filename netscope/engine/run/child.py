@@ -4,8 +4,9 @@
 Installs the watcher, then runs the script as ``__main__`` with runpy (its argv, its folder first
 on ``sys.path`` as ``python script.py`` does; the current folder for ``-m``), and exits the way
 Python would: the script's ``sys.exit`` code, 1 and a traceback (starting at the script's frame)
-for an exception, 130 for Ctrl+C, 2 for a missing file. The watcher's last message says how it
-ended; then the interpreter shuts down normally, so the script's ``atexit`` handlers run.
+for an exception, 130 and the script's frames for Ctrl+C, 2 for a missing file. The watcher's
+last message says how it ended; then the interpreter shuts down normally, so the script's
+``atexit`` handlers run.
 """
 
 from __future__ import annotations
@@ -65,8 +66,23 @@ def _script_location(exc: BaseException, script: str | None) -> str | None:
     return None
 
 
+def _interrupted_text(exc: BaseException) -> str:
+    """A Ctrl+C's traceback in the user's frames only: where the script was, not the netscope
+    or torch frames it happened to be in (a hook of the watcher's, an optimizer step)."""
+    frames = traceback.extract_tb(_script_traceback(exc.__traceback__))
+    while frames and _own_frame(frames[-1].filename):
+        frames.pop()
+    head = "Traceback (most recent call last):\n" if frames else ""
+    body = "".join(traceback.format_list(frames))
+    return head + body + "".join(traceback.format_exception_only(type(exc), exc))
+
+
 def _print_traceback(exc: BaseException) -> str:
-    text = "".join(traceback.format_exception(type(exc), exc, _script_traceback(exc.__traceback__)))
+    if isinstance(exc, KeyboardInterrupt):
+        text = _interrupted_text(exc)
+    else:
+        tb = _script_traceback(exc.__traceback__)
+        text = "".join(traceback.format_exception(type(exc), exc, tb))
     sys.stderr.write(text)
     sys.stderr.flush()
     return text

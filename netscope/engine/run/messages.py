@@ -1,15 +1,17 @@
 """Typed messages between the script's process (the watcher) and netscope (the parent).
 
 From the child: RunStarted -> (Steps | StepUsage | ModelsFound | RunSnapshot | StepCounted |
-DevicePeak | LoopFindings | GilMeasured | RunNote)* -> ScriptEnded. The parent adds ScriptOutput
-(the script's printed lines, when it captures them) and SystemSampled (it samples the child's
-process itself, which costs the script nothing). Every message is a frozen dataclass.
+DevicePeak | LoopFindings | GilMeasured | RunNote)* -> CompileSeen? -> ScriptEnded. The parent
+adds ScriptOutput (the script's printed lines, when it captures them) and SystemSampled (it
+samples the child's process itself, which costs the script nothing).
+Every message is a frozen dataclass.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netscope.engine.compile_facts import CompileReport
 from netscope.engine.model import (
     BlockTiming,
     Compute,
@@ -110,6 +112,13 @@ class BlockTimes:
 
 
 @dataclass(frozen=True)
+class CompileSeen:
+    """What torch.compile did in the script: its graph breaks and recompiles (at the end)."""
+
+    report: CompileReport
+
+
+@dataclass(frozen=True)
 class GilMeasured:
     report: GilReport
 
@@ -149,6 +158,7 @@ RunMessage = (
     | LoopFindings
     | BlockTimes
     | GilMeasured
+    | CompileSeen
     | RunNote
     | ScriptOutput
     | SystemSampled

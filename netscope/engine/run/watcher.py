@@ -34,9 +34,9 @@ from dataclasses import replace
 from typing import Any
 
 import torch
-import torch.nn.modules.module as module_hooks
 import torch.optim.optimizer as optimizer_hooks
 
+from netscope.engine.compile_facts import DETECTORS_OFF
 from netscope.engine.model import (
     CopyFinding,
     LoopCopy,
@@ -51,12 +51,15 @@ from netscope.engine.profiler.gil import gil_report
 from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
+from netscope.engine.run.compile_safe import dynamo_compiled_anything, original_class
+from netscope.engine.run.dynamo_watch import DynamoWatch
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.memory import StepMemoryReader
 from netscope.engine.run.messages import (
     PEAK_TFLOPS_ENV,
     BlockTimes,
     BoundaryChanged,
+    CompileSeen,
     DevicePeak,
     GilMeasured,
     LoopFindings,
@@ -113,7 +116,7 @@ class _Root:
 
     def __init__(self, module: torch.nn.Module) -> None:
         self.ref = weakref.ref(module)
-        self.cls = type(module).__name__
+        self.cls = original_class(module).__name__  # a compiled model by its own class
         unique = {id(p): p for p in module.parameters()}
         self.param_ids = frozenset(unique)
         self.params = sum(p.numel() for p in unique.values() if not _is_lazy(p))
@@ -280,15 +283,15 @@ class Watcher:
         self.models_sent: tuple[RunModel, ...] = ()
         self._handles: list[Any] = []
         self._restore: list[Callable[[], None]] = []
+        self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
 
     # --- installation -----------------------------------------------------------------------
 
     def install(self) -> None:
+        # torch.compile (compile_safe, dynamo_watch): the hooks are nothing inside a traced graph
+        self.dynamo.install()
         self._handles = [
-            module_hooks.register_module_forward_pre_hook(self._pre),
-            module_hooks.register_module_forward_hook(
-                self._post, with_kwargs=True, always_call=True
-            ),
+            *self.dynamo.hooks.install(),
             optimizer_hooks.register_optimizer_step_pre_hook(self._opt_pre),
             optimizer_hooks.register_optimizer_step_post_hook(self._opt_post),
         ]
@@ -333,6 +336,7 @@ class Watcher:
 
     def uninstall(self) -> None:
         self.enabled = False
+        self.dynamo.uninstall()
         if self.memory is not None:
             self.memory.close()
         if self.block_clock is not None:
@@ -775,14 +779,14 @@ class Watcher:
             return
         self.watch_wanted = False
         inner, wrappers = unwrap(module)
-        if is_compiled(wrappers):
+        if is_compiled(wrappers) or dynamo_compiled_anything():
             if self.compiled_noted:
                 return
             self.compiled_noted = True
             self.sender.send(
                 RunNote(
-                    "FLOPs and memory per step are not counted: the model is torch.compile'd "
-                    "and netscope's counting would change what runs"
+                    "FLOPs and memory per step are not counted: the script runs torch.compile'd "
+                    "code and netscope's counting would change what runs"
                 )
             )
             return
@@ -844,6 +848,10 @@ class Watcher:
         self.sender.send(BlockTimes(self.blocks.rows(self.device), self.blocks.steps))
 
     def _start_sampled(self, clock: _Clock) -> None:
+        if dynamo_compiled_anything():  # compile_safe: the detectors' modes would recompile it
+            self.next_sampled = sys.maxsize
+            self.sender.send(RunNote(DETECTORS_OFF))
+            return
         taint = None
         if not self.device.startswith("cuda"):
             taint = self.taint = self.taint or Taint()
@@ -922,6 +930,9 @@ class Watcher:
                 self._take_snapshot()
             self._flush(force=True)
             self._send_gil(force=True)
+            compiled = self.dynamo.report()
+            if compiled is not None:
+                self.sender.send(CompileSeen(compiled))
         finally:
             self.uninstall()
 
