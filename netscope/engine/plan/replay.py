@@ -84,6 +84,7 @@ class StepRequest:
     precision: str = "fp32"
     tp: int = 1  # tensor-parallel ranks (the world is world x tp)
     tp_plan: dict[str, str] | None = None  # {path glob: "colwise" | "rowwise"}
+    keep_blocks: tuple[str, tuple[str, ...]] | None = None  # (container, children removed)
 
 
 @contextlib.contextmanager
@@ -112,15 +113,18 @@ def replay_step(request: StepRequest) -> StepAsPlanned:
     distributed = request.fsdp or request.tp > 1
     world = fake_world(request.world, request.tp) if distributed else contextlib.nullcontext()
     with world as meshes, FakeTensorMode(allow_non_fake_inputs=False):
-        model = _fake_copy(request.model, request.precision)
+        model = _fake_copy(request.model, request.precision, request.keep_blocks)
         args, kwargs, batch = _fake((request.args, request.kwargs, request.batch))
         _wrap(model, request, meshes or (None, None))
         return _run(model, request, args, kwargs, batch)
 
 
-def _fake_copy(model: nn.Module, precision: str) -> nn.Module:
+def _fake_copy(
+    model: nn.Module, precision: str, removed: tuple[str, tuple[str, ...]] | None = None
+) -> nn.Module:
     """A copy whose parameters and buffers are fake CPU tensors (ties kept), cast for a pure
-    16-bit precision."""
+    16-bit precision; ``removed``: (a container's path, children it goes without), the other
+    children keeping their names (netscope/engine/plan/repeat.py)."""
     dtype = _HALF.get(precision, torch.float32)  # *-mixed and fp32: fp32 master weights
     memo: dict[int, Any] = {}
 
@@ -132,7 +136,13 @@ def _fake_copy(model: nn.Module, precision: str) -> nn.Module:
         memo[id(param)] = nn.Parameter(fake(param), param.requires_grad)
     for buffer in model.buffers():
         memo[id(buffer)] = fake(buffer)
-    return copy.deepcopy(model, memo)
+    copied = copy.deepcopy(model, memo)
+    if removed is not None:
+        container, names = removed
+        children = copied.get_submodule(container)._modules
+        for name in names:
+            del children[name]
+    return copied
 
 
 def _fake(value: Any) -> Any:

@@ -22,6 +22,7 @@ from netscope.engine.model import FitVerdict, PerDevice
 from netscope.engine.plan.arithmetic import per_device
 from netscope.engine.plan.auto import auto_checkpoint, checkpoint_code
 from netscope.engine.plan.layout import DTYPE_PRECISION, Layout, layout_of, split_devices
+from netscope.engine.plan.repeat import replay_repeated
 from netscope.engine.plan.replay import StepAsPlanned, StepRequest, replay_step
 from netscope.engine.plan.units import checkpointed, shard_units
 
@@ -71,7 +72,7 @@ class Planner:
             tp_plan=self.tp_plan,
         )
         key = (checkpoint, new, dp if fsdp else 1)
-        step = self.replays.get(key) or replay_step(request)
+        step = self.replays.get(key) or replay_repeated(request, replay_step)
         self.replays[key] = step  # ddp/zero: one replay serves every GPU count
         if step.no_grad_params:
             self.frozen = True
