@@ -146,8 +146,17 @@ def _fake_copy(
 
 
 def _fake(value: Any) -> Any:
-    """``value`` with every nested tensor an empty CPU tensor of its shape (fake, in the mode)."""
-    return map_tensors(lambda t: torch.empty(t.shape, dtype=t.dtype, device="cpu"), value)
+    """``value`` with every nested tensor an empty CPU tensor of its shape (fake, in the mode);
+    a tensor met twice (``input_ids`` that are also the ``labels``, the batch that is also the
+    argument) is one fake tensor, counted once as the real step holds it once."""
+    made: dict[int, torch.Tensor] = {}
+
+    def fake(t: torch.Tensor) -> torch.Tensor:
+        if id(t) not in made:
+            made[id(t)] = torch.empty(t.shape, dtype=t.dtype, device="cpu")
+        return made[id(t)]
+
+    return map_tensors(fake, value)
 
 
 def _wrap(model: nn.Module, request: StepRequest, meshes: tuple[Any, Any]) -> None:
