@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.distributed as dist
 from torch import nn
 
 from netscope.engine.compute.allocations import unique_bytes
-from netscope.engine.errors import NetscopeError
 from netscope.engine.nested import map_tensors
+from netscope.engine.plan.fake_world import fake_world, meshes_joined_outside_fake
 from netscope.engine.plan.tracking import PlanMemory, TrackPlan, fsdp_seen
 from netscope.engine.snapshot.forward import tensor_leaves
 
@@ -87,32 +86,15 @@ class StepRequest:
     keep_blocks: tuple[str, tuple[str, ...]] | None = None  # (container, children removed)
 
 
-@contextlib.contextmanager
-def fake_world(dp: int, tp: int) -> Iterator[tuple[Any, Any]]:
-    """A fake process group of ``dp x tp`` ranks (this is rank 0) and its (dp, tp) CPU meshes."""
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.testing._internal.distributed.fake_pg import FakeStore
-
-    if dist.is_initialized():
-        raise NetscopeError(
-            "--fit: a process group is already initialized in this process",
-            hint="plan the run from a process that is not part of a distributed job",
-        )
-    dist.init_process_group("fake", store=FakeStore(), rank=0, world_size=dp * tp)
-    try:
-        mesh = init_device_mesh("cpu", (dp, tp), mesh_dim_names=("dp", "tp"))
-        yield mesh["dp"], mesh["tp"]
-    finally:
-        dist.destroy_process_group()
-
-
 def replay_step(request: StepRequest) -> StepAsPlanned:
     """One rank's step as planned (see the module's docstring)."""
     from torch._subclasses.fake_tensor import FakeTensorMode
 
     distributed = request.fsdp or request.tp > 1
     world = fake_world(request.world, request.tp) if distributed else contextlib.nullcontext()
-    with world as meshes, FakeTensorMode(allow_non_fake_inputs=False):
+    two_d = meshes_joined_outside_fake() if request.fsdp and request.tp > 1 else None
+    fake = FakeTensorMode(allow_non_fake_inputs=False)
+    with world as meshes, two_d or contextlib.nullcontext(), fake:
         model = _fake_copy(request.model, request.precision, request.keep_blocks)
         args, kwargs, batch = _fake((request.args, request.kwargs, request.batch))
         _wrap(model, request, meshes or (None, None))

@@ -146,11 +146,6 @@ def plan_verdict(
     units = tuple(shard_units(model, layout.shard_units, loaded.shard_units_fn)) if fsdp else ()
     planner = Planner(loaded, model, call, layout, units, batch_size(call))
     notes: list[str] = []
-    if layout.tp > 1 and fsdp and layout.data_parallel > 1:
-        raise NetscopeError(
-            f"--tp {layout.tp} with --shard fsdp (a 2-D mesh) is not modelled yet",
-            hint="plan tensor parallelism with --shard none, ddp, zero1 or zero2",
-        )
     if layout.tp > 1:
         planner.tp_plan = tp_plan_of(model, loaded.tp_plan_fn)
         if not planner.tp_plan:
