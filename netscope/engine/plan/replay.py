@@ -13,7 +13,6 @@ destroyed and the modes exited in ``finally``: the caller is left as it was.
 from __future__ import annotations
 
 import contextlib
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +21,10 @@ import torch
 from torch import nn
 
 from netscope.engine.compute.allocations import unique_bytes
-from netscope.engine.nested import map_tensors
+from netscope.engine.plan.fake_copy import HALF, fake_copy, fake_values
 from netscope.engine.plan.fake_world import fake_world, meshes_joined_outside_fake
 from netscope.engine.plan.tracking import PlanMemory, TrackPlan, fsdp_seen
 from netscope.engine.snapshot.forward import tensor_leaves
-
-_HALF = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass(frozen=True)
@@ -95,50 +92,10 @@ def replay_step(request: StepRequest) -> StepAsPlanned:
     two_d = meshes_joined_outside_fake() if request.fsdp and request.tp > 1 else None
     fake = FakeTensorMode(allow_non_fake_inputs=False)
     with world as meshes, two_d or contextlib.nullcontext(), fake:
-        model = _fake_copy(request.model, request.precision, request.keep_blocks)
-        args, kwargs, batch = _fake((request.args, request.kwargs, request.batch))
+        model = fake_copy(request.model, request.precision, request.keep_blocks)
+        args, kwargs, batch = fake_values((request.args, request.kwargs, request.batch))
         _wrap(model, request, meshes or (None, None))
         return _run(model, request, args, kwargs, batch)
-
-
-def _fake_copy(
-    model: nn.Module, precision: str, removed: tuple[str, tuple[str, ...]] | None = None
-) -> nn.Module:
-    """A copy whose parameters and buffers are fake CPU tensors (ties kept), cast for a pure
-    16-bit precision; ``removed``: (a container's path, children it goes without), the other
-    children keeping their names (netscope/engine/plan/repeat.py)."""
-    dtype = _HALF.get(precision, torch.float32)  # *-mixed and fp32: fp32 master weights
-    memo: dict[int, Any] = {}
-
-    def fake(t: torch.Tensor) -> torch.Tensor:
-        cast = dtype if dtype is not None and t.is_floating_point() else t.dtype
-        return torch.empty(t.shape, dtype=cast, device="cpu")
-
-    for param in model.parameters():
-        memo[id(param)] = nn.Parameter(fake(param), param.requires_grad)
-    for buffer in model.buffers():
-        memo[id(buffer)] = fake(buffer)
-    copied = copy.deepcopy(model, memo)
-    if removed is not None:
-        container, names = removed
-        children = copied.get_submodule(container)._modules
-        for name in names:
-            del children[name]
-    return copied
-
-
-def _fake(value: Any) -> Any:
-    """``value`` with every nested tensor an empty CPU tensor of its shape (fake, in the mode);
-    a tensor met twice (``input_ids`` that are also the ``labels``, the batch that is also the
-    argument) is one fake tensor, counted once as the real step holds it once."""
-    made: dict[int, torch.Tensor] = {}
-
-    def fake(t: torch.Tensor) -> torch.Tensor:
-        if id(t) not in made:
-            made[id(t)] = torch.empty(t.shape, dtype=t.dtype, device="cpu")
-        return made[id(t)]
-
-    return map_tensors(fake, value)
 
 
 def _wrap(model: nn.Module, request: StepRequest, meshes: tuple[Any, Any]) -> None:
@@ -163,7 +120,7 @@ def _wrap(model: nn.Module, request: StepRequest, meshes: tuple[Any, Any]) -> No
 
     options: dict[str, Any] = {"mesh": mesh}
     if request.precision in ("bf16-mixed", "fp16-mixed"):
-        half = _HALF[request.precision.removesuffix("-mixed")]
+        half = HALF[request.precision.removesuffix("-mixed")]
         options["mp_policy"] = MixedPrecisionPolicy(param_dtype=half, reduce_dtype=torch.float32)
     for path in sorted(request.units, key=lambda p: -p.count(".")):  # inner units first
         fully_shard(_unit(model, path), **options)
@@ -203,7 +160,7 @@ def _run(
     memory = PlanMemory()
     memory.know([_local(p) for p in params] + list(model.buffers()))
     memory.know(t for _, t in tensor_leaves([args, kwargs, batch]))
-    half = _HALF.get(request.precision.removesuffix("-mixed"))
+    half = HALF.get(request.precision.removesuffix("-mixed"))
     autocast = (
         torch.autocast("cpu", dtype=half)
         if request.precision.endswith("-mixed") and not request.fsdp and half is not None
