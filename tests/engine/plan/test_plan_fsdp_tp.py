@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from netscope.engine.compute.fit import fit_verdict
-from tests.engine.plan.plan_models import REAL, loaded
+from tests.engine.plan.plan_models import REAL, free_port, loaded
 
 
 def named(model: object) -> list:  # type: ignore[type-arg]
@@ -27,7 +27,7 @@ def test_fsdp_with_tensor_parallelism_is_within_10_percent_of_a_real_2d_run(
     out = tmp_path / "peak.json"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "4",
-        "--master-port", "29635", str(REAL / "fsdp_tp_real.py"), str(out),
+        "--master-port", free_port(), str(REAL / "fsdp_tp_real.py"), str(out),
     ]  # fmt: skip
     run = subprocess.run(command, capture_output=True, text=True, cwd=REAL, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]

@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 from netscope.engine.compute.fit import fit_verdict
-from tests.engine.plan.plan_models import REAL, loaded
+from tests.engine.plan.plan_models import REAL, free_port, loaded
 
 
 def test_tp_collective_buffers_equal_a_real_tensor_parallel_step(tmp_path: Path) -> None:
     out = tmp_path / "tp.json"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-        "--master-port", "29633", str(REAL / "tp_real.py"), str(out),
+        "--master-port", free_port(), str(REAL / "tp_real.py"), str(out),
     ]  # fmt: skip
     run = subprocess.run(command, capture_output=True, text=True, cwd=REAL, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
