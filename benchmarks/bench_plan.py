@@ -5,6 +5,8 @@ plan of the same step (``--fit 2x80GiB --shard fsdp``) in fp32, bf16-mixed, ever
 checkpointed, and both. Also the Llama-3-70B verdicts on meta.
 
 Run: python benchmarks/bench_plan.py  (prints Markdown for docs/benchmarks.md)
+     python benchmarks/bench_plan.py 70b  (the Llama-3-70B verdicts only: each `netscope report`
+     timed, wall and CPU, with the load before and after)
 """
 
 from __future__ import annotations
@@ -69,8 +71,49 @@ def comparison_rows() -> list[list[str]]:
     return rows
 
 
+SEVENTY_B = {
+    "fsdp, bf16-mixed, --checkpoint none": ["--train", "--optimizer", "adamw", "--precision",
+        "bf16-mixed", "--fit", "8xH100", "--shard", "fsdp", "--checkpoint", "none"],
+    "fsdp, bf16-mixed, --checkpoint all": ["--train", "--optimizer", "adamw", "--precision",
+        "bf16-mixed", "--fit", "8xH100", "--shard", "fsdp", "--checkpoint", "all"],
+    "bf16 inference, --tp 8": ["--dtype", "bfloat16", "--fit", "8xH100", "--tp", "8"],
+}  # fmt: skip
+
+
+def seventy_b_rows() -> list[list[str]]:
+    """Each 70B verdict as a user runs it: the whole ``netscope report`` (its snapshot too)."""
+    rows = []
+    for name, args in SEVENTY_B.items():
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "r.json"
+            command = [sys.executable, "-m", "netscope", "report", str(PLAN / "llama70b_model.py"),
+                       "--device", "meta", *args, "-o", str(out)]  # fmt: skip
+            load = os.getloadavg()[0]
+            before, start = os.times(), time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, timeout=900)
+            wall, after = time.perf_counter() - start, os.times()
+            cpu = after.children_user + after.children_system
+            cpu -= before.children_user + before.children_system
+            fit = json.loads(out.read_text())["fit"]
+        share = fit["per_device"]
+        rows.append([
+            name, "fits" if fit["fits"] else "does not fit",
+            f"{share['peak_bytes'] / 2**30:.2f} GiB", str(fit["min_devices"]),
+            f"{wall:.1f} s", f"{cpu:.1f} s", f"{load:.1f} -> {os.getloadavg()[0]:.1f}",
+        ])  # fmt: skip
+        print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
+    return rows
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if sys.argv[1:] == ["70b"]:
+        rows = seventy_b_rows()
+        print("| verdict | fits | per GPU | min_devices | wall | CPU | load |")
+        print("|---|---|---|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
     rows = comparison_rows()
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load "
           f"{os.getloadavg()[0]:.1f}: rank 0 of 2, the second AdamW step.\n")  # fmt: skip

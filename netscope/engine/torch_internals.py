@@ -93,6 +93,27 @@ MODULE_NAMES: dict[str, str] = {
     "torch._compile._disable_dynamo": (
         "snapshot/lightmeta.py: meta decompositions without importing dynamo (seconds)"
     ),
+    "torch.testing._internal.distributed.fake_pg.FakeStore": (
+        "plan/fake_world.py: the fake process group a planned step runs in"
+    ),
+    "torch.distributed.device_mesh.DeviceMesh._concatenate": (
+        "plan/fake_world.py: FSDP over tensor parallelism joins the meshes (run outside the fake "
+        "mode)"
+    ),
+    "torch._subclasses.fake_tensor.unset_fake_temporarily": "plan/fake_world.py: as above",
+    "torch.distributed.fsdp._fully_shard._fsdp_param.alloc_storage": (
+        "plan/tracking.py: FSDP2's gathered parameters resized in place, tracked"
+    ),
+    "torch.distributed.fsdp._fully_shard._fsdp_param.free_storage": "plan/tracking.py: as above",
+    "torch.distributed.fsdp._fully_shard._fsdp_param_group.foreach_all_gather": (
+        "plan/tracking.py: what FSDP2's collectives allocate is a communication buffer"
+    ),
+    "torch.distributed.fsdp._fully_shard._fsdp_param_group.foreach_reduce": (
+        "plan/tracking.py: as above"
+    ),
+    "torch.ops._c10d_functional.wait_tensor": (
+        "plan/tracking.py: DTensor's collectives; wait_tensor hands its input's buffer on"
+    ),
 }
 
 

@@ -212,7 +212,9 @@ def fit_table(fit: FitVerdict) -> Table:
         if fit.checkpoint:
             rows.append(["Checkpointed", ", ".join(fit.checkpoint)])
             rows.append(["Recomputed", fmt_flops(fit.recompute_flops)])
-    return Table("Fit", ["Figure", "Value"], rows, note=fit_verdict_text(fit))
+    return Table(
+        "Fit", ["Figure", "Value"], rows, note=fit_verdict_text(fit), snippet=fit.checkpoint_code
+    )
 
 
 def compute_tables(snapshot: Snapshot) -> list[Table]:

@@ -84,7 +84,10 @@ def table_html(table: Table) -> str:
             for i, text in enumerate(row)
         )
         parts.append(f"<tr>{cells}</tr>")
-    parts.append("</tbody></table></section>")
+    parts.append("</tbody></table>")
+    if table.snippet:
+        parts.append(f"<pre><code>{escape(table.snippet)}</code></pre>")
+    parts.append("</section>")
     return "".join(parts)
 
 

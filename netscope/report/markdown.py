@@ -27,6 +27,8 @@ def table_markdown(table: Table, level: int = 2) -> str:
     for row in table.rows:
         cells = [_cell(text, i in table.code) for i, text in enumerate(row)]
         lines.append("| " + " | ".join(cells) + " |")
+    if table.snippet:
+        lines += ["", "```python", table.snippet.rstrip("\n"), "```"]
     return "\n".join(lines)
 
 

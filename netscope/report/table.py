@@ -16,6 +16,7 @@ class Table:
     note: str = ""
     code: set[int] = field(default_factory=set)
     empty: str = "None."
+    snippet: str = ""  # Python code to paste, shown after the table (--checkpoint's choice)
 
 
 def block_label(path: str) -> str:

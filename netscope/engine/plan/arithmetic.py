@@ -44,4 +44,5 @@ def per_device(step: StepAsPlanned, shard: str, dp: int, train: bool) -> PerDevi
     during = base + comm + forward_backward + state
     at_step = base + comm + after + state + update
     peak, at = (at_step, "optimizer.step()") if at_step > during else (during, step.peak_at)
+    comm += step.comm_buffers_bytes  # --tp's collectives (in the replayed step, so in the peak)
     return PerDevice(step.params_bytes, grads, state, step.activations_bytes, comm, peak, at)

@@ -13,22 +13,18 @@ destroyed and the modes exited in ``finally``: the caller is left as it was.
 from __future__ import annotations
 
 import contextlib
-import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.distributed as dist
 from torch import nn
 
 from netscope.engine.compute.allocations import unique_bytes
-from netscope.engine.errors import NetscopeError
-from netscope.engine.nested import map_tensors
+from netscope.engine.plan.fake_copy import HALF, fake_copy, fake_values
+from netscope.engine.plan.fake_world import fake_world, meshes_joined_outside_fake
 from netscope.engine.plan.tracking import PlanMemory, TrackPlan, fsdp_seen
 from netscope.engine.snapshot.forward import tensor_leaves
-
-_HALF = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass(frozen=True)
@@ -84,25 +80,7 @@ class StepRequest:
     precision: str = "fp32"
     tp: int = 1  # tensor-parallel ranks (the world is world x tp)
     tp_plan: dict[str, str] | None = None  # {path glob: "colwise" | "rowwise"}
-
-
-@contextlib.contextmanager
-def fake_world(dp: int, tp: int) -> Iterator[tuple[Any, Any]]:
-    """A fake process group of ``dp x tp`` ranks (this is rank 0) and its (dp, tp) CPU meshes."""
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.testing._internal.distributed.fake_pg import FakeStore
-
-    if dist.is_initialized():
-        raise NetscopeError(
-            "--fit: a process group is already initialized in this process",
-            hint="plan the run from a process that is not part of a distributed job",
-        )
-    dist.init_process_group("fake", store=FakeStore(), rank=0, world_size=dp * tp)
-    try:
-        mesh = init_device_mesh("cpu", (dp, tp), mesh_dim_names=("dp", "tp"))
-        yield mesh["dp"], mesh["tp"]
-    finally:
-        dist.destroy_process_group()
+    keep_blocks: tuple[str, tuple[str, ...]] | None = None  # (container, children removed)
 
 
 def replay_step(request: StepRequest) -> StepAsPlanned:
@@ -111,33 +89,13 @@ def replay_step(request: StepRequest) -> StepAsPlanned:
 
     distributed = request.fsdp or request.tp > 1
     world = fake_world(request.world, request.tp) if distributed else contextlib.nullcontext()
-    with world as meshes, FakeTensorMode(allow_non_fake_inputs=False):
-        model = _fake_copy(request.model, request.precision)
-        args, kwargs, batch = _fake((request.args, request.kwargs, request.batch))
+    two_d = meshes_joined_outside_fake() if request.fsdp and request.tp > 1 else None
+    fake = FakeTensorMode(allow_non_fake_inputs=False)
+    with world as meshes, two_d or contextlib.nullcontext(), fake:
+        model = fake_copy(request.model, request.precision, request.keep_blocks)
+        args, kwargs, batch = fake_values((request.args, request.kwargs, request.batch))
         _wrap(model, request, meshes or (None, None))
         return _run(model, request, args, kwargs, batch)
-
-
-def _fake_copy(model: nn.Module, precision: str) -> nn.Module:
-    """A copy whose parameters and buffers are fake CPU tensors (ties kept), cast for a pure
-    16-bit precision."""
-    dtype = _HALF.get(precision, torch.float32)  # *-mixed and fp32: fp32 master weights
-    memo: dict[int, Any] = {}
-
-    def fake(t: torch.Tensor) -> torch.Tensor:
-        cast = dtype if dtype is not None and t.is_floating_point() else t.dtype
-        return torch.empty(t.shape, dtype=cast, device="cpu")
-
-    for param in model.parameters():
-        memo[id(param)] = nn.Parameter(fake(param), param.requires_grad)
-    for buffer in model.buffers():
-        memo[id(buffer)] = fake(buffer)
-    return copy.deepcopy(model, memo)
-
-
-def _fake(value: Any) -> Any:
-    """``value`` with every nested tensor an empty CPU tensor of its shape (fake, in the mode)."""
-    return map_tensors(lambda t: torch.empty(t.shape, dtype=t.dtype, device="cpu"), value)
 
 
 def _wrap(model: nn.Module, request: StepRequest, meshes: tuple[Any, Any]) -> None:
@@ -162,7 +120,7 @@ def _wrap(model: nn.Module, request: StepRequest, meshes: tuple[Any, Any]) -> No
 
     options: dict[str, Any] = {"mesh": mesh}
     if request.precision in ("bf16-mixed", "fp16-mixed"):
-        half = _HALF[request.precision.removesuffix("-mixed")]
+        half = HALF[request.precision.removesuffix("-mixed")]
         options["mp_policy"] = MixedPrecisionPolicy(param_dtype=half, reduce_dtype=torch.float32)
     for path in sorted(request.units, key=lambda p: -p.count(".")):  # inner units first
         fully_shard(_unit(model, path), **options)
@@ -202,7 +160,7 @@ def _run(
     memory = PlanMemory()
     memory.know([_local(p) for p in params] + list(model.buffers()))
     memory.know(t for _, t in tensor_leaves([args, kwargs, batch]))
-    half = _HALF.get(request.precision.removesuffix("-mixed"))
+    half = HALF.get(request.precision.removesuffix("-mixed"))
     autocast = (
         torch.autocast("cpu", dtype=half)
         if request.precision.endswith("-mixed") and not request.fsdp and half is not None

@@ -13,11 +13,18 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.compute.allocations import AllocationTracker, track
+from netscope.engine.compute.allocations import (
+    AllocationTracker,
+    allocates,
+    output_tensors,
+    track,
+)
 
 # torch private: FSDP2's storage helpers and collectives (torch/distributed/fsdp/_fully_shard)
 _FSDP_PARAM = "torch.distributed.fsdp._fully_shard._fsdp_param"
 _FSDP_GROUP = "torch.distributed.fsdp._fully_shard._fsdp_param_group"
+_FUNCTIONAL = "_c10d_functional"  # DTensor's collectives: all_reduce, all_gather_into_tensor...
+_PASS_THROUGH = ("wait_tensor", "_wrap_tensor_autograd")  # return their input's buffer
 _COMM_FUNCTIONS = ("foreach_all_gather", "foreach_all_gather_copy_out", "foreach_reduce")
 
 
@@ -32,6 +39,7 @@ class PlanMemory(AllocationTracker):
         self.comm: set[int] = set()
         self.comm_current = 0
         self.comm_events: list[tuple[int, int]] = []  # (storage, bytes added or freed)
+        self.collective: set[int] = set()  # outputs of functional collectives (DTensor's, TP)
 
     def _where(self) -> str:
         return f"{self.phase} ({self.block})" if self.block else self.phase
@@ -67,7 +75,38 @@ class PlanMemory(AllocationTracker):
         self.comm_current += change
         self.comm_events.append((key, change))
 
+    def collective_output(self, tensor: torch.Tensor) -> None:
+        """A functional collective's new output (the all-reduce / all-gather of a tensor-
+        parallel style): in the communication high water while it lives, not taken off the
+        activations (the forward may keep it, as the next block's input)."""
+        key = tensor.untyped_storage()._cdata
+        if key in self.live and key not in self.comm and key not in self.collective:
+            self.collective.add(key)
+            self.comm_events.append((key, self.live[key]))
+
+    def moved(self, source: torch.Tensor, to: torch.Tensor) -> None:
+        """``wait_tensor`` returns its input's buffer on a real device (its schema does not say
+        so; a fake tensor's is a new storage): the bytes counted for ``source`` now live as
+        long as ``to`` does."""
+        old, new = source.untyped_storage()._cdata, to.untyped_storage()._cdata
+        if old not in self.live or new in self.live or new in self.known:
+            return
+        self.refs.pop(old, None)  # its weak reference no longer frees anything
+        self.live[new] = self.live.pop(old)
+        self.refs[new] = weakref.ref(to.untyped_storage(), partial(self._freed, new))
+        if old in self.collective:
+            self.collective.discard(old)
+            self.collective.add(new)
+            self.comm_events += [(old, -self.live[new]), (new, self.live[new])]
+        elif old in self.comm:
+            self.comm.discard(old)
+            self.comm.add(new)
+            self.comm_events += [(old, -self.live[new]), (new, self.live[new])]
+
     def _freed(self, key: int, _ref: object = None) -> None:
+        if key in self.collective:
+            self.collective.discard(key)
+            self.comm_events.append((key, -self.live.get(key, 0)))
         if key in self.comm:
             self.comm.discard(key)
             self.comm_current -= self.live.get(key, 0)
@@ -94,8 +133,19 @@ class TrackPlan(TorchDispatchMode):
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         out = func(*args, **(kwargs or {}))
+        functional = func.namespace == _FUNCTIONAL
+        if functional and func._overloadpacket.__name__ in _PASS_THROUGH and _one(args, out):
+            self.memory.moved(args[0], out)  # the same buffer (a new fake tensor here)
+            return out
         track(self.memory, func, out)
+        if functional and allocates(func):
+            for tensor in output_tensors(out):
+                self.memory.collective_output(tensor)
         return out
+
+
+def _one(args: Any, out: Any) -> bool:
+    return isinstance(out, torch.Tensor) and bool(args) and isinstance(args[0], torch.Tensor)
 
 
 @contextlib.contextmanager

@@ -19,9 +19,11 @@ from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict, PerDevice
+from netscope.engine.nested import map_tensors
 from netscope.engine.plan.arithmetic import per_device
 from netscope.engine.plan.auto import auto_checkpoint, checkpoint_code
 from netscope.engine.plan.layout import DTYPE_PRECISION, Layout, layout_of, split_devices
+from netscope.engine.plan.repeat import replay_repeated
 from netscope.engine.plan.replay import StepAsPlanned, StepRequest, replay_step
 from netscope.engine.plan.units import checkpointed, shard_units
 
@@ -54,11 +56,14 @@ class Planner:
         dp = devices // self.layout.tp
         fsdp = self.layout.shard == "fsdp" and dp > 1
         optimizer = loaded.optimizer_fn or _named_optimizer(loaded.options.optimizer)
+        args, kwargs, batch = _scaled_together(
+            (self.call.args, self.call.kwargs, batch_of(example)), b, new
+        )
         request = StepRequest(
             model=self.model,
-            args=_scaled(self.call.args, b, new),
-            kwargs=_scaled(self.call.kwargs, b, new),
-            batch=_scaled(batch_of(example), b, new),
+            args=args,
+            kwargs=kwargs,
+            batch=batch,
             loss=lambda output, batch: step_loss(output, batch, loaded.loss_fn),
             train=train,
             optimizer=optimizer,
@@ -71,11 +76,24 @@ class Planner:
             tp_plan=self.tp_plan,
         )
         key = (checkpoint, new, dp if fsdp else 1)
-        step = self.replays.get(key) or replay_step(request)
+        step = self.replays.get(key) or replay_repeated(request, replay_step)
         self.replays[key] = step  # ddp/zero: one replay serves every GPU count
         if step.no_grad_params:
             self.frozen = True
         return per_device(step, self.layout.shard, dp, train and not step.no_grad_params)
+
+
+def _scaled_together(value: Any, batch: int, new_batch: int) -> Any:
+    """``value``'s tensors as meta tensors at ``new_batch``; a tensor met twice (the arguments'
+    ``input_ids`` that are also the batch's ``labels``) stays one tensor, held once."""
+    made: dict[int, Any] = {}
+
+    def scaled(tensor: torch.Tensor) -> Any:
+        if id(tensor) not in made:
+            made[id(tensor)] = _scaled(tensor, batch, new_batch)
+        return made[id(tensor)]
+
+    return map_tensors(scaled, value)
 
 
 def tp_plan_of(model: nn.Module, from_file: Callable[[nn.Module], Any] | None) -> dict[str, str]:
@@ -128,11 +146,6 @@ def plan_verdict(
     units = tuple(shard_units(model, layout.shard_units, loaded.shard_units_fn)) if fsdp else ()
     planner = Planner(loaded, model, call, layout, units, batch_size(call))
     notes: list[str] = []
-    if layout.tp > 1 and fsdp and layout.data_parallel > 1:
-        raise NetscopeError(
-            f"--tp {layout.tp} with --shard fsdp (a 2-D mesh) is not modelled yet",
-            hint="plan tensor parallelism with --shard none, ddp, zero1 or zero2",
-        )
     if layout.tp > 1:
         planner.tp_plan = tp_plan_of(model, loaded.tp_plan_fn)
         if not planner.tp_plan:

@@ -43,3 +43,13 @@ def write(folder: Path, text: str = BLOCKS, name: str = "blocks.py") -> str:
 
 def loaded(target: str, **options: object):  # type: ignore[no-untyped-def]
     return load_target(LoadOptions(target, **options))  # type: ignore[arg-type]
+
+
+def free_port() -> str:
+    """A TCP port no one listens on now, for a torchrun of a test (a fixed one can clash with
+    another run on the same machine)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])

@@ -104,3 +104,16 @@ def test_a_forward_that_reads_values_says_why_it_cannot_be_planned(tmp_path: Pat
     target = loaded(write(tmp_path, reads), fit="2x1GiB", shard="fsdp")
     with pytest.raises(NetscopeError, match="could not be replayed as planned"):
         fit_verdict(target, target.example_input)
+
+
+def test_the_batch_that_is_the_argument_is_held_once(tmp_path: Path) -> None:
+    """BLOCKS' example input is both the forward's argument and loss()'s batch: one tensor."""
+    from netscope.engine.plan.verdict import Planner, layout_for
+
+    target = loaded(write(tmp_path), train=True, fit="2x1GiB", shard="fsdp")
+    call = target.example_input
+    assert call is not None and target.model is not None
+    planner = Planner(target, target.model, call, layout_for(target), (), 32)
+    planner.estimate(2, ())
+    (step,) = planner.replays.values()
+    assert step.inputs_bytes == 32 * 16 * 4  # randn(32, 16), not twice

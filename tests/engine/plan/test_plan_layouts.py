@@ -129,9 +129,14 @@ def test_tensor_parallel_splits_the_planned_blocks_weights(tmp_path: Path) -> No
     layers = 4 * (2 * 256 * 256 + 2 * 256 * 128 + 3 * 256 * 688) * 4  # the planned Linears
     assert two.per_device.params_bytes == one.per_device.params_bytes - layers // 2
     assert two.tp == 2 and two.per_device.peak_bytes < one.per_device.peak_bytes
-    with pytest.raises(NetscopeError, match="not modelled yet"):
-        both = loaded(llama, fit="4x80GiB", shard="fsdp", tp=2, train=True)
-        fit_verdict(both, both.example_input)
+    # fsdp over the tp-split model (2-D): each GPU holds half of its tp share, padding aside
+    tp_only = loaded(llama, fit="2x80GiB", shard="none", tp=2, train=True)
+    both = loaded(llama, fit="4x80GiB", shard="fsdp", tp=2, train=True)
+    alone, two_d = (fit_verdict(t, t.example_input) for t in (tp_only, both))
+    assert alone is not None and two_d is not None and alone.per_device and two_d.per_device
+    assert (two_d.tp, two_d.shard, two_d.devices) == (2, "fsdp", 4)
+    half = alone.per_device.params_bytes / 2
+    assert two_d.per_device.params_bytes == pytest.approx(half, abs=1024)
 
 
 def test_a_planned_fit_serializes_to_the_schema(tmp_path: Path) -> None:

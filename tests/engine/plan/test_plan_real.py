@@ -41,3 +41,6 @@ def test_the_plans_per_gpu_peak_is_within_10_percent_of_a_real_fsdp2_run(
     assert fit.checkpoint == (fit.units if checkpoint == "all" else ())
     measured = real_peak(tmp_path, "fp32", checkpoint)
     assert fit.per_device.peak_bytes == pytest.approx(measured, rel=0.10)
+    # the one difference: netscope's step holds the 8 x 10 output through the backward, the
+    # real loop (model(x).float().mean().backward()) does not (docs/compute.md)
+    assert fit.per_device.peak_bytes - measured == 8 * 10 * 4
