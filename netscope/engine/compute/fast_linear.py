@@ -29,6 +29,7 @@ _dispatch_depth = torch._C._len_torch_dispatch_stack
 _dispatch_mode_at = torch._C._get_dispatch_stack_at
 _pop_dispatch_mode = torch._C._pop_torch_dispatch_stack
 _push_dispatch_mode = torch._C._push_on_torch_dispatch_stack
+_no_torch_function = torch._C.DisableTorchFunction  # netscope's own tensor reads: no mode sees
 
 
 def autocasting(device_type: str) -> bool:
@@ -55,11 +56,15 @@ class FastLinears:
 
     def enter(self, module: nn.Module, inputs: Any) -> None:
         """A Linear's forward starts: off the stack where its shapes give its figures."""
-        counter = self.counter
-        if not FAST_LINEAR or type(module) is not nn.Linear or counter.paused:
+        if not FAST_LINEAR or type(module) is not nn.Linear or self.counter.paused:
             return
         if self.leaf is not None:
             return
+        with _no_torch_function():  # reading shapes: not the user's torch functions
+            self._enter(module, inputs)
+
+    def _enter(self, module: nn.Linear, inputs: Any) -> None:
+        counter = self.counter
         x = inputs[0] if len(inputs) == 1 else None
         weight = module.weight
         if type(x) is not torch.Tensor or type(weight) is not nn.Parameter:
@@ -78,8 +83,11 @@ class FastLinears:
             return
         self.leaf = None
         _push_dispatch_mode(self.counter)
-        if not isinstance(output, torch.Tensor) or not isinstance(module, nn.Linear):
-            return
+        if isinstance(output, torch.Tensor) and isinstance(module, nn.Linear):
+            with _no_torch_function():
+                self._exit(module, output)
+
+    def _exit(self, module: nn.Linear, output: torch.Tensor) -> None:
         self.counter.memory.created(output)
         node = output.grad_fn
         if node is not None and type(node).__name__ in _FAST_NODES:
