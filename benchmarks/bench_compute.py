@@ -102,9 +102,11 @@ def fit_verdicts(target: str) -> list[list[str]]:
 # Why a model's meta replay misses the profiler's CPU figure by more than 10 %, where known
 CAUSES = {
     "cnn": "oneDNN's convolution workspaces inside the CPU kernels (not op outputs: neither "
-    "netscope's CPU figure nor the replay sees them; CUDA allocates cuDNN's own instead)",
+    "netscope's CPU figure nor the replay sees them; CUDA allocates cuDNN's own instead; "
+    "measured by benchmarks/bench_workspaces.py)",
     "lstm": "the CPU's fused mkldnn_rnn_layer keeps a workspace per layer and allocates "
-    "inside the kernel; the replay runs the math path (per-step gates) as no CUDA kernel does",
+    "inside the kernel (benchmarks/bench_workspaces.py); the replay runs the math path "
+    "(per-step gates) as no CUDA kernel does",
     "mixtral": "the router reads values (expert counts for the grouped matmul's offsets): "
     "no meta forward",
 }
