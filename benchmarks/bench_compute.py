@@ -102,13 +102,13 @@ def fit_verdicts(target: str) -> list[list[str]]:
 # Why a model's meta replay misses the profiler's CPU figure by more than 10 %, where known
 CAUSES = {
     "cnn": "oneDNN's convolution workspaces inside the CPU kernels (not op outputs: neither "
-    "netscope's CPU figure nor the replay sees them; CUDA allocates cuDNN's own instead)",
+    "netscope's CPU figure nor the replay sees them; CUDA allocates cuDNN's own instead; "
+    "measured by benchmarks/bench_workspaces.py)",
     "lstm": "the CPU's fused mkldnn_rnn_layer keeps a workspace per layer and allocates "
-    "inside the kernel; the replay runs the math path (per-step gates) as no CUDA kernel does",
+    "inside the kernel (benchmarks/bench_workspaces.py); the replay runs the math path "
+    "(per-step gates) as no CUDA kernel does",
     "mixtral": "the router reads values (expert counts for the grouped matmul's offsets): "
     "no meta forward",
-    "whisper": "not yet known: the replay allocates the same tensors as the CPU step (checked "
-    "op by op), some are freed later (a cross-attention key/value, the conv front end's input)",
 }
 
 
@@ -116,7 +116,7 @@ def peak_accuracy() -> list[list[str]]:
     """Per model, the training step (train mode, loss backward, SGD update): torch's profiler peak
     on the CPU, netscope's CPU figure, the meta estimate, and why a miss happens."""
     import torch
-    from compute_models import MODELS, build, snapshot
+    from compute_models import MODELS, build, build_on_meta, snapshot
     from test_compute_memory import profiler_peak
 
     rows = []
@@ -129,7 +129,7 @@ def peak_accuracy() -> list[list[str]]:
         start = memory.params_bytes + memory.buffers_bytes
         start += sum(v.numel() * v.element_size() for v in kwargs.values())
         measured = start + profiler_peak(model, kwargs, train=True)
-        meta_model = build(name).to("meta")
+        meta_model = build_on_meta(name)  # ties kept: .to("meta") alone unties a tied head
         meta_kwargs = {k: v.to("meta") for k, v in kwargs.items()}
         meta = snapshot(meta_model, meta_kwargs, device="meta", train=True).memory
         estimate = meta.peak_bytes if meta is not None else None

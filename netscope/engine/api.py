@@ -1,6 +1,7 @@
 """The engine's front door: options in, Snapshot out (the CLI, the worker, the run agent and the
-app call this). It orders the passes: load, unwrap a compiled model, snapshot it (structure, the
-example step's FLOPs and memory), then the ``--fit`` verdict on meta."""
+app call this). It orders the passes: load, unwrap a compiled model, snapshot it (structure and
+the example step's FLOPs and saved bytes), the step's memory from what that step counted, then
+the ``--fit`` verdict on meta and its replay peak beside the measured one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from dataclasses import replace
 from netscope.engine.compute.devices import capacity
 from netscope.engine.compute.fit import fit_verdict
 from netscope.engine.compute.gates import FIT_NOT_AVAILABLE
-from netscope.engine.compute.peaks import with_replay
 from netscope.engine.errors import NetscopeError
 from netscope.engine.gc_hold import gc_paused
 from netscope.engine.load.compiled import compile_note, compiled_blocks, eager, eager_target
@@ -19,8 +19,9 @@ from netscope.engine.load.target import load_target
 from netscope.engine.model import Finding, Snapshot
 from netscope.engine.options import LoadOptions
 from netscope.engine.plan.layout import layout_of, split_devices
-from netscope.engine.snapshot.build import snapshot_model
+from netscope.engine.snapshot.build import snapshot_with_step
 from netscope.engine.snapshot.forward import ForwardRecord, call_in_step
+from netscope.engine.step_memory import with_replay_peak, with_step_memory
 
 __all__ = ["load_target", "snapshot_loaded", "take_snapshot"]
 
@@ -33,14 +34,19 @@ def take_snapshot(options: LoadOptions, progress: Progress = None) -> Snapshot:
 
 
 def snapshot_loaded(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
-    """Snapshot a loaded target, with the --fit verdict when asked.
+    """Snapshot a loaded target: its structure and example step, the step's memory, and the
+    --fit verdict when asked.
 
     A torch.compile'd model is described by its original module (``_orig_mod``), whose example
     forward runs eagerly (netscope's hooks break dynamo's tracing); the note says so.
     """
     loaded, compiled = eager_target(loaded)
     with eager(), gc_paused():
-        snapshot = with_fit(loaded, snapshot_model(loaded, progress), progress)
+        snapshot, step = snapshot_with_step(loaded, progress)  # the model left as it was
+        if step is not None:
+            snapshot = with_step_memory(snapshot, loaded, step)
+        del step  # its counters hold the step's bookkeeping: not kept past the memory pass
+        snapshot = with_replay_peak(with_fit(loaded, snapshot, progress), loaded)
     note = compile_note(compiled, [] if loaded.model is None else compiled_blocks(loaded.model))
     if not note:
         return snapshot
@@ -71,13 +77,7 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
             )
             finding = Finding("warning", FIT_NOT_AVAILABLE, f"--fit {asked}: not available, {why}")
             return replace(snapshot, findings=(*snapshot.findings, finding))
-        snapshot = replace(snapshot, fit=fit)
-        if fit is not None and snapshot.memory is not None and loaded.model is not None:
-            memory = with_replay(
-                snapshot.memory, loaded.model, fit.needed_bytes, loaded.options.train
-            )
-            snapshot = replace(snapshot, memory=memory)
-        return snapshot
+        return replace(snapshot, fit=fit)
     if snapshot.kind != "model":
         return snapshot
     why = snapshot.forward.note or "no example forward ran"

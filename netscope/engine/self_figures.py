@@ -19,8 +19,9 @@ def own_figures(
 ) -> dict[str, int | None] | None:
     """Each block's inclusive figure less each child module's, once per module object
     (``aliases``: a path's other paths of the same module). The engine adds an op to every
-    block on the stack, so this is exact when the children run only inside the block; a child
-    also registered under another parent may run elsewhere, and then (or when the rest would be
+    block on the stack, so this is exact when the children run only inside the block (a block
+    reused under two paths has its children under both: the same parent); a child also
+    registered under another parent module may run elsewhere, and then (or when the rest would be
     negative) the block's own figure is not known: None. A leaf's own figure is its figure."""
     if inclusive is None:
         return None
@@ -53,12 +54,13 @@ def _own(
     aliases: Mapping[str, Sequence[str]],
 ) -> int | None:
     counted: set[str] = set()
+    parents = set(aliases.get(path, (path,)))  # this module's own paths: a reused parent's
     for child in children.get(path, ()):
         if child in counted:
             continue
         others = aliases.get(child, ())
         counted.update(others)
-        if any(other.rpartition(".")[0] != path for other in others):
+        if any(other.rpartition(".")[0] not in parents for other in others):
             return None  # the same module under another parent: it may run in that one
         below = inclusive[child]
         if total is None or below is None:

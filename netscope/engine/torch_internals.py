@@ -21,7 +21,8 @@ MODULE_NAMES: dict[str, str] = {
         "so backward ops are charged to the blocks that created their nodes"
     ),
     "torch._C._current_autograd_node": (
-        "compute/counter.py: the autograd node running a backward op (its _sequence_nr)"
+        "compute/counter.py, compute/fast_linear.py: the autograd node running a backward op "
+        "(its _sequence_nr)"
     ),
     "torch._C._dispatch_has_kernel_for_dispatch_key": (
         "compute/counter.py: composite ops decompose, so their parts are counted, not the op"
@@ -42,7 +43,8 @@ MODULE_NAMES: dict[str, str] = {
         "call, as the matrix products it stands for (equal on cpu, cuda and meta)"
     ),
     "torch._C._len_torch_dispatch_stack": (
-        "compute/counter.py: netscope's own statistics step off the dispatch stack (not counted)"
+        "compute/counter.py: netscope's own statistics step off the dispatch stack (not counted); "
+        "compute/fast_linear.py: Linear blocks and their backward nodes counted from shapes, off it"
     ),
     "torch._C._get_dispatch_stack_at": "compute/counter.py: as above",
     "torch._C._pop_torch_dispatch_stack": "compute/counter.py: as above",

@@ -81,6 +81,8 @@ def test_ddp_with_gradient_accumulation_and_no_sync_is_unchanged(tmp_path):
     # the tree is the module inside DistributedDataParallel, paths without "module."
     modules = [m["path"] for m in report["model"]["modules"]]
     assert modules == ["", "0", "1", "2", "3"]
+    rows = {m["path"]: m for m in report["model"]["modules"]}  # own figures from the step's
+    assert rows[""]["self_forward_flops"] == 0 and rows["0"]["self_forward_flops"] == 2 * 8192
     assert "DistributedDataParallel" in report["forward"]["note"]
     assert report["forward"]["ran"] is False  # netscope ran no forward of its own
     # two micro-batches of 8, Linear(16, 32) and Linear(32, 4): forward, and a backward of 2x

@@ -28,6 +28,7 @@ from netscope.engine.compute.allocations import (
     output_tensors,
     storage_key,
 )
+from netscope.engine.compute.fast_linear import FastLinears
 from netscope.engine.compute.formulas import DATA_OPS, registry
 from netscope.engine.torch_internals import current_autograd_node as _current_node
 from netscope.engine.torch_internals import next_node_number as _next_node_number
@@ -47,7 +48,6 @@ _dispatch_mode_at = torch._C._get_dispatch_stack_at
 _pop_dispatch_mode = torch._C._pop_torch_dispatch_stack
 _push_dispatch_mode = torch._C._push_on_torch_dispatch_stack
 _BACKEND_KEYS = {"cpu": "CPU", "cuda": "CUDA", "meta": "Meta"}
-FAST_LINEAR = True  # False only in tests: every Linear's ops through the mode, to compare
 MARKERS = frozenset({"profiler"})  # record_function's enter/exit ops: no compute
 Chain = tuple[int, ...]  # id() of each block running, outermost first
 
@@ -60,16 +60,6 @@ def _shape(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_shape(v) for v in value)
     return value
-
-
-def _autocasting(device_type: str) -> bool:
-    """Autocast is on for the device (meta has none; an unknown device: assume it may)."""
-    if device_type == "meta":
-        return False
-    try:
-        return torch.is_autocast_enabled(device_type)
-    except RuntimeError:
-        return True
 
 
 class OpKind:
@@ -148,7 +138,7 @@ class StepCounter(TorchDispatchMode):
         self.memory = AllocationTracker(self._where)
         self.kinds: dict[int, OpKind] = {}  # id(func) -> its kind
         self.in_attention = 0  # > 0: inside a counted SDPA call (its parts are not counted again)
-        self.fast_leaf: nn.Module | None = None  # a Linear running off the dispatch stack
+        self.fast = FastLinears(self)  # Linear blocks counted from shapes, off the mode
 
     # --- the block stack -----------------------------------------------------------------------
     def mark(self, active: list[Any]) -> None:
@@ -158,44 +148,16 @@ class StepCounter(TorchDispatchMode):
         self.mark_chains.append(self.chain)
 
     def leaf_enter(self, module: nn.Module, inputs: Any) -> None:
-        """A Linear's forward starts: where its result is known from shapes (one contiguous
-        plain tensor, its weight's dtype, no autocast), it runs off torch's dispatch stack, its
-        FLOPs are ``2 x rows x in x out`` (addmm's formula) and its one new storage is its
-        output (``leaf_exit``). 20,000 tiny blocks: two dispatched ops per block fewer."""
-        if not FAST_LINEAR or type(module) is not nn.Linear or self.paused:
-            return
-        if self.fast_leaf is not None:
-            return
-        x = inputs[0] if len(inputs) == 1 else None
-        weight = module.weight
-        if type(x) is not torch.Tensor or type(weight) is not nn.Parameter:
-            return
-        if x.dtype != weight.dtype or x.dim() < 1 or not x.is_contiguous():
-            return
-        if self.in_attention or _autocasting(x.device.type):
-            return
-        depth = _dispatch_depth()
-        if not depth or _dispatch_mode_at(depth - 1) is not self:
-            return
-        _pop_dispatch_mode(None)
-        self.fast_leaf = module
-        rows = x.numel() // max(module.in_features, 1)
-        self._add(2 * rows * module.in_features * module.out_features, self.chain, "forward")
+        """A quiet leaf's forward starts (the snapshot's hooks): a Linear may run off the mode."""
+        self.fast.enter(module, inputs)
 
     def leaf_exit(self, module: nn.Module, output: Any) -> None:
-        if self.fast_leaf is not module:
-            return
-        self.fast_leaf = None
-        _push_dispatch_mode(self)
-        if isinstance(output, torch.Tensor):
-            self.memory.created(output)
+        self.fast.exit(module, output)
 
     def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
-        """A forward that raised inside a fast Linear left this mode off the stack: put it back
-        so that leaving pops this mode and nothing else."""
-        if self.fast_leaf is not None:
-            self.fast_leaf = None
-            _push_dispatch_mode(self)
+        """A step that raised inside a fast Linear (or its backward node) left this mode off the
+        stack: put it back so that leaving pops this mode and nothing else."""
+        self.fast.restore()
         super().__exit__(exc_type, exc_val, exc_tb)
 
     def _chain_of_node(self, number: int) -> Chain:

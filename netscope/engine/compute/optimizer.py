@@ -63,14 +63,19 @@ def replay(
     name: str,
     user_optimizer: Callable[[nn.Module], Any] | None,
     like_cuda: bool,
+    trained: list[nn.Parameter] | None = None,
 ) -> OptimizerReplay | None:
     """Step the optimizer once on meta twins of the parameters that got a gradient.
 
     ``like_cuda``: the model is meant for CUDA (on meta, or on CUDA): torch's default there is
     the foreach implementation, whose temporaries often make the optimizer step a step's peak.
+    ``trained``: the parameters that got a gradient, when their ``.grad`` was already put back;
+    by default those with a ``.grad`` now.
     """
     params = list({id(p): p for p in model.parameters()}.values())
-    with_grad = [p for p in params if p.requires_grad and p.grad is not None]
+    with_grad = trained
+    if with_grad is None:
+        with_grad = [p for p in params if p.requires_grad and p.grad is not None]
     if not with_grad:
         return None
     if user_optimizer is not None:

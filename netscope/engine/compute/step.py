@@ -62,6 +62,7 @@ class ComputePass:
         self.cuda_start: int | None = None
         self.after_backward = 0
         self.grads_bytes: int | None = None
+        self.trained: list[nn.Parameter] = []  # the parameters the backward gave a gradient
 
     @contextlib.contextmanager
     def forward(self, with_grad: bool) -> Iterator[None]:
@@ -101,9 +102,10 @@ class ComputePass:
         self.cuda_peak = torch.cuda.max_memory_allocated(self.device)
 
     def note_grads(self, backward_ran: bool) -> None:
-        """Before the snapshot puts the user's ``.grad`` back."""
+        """Before the snapshot puts the user's ``.grad`` back: the memory pass runs after it."""
         if backward_ran:
             self.grads_bytes = unique_bytes(p.grad for p in self.params if p.grad is not None)
+            self.trained = [p for p in self.params if p.requires_grad and p.grad is not None]
 
     def blocks(self, forward_ran: bool, backward_ran: bool) -> BlockCompute | None:
         if not forward_ran:
@@ -145,7 +147,7 @@ class ComputePass:
         replayed: OptimizerReplay | None = None
         if train and self.grads_bytes is not None:
             like_cuda = self.device.type in ("cuda", "meta")
-            replayed = replay(self.model, optimizer, user_optimizer, like_cuda)
+            replayed = replay(self.model, optimizer, user_optimizer, like_cuda, self.trained)
         if replayed is not None:
             peak, peak_at = with_optimizer(peak, peak_at, baseline + self.after_backward, replayed)
             notes.append(

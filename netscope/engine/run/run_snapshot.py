@@ -17,6 +17,7 @@ from torch import nn
 
 from netscope.engine.model import ForwardInfo, Snapshot
 from netscope.engine.run.step_watch import WatchedFigures
+from netscope.engine.self_figures import with_self_figures
 from netscope.engine.snapshot.classes import model_source
 
 MAX_WRAPPERS = 8
@@ -73,7 +74,7 @@ def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snap
 
 def with_watched(snapshot: Snapshot, figures: WatchedFigures) -> Snapshot:
     """The snapshot with the observed step's FLOPs and saved bytes per block, compute, memory."""
-    blocks = tuple(
+    counted = tuple(
         replace(
             block,
             forward_flops=figures.forward.get(block.path),
@@ -82,6 +83,7 @@ def with_watched(snapshot: Snapshot, figures: WatchedFigures) -> Snapshot:
         )
         for block in snapshot.blocks
     )
+    blocks = with_self_figures(counted)  # its own figures from the step's, not the walk's
     forward = replace(
         snapshot.forward,
         backward_ran=figures.compute.backward_flops is not None,

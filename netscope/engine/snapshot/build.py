@@ -1,10 +1,12 @@
 """``snapshot_model``: everything about a loaded model in one frozen Snapshot, model left unchanged.
 
-The example forward runs in **eval mode** (dropout off, BatchNorm uses and does not update its
-running statistics), so a snapshot never changes buffers and is deterministic; the backward pass
-still runs in eval mode. Hooks are removed, every module's train/eval flag and every parameter's
-``.grad`` are restored in ``finally``. Lazy parameters are materialized by the forward: that is
-the one change, and it is what the user asked to see.
+The example forward runs in eval mode (dropout off, BatchNorm uses and does not update its
+running statistics), or with ``--train`` as a training loop runs it (StepMode restores buffers,
+RNG and flags after it). The step's memory is not assembled here: engine/api.py orders it after
+the snapshot (engine/step_memory.py), from the counters this step leaves. Hooks are removed, every
+module's train/eval flag and every parameter's ``.grad`` are restored in ``finally``. Lazy
+parameters are materialized by the forward: that is the one change, and it is what the user
+asked to see.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from netscope.engine.snapshot.tensors import (
 from netscope.engine.snapshot.values import grad_stats, tensor_stats
 
 Progress = Callable[[str], None] | None
+Stepped = tuple[Snapshot, ComputePass | None]  # the snapshot and its example step's counters
 COUNT_COMPUTE = True  # False only in benchmarks/bench_compute.py: the snapshot without counters
 
 
@@ -113,18 +116,24 @@ def no_input_note(loaded: LoadedTarget) -> str:
 
 
 def snapshot_model(loaded: LoadedTarget, progress: Progress = None) -> Snapshot:
-    """The snapshot of an eager model (engine/api.py's ``snapshot_loaded`` unwraps a compiled
-    one and adds the --fit verdict): structure, the example step's figures and its memory; a
+    """The snapshot of an eager model: structure and the example step's figures, no memory
+    (engine/api.py's ``snapshot_loaded`` orders the memory and --fit passes after it); a
     checkpoint alone goes to ``snapshot.checkpoint``."""
+    return snapshot_with_step(loaded, progress)[0]
+
+
+def snapshot_with_step(loaded: LoadedTarget, progress: Progress = None) -> Stepped:
+    """``snapshot_model``'s snapshot, and the counters of its example step when one ran (what
+    the memory pass reads: engine/step_memory.py)."""
     if loaded.model is None:
         from netscope.engine.snapshot.checkpoint import snapshot_checkpoint
 
-        return snapshot_checkpoint(loaded, progress)
+        return snapshot_checkpoint(loaded, progress), None
     with training_flags_kept(loaded.model):
         return _snapshot_module(loaded, loaded.model, progress)
 
 
-def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress) -> Snapshot:
+def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress) -> Stepped:
     device = resolve_device(loaded.options.device)
     on_meta = device.type == "meta"
     unique_params = list({id(p): p for p in model.parameters()}.values())
@@ -155,7 +164,8 @@ def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress)
                 if not on_meta:
                     raise
                 with torch.no_grad():  # the structure is complete without the forward
-                    return _assemble(loaded, model, record, meta_forward_failed(error), device)
+                    failed = meta_forward_failed(error)
+                    return _assemble(loaded, model, record, failed, device), None
             finally:
                 for handle in handles:
                     handle.remove()
@@ -164,7 +174,7 @@ def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress)
             if skipped is not None:
                 forward_info = ForwardInfo(ran=False, note="; ".join([*record.notes, skipped]))
                 with torch.no_grad():
-                    return _assemble(loaded, model, record, forward_info, device)
+                    return _assemble(loaded, model, record, forward_info, device), None
             if want_backward:
                 _say(progress, "backward")
                 with (
@@ -187,10 +197,10 @@ def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress)
             _say(progress, "statistics")
             with torch.no_grad():
                 snapshot = _assemble(loaded, model, record, forward_info, device, counting)
-            return with_step_memory(snapshot, loaded, counting)
+            return snapshot, counting
         _say(progress, "statistics")
         with torch.no_grad():
-            return _assemble(loaded, model, record, forward_info, device)
+            return _assemble(loaded, model, record, forward_info, device), None
     finally:
         for handle in handles:
             handle.remove()
@@ -217,13 +227,6 @@ def meta_forward_failed(error: NetscopeError) -> ForwardInfo:
 def _say(progress: Progress, stage: str) -> None:
     if progress is not None:
         progress(stage)
-
-
-def with_step_memory(snapshot: Snapshot, loaded: LoadedTarget, counting: ComputePass) -> Snapshot:
-    """The step's memory (the optimizer replayed when --train), while the gradients are there."""
-    options = loaded.options
-    memory = counting.memory(options.train, options.optimizer, loaded.optimizer_fn)
-    return replace(snapshot, memory=memory)
 
 
 def _assemble(

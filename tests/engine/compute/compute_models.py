@@ -114,6 +114,15 @@ def build(name: str, attention: str | None = None) -> torch.nn.Module:
     return model
 
 
+def build_on_meta(name: str) -> torch.nn.Module:
+    """``build(name)`` moved to meta with its ties kept: ``.to("meta")`` gives each module a new
+    Parameter (a meta tensor cannot take a CPU one's place), so a tied head becomes a copy."""
+    model = build(name).to("meta")
+    if hasattr(model, "tie_weights"):
+        model.tie_weights()
+    return model
+
+
 def snapshot(model: torch.nn.Module, kwargs: dict[str, Any], **options: Any) -> Snapshot:
     """netscope's snapshot of ``model(**kwargs)`` with ``logits_loss`` as the loss."""
     loaded = LoadedTarget(

@@ -133,7 +133,7 @@ def test_linear_blocks_counted_off_the_dispatch_stack_equal_flop_counter_mode(
 ) -> None:
     """Linear blocks run off the counting mode where shapes alone give the figures: the
     FLOPs, saved activations and the peak are the ones the mode gave."""
-    import netscope.engine.compute.counter as counter
+    import netscope.engine.compute.fast_linear as counter
 
     x = torch.randn(2, 6, 8)
     fast = snapshot(Layers(), {"x": x}, train=True)

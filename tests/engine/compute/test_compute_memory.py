@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from compute_models import MODELS, build, logits_loss, snapshot
+from compute_models import MODELS, build, build_on_meta, logits_loss, snapshot
 
 from netscope.engine.api import take_snapshot
 from netscope.engine.options import LoadOptions
@@ -98,7 +98,7 @@ def test_a_train_step_puts_back_running_statistics_and_the_random_state() -> Non
     assert model.training  # the user's own mode
 
 
-@pytest.mark.parametrize("name", ["gpt2", "bert", "llama", "t5"])  # others: docs/benchmarks.md
+@pytest.mark.parametrize("name", ["gpt2", "bert", "llama", "t5", "whisper"])  # others: docs
 def test_the_measured_peak_matches_torchs_profiler_and_the_meta_estimate_is_close(
     name: str,
 ) -> None:
@@ -114,11 +114,12 @@ def test_the_measured_peak_matches_torchs_profiler_and_the_meta_estimate_is_clos
     assert shot.memory.how == "measured"
     assert shot.memory.peak_bytes == pytest.approx(measured, rel=0.05)
     meta = snapshot(
-        build(name).to("meta"), {k: v.to("meta") for k, v in kwargs.items()},
+        build_on_meta(name), {k: v.to("meta") for k, v in kwargs.items()},
         device="meta", train=True,
     )  # fmt: skip
     assert meta.memory is not None and meta.memory.how == "estimated"
     assert meta.memory.peak_bytes == pytest.approx(measured, rel=0.10)
+    assert meta.memory.params_bytes == shot.memory.params_bytes  # the ties kept on meta
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "sgd-momentum", "adam", "adamw"])

@@ -1,0 +1,130 @@
+"""Linear blocks counted from their shapes, off the counting mode: a Python dispatch mode costs
+~5 us an op, and 20,000 tiny Linear blocks run 10 ops each in forward and backward.
+
+Where a Linear's figures follow from shapes alone (one contiguous plain input of its weight's
+dtype, no autocast), its forward runs off torch's dispatch stack (FLOPs ``2 x rows x in x out``,
+addmm's formula; its one new storage its output). With a 2-D input its backward is one autograd
+node (``AddmmBackward0``, ``MmBackward0`` without a bias) that runs off the stack too, between a
+pre-hook and a hook that count what the mode would: one ``mm`` per gradient the node makes, the
+bias's ``sum`` listed as uncounted, its gradients tracked as allocations. Equal to the mode's
+figures by test (tests/engine/compute/test_compute_fast_linear.py).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from netscope.engine.torch_internals import current_autograd_node
+
+if TYPE_CHECKING:
+    from netscope.engine.compute.counter import StepCounter
+
+FAST_LINEAR = True  # False only in tests: every Linear's ops through the mode, to compare
+_FAST_NODES = frozenset({"AddmmBackward0", "MmBackward0"})  # a Linear of a 2-D input
+_dispatch_depth = torch._C._len_torch_dispatch_stack
+_dispatch_mode_at = torch._C._get_dispatch_stack_at
+_pop_dispatch_mode = torch._C._pop_torch_dispatch_stack
+_push_dispatch_mode = torch._C._push_on_torch_dispatch_stack
+_no_torch_function = torch._C.DisableTorchFunction  # netscope's own tensor reads: no mode sees
+
+
+def autocasting(device_type: str) -> bool:
+    """Autocast is on for the device (meta has none; an unknown device: assume it may)."""
+    if device_type == "meta":
+        return False
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except RuntimeError:
+        return True
+
+
+class FastLinears:
+    """The counter's Linear blocks run off its dispatch mode, forward and backward."""
+
+    def __init__(self, counter: StepCounter) -> None:
+        self.counter = counter
+        self.leaf: nn.Module | None = None  # a Linear's forward running off the stack
+        self.node = False  # a fast Linear's backward node running off it
+
+    def _on_top(self) -> bool:
+        depth = _dispatch_depth()
+        return bool(depth) and _dispatch_mode_at(depth - 1) is self.counter
+
+    def enter(self, module: nn.Module, inputs: Any) -> None:
+        """A Linear's forward starts: off the stack where its shapes give its figures."""
+        if not FAST_LINEAR or type(module) is not nn.Linear or self.counter.paused:
+            return
+        if self.leaf is not None:
+            return
+        with _no_torch_function():  # reading shapes: not the user's torch functions
+            self._enter(module, inputs)
+
+    def _enter(self, module: nn.Linear, inputs: Any) -> None:
+        counter = self.counter
+        x = inputs[0] if len(inputs) == 1 else None
+        weight = module.weight
+        if type(x) is not torch.Tensor or type(weight) is not nn.Parameter:
+            return
+        if x.dtype != weight.dtype or x.dim() < 1 or not x.is_contiguous():
+            return
+        if counter.in_attention or autocasting(x.device.type) or not self._on_top():
+            return
+        _pop_dispatch_mode(None)
+        self.leaf = module
+        rows = x.numel() // max(module.in_features, 1)
+        counter._add(2 * rows * module.in_features * module.out_features, counter.chain, "forward")
+
+    def exit(self, module: nn.Module, output: Any) -> None:
+        if self.leaf is not module:
+            return
+        self.leaf = None
+        _push_dispatch_mode(self.counter)
+        if isinstance(output, torch.Tensor) and isinstance(module, nn.Linear):
+            with _no_torch_function():
+                self._exit(module, output)
+
+    def _exit(self, module: nn.Linear, output: torch.Tensor) -> None:
+        self.counter.memory.created(output)
+        node = output.grad_fn
+        if node is not None and type(node).__name__ in _FAST_NODES:
+            flops = 2 * output.shape[0] * module.in_features * module.out_features
+            node.register_prehook(self._node_enter)
+            node.register_hook(partial(self._node_exit, flops))
+
+    def _node_enter(self, _grad_outputs: Any) -> None:
+        """The Linear's backward node starts: off the stack (six dispatched ops fewer)."""
+        if self.node or not self._on_top():
+            return
+        _pop_dispatch_mode(None)
+        self.node = True
+
+    def _node_exit(self, flops: int, grads: tuple[Any, ...], _grad_outputs: Any) -> None:
+        """What the mode would have counted: one ``mm`` per gradient the node made (input,
+        weight), the bias's ``sum`` (uncounted), the gradients as allocations."""
+        if not self.node:
+            return
+        self.node = False
+        counter = self.counter
+        _push_dispatch_mode(counter)
+        node = current_autograd_node()
+        chain = counter._chain_of_node(node._sequence_nr()) if node is not None else ()
+        if not chain:
+            return
+        *bias, grad_input, grad_weight = grads  # addmm: (bias, input, weight.t()); mm: no bias
+        made = (grad_input is not None) + (grad_weight is not None)
+        counter._add(flops * made, chain, "backward")
+        if bias and bias[0] is not None:
+            counter.uncounted["sum"] += 1
+        for grad in grads:
+            if isinstance(grad, torch.Tensor):
+                counter.memory.created(grad)
+
+    def restore(self) -> None:
+        """A step that raised off the stack: the counter put back on it."""
+        if self.leaf is not None or self.node:
+            self.leaf, self.node = None, False
+            _push_dispatch_mode(self.counter)
