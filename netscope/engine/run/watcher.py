@@ -69,6 +69,7 @@ from netscope.engine.run.messages import (
     StepUsage,
     UsageRecord,
 )
+from netscope.engine.run.phases import BACKWARD, DATA, FORWARD, OPTIMIZER, PhaseStack, StepClock
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
@@ -78,7 +79,6 @@ from netscope.engine.run.run_snapshot import (
 )
 from netscope.engine.run.step_watch import StepWatch, WatchedFigures
 
-DATA, FORWARD, BACKWARD, OPTIMIZER = range(4)
 FLUSH_S = 0.2  # steps are sent in batches at most this often
 BUDGET = 0.01  # share of the loop's time the sampled steps may add
 MIN_EVERY, MAX_EVERY = 10, 1000
@@ -94,18 +94,6 @@ NOT_COUNTED = (
     "grad and then backward() (a backward through torch.autograd.grad is not seen)"
 )
 GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at the end)
-
-
-class _Clock:
-    """Phase times of the step in progress, for one kind of boundary."""
-
-    __slots__ = ("acc", "boundary", "index", "start")
-
-    def __init__(self, boundary: str) -> None:
-        self.boundary = boundary
-        self.start: float | None = None
-        self.acc = [0.0, 0.0, 0.0, 0.0]
-        self.index = 0
 
 
 class _Root:
@@ -228,9 +216,6 @@ class Watcher:
         self.pid = os.getpid()
         self.enabled = True
         self.suspended = False  # the watcher's own work (a snapshot) runs under its own hooks
-        self.stack: list[int] = []
-        self.t0 = 0.0
-        self.started = False
         self.depth = 0
         self.ignored_root = False
         self.roots: dict[int, _Root] = {}
@@ -238,7 +223,8 @@ class Watcher:
         self.boundary_opt: Any = None
         self.stepped: list[Any] = []  # optimizers (weak) that have stepped
         self.opt_mark = 0
-        self.clocks = [_Clock("forward"), _Clock("optimizer.step")]
+        self.phases = PhaseStack([StepClock("forward"), StepClock("optimizer.step")])
+        self.stack = self.phases.stack  # the open phases, innermost last
         self.pending: list[StepRecord] = []
         self.last_flush = time.perf_counter()
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
@@ -246,7 +232,7 @@ class Watcher:
         self.next_sampled = FIRST_SAMPLED if every is None else 3
         self._jitter = random.Random(SAMPLING_SEED)
         self.sampled: SampledStep | None = None
-        self.sampled_clock: _Clock | None = None
+        self.sampled_clock: StepClock | None = None
         self.warming = False
         self.tracker = RootTracker()
         self.taint: Taint | None = None
@@ -259,7 +245,7 @@ class Watcher:
         self.example_autocast: str | None = None  # the autocast dtype of that call, if any
         self.called = False  # the main model was called since it was chosen
         self.watch: StepWatch | None = None  # the script's own step, counted (one step)
-        self.watch_clock: _Clock | None = None
+        self.watch_clock: StepClock | None = None
         self.watch_wanted = True
         self.watched: WatchedFigures | None = None
         self.compiled_noted = False
@@ -357,25 +343,15 @@ class Watcher:
     # --- phases -----------------------------------------------------------------------------
 
     def enter(self, phase: int) -> None:
-        stack = self.stack
-        stack.append(phase)
-        if len(stack) == 1:
-            now = time.perf_counter()
-            self.t0 = now
-            if not self.started:
-                self.started = True
-                for clock in self.clocks:
-                    clock.start = now
+        self.phases.enter(phase)
 
     def leave(self) -> None:
-        stack = self.stack
-        if not stack:
-            return
-        phase = stack.pop()
-        if not stack:
-            spent = time.perf_counter() - self.t0
-            for clock in self.clocks:
-                clock.acc[phase] += spent
+        self.phases.leave()
+
+    @property
+    def clocks(self) -> list[StepClock]:
+        """The step clocks: one per kind of boundary until the optimizer's is known."""
+        return self.phases.clocks
 
     # --- module hooks -------------------------------------------------------------------------
 
@@ -469,8 +445,7 @@ class Watcher:
     def _opt_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if not self.enabled:
             return
-        while len(self.stack) > self.opt_mark + 1:  # a phase left open by an error
-            self.stack.pop()
+        self.phases.unwind(self.opt_mark + 1)  # a phase left open by an error
         self.leave()
         try:
             self._optimizer_stepped(optimizer)
@@ -487,7 +462,7 @@ class Watcher:
                 self._stop_sampled(keep=False)
             self._drop_watch()
             self._flush(force=True)
-            self.clocks = [self.clocks[1]]
+            self.phases.clocks = [self.clocks[1]]
             self.sender.send(BoundaryChanged("optimizer.step"))
             if self.fixed_every is None:
                 self.next_sampled = FIRST_SAMPLED
@@ -665,14 +640,11 @@ class Watcher:
 
     def _pause(self, seconds: float) -> None:
         """The watcher's own work is not the script's: move the clocks past it."""
-        for clock in self.clocks:
-            if clock.start is not None:
-                clock.start += seconds
-        self.t0 += seconds
+        self.phases.pause(seconds)
 
     # --- steps and sampling -------------------------------------------------------------------
 
-    def _close_step(self, clock: _Clock) -> None:
+    def _close_step(self, clock: StepClock) -> None:
         now = time.perf_counter()
         if clock.start is None:
             clock.start = now
@@ -767,7 +739,7 @@ class Watcher:
             return self.every
         return self.every // 2 + self._jitter.randrange(self.every + 1)
 
-    def _start_watch(self, clock: _Clock) -> None:
+    def _start_watch(self, clock: StepClock) -> None:
         """Count the next step as the script runs it (its first step warms up)."""
         root = self.roots.get(self.main) if self.main is not None else None
         module = root.ref() if root is not None else None
@@ -843,7 +815,7 @@ class Watcher:
         self.blocks.add_step(clock.stop())
         self.sender.send(BlockTimes(self.blocks.rows(self.device), self.blocks.steps))
 
-    def _start_sampled(self, clock: _Clock) -> None:
+    def _start_sampled(self, clock: StepClock) -> None:
         taint = None
         if not self.device.startswith("cuda"):
             taint = self.taint = self.taint or Taint()
