@@ -10,7 +10,7 @@ from netscope.units import size
 
 NOT_SAMPLED = (
     "syncs and copies not measured: no step was sampled (the loop ended first; "
-    "--every 2 samples from the fourth step)"
+    "--every N records from the fourth step, automatic sampling from the fifth)"
 )
 
 

@@ -296,6 +296,13 @@ class SampledStep:
         self.recorder.syncs.clear()
         self.recorder.copies.clear()
 
+    def take(self) -> tuple[list[syncs.SyncEvent], list[copies.CopyEvent]]:
+        """The events of the step just recorded; the interceptors stay on for the next."""
+        recorder = self.recorder
+        events = recorder.syncs, recorder.copies
+        recorder.syncs, recorder.copies = [], []
+        return events
+
     def stop(self) -> tuple[list[syncs.SyncEvent], list[copies.CopyEvent]]:
         try:
             while self._modes:

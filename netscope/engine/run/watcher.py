@@ -12,8 +12,10 @@ Installed before the script runs, with torch's own global hooks only:
 - ``Tensor.backward`` / ``torch.autograd.backward``: the backward phase.
 
 A step's time is from the end of the previous step to its own boundary; ``other`` is what the
-four phases leave. Detection (``loop_detect``) runs on 1 in N steps, N chosen from what a sampled
-step costs so the loop slows by about ``BUDGET``; sampled steps are left out of the timing.
+four phases leave, each charged to the innermost open phase (``phases``). Detection
+(``loop_detect``) records the steps ``sampling`` plans: a burst of early steps, then 1 in N, N
+chosen from what a sampled step costs so the loop slows by about ``BUDGET``; slowed steps are left
+out of the timing while enough plain steps remain.
 Every hook returns at once in a forked process (DataLoader workers are not instrumented), and an
 error inside the watcher disables it with a note instead of reaching the script.
 """
@@ -23,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import random
 import sys
 import threading
 import time
@@ -77,17 +78,18 @@ from netscope.engine.run.run_snapshot import (
     unwrap,
     with_watched,
 )
+from netscope.engine.run.sampling import BUDGET, MIN_EVERY, SamplingPlan
 from netscope.engine.run.step_watch import StepWatch, WatchedFigures
 
+__all__ = ["MIN_EVERY", "Watcher"]
+
 FLUSH_S = 0.2  # steps are sent in batches at most this often
-BUDGET = 0.01  # share of the loop's time the sampled steps may add
-MIN_EVERY, MAX_EVERY = 10, 1000
-FIRST_SAMPLED = 4  # step 1 warms up, 2 is the plain reference, 3 the detectors' warm-up
-SAMPLING_SEED = 0x5EED  # the jitter of automatic intervals: the same steps on every run
 REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
 GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
 GIL_INTERVAL_S = 0.002
 GIL_MAX_BEATS = 20_000
+GIL_MIN_BEATS = 10  # the heartbeat stays on over following steps until it has these many beats
+GIL_MAX_STEPS = 4  # ... or over this many steps (a loop of 1 ms steps)
 MAX_WATCH_TRIES = 4  # counted steps that held no training step before giving up
 NOT_COUNTED = (
     "FLOPs and memory per step are not counted: no step of the loop called the main model under "
@@ -211,8 +213,7 @@ class Watcher:
     def __init__(self, sender: Sender, script: str, every: int | None = None) -> None:
         self.sender = sender
         self.script = script
-        self.fixed_every = max(every, 2) if every is not None else None
-        self.every = self.fixed_every or MIN_EVERY
+        self.plan = SamplingPlan(every)
         self.pid = os.getpid()
         self.enabled = True
         self.suspended = False  # the watcher's own work (a snapshot) runs under its own hooks
@@ -228,9 +229,6 @@ class Watcher:
         self.pending: list[StepRecord] = []
         self.last_flush = time.perf_counter()
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
-        self.extras: deque[float] = deque(maxlen=9)  # how much slower sampled steps were
-        self.next_sampled = FIRST_SAMPLED if every is None else 3
-        self._jitter = random.Random(SAMPLING_SEED)
         self.sampled: SampledStep | None = None
         self.sampled_clock: StepClock | None = None
         self.warming = False
@@ -258,9 +256,9 @@ class Watcher:
         self.grad_refresh_s = GRAD_REFRESH_S
         self.heartbeat: _Heartbeat | None = None
         self.gil_step = False
+        self.gil_window = (0, 0)  # (first step, beats before it) of the heartbeat's window
         self.block_clock: BlockClock | None = None  # the main model's blocks, on timed steps
         self.blocks = BlockTable()
-        self.next_block = FIRST_SAMPLED + 2  # after the detectors' first steps, then 1 in every
         self.sent_gil = 0
         self.last_gil = 0.0
         self.models_sent: tuple[RunModel, ...] = ()
@@ -464,10 +462,7 @@ class Watcher:
             self._flush(force=True)
             self.phases.clocks = [self.clocks[1]]
             self.sender.send(BoundaryChanged("optimizer.step"))
-            if self.fixed_every is None:
-                self.next_sampled = FIRST_SAMPLED
-            else:
-                self.next_sampled = 3
+            self.plan.restart()
             self._choose_main()
         if self.boundary_opt() is not optimizer:
             return
@@ -678,20 +673,27 @@ class Watcher:
             self.warming = False
             if self.sampled is not None:
                 self.sampled.reset()
+        elif sampled and self.plan.record_next():
+            self._keep_sampled()
         elif sampled:
             self._stop_sampled(keep=True, step_ms=total)
         elif clock.index > 1 and not timed:
             self.plain_ms.append(total)
         if self.gil_step and self.heartbeat is not None:
-            self.heartbeat.on.clear()
-            self.gil_step = False
+            first, beats = self.gil_window
+            enough = len(self.heartbeat.lateness_ms) - beats >= GIL_MIN_BEATS
+            if enough or clock.index - first + 1 >= GIL_MAX_STEPS:
+                self.heartbeat.on.clear()
+                self.gil_step = False
         self._flush()
         upcoming = clock.index + 1
-        if self.watch_wanted and self.watch is None and self.sampled is None and upcoming >= 2:
+        if self.gil_step:
+            pass  # the heartbeat's window goes on: nothing else slows these steps
+        elif self.watch_wanted and self.watch is None and self.sampled is None and upcoming >= 2:
             self._start_watch(clock)
         elif (
             self.sampled is None
-            and upcoming + 1 >= self.next_sampled
+            and upcoming + 1 >= self.plan.next_sampled
             and self.main is not None
             and not self.suspended
         ):
@@ -699,12 +701,12 @@ class Watcher:
         elif (
             self.sampled is None
             and self.heartbeat is not None
-            and upcoming % self.every == self.every // 2
+            and self.plan.heartbeat_due(upcoming)
         ):
             self.gil_step = True
+            self.gil_window = (upcoming, len(self.heartbeat.lateness_ms))
             self.heartbeat.on.set()
-        elif self.sampled is None and not self.gil_step and upcoming >= self.next_block:
-            self.next_block = upcoming + self.every
+        elif self.sampled is None and not self.gil_step and self.plan.block_due(upcoming):
             self._start_block_clock()
         clock.start = time.perf_counter()
 
@@ -729,15 +731,17 @@ class Watcher:
                 now, peak = read
         self.usage.append((index, calls, now, peak))
 
+    @property
+    def every(self) -> int:
+        """1 in how many steps the detectors record (on average)."""
+        return self.plan.every
+
+    @every.setter
+    def every(self, value: int) -> None:
+        self.plan.every = value
+
     def next_interval(self) -> int:
-        """Steps to the next sampled one: ``every`` on average. Automatic intervals vary by up to
-        half either way, so a sync that comes every k steps (a loss printed every 10, a
-        Trainer's log every 4) lands in the samples in proportion (per_step near 1/k) instead of
-        always or never, as a fixed interval aliased with k would have it. ``--every N`` stays
-        exactly N."""
-        if self.fixed_every is not None:
-            return self.every
-        return self.every // 2 + self._jitter.randrange(self.every + 1)
+        return self.plan.next_interval()
 
     def _start_watch(self, clock: StepClock) -> None:
         """Count the next step as the script runs it (its first step warms up)."""
@@ -841,15 +845,17 @@ class Watcher:
         if not keep:
             return
         self.table.add_step(sync_events, copy_events)
-        if self.fixed_every is None and self.plain_ms:
-            plain = sorted(self.plain_ms)[len(self.plain_ms) // 2]
-            self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
-            # one noisy reading (another process slowing a plain step) must not make every
-            # step a sampled one: the median of the readings so far
-            extra = sorted(self.extras)[len(self.extras) // 2]
-            # a sample costs two slowed steps: the warm-up and the recorded one
-            self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
-        self.next_sampled = (self.clocks[0].index if self.clocks else 0) + self.next_interval()
+        self.plan.sampled(self.clocks[0].index, step_ms, list(self.plain_ms))
+        self._send_findings()
+
+    def _keep_sampled(self) -> None:
+        """The step just recorded is kept and the detectors stay on for the next one."""
+        if self.sampled is None:
+            return
+        self.table.add_step(*self.sampled.take())
+        self._send_findings()
+
+    def _send_findings(self) -> None:
         found_syncs, found_copies = self.table.findings(self.device)
         self.sender.send(LoopFindings(found_syncs, found_copies, self.table.sampled, self.every))
 
