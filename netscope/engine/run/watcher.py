@@ -70,7 +70,15 @@ from netscope.engine.run.messages import (
     StepUsage,
     UsageRecord,
 )
-from netscope.engine.run.phases import BACKWARD, DATA, FORWARD, OPTIMIZER, PhaseStack, StepClock
+from netscope.engine.run.phases import (
+    BACKWARD,
+    DATA,
+    FORWARD,
+    OPTIMIZER,
+    PHASE_SLOTS,
+    PhaseStack,
+    StepClock,
+)
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
@@ -434,11 +442,18 @@ class Watcher:
 
     # --- optimizer hooks ----------------------------------------------------------------------
 
-    def _opt_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+    def _opt_pre(self, optimizer: Any, args: Any, kwargs: Any) -> tuple[Any, Any] | None:
         if not self.enabled:
-            return
+            return None
         self.opt_mark = len(self.stack)
         self.enter(OPTIMIZER)
+        # optimizer.step(closure): the closure runs the loop's own code (Lightning's
+        # training_step); it is handed on unchanged, timed as the loop's rather than the update's
+        if kwargs.get("closure") is not None and callable(kwargs["closure"]):
+            return args, {**kwargs, "closure": self.phases.wrap_closure(kwargs["closure"])}
+        if args and callable(args[0]):
+            return (self.phases.wrap_closure(args[0]), *args[1:]), kwargs
+        return None
 
     def _opt_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if not self.enabled:
@@ -666,7 +681,7 @@ class Watcher:
                 sampled or timed,
             )
         )
-        clock.acc = [0.0, 0.0, 0.0, 0.0]
+        clock.acc = [0.0] * PHASE_SLOTS
         if sampled and self.warming:
             # The warm-up step only tainted what the recorded step may read: the loss of
             # this step, logged after optimizer.step(), is read during the next one.
