@@ -264,7 +264,7 @@ class Watcher:
         self.grad_refresh_s = GRAD_REFRESH_S
         self.heartbeat: _Heartbeat | None = None
         self.gil_step = False
-        self.gil_window = (0, 0)  # (first step, beats before it) of the heartbeat's window
+        self.gil_window = (0, 0)  # (steps left, beats before it) of the heartbeat's window
         self.block_clock: BlockClock | None = None  # the main model's blocks, on timed steps
         self.blocks = BlockTable()
         self.sent_gil = 0
@@ -478,6 +478,7 @@ class Watcher:
             self.phases.clocks = [self.clocks[1]]
             self.sender.send(BoundaryChanged("optimizer.step"))
             self.plan.restart()
+            self._end_heartbeat()  # the new boundary's steps are planned from their first
             self._choose_main()
         if self.boundary_opt() is not optimizer:
             return
@@ -695,11 +696,10 @@ class Watcher:
         elif clock.index > 1 and not timed:
             self.plain_ms.append(total)
         if self.gil_step and self.heartbeat is not None:
-            first, beats = self.gil_window
-            enough = len(self.heartbeat.lateness_ms) - beats >= GIL_MIN_BEATS
-            if enough or clock.index - first + 1 >= GIL_MAX_STEPS:
-                self.heartbeat.on.clear()
-                self.gil_step = False
+            left, beats = self.gil_window
+            self.gil_window = (left - 1, beats)
+            if left <= 1 or len(self.heartbeat.lateness_ms) - beats >= GIL_MIN_BEATS:
+                self._end_heartbeat()
         self._flush()
         upcoming = clock.index + 1
         if self.gil_step:
@@ -719,11 +719,16 @@ class Watcher:
             and self.plan.heartbeat_due(upcoming)
         ):
             self.gil_step = True
-            self.gil_window = (upcoming, len(self.heartbeat.lateness_ms))
+            self.gil_window = (GIL_MAX_STEPS, len(self.heartbeat.lateness_ms))
             self.heartbeat.on.set()
         elif self.sampled is None and not self.gil_step and self.plan.block_due(upcoming):
             self._start_block_clock()
         clock.start = time.perf_counter()
+
+    def _end_heartbeat(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.on.clear()
+        self.gil_step = False
 
     def _record_usage(self, index: int, step_ms: float) -> None:
         """The main model's calls in the step just ended, and the memory at its boundary."""
