@@ -8,6 +8,7 @@ import time
 import torch
 from torch import nn
 
+from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.phases import BACKWARD, DATA, FORWARD, OPTIMIZER, PhaseStack, StepClock
 from netscope.engine.run.sampling import EARLY_RECORDED, SamplingPlan
 from netscope.engine.run.step_bytes import held_bytes, view_bytes
@@ -126,3 +127,21 @@ def test_profiler_markers_in_the_step_are_not_uncounted_math() -> None:
     uncounted = {op.op for op in figures.compute.uncounted_ops}
     assert "relu" in uncounted  # uncounted math is still listed
     assert not any(op.startswith("profiler.") for op in uncounted), uncounted
+
+
+def test_netscopes_own_reads_inside_a_sampled_step_are_not_the_loops_syncs() -> None:
+    """The gradient statistics netscope refreshes at an optimizer step (every 5 s) landed in a
+    sampled step as a `.tolist()` at the line calling optimizer.step(); paused, they do not."""
+    model = nn.Linear(4, 2)
+    taint = Taint()
+    for param in model.parameters():
+        taint.add(param)
+    step = SampledStep(RootTracker(), taint)
+    step.start()
+    try:
+        with step.paused():
+            model.weight.abs().sum().tolist()  # netscope's own statistics
+        model.weight.sum().item()  # the loop's own read
+    finally:
+        found, _ = step.stop()
+    assert [event.op for event in found] == [".item()"]

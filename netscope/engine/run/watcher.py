@@ -566,10 +566,12 @@ class Watcher:
         if self.memory is not None:
             self.memory.hold_peak()
         try:
-            self.snapshot = self._snapshot(module)
-            if self.watched is not None:
-                self.snapshot = with_watched(self.snapshot, self.watched)
-            self.last_grads = time.perf_counter() if self._add_grads(module) else 0.0
+            with self._own_work():
+                self.snapshot = self._snapshot(module)
+                if self.watched is not None:
+                    self.snapshot = with_watched(self.snapshot, self.watched)
+                grads = self._add_grads(module)
+            self.last_grads = time.perf_counter() if grads else 0.0
             self.sender.send(RunSnapshot(self.snapshot))
             self.sender.send(self._device_peak(module, self.snapshot))
         except Exception as exc:
@@ -605,7 +607,9 @@ class Watcher:
             return
         began = time.perf_counter()
         try:
-            if self._add_grads(module):
+            with self._own_work():
+                added = self._add_grads(module)
+            if added:
                 self.sender.send(RunSnapshot(self.snapshot))
         finally:
             self.last_grads = time.perf_counter()
@@ -648,6 +652,11 @@ class Watcher:
         kept = tuple(f for f in snapshot.findings if f not in old_model)
         self.snapshot = replace(updated, findings=(*kept, *model_findings(updated)))
         return True
+
+    def _own_work(self) -> contextlib.AbstractContextManager[None]:
+        """Around netscope's own tensor work in the script's process: a sampled step's detectors
+        do not record it as the loop's."""
+        return self.sampled.paused() if self.sampled is not None else contextlib.nullcontext()
 
     def _pause(self, seconds: float) -> None:
         """The watcher's own work is not the script's: move the clocks past it."""
