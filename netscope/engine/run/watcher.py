@@ -26,7 +26,6 @@ import contextlib
 import math
 import os
 import sys
-import threading
 import time
 import weakref
 from collections import deque
@@ -52,6 +51,7 @@ from netscope.engine.profiler.gil import gil_report
 from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
+from netscope.engine.run.heartbeat import Heartbeat
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.memory import StepMemoryReader
 from netscope.engine.run.messages import (
@@ -94,10 +94,6 @@ __all__ = ["MIN_EVERY", "Watcher"]
 FLUSH_S = 0.2  # steps are sent in batches at most this often
 REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
 GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
-GIL_INTERVAL_S = 0.002
-GIL_MAX_BEATS = 20_000
-GIL_MIN_BEATS = 10  # the heartbeat stays on over following steps until it has these many beats
-GIL_MAX_STEPS = 4  # ... or over this many steps (a loop of 1 ms steps)
 MAX_WATCH_TRIES = 4  # counted steps that held no training step before giving up
 NOT_COUNTED = (
     "FLOPs and memory per step are not counted: no step of the loop called the main model under "
@@ -120,26 +116,6 @@ class _Root:
 
 def _is_lazy(param: torch.Tensor) -> bool:
     return isinstance(param, torch.nn.parameter.UninitializedParameter)
-
-
-class _Heartbeat:
-    """Interpreter-lock lateness, gated: it beats only while ``on`` is set."""
-
-    def __init__(self) -> None:
-        self.on = threading.Event()
-        self.lateness_ms: list[float] = []
-        thread = threading.Thread(target=self._beat, name="netscope-heartbeat", daemon=True)
-        thread.start()
-
-    def _beat(self) -> None:
-        while True:
-            self.on.wait()
-            asked = time.perf_counter() + GIL_INTERVAL_S
-            time.sleep(GIL_INTERVAL_S)
-            if self.on.is_set():
-                late = max(time.perf_counter() - asked, 0.0) * 1000.0
-                if len(self.lateness_ms) < GIL_MAX_BEATS:
-                    self.lateness_ms.append(late)
 
 
 class _LoopTable:
@@ -262,9 +238,7 @@ class Watcher:
         self.calls_mark: tuple[int | None, int] = (None, 0)  # (main model, its calls) at a boundary
         self.last_grads = 0.0
         self.grad_refresh_s = GRAD_REFRESH_S
-        self.heartbeat: _Heartbeat | None = None
-        self.gil_step = False
-        self.gil_window = (0, 0)  # (steps left, beats before it) of the heartbeat's window
+        self.heartbeat: Heartbeat | None = None
         self.block_clock: BlockClock | None = None  # the main model's blocks, on timed steps
         self.blocks = BlockTable()
         self.sent_gil = 0
@@ -288,7 +262,7 @@ class Watcher:
         self._patch_backward()
         _preload()
         os.register_at_fork(after_in_child=self._forked)
-        self.heartbeat = _Heartbeat()
+        self.heartbeat = Heartbeat()
 
     def _patch(self, owner: Any, name: str, phase: int) -> None:
         original = getattr(owner, name)
@@ -478,7 +452,8 @@ class Watcher:
             self.phases.clocks = [self.clocks[1]]
             self.sender.send(BoundaryChanged("optimizer.step"))
             self.plan.restart()
-            self._end_heartbeat()  # the new boundary's steps are planned from their first
+            if self.heartbeat is not None:  # the new boundary's steps are planned from their first
+                self.heartbeat.close()
             self._choose_main()
         if self.boundary_opt() is not optimizer:
             return
@@ -704,11 +679,8 @@ class Watcher:
             self._stop_sampled(keep=True, step_ms=total)
         elif clock.index > 1 and not timed:
             self.plain_ms.append(total)
-        if self.gil_step and self.heartbeat is not None:
-            left, beats = self.gil_window
-            self.gil_window = (left - 1, beats)
-            if left <= 1 or len(self.heartbeat.lateness_ms) - beats >= GIL_MIN_BEATS:
-                self._end_heartbeat()
+        if self.heartbeat is not None:
+            self.heartbeat.step_ended()
         self._flush()
         upcoming = clock.index + 1
         if self.gil_step:
@@ -727,17 +699,15 @@ class Watcher:
             and self.heartbeat is not None
             and self.plan.heartbeat_due(upcoming)
         ):
-            self.gil_step = True
-            self.gil_window = (GIL_MAX_STEPS, len(self.heartbeat.lateness_ms))
-            self.heartbeat.on.set()
+            self.heartbeat.open_window()
         elif self.sampled is None and not self.gil_step and self.plan.block_due(upcoming):
             self._start_block_clock()
         clock.start = time.perf_counter()
 
-    def _end_heartbeat(self) -> None:
-        if self.heartbeat is not None:
-            self.heartbeat.on.clear()
-        self.gil_step = False
+    @property
+    def gil_step(self) -> bool:
+        """The heartbeat's window is open: nothing else slows these steps."""
+        return self.heartbeat is not None and self.heartbeat.running
 
     def _record_usage(self, index: int, step_ms: float) -> None:
         """The main model's calls in the step just ended, and the memory at its boundary."""
