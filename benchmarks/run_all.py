@@ -18,6 +18,7 @@ SCRIPTS = {
     "profiler": "bench_profiler.py",
     "app": "bench_app.py",
     "run": "bench_run.py",
+    "frameworks": "bench_frameworks.py",
     "ranks": "bench_ranks.py",
     "sharded": "bench_sharded.py",
     "compute": "bench_compute.py",

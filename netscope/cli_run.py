@@ -49,8 +49,9 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
                         help="no app: write the run report here (.json .md .html) when the "
                         "script ends")  # fmt: skip
     parser.add_argument("--every", type=int, metavar="N",
-                        help="run the sync/copy detectors on 1 in N steps (default: chosen so "
-                        "the loop slows by about 1%%)")  # fmt: skip
+                        help="run the sync/copy detectors on 1 in N steps after the first 10 "
+                        "(default: chosen so the loop slows by about 1%%; 1 or 2: every "
+                        "step)")  # fmt: skip
     parser.add_argument("--nproc-per-node", type=int, metavar="N",
                         help="launch N ranks through torchrun (torch.distributed.run), the watcher "
                         "in each: one view of every rank")  # fmt: skip
@@ -128,8 +129,8 @@ def run_command(args: argparse.Namespace) -> int:
     script_args = args.script_args
     if target is None:
         parser.error("name a script (netscope run train.py ...) or a module (-m pkg.mod)")
-    if args.every is not None and args.every < 2:
-        parser.error("--every must be 2 or more (a sampled step is prepared by the one before)")
+    if args.every is not None and args.every < 1:
+        parser.error("--every must be 1 or more (1 and 2 record every step)")
     if args.nproc_per_node is not None and args.nproc_per_node < 1:
         parser.error("--nproc-per-node must be 1 or more")
     if args.peak_tflops is not None:

@@ -10,7 +10,7 @@ from netscope.units import size
 
 NOT_SAMPLED = (
     "syncs and copies not measured: no step was sampled (the loop ended first; "
-    "--every 2 samples from the fourth step)"
+    "--every N records from the fourth step, automatic sampling from the fifth)"
 )
 
 
@@ -38,7 +38,8 @@ def run_verdict(run: RunReport, limits: RunLimits) -> tuple[str, bool]:
         texts = dict.fromkeys(run_violation_text(v, report) for v in over)  # one "not sampled"
         violations += [prefix + text for text in texts]
         found += [prefix + found_text(f) for f in within]
-    lines = [f"netscope run: {run.steps} steps" + _limits_text(limits)]
+    sampled = f", {run.sampled_steps} sampled for syncs and copies" if not run.ranks else ""
+    lines = [f"netscope run: {run.steps} steps{sampled}" + _limits_text(limits)]
     if violations:
         lines.append(f"FAILED: {len(violations)} violation(s)")
         lines += [f"  {v}" for v in violations]

@@ -50,9 +50,14 @@ def run_dict(run: RunReport) -> dict[str, Any]:
         "block_timed_steps": run.block_timed_steps,
         "syncs": [loop_sync_dict(s) for s in run.syncs],
         "copies": [loop_copy_dict(c) for c in run.copies],
-        "totals": {
-            "syncs_per_step": num(sum(s.per_step for s in run.syncs)),
-            "copies_per_step": num(sum(c.per_step for c in run.copies)),
+        "totals": {  # not measured (null) when no step was sampled, never a fake 0
+            "syncs_per_step": num(sum(s.per_step for s in run.syncs))
+            if run.sampled_steps
+            else None,
+            "copies_per_step": num(sum(c.per_step for c in run.copies))
+            if run.sampled_steps
+            else None,
+            "sampled_steps": run.sampled_steps,
         },
         "models": [
             {"class": m.model_class, "total_params": m.total_params, "role": m.role}

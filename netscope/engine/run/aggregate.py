@@ -1,8 +1,9 @@
 """Fold the run's messages into a ``RunReport``: what the CLI writes and the app shows.
 
 The parent keeps everything, so a script that crashes or is killed keeps what was recorded.
-Step time and phases are taken over the steps that were not sampled for detection (the detectors
-slow a sampled step down); all steps when every step was sampled.
+Step time and phases are taken over the steps that netscope left alone (the detectors, the
+counting mode and the block clock slow a step down) when there are ``MIN_PLAIN_STEPS`` of them;
+over every step otherwise (a short run, ``--every 1``), and a note says so.
 
 FLOPs per step are counted once, on one of the script's own steps as it ran (``StepCounted``:
 every call of the main model under grad in that step, micro-batches included, and its backward;
@@ -55,6 +56,7 @@ from netscope.engine.run.messages import (
 )
 
 RECENT_STEPS = 120
+MIN_PLAIN_STEPS = 8  # fewer plain steps than this: step times come from every step
 OUTPUT_LINES = 2000
 
 
@@ -224,7 +226,10 @@ class RunRecorder:
 
     def _timed(self) -> list[StepRecord]:
         plain = [r for r in self.steps if not r[6]]
-        return plain or list(self.steps)
+        return plain if self._plain_enough(plain) else list(self.steps)
+
+    def _plain_enough(self, plain: list[StepRecord]) -> bool:
+        return len(plain) >= MIN_PLAIN_STEPS or len(plain) == len(self.steps)
 
     def report(self) -> RunReport:
         timed = self._timed()
@@ -296,6 +301,19 @@ class RunRecorder:
         if self.steps and not self.sampled_steps and DETECTORS_OFF not in notes:
             notes.append(
                 "no step was sampled for syncs and copies: the loop ended before the first "
-                "sampled step (the fourth; the third prepares it)"
+                "sampled step (the fifth; the fourth prepares it; --every N: the fourth)"
+            )
+        plain = sum(1 for r in self.steps if not r[6])
+        if self.steps and not self._plain_enough([r for r in self.steps if not r[6]]):
+            notes.append(
+                f"step times and phases are taken over all {len(self.steps)} steps: only "
+                f"{plain} ran without netscope's detectors or counters (fewer than "
+                f"{MIN_PLAIN_STEPS}), so they include the slowed ones"
+            )
+        if self.steps and self.gil is None:
+            notes.append(
+                "interpreter-lock (GIL) lateness not measured: the heartbeat beats over a step "
+                "of its own (the third; --every N: after the first sampled steps; --every 1 or "
+                "2: never, every step is sampled) and the loop ended first"
             )
         return notes

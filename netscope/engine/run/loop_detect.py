@@ -26,7 +26,7 @@ import contextlib
 import linecache
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -125,6 +125,7 @@ class LoopRecorder:
         self.syncs: list[syncs.SyncEvent] = []
         self.in_sync = 0
         self.in_creation = 0
+        self.paused = 0  # > 0: netscope's own work (a snapshot, gradient statistics) is running
 
     def on_device(self, value: Any) -> bool:
         if not isinstance(value, _Tensor):
@@ -146,7 +147,7 @@ class LoopRecorder:
             self.syncs.append(syncs.SyncEvent(op, reason, block, location, stall))
 
     def function_sync(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
-        if not args or not self.on_device(args[0]):
+        if self.paused or not args or not self.on_device(args[0]):
             return func(*args, **kwargs)
         hit = syncs.classify(name, args, kwargs)
         if hit is None:
@@ -165,11 +166,13 @@ class LoopRecorder:
         return out
 
     def explicit_sync(self, op: str, call: Callable[[], Any]) -> Any:
+        if self.paused:
+            return call()
         return self._record_sync(op, syncs.EXPLICIT, caller_location(1), call)
 
     def creation(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
         target = copies.creation_target(name, args, kwargs)
-        if target is None:
+        if target is None or self.paused:
             return func(*args, **kwargs)
         self.in_creation += 1
         try:
@@ -182,7 +185,7 @@ class LoopRecorder:
         return out
 
     def dispatch_copy(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
-        if self.in_creation:
+        if self.in_creation or self.paused:
             return
         src, dst, non_blocking = copies.dispatch_copy(func, args, kwargs)
         way = copies.direction(src.device, dst)
@@ -238,7 +241,12 @@ class _DispatchLevel(TorchDispatchMode):
                 recorder.dispatch_copy(func, args, kwargs, out)
             else:
                 op, reason = syncs.SYNC_ATEN[func]
-                if not recorder.in_sync and args and recorder.on_device(args[0]):
+                if (
+                    not recorder.in_sync
+                    and not recorder.paused
+                    and args
+                    and recorder.on_device(args[0])
+                ):
                     location = caller_location(1)
                     out = recorder._record_sync(op, reason, location, lambda: func(*args, **kwargs))
                 else:
@@ -291,10 +299,27 @@ class SampledStep:
             mode.__enter__()
             self._modes.append(mode)
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """netscope's own work inside a sampled step (the snapshot's walk, gradient statistics
+        at an optimizer step): its reads are not the loop's syncs."""
+        self.recorder.paused += 1
+        try:
+            yield
+        finally:
+            self.recorder.paused -= 1
+
     def reset(self) -> None:
         """Forget the events so far (the warm-up step's); taint is kept."""
         self.recorder.syncs.clear()
         self.recorder.copies.clear()
+
+    def take(self) -> tuple[list[syncs.SyncEvent], list[copies.CopyEvent]]:
+        """The events of the step just recorded; the interceptors stay on for the next."""
+        recorder = self.recorder
+        events = recorder.syncs, recorder.copies
+        recorder.syncs, recorder.copies = [], []
+        return events
 
     def stop(self) -> tuple[list[syncs.SyncEvent], list[copies.CopyEvent]]:
         try:

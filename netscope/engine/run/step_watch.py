@@ -24,9 +24,9 @@ from torch import nn
 
 from netscope.engine.compute.allocations import unique_bytes
 from netscope.engine.compute.attention import AttentionCalls
-from netscope.engine.compute.counter import StepCounter
 from netscope.engine.compute.step import MAX_UNCOUNTED
 from netscope.engine.model import Compute, Memory, UncountedOp
+from netscope.engine.run.step_bytes import RunStepCounter, held_bytes
 from netscope.engine.snapshot.blocks import _with_containers
 from netscope.engine.snapshot.forward import tensor_leaves
 
@@ -62,7 +62,7 @@ class StepWatch:
         for path, _ in self.named:
             if path:
                 self.children.setdefault(path.rpartition(".")[0], []).append(path)
-        self.counter = StepCounter(paths)
+        self.counter = RunStepCounter(paths)
         self.params = list({id(p): p for p in model.parameters()}.values())
         self.buffers = list(model.buffers())
         self.counter.exclude([*self.params, *self.buffers])
@@ -83,7 +83,7 @@ class StepWatch:
             return
         inputs = [t for _, t in tensor_leaves([args, kwargs])]
         self.counter.memory.know(inputs)
-        self.inputs_bytes = max(self.inputs_bytes, unique_bytes(inputs))
+        self.inputs_bytes = max(self.inputs_bytes, held_bytes(inputs))  # a slice: its bytes
         self.calls += 1
         counter = self.counter
         counter.phase = "forward"

@@ -12,8 +12,10 @@ Installed before the script runs, with torch's own global hooks only:
 - ``Tensor.backward`` / ``torch.autograd.backward``: the backward phase.
 
 A step's time is from the end of the previous step to its own boundary; ``other`` is what the
-four phases leave. Detection (``loop_detect``) runs on 1 in N steps, N chosen from what a sampled
-step costs so the loop slows by about ``BUDGET``; sampled steps are left out of the timing.
+four phases leave, each charged to the innermost open phase (``phases``). Detection
+(``loop_detect``) records the steps ``sampling`` plans: a burst of early steps, then 1 in N, N
+chosen from what a sampled step costs so the loop slows by about ``BUDGET``; slowed steps are left
+out of the timing while enough plain steps remain.
 Every hook returns at once in a forked process (DataLoader workers are not instrumented), and an
 error inside the watcher disables it with a note instead of reaching the script.
 """
@@ -23,9 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import random
 import sys
-import threading
 import time
 import weakref
 from collections import deque
@@ -53,6 +53,7 @@ from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.compile_safe import dynamo_compiled_anything, original_class
 from netscope.engine.run.dynamo_watch import DynamoWatch
+from netscope.engine.run.heartbeat import Heartbeat
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.memory import StepMemoryReader
 from netscope.engine.run.messages import (
@@ -72,6 +73,15 @@ from netscope.engine.run.messages import (
     StepUsage,
     UsageRecord,
 )
+from netscope.engine.run.phases import (
+    BACKWARD,
+    DATA,
+    FORWARD,
+    OPTIMIZER,
+    PHASE_SLOTS,
+    PhaseStack,
+    StepClock,
+)
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
@@ -79,36 +89,20 @@ from netscope.engine.run.run_snapshot import (
     unwrap,
     with_watched,
 )
+from netscope.engine.run.sampling import BUDGET, MIN_EVERY, SamplingPlan
 from netscope.engine.run.step_watch import StepWatch, WatchedFigures
 
-DATA, FORWARD, BACKWARD, OPTIMIZER = range(4)
+__all__ = ["MIN_EVERY", "Watcher"]
+
 FLUSH_S = 0.2  # steps are sent in batches at most this often
-BUDGET = 0.01  # share of the loop's time the sampled steps may add
-MIN_EVERY, MAX_EVERY = 10, 1000
-FIRST_SAMPLED = 4  # step 1 warms up, 2 is the plain reference, 3 the detectors' warm-up
-SAMPLING_SEED = 0x5EED  # the jitter of automatic intervals: the same steps on every run
 REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
 GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
-GIL_INTERVAL_S = 0.002
-GIL_MAX_BEATS = 20_000
 MAX_WATCH_TRIES = 4  # counted steps that held no training step before giving up
 NOT_COUNTED = (
     "FLOPs and memory per step are not counted: no step of the loop called the main model under "
     "grad and then backward() (a backward through torch.autograd.grad is not seen)"
 )
 GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at the end)
-
-
-class _Clock:
-    """Phase times of the step in progress, for one kind of boundary."""
-
-    __slots__ = ("acc", "boundary", "index", "start")
-
-    def __init__(self, boundary: str) -> None:
-        self.boundary = boundary
-        self.start: float | None = None
-        self.acc = [0.0, 0.0, 0.0, 0.0]
-        self.index = 0
 
 
 class _Root:
@@ -125,26 +119,6 @@ class _Root:
 
 def _is_lazy(param: torch.Tensor) -> bool:
     return isinstance(param, torch.nn.parameter.UninitializedParameter)
-
-
-class _Heartbeat:
-    """Interpreter-lock lateness, gated: it beats only while ``on`` is set."""
-
-    def __init__(self) -> None:
-        self.on = threading.Event()
-        self.lateness_ms: list[float] = []
-        thread = threading.Thread(target=self._beat, name="netscope-heartbeat", daemon=True)
-        thread.start()
-
-    def _beat(self) -> None:
-        while True:
-            self.on.wait()
-            asked = time.perf_counter() + GIL_INTERVAL_S
-            time.sleep(GIL_INTERVAL_S)
-            if self.on.is_set():
-                late = max(time.perf_counter() - asked, 0.0) * 1000.0
-                if len(self.lateness_ms) < GIL_MAX_BEATS:
-                    self.lateness_ms.append(late)
 
 
 class _LoopTable:
@@ -226,14 +200,10 @@ class Watcher:
     def __init__(self, sender: Sender, script: str, every: int | None = None) -> None:
         self.sender = sender
         self.script = script
-        self.fixed_every = max(every, 2) if every is not None else None
-        self.every = self.fixed_every or MIN_EVERY
+        self.plan = SamplingPlan(every)
         self.pid = os.getpid()
         self.enabled = True
         self.suspended = False  # the watcher's own work (a snapshot) runs under its own hooks
-        self.stack: list[int] = []
-        self.t0 = 0.0
-        self.started = False
         self.depth = 0
         self.ignored_root = False
         self.roots: dict[int, _Root] = {}
@@ -241,15 +211,13 @@ class Watcher:
         self.boundary_opt: Any = None
         self.stepped: list[Any] = []  # optimizers (weak) that have stepped
         self.opt_mark = 0
-        self.clocks = [_Clock("forward"), _Clock("optimizer.step")]
+        self.phases = PhaseStack([StepClock("forward"), StepClock("optimizer.step")])
+        self.stack = self.phases.stack  # the open phases, innermost last
         self.pending: list[StepRecord] = []
         self.last_flush = time.perf_counter()
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
-        self.extras: deque[float] = deque(maxlen=9)  # how much slower sampled steps were
-        self.next_sampled = FIRST_SAMPLED if every is None else 3
-        self._jitter = random.Random(SAMPLING_SEED)
         self.sampled: SampledStep | None = None
-        self.sampled_clock: _Clock | None = None
+        self.sampled_clock: StepClock | None = None
         self.warming = False
         self.tracker = RootTracker()
         self.taint: Taint | None = None
@@ -262,7 +230,7 @@ class Watcher:
         self.example_autocast: str | None = None  # the autocast dtype of that call, if any
         self.called = False  # the main model was called since it was chosen
         self.watch: StepWatch | None = None  # the script's own step, counted (one step)
-        self.watch_clock: _Clock | None = None
+        self.watch_clock: StepClock | None = None
         self.watch_wanted = True
         self.watched: WatchedFigures | None = None
         self.compiled_noted = False
@@ -273,11 +241,9 @@ class Watcher:
         self.calls_mark: tuple[int | None, int] = (None, 0)  # (main model, its calls) at a boundary
         self.last_grads = 0.0
         self.grad_refresh_s = GRAD_REFRESH_S
-        self.heartbeat: _Heartbeat | None = None
-        self.gil_step = False
+        self.heartbeat: Heartbeat | None = None
         self.block_clock: BlockClock | None = None  # the main model's blocks, on timed steps
         self.blocks = BlockTable()
-        self.next_block = FIRST_SAMPLED + 2  # after the detectors' first steps, then 1 in every
         self.sent_gil = 0
         self.last_gil = 0.0
         self.models_sent: tuple[RunModel, ...] = ()
@@ -299,7 +265,7 @@ class Watcher:
         self._patch_backward()
         _preload()
         os.register_at_fork(after_in_child=self._forked)
-        self.heartbeat = _Heartbeat()
+        self.heartbeat = Heartbeat()
 
     def _patch(self, owner: Any, name: str, phase: int) -> None:
         original = getattr(owner, name)
@@ -361,25 +327,15 @@ class Watcher:
     # --- phases -----------------------------------------------------------------------------
 
     def enter(self, phase: int) -> None:
-        stack = self.stack
-        stack.append(phase)
-        if len(stack) == 1:
-            now = time.perf_counter()
-            self.t0 = now
-            if not self.started:
-                self.started = True
-                for clock in self.clocks:
-                    clock.start = now
+        self.phases.enter(phase)
 
     def leave(self) -> None:
-        stack = self.stack
-        if not stack:
-            return
-        phase = stack.pop()
-        if not stack:
-            spent = time.perf_counter() - self.t0
-            for clock in self.clocks:
-                clock.acc[phase] += spent
+        self.phases.leave()
+
+    @property
+    def clocks(self) -> list[StepClock]:
+        """The step clocks: one per kind of boundary until the optimizer's is known."""
+        return self.phases.clocks
 
     # --- module hooks -------------------------------------------------------------------------
 
@@ -464,17 +420,23 @@ class Watcher:
 
     # --- optimizer hooks ----------------------------------------------------------------------
 
-    def _opt_pre(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+    def _opt_pre(self, optimizer: Any, args: Any, kwargs: Any) -> tuple[Any, Any] | None:
         if not self.enabled:
-            return
+            return None
         self.opt_mark = len(self.stack)
         self.enter(OPTIMIZER)
+        # optimizer.step(closure): the closure runs the loop's own code (Lightning's
+        # training_step); it is handed on unchanged, timed as the loop's rather than the update's
+        if kwargs.get("closure") is not None and callable(kwargs["closure"]):
+            return args, {**kwargs, "closure": self.phases.wrap_closure(kwargs["closure"])}
+        if args and callable(args[0]):
+            return (self.phases.wrap_closure(args[0]), *args[1:]), kwargs
+        return None
 
     def _opt_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if not self.enabled:
             return
-        while len(self.stack) > self.opt_mark + 1:  # a phase left open by an error
-            self.stack.pop()
+        self.phases.unwind(self.opt_mark + 1)  # a phase left open by an error
         self.leave()
         try:
             self._optimizer_stepped(optimizer)
@@ -491,12 +453,11 @@ class Watcher:
                 self._stop_sampled(keep=False)
             self._drop_watch()
             self._flush(force=True)
-            self.clocks = [self.clocks[1]]
+            self.phases.clocks = [self.clocks[1]]
             self.sender.send(BoundaryChanged("optimizer.step"))
-            if self.fixed_every is None:
-                self.next_sampled = FIRST_SAMPLED
-            else:
-                self.next_sampled = 3
+            self.plan.restart()
+            if self.heartbeat is not None:  # the new boundary's steps are planned from their first
+                self.heartbeat.close()
             self._choose_main()
         if self.boundary_opt() is not optimizer:
             return
@@ -584,10 +545,12 @@ class Watcher:
         if self.memory is not None:
             self.memory.hold_peak()
         try:
-            self.snapshot = self._snapshot(module)
-            if self.watched is not None:
-                self.snapshot = with_watched(self.snapshot, self.watched)
-            self.last_grads = time.perf_counter() if self._add_grads(module) else 0.0
+            with self._own_work():
+                self.snapshot = self._snapshot(module)
+                if self.watched is not None:
+                    self.snapshot = with_watched(self.snapshot, self.watched)
+                grads = self._add_grads(module)
+            self.last_grads = time.perf_counter() if grads else 0.0
             self.sender.send(RunSnapshot(self.snapshot))
             self.sender.send(self._device_peak(module, self.snapshot))
         except Exception as exc:
@@ -623,7 +586,9 @@ class Watcher:
             return
         began = time.perf_counter()
         try:
-            if self._add_grads(module):
+            with self._own_work():
+                added = self._add_grads(module)
+            if added:
                 self.sender.send(RunSnapshot(self.snapshot))
         finally:
             self.last_grads = time.perf_counter()
@@ -667,16 +632,18 @@ class Watcher:
         self.snapshot = replace(updated, findings=(*kept, *model_findings(updated)))
         return True
 
+    def _own_work(self) -> contextlib.AbstractContextManager[None]:
+        """Around netscope's own tensor work in the script's process: a sampled step's detectors
+        do not record it as the loop's."""
+        return self.sampled.paused() if self.sampled is not None else contextlib.nullcontext()
+
     def _pause(self, seconds: float) -> None:
         """The watcher's own work is not the script's: move the clocks past it."""
-        for clock in self.clocks:
-            if clock.start is not None:
-                clock.start += seconds
-        self.t0 += seconds
+        self.phases.pause(seconds)
 
     # --- steps and sampling -------------------------------------------------------------------
 
-    def _close_step(self, clock: _Clock) -> None:
+    def _close_step(self, clock: StepClock) -> None:
         now = time.perf_counter()
         if clock.start is None:
             clock.start = now
@@ -703,27 +670,30 @@ class Watcher:
                 sampled or timed,
             )
         )
-        clock.acc = [0.0, 0.0, 0.0, 0.0]
+        clock.acc = [0.0] * PHASE_SLOTS
         if sampled and self.warming:
             # The warm-up step only tainted what the recorded step may read: the loss of
             # this step, logged after optimizer.step(), is read during the next one.
             self.warming = False
             if self.sampled is not None:
                 self.sampled.reset()
+        elif sampled and self.plan.record_next():
+            self._keep_sampled()
         elif sampled:
             self._stop_sampled(keep=True, step_ms=total)
         elif clock.index > 1 and not timed:
             self.plain_ms.append(total)
-        if self.gil_step and self.heartbeat is not None:
-            self.heartbeat.on.clear()
-            self.gil_step = False
+        if self.heartbeat is not None:
+            self.heartbeat.step_ended()
         self._flush()
         upcoming = clock.index + 1
-        if self.watch_wanted and self.watch is None and self.sampled is None and upcoming >= 2:
+        if self.gil_step:
+            pass  # the heartbeat's window goes on: nothing else slows these steps
+        elif self.watch_wanted and self.watch is None and self.sampled is None and upcoming >= 2:
             self._start_watch(clock)
         elif (
             self.sampled is None
-            and upcoming + 1 >= self.next_sampled
+            and upcoming + 1 >= self.plan.next_sampled
             and self.main is not None
             and not self.suspended
         ):
@@ -731,14 +701,17 @@ class Watcher:
         elif (
             self.sampled is None
             and self.heartbeat is not None
-            and upcoming % self.every == self.every // 2
+            and self.plan.heartbeat_due(upcoming)
         ):
-            self.gil_step = True
-            self.heartbeat.on.set()
-        elif self.sampled is None and not self.gil_step and upcoming >= self.next_block:
-            self.next_block = upcoming + self.every
+            self.heartbeat.open_window()
+        elif self.sampled is None and not self.gil_step and self.plan.block_due(upcoming):
             self._start_block_clock()
         clock.start = time.perf_counter()
+
+    @property
+    def gil_step(self) -> bool:
+        """The heartbeat's window is open: nothing else slows these steps."""
+        return self.heartbeat is not None and self.heartbeat.running
 
     def _record_usage(self, index: int, step_ms: float) -> None:
         """The main model's calls in the step just ended, and the memory at its boundary."""
@@ -761,17 +734,19 @@ class Watcher:
                 now, peak = read
         self.usage.append((index, calls, now, peak))
 
-    def next_interval(self) -> int:
-        """Steps to the next sampled one: ``every`` on average. Automatic intervals vary by up to
-        half either way, so a sync that comes every k steps (a loss printed every 10, a
-        Trainer's log every 4) lands in the samples in proportion (per_step near 1/k) instead of
-        always or never, as a fixed interval aliased with k would have it. ``--every N`` stays
-        exactly N."""
-        if self.fixed_every is not None:
-            return self.every
-        return self.every // 2 + self._jitter.randrange(self.every + 1)
+    @property
+    def every(self) -> int:
+        """1 in how many steps the detectors record (on average)."""
+        return self.plan.every
 
-    def _start_watch(self, clock: _Clock) -> None:
+    @every.setter
+    def every(self, value: int) -> None:
+        self.plan.every = value
+
+    def next_interval(self) -> int:
+        return self.plan.next_interval()
+
+    def _start_watch(self, clock: StepClock) -> None:
         """Count the next step as the script runs it (its first step warms up)."""
         root = self.roots.get(self.main) if self.main is not None else None
         module = root.ref() if root is not None else None
@@ -847,9 +822,9 @@ class Watcher:
         self.blocks.add_step(clock.stop())
         self.sender.send(BlockTimes(self.blocks.rows(self.device), self.blocks.steps))
 
-    def _start_sampled(self, clock: _Clock) -> None:
+    def _start_sampled(self, clock: StepClock) -> None:
         if dynamo_compiled_anything():  # compile_safe: the detectors' modes would recompile it
-            self.next_sampled = sys.maxsize
+            self.plan.next_sampled = sys.maxsize
             self.sender.send(RunNote(DETECTORS_OFF))
             return
         taint = None
@@ -877,15 +852,17 @@ class Watcher:
         if not keep:
             return
         self.table.add_step(sync_events, copy_events)
-        if self.fixed_every is None and self.plain_ms:
-            plain = sorted(self.plain_ms)[len(self.plain_ms) // 2]
-            self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
-            # one noisy reading (another process slowing a plain step) must not make every
-            # step a sampled one: the median of the readings so far
-            extra = sorted(self.extras)[len(self.extras) // 2]
-            # a sample costs two slowed steps: the warm-up and the recorded one
-            self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
-        self.next_sampled = (self.clocks[0].index if self.clocks else 0) + self.next_interval()
+        self.plan.sampled(self.clocks[0].index, step_ms, list(self.plain_ms))
+        self._send_findings()
+
+    def _keep_sampled(self) -> None:
+        """The step just recorded is kept and the detectors stay on for the next one."""
+        if self.sampled is None:
+            return
+        self.table.add_step(*self.sampled.take())
+        self._send_findings()
+
+    def _send_findings(self) -> None:
         found_syncs, found_copies = self.table.findings(self.device)
         self.sender.send(LoopFindings(found_syncs, found_copies, self.table.sampled, self.every))
 

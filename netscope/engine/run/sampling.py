@@ -1,0 +1,96 @@
+"""Which steps of the loop the sync/copy detectors record, and when the heartbeat beats.
+
+A sampled step is slowed by the detectors, and the step before it warms them up (it taints what
+the recorded step may read). The plan:
+
+- an early burst: once the detectors are warm they record ``EARLY_RECORDED`` steps in a row, so a
+  short run (30-60 steps) is seen, and a sync every k <= ``EARLY_RECORDED`` steps (a loss printed
+  every 10 steps) lands in the burst whatever its phase;
+- then 1 step in ``every`` on average: ``every`` chosen from what a recorded step costs so the
+  loop slows by about ``BUDGET``, each interval varied by up to half either way (a fixed interval
+  aliased with a periodic sync would see it always or never); ``--every N`` keeps exactly N, and
+  ``--every 1`` or ``2`` records every step (at 2 the warm-up steps were as slow as the recorded
+  ones: recording them costs nothing more);
+- the heartbeat (interpreter-lock lateness) beats over step 3, before the burst, so a short run
+  has the figure, then once every ``every`` steps.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+
+BUDGET = 0.01  # share of the loop's time the sampled steps may add
+MIN_EVERY, MAX_EVERY = 10, 1000
+EARLY_RECORDED = 10  # steps recorded in a row once the detectors are warm
+FIRST_SAMPLED = 5  # 1 warms up, 2 is counted (FLOPs, memory), 3 has the heartbeat, 4 warms up
+FIRST_SAMPLED_FIXED = 4  # --every N: 3 warms the detectors up (the heartbeat comes later)
+FIRST_HEARTBEAT = 3
+SAMPLING_SEED = 0x5EED  # the jitter of automatic intervals: the same steps on every run
+CONTINUOUS_EVERY = 2  # --every at or below this records every step
+
+
+class SamplingPlan:
+    """The step indices at which sampling, the heartbeat and block timing come next."""
+
+    def __init__(self, every: int | None = None) -> None:
+        self.fixed_every = max(every, 1) if every is not None else None
+        self.every = self.fixed_every or MIN_EVERY
+        self._jitter = random.Random(SAMPLING_SEED)
+        self.extras: deque[float] = deque(maxlen=9)  # how much slower recorded steps were
+        self.restart()
+
+    def restart(self) -> None:
+        """A new kind of step boundary (the optimizer's was found): its steps count from 1."""
+        fixed = self.fixed_every is not None
+        self.next_sampled = FIRST_SAMPLED_FIXED if fixed else FIRST_SAMPLED
+        self.next_heartbeat = FIRST_HEARTBEAT + (EARLY_RECORDED + 2 if fixed else 0)
+        self.next_block = self.next_sampled + EARLY_RECORDED  # after the burst, then 1 in every
+        self.burst_left = EARLY_RECORDED
+
+    @property
+    def continuous(self) -> bool:
+        return self.fixed_every is not None and self.fixed_every <= CONTINUOUS_EVERY
+
+    def record_next(self) -> bool:
+        """A step was just recorded: whether the next is recorded too (the detectors stay on)."""
+        if self.continuous:
+            return True
+        self.burst_left -= 1
+        return self.burst_left > 0
+
+    def next_interval(self) -> int:
+        """Steps to the next sampled one: ``every`` on average. Automatic intervals vary by up to
+        half either way, so a sync that comes every k steps (a loss printed every 10, a
+        Trainer's log every 4) lands in the samples in proportion (per_step near 1/k) instead of
+        always or never, as a fixed interval aliased with k would have it. ``--every N`` stays
+        exactly N."""
+        if self.fixed_every is not None:
+            return self.every
+        return self.every // 2 + self._jitter.randrange(self.every + 1)
+
+    def sampled(self, step_index: int, step_ms: float, plain_ms: list[float]) -> None:
+        """The detectors stopped after step ``step_index``: choose ``every`` from what the last
+        recorded step cost next to the plain steps, and the next sampled step."""
+        if self.fixed_every is None and plain_ms:
+            plain = sorted(plain_ms)[len(plain_ms) // 2]
+            self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
+            # one noisy reading (another process slowing a plain step) must not make every
+            # step a sampled one: the median of the readings so far
+            extra = sorted(self.extras)[len(self.extras) // 2]
+            # a sample costs two slowed steps: the warm-up and the recorded one
+            self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
+        self.next_sampled = step_index + self.next_interval()
+
+    def heartbeat_due(self, upcoming: int) -> bool:
+        if upcoming < self.next_heartbeat:
+            return False
+        self.next_heartbeat = upcoming + self.every
+        return True
+
+    def block_due(self, upcoming: int) -> bool:
+        if upcoming < self.next_block:
+            return False
+        self.next_block = upcoming + self.every
+        return True
