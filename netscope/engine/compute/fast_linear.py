@@ -12,16 +12,37 @@ figures by test (tests/engine/compute/test_compute_fast_linear.py).
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from netscope.engine.torch_internals import current_autograd_node
 
-if TYPE_CHECKING:
-    from netscope.engine.compute.counter import StepCounter
+
+class _Allocations(Protocol):
+    def created(self, tensor: torch.Tensor) -> None: ...
+
+
+class StepCounter(Protocol):
+    """What the fast path reads and adds to in compute/counter.py's StepCounter (named here, not
+    imported: the counter imports this module)."""
+
+    paused: int
+    in_attention: int
+    chain: tuple[int, ...]
+    uncounted: Counter[str]
+
+    @property
+    def memory(self) -> _Allocations: ...
+
+    def _add(self, flops: int, chain: tuple[int, ...], phase: str) -> None: ...
+
+    def _chain_of_node(self, number: int) -> tuple[int, ...]: ...
+
 
 FAST_LINEAR = True  # False only in tests: every Linear's ops through the mode, to compare
 _FAST_NODES = frozenset({"AddmmBackward0", "MmBackward0"})  # a Linear of a 2-D input
@@ -82,7 +103,7 @@ class FastLinears:
         if self.leaf is not module:
             return
         self.leaf = None
-        _push_dispatch_mode(self.counter)
+        self._back_on_stack()
         if isinstance(output, torch.Tensor) and isinstance(module, nn.Linear):
             with _no_torch_function():
                 self._exit(module, output)
@@ -109,7 +130,7 @@ class FastLinears:
             return
         self.node = False
         counter = self.counter
-        _push_dispatch_mode(counter)
+        self._back_on_stack()
         node = current_autograd_node()
         chain = counter._chain_of_node(node._sequence_nr()) if node is not None else ()
         if not chain:
@@ -123,8 +144,12 @@ class FastLinears:
             if isinstance(grad, torch.Tensor):
                 counter.memory.created(grad)
 
+    def _back_on_stack(self) -> None:
+        """The counter (a TorchDispatchMode) back on torch's dispatch stack."""
+        _push_dispatch_mode(cast(TorchDispatchMode, self.counter))
+
     def restore(self) -> None:
         """A step that raised off the stack: the counter put back on it."""
         if self.leaf is not None or self.node:
             self.leaf, self.node = None, False
-            _push_dispatch_mode(self.counter)
+            self._back_on_stack()
