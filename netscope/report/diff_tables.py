@@ -51,7 +51,10 @@ def time_text(timing: TimeChange) -> str:
     sign = "-" if delta < 0 else "+"
     pct = change.pct
     share = "" if pct is None else f"{pct:+.1f}%, "
-    verdict = "noise not known" if timing.verdict == "not available" else timing.verdict
+    verdict = {
+        "not available": "noise not known",
+        "contended": "not judged: other processes kept the CPUs busy",
+    }.get(timing.verdict, timing.verdict)
     return f"{sign}{ms(abs(delta))} ({share}{verdict})"
 
 

@@ -30,11 +30,14 @@ def test_every_gate_fails_naming_the_blocks_and_lines(baseline, capsys):
                  "--no-new-syncs"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 1, out
-    assert "FAILED against the baseline: 5 violation(s)" in out
+    # other processes busy on the CPUs while either side was timed: the slowdown is not judged
+    contended = "not judged: other processes kept the CPUs busy" in out
+    assert f"FAILED against the baseline: {4 if contended else 5} violation(s)" in out
     assert "--max-params-growth 5%; blocks: conv2, head" in out
     assert "--max-flops-growth 5%; blocks: conv2" in out
     assert "> --max-peak-growth 1%" in out
-    assert "cpu time +" in out and "(p10..p90 ranges apart) > --max-slowdown 10%" in out
+    if not contended:
+        assert "cpu time +" in out and "(p10..p90 ranges apart) > --max-slowdown 10%" in out
     line = next(n for n, text in enumerate(Path(grown).read_text().splitlines(), 1) if SYNC in text)
     assert f".item() at {grown}:{line}" in out or f"b.py:{line}" in out
 

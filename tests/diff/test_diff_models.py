@@ -101,10 +101,17 @@ def test_two_checkpoints_and_the_keys_a_model_gained(tmp_path: Path):
 
 
 def test_a_time_changes_only_beyond_both_ranges():
-    from netscope.engine.diff.noise import scaled_change, verdict
+    from netscope.engine.diff.noise import scaled_change, time_change, verdict
 
     assert verdict(10.0, 30.0, (9.0, 11.0), (28.0, 32.0)) == "slower"
     assert verdict(10.0, 12.0, (9.0, 14.0), (10.0, 13.0)) == "within noise"
+    # ranges apart while other processes kept the CPUs busy: not judged, either way
+    assert verdict(10.0, 30.0, (9.0, 11.0), (28.0, 32.0), contended=True) == "contended"
+    assert verdict(10.0, 12.0, (9.0, 14.0), (10.0, 13.0), contended=True) == "within noise"
+    quiet = {"median_ms": 10.0, "p10_ms": 9.0, "p90_ms": 11.0, "other_cpu_pct": 3.0}
+    busy = {"median_ms": 30.0, "p10_ms": 28.0, "p90_ms": 32.0, "other_cpu_pct": 81.0}
+    assert time_change("cpu", quiet, {**busy, "other_cpu_pct": 2.0}).verdict == "slower"
+    assert time_change("cpu", quiet, busy).verdict == "contended"
     assert verdict(10.0, 5.0, (9.0, 11.0), (4.0, 6.0)) == "faster"
     assert verdict(10.0, 30.0, None, (28.0, 32.0)) == "not available"
     # a block's time takes its step's relative spread: 20% is 10 +/- 1 ms

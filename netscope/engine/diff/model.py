@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Status = Literal["changed", "same", "added", "removed", "moved"]
-Verdict = Literal["slower", "faster", "within noise", "not available"]
+Verdict = Literal["slower", "faster", "within noise", "contended", "not available"]
 FindingKind = Literal["sync", "copy"]
 FindingChangeKind = Literal["gained", "lost", "more", "fewer"]
 

@@ -4,22 +4,34 @@ measurements' p10..p90 ranges do not overlap; when they overlap it is "within no
 A step time carries its own p10 and p90. A block's time (and a run's phase) is one figure per
 report, so it gets the step's relative spread: ``ms * (1 -/+ spread_pct / 200)``. A time without a
 spread in either report is "not available": netscope cannot tell a change from noise there
-(nor from fewer than 5 timed runs, or a run's plain steps: side.py drops such a range)."""
+(nor from fewer than 5 timed runs, or a run's plain steps: side.py drops such a range).
+Ranges apart while other processes kept the CPUs busy in either measurement (the profiler's
+``other_cpu_pct`` over contention.BUSY_OTHERS_PCT) is "contended": their load, not the model,
+may have moved the time, and a baseline gate does not fail on it (a false alarm costs more than a
+miss)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from netscope.engine.diff.model import TimeChange, Verdict
+from netscope.engine.profiler.contention import BUSY_OTHERS_PCT
 
 Range = tuple[float, float]
 
 
 def verdict(
-    before: float | None, after: float | None, before_range: Range | None, after_range: Range | None
+    before: float | None,
+    after: float | None,
+    before_range: Range | None,
+    after_range: Range | None,
+    contended: bool = False,
 ) -> Verdict:
     if before is None or after is None or before_range is None or after_range is None:
         return "not available"
+    apart = after_range[0] > before_range[1] or after_range[1] < before_range[0]
+    if apart and contended:
+        return "contended"
     if after_range[0] > before_range[1]:
         return "slower"
     if after_range[1] < before_range[0]:
@@ -38,7 +50,16 @@ def time_change(
     """A step time from two timing dicts (``profile.devices[d]`` or ``run.step_ms``)."""
     b_ms, b_range = _measured(before, median, low, high)
     a_ms, a_range = _measured(after, median, low, high)
-    return TimeChange(name, b_ms, a_ms, b_range, a_range, verdict(b_ms, a_ms, b_range, a_range))
+    busy = _contended(before) or _contended(after)
+    return TimeChange(
+        name, b_ms, a_ms, b_range, a_range, verdict(b_ms, a_ms, b_range, a_range, busy)
+    )
+
+
+def _contended(timing: dict[str, Any] | None) -> bool:
+    """Other processes kept the CPUs busy while this time was measured."""
+    others = (timing or {}).get("other_cpu_pct")
+    return others is not None and float(others) > BUSY_OTHERS_PCT
 
 
 def _measured(
