@@ -26,6 +26,7 @@ from netscope.engine.run.aggregate import RunRecorder
 from netscope.engine.run.messages import RunMessage, RunSnapshot, ScriptEnded, ScriptOutput
 from netscope.engine.run.session import RunSession, exit_status
 from netscope.report.run_tables import run_state_text
+from netscope.units import number
 
 REFRESH_S = 0.25  # panels redraw at most this often, however fast messages come
 INTERRUPTED = 130  # the status of a run the user stopped (q or Ctrl+C), as the shell's Ctrl+C
@@ -42,7 +43,7 @@ def loop_summary(report: RunReport) -> str:
     if not report.sampled_steps:
         return ""
     per_step = sum(s.per_step for s in report.syncs)
-    text = f" · syncs/step {per_step:g}"
+    text = f" · syncs/step {number(per_step, 2)}"
     if report.syncs:
         top = report.syncs[0].finding
         text += f" ({top.op} at {top.location or top.block})"

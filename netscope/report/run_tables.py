@@ -16,6 +16,7 @@ from netscope.report.values import (
     fmt_ms,
     fmt_percent,
 )
+from netscope.units import number
 
 
 def run_title(run: RunReport) -> str:
@@ -122,7 +123,7 @@ def loop_syncs_table(run: RunReport) -> Table:
     rows = [
         [
             s.finding.op,
-            f"{s.per_step:g}",
+            number(s.per_step, 3),
             f"{s.seen_steps} of {s.sampled_steps}",
             block_label(s.finding.block),
             s.finding.location or NOT_AVAILABLE,
@@ -154,7 +155,7 @@ def loop_copies_table(run: RunReport) -> Table:
         [
             c.finding.direction,
             fmt_bytes(c.finding.bytes),
-            f"{c.per_step:g}",
+            number(c.per_step, 3),
             f"{c.seen_steps} of {c.sampled_steps}",
             block_label(c.finding.block),
             c.finding.location or NOT_AVAILABLE,

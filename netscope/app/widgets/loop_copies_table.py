@@ -5,6 +5,7 @@ from __future__ import annotations
 from netscope.app import format as fmt
 from netscope.app.widgets.result_table import ResultTable
 from netscope.engine.model import LoopCopy
+from netscope.units import number
 
 
 class LoopCopiesTable(ResultTable):
@@ -19,7 +20,7 @@ class LoopCopiesTable(ResultTable):
             (
                 c.finding.direction,
                 fmt.size(c.finding.bytes),
-                f"{c.per_step:g}",
+                number(c.per_step, 3),
                 f"{c.seen_steps} of {c.sampled_steps} sampled",
                 c.finding.block or "(root)",
                 fmt.location(c.finding.location),

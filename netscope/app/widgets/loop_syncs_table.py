@@ -5,6 +5,7 @@ from __future__ import annotations
 from netscope.app import format as fmt
 from netscope.app.widgets.result_table import ResultTable
 from netscope.engine.model import LoopSync
+from netscope.units import number
 
 
 class LoopSyncsTable(ResultTable):
@@ -18,7 +19,7 @@ class LoopSyncsTable(ResultTable):
         self.shown_rows = tuple(
             (
                 s.finding.op,
-                f"{s.per_step:g}",
+                number(s.per_step, 3),
                 f"{s.seen_steps} of {s.sampled_steps} sampled",
                 s.finding.block or "(root)",
                 fmt.location(s.finding.location),
