@@ -1,7 +1,10 @@
 """A rank's collectives per step, from its per-step tallies, and what they say about the run.
 
-Medians over the same plain steps as ``step_ms`` (a step without a kind counts 0 for it), so the
-first step's one-time work (FSDP's lazy init) and the sampled steps do not move them.
+Calls and bytes are medians over every step but the first (a step without a kind counts 0 for
+it): the first step's one-time work (FSDP's lazy init) would move them, netscope's detectors do
+not (they slow a step, they issue no collective). Times are medians over the plain steps (not
+slowed by the detectors or counters) when there are ``MIN_TIMED`` of them, else over the same
+steps as the calls; a short run's sampled burst can leave only one or two plain steps.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ Tally = tuple[int, float, float | None, int]  # (calls, ms, exposed ms, bytes)
 
 EXPOSED_SHARE = 0.5  # an all-gather exposed for at least this share of its time...
 EXPOSED_MIN_MS = 0.05  # ...and at least this long, every plain step: a finding
+MIN_TIMED = 3  # fewer plain steps than this: times come from the counted steps
 
 
 def by_step(records: Iterable[CollectiveRecord]) -> dict[StepKey, dict[CollectiveKey, Tally]]:
@@ -28,17 +32,22 @@ def by_step(records: Iterable[CollectiveRecord]) -> dict[StepKey, dict[Collectiv
 
 
 def collective_stats(
-    steps: dict[StepKey, dict[CollectiveKey, Tally]], plain: Sequence[StepKey]
+    steps: dict[StepKey, dict[CollectiveKey, Tally]],
+    counted: Sequence[StepKey],
+    plain: Sequence[StepKey] = (),
 ) -> tuple[CollectiveStat, ...]:
-    """Per (kind, via, block): medians over ``plain`` steps, by via, kind and block."""
-    measured = [steps.get(key, {}) for key in plain]
+    """Per (kind, via, block): calls and bytes over the ``counted`` steps, times over the
+    ``plain`` ones (or the counted ones when fewer than MIN_TIMED), by via, kind and block."""
+    measured = [steps.get(key, {}) for key in counted]
     if not measured:
         return ()
+    timed = [steps.get(key, {}) for key in plain] if len(plain) >= MIN_TIMED else measured
     keys = sorted({k for step in measured for k in step}, key=lambda k: (k[1], k[0], k[2] or ""))
     out = []
     for key in keys:
         rows = [step.get(key, (0, 0.0, 0.0, 0)) for step in measured]
-        exposed = [r[2] for r in rows]
+        times = [step.get(key, (0, 0.0, 0.0, 0)) for step in timed]
+        exposed = [r[2] for r in times]
         known = [e for e in exposed if e is not None]
         kind, via, block = key
         out.append(
@@ -47,11 +56,11 @@ def collective_stats(
                 via=via,
                 block=block,
                 calls_per_step=median([float(r[0]) for r in rows]),
-                ms_per_step=median([r[1] for r in rows]),
+                ms_per_step=median([r[1] for r in times]),
                 exposed_ms_per_step=median(known) if len(known) == len(exposed) else None,
                 bytes_per_step=round(median([float(r[3]) for r in rows])),
                 exposed_steps=sum(1 for e in known if e >= EXPOSED_MIN_MS),
-                steps=len(rows),
+                steps=len(times),
             )
         )
     return tuple(out)

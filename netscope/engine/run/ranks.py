@@ -62,6 +62,8 @@ class RankRecorder:
         plain = [r for r in recorder.steps if not r[6]] or list(recorder.steps)
         boundary = recorder.boundary or ""
         plain_keys = [(boundary, r[0]) for r in plain]
+        steps = [(boundary, r[0]) for r in recorder.steps]
+        counted = steps[1:] or steps  # the first step's one-time work (FSDP's lazy init) left out
         waits = [self.waits[key] for key in plain_keys if key in self.waits]
         wait = spread(waits)
         busy = None
@@ -76,7 +78,7 @@ class RankRecorder:
             report=report,
             wait_ms=wait,
             busy_ms=busy,
-            collectives=collective_stats(by_step(self.collectives), plain_keys),
+            collectives=collective_stats(by_step(self.collectives), counted, plain_keys),
         )
 
 
