@@ -77,7 +77,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         ("path", block.path or "(root)"),
         ("class", block.type),
         ("module", block.type_module),
-        ("source", block.source or ("built-in" if not block.custom else fmt.NA)),
+        ("source", _source(block)),
         ("params", f"{fmt.count(block.total_params)} total, {fmt.count(block.params)} own"),
     ]
     if block.path in index.uncounted:
@@ -230,3 +230,11 @@ def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
         group = index.snapshot.ties[info.tie_group]
         parts.append(Text(f"tie group {info.tie_group + 1} ({group.how}): {group.note}", "yellow"))
     return Group(*parts)
+
+
+def _source(block: BlockInfo) -> str:
+    """Where the block's class is defined; a library's file read from its package
+    (``transformers/models/gpt2/modeling_gpt2.py:630``), as the run's Syncs tab shows it."""
+    if block.source:
+        return fmt.location(block.source)
+    return "built-in" if not block.custom else fmt.NA
