@@ -5,6 +5,7 @@ are FSDP's communication buffers (all-gather and reduce-scatter, gathered parame
 from __future__ import annotations
 
 import contextlib
+import itertools
 import weakref
 from collections.abc import Iterator
 from functools import partial
@@ -38,7 +39,11 @@ class PlanMemory(AllocationTracker):
         self.in_comm = 0  # inside an FSDP collective: what is created there is a comm buffer
         self.comm: set[int] = set()
         self.comm_current = 0
-        self.comm_events: list[tuple[int, int]] = []  # (storage, bytes added or freed)
+        # (storage lifetime, bytes added or freed): a lifetime, not the storage's address, since
+        # a freed buffer's address is reused by a later storage (a gradient kept at the end)
+        self.comm_events: list[tuple[int, int]] = []
+        self.lifetimes: dict[int, int] = {}  # storage address -> its current lifetime
+        self._lifetime_ids = itertools.count()
         self.collective: set[int] = set()  # outputs of functional collectives (DTensor's, TP)
 
     def _where(self) -> str:
@@ -70,10 +75,15 @@ class PlanMemory(AllocationTracker):
             self.peak = self.current
             self.peak_at = self.where()
 
+    def _lifetime(self, key: int) -> int:
+        if key not in self.lifetimes:
+            self.lifetimes[key] = next(self._lifetime_ids)
+        return self.lifetimes[key]
+
     def _comm(self, key: int, change: int) -> None:
         self.comm.add(key)
         self.comm_current += change
-        self.comm_events.append((key, change))
+        self.comm_events.append((self._lifetime(key), change))
 
     def collective_output(self, tensor: torch.Tensor) -> None:
         """A functional collective's new output (the all-reduce / all-gather of a tensor-
@@ -82,7 +92,7 @@ class PlanMemory(AllocationTracker):
         key = tensor.untyped_storage()._cdata
         if key in self.live and key not in self.comm and key not in self.collective:
             self.collective.add(key)
-            self.comm_events.append((key, self.live[key]))
+            self.comm_events.append((self._lifetime(key), self.live[key]))
 
     def moved(self, source: torch.Tensor, to: torch.Tensor) -> None:
         """``wait_tensor`` returns its input's buffer on a real device (its schema does not say
@@ -94,31 +104,36 @@ class PlanMemory(AllocationTracker):
         self.refs.pop(old, None)  # its weak reference no longer frees anything
         self.live[new] = self.live.pop(old)
         self.refs[new] = weakref.ref(to.untyped_storage(), partial(self._freed, new))
+        moved_out = [(self._lifetime(old), -self.live[new]), (self._lifetime(new), self.live[new])]
+        self.lifetimes.pop(old, None)
         if old in self.collective:
             self.collective.discard(old)
             self.collective.add(new)
-            self.comm_events += [(old, -self.live[new]), (new, self.live[new])]
+            self.comm_events += moved_out
         elif old in self.comm:
             self.comm.discard(old)
             self.comm.add(new)
-            self.comm_events += [(old, -self.live[new]), (new, self.live[new])]
+            self.comm_events += moved_out
 
     def _freed(self, key: int, _ref: object = None) -> None:
         if key in self.collective:
             self.collective.discard(key)
-            self.comm_events.append((key, -self.live.get(key, 0)))
+            self.comm_events.append((self._lifetime(key), -self.live.get(key, 0)))
         if key in self.comm:
             self.comm.discard(key)
             self.comm_current -= self.live.get(key, 0)
-            self.comm_events.append((key, -self.live.get(key, 0)))
+            self.comm_events.append((self._lifetime(key), -self.live.get(key, 0)))
+        self.lifetimes.pop(key, None)
         super()._freed(key, _ref)
 
     def comm_high_water(self, besides: set[int]) -> int:
         """The high water of the communication bytes, storages in ``besides`` left out (the
-        reduce-scatter's output that becomes the sharded gradients)."""
+        reduce-scatter's output that becomes the sharded gradients), by their current lifetime:
+        an earlier buffer freed at the same address still counts."""
+        left_out = {self.lifetimes[key] for key in besides if key in self.lifetimes}
         live = peak = 0
-        for key, change in self.comm_events:
-            if key not in besides:
+        for lifetime, change in self.comm_events:
+            if lifetime not in left_out:
                 live += change
                 peak = max(peak, live)
         return peak

@@ -85,21 +85,8 @@ def test_identical_blocks_extrapolate_to_the_whole_replay_exactly(layout: dict) 
     if layout.get("fsdp"):
         layout["units"] = units
     whole, fast, short = both(request(model, torch.randn(16, 8), **layout))
-    assert_extrapolated(whole, fast, short, fsdp=bool(layout.get("fsdp")))
-
-
-def assert_extrapolated(
-    whole: StepAsPlanned, fast: StepAsPlanned, short: list[bool], fsdp: bool
-) -> None:
-    """Three short replays and no whole one, the whole replay's figures exactly. Except: FSDP's
-    communication high water can come out different in one replay (a known nondeterminism of
-    the fake replay, cause not found: 1 replay in ~12 read 69,102 B for 74,778 B on the
-    bf16-mixed layout); the linearity check then refuses and the step is replayed whole."""
-    assert short[:3] == [True, True, True]
-    assert len(short) == 3 or fsdp
-    comm = {"comm_buffers_bytes": 0}
-    assert replace(fast, **comm) == replace(whole, **comm)
-    assert fast.comm_buffers_bytes == pytest.approx(whole.comm_buffers_bytes, rel=0.1)
+    assert short == [True, True, True]  # three short replays, no whole one
+    assert fast == whole
 
 
 def test_a_transformers_llama_extrapolates_exactly_under_fsdp() -> None:
@@ -114,7 +101,7 @@ def test_a_transformers_llama_extrapolates_exactly_under_fsdp() -> None:
     ids = {"input_ids": torch.zeros(2, 16, dtype=torch.long)}
     layout = {"world": 4, "fsdp": True, "units": units, "checkpoint": units}
     whole, fast, short = both(request(model, ids, precision="bf16-mixed", **layout))
-    assert_extrapolated(whole, fast, short, fsdp=True)
+    assert short == [True, True, True] and fast == whole
 
 
 def test_blocks_that_differ_are_replayed_whole() -> None:
