@@ -4,6 +4,7 @@ door (engine/api.py ``snapshot_loaded``), the figures ``netscope report`` gives 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +17,7 @@ from netscope.engine.model import Snapshot
 from netscope.engine.options import ProfileOptions
 from netscope.python_api.guard import kept_as_found
 from netscope.python_api.report import Report
-from netscope.python_api.target import Asked, OptimizerArg, loaded_target
+from netscope.python_api.target import Asked, LossFn, OptimizerArg, StepFn, loaded_target
 
 NO_INPUT_NOTE = (
     "No example input: pass the forward's arguments, netscope.inspect(model, x), or "
@@ -34,6 +35,14 @@ def inspect(
     device: str | torch.device | None = None,
     profile: bool | ProfileOptions = False,
     input_size: tuple[int, ...] | None = None,
+    loss: LossFn | None = None,
+    step: StepFn | None = None,
+    shard: str | None = None,
+    shard_units: str | None = None,
+    tp: int = 1,
+    checkpoint: str = "none",
+    memory_budget: int | str | None = None,
+    tp_plan: Mapping[str, str] | Callable[[nn.Module], Any] | None = None,
     **kwargs: Any,
 ) -> Report:
     """Report on ``model`` called as ``model(*args, **kwargs)`` (or on a random float batch of
@@ -43,9 +52,16 @@ def inspect(
     ``"adamw"``, a torch optimizer, whose class and settings are used on netscope's own copy,
     or ``optimizer(model)``); ``precision``: ``"bf16"``, ``"bf16-mixed"``...; ``fit``:
     ``"H100"``, ``"8xH100"``; ``device``: where the step runs (a copy is placed there);
-    ``profile``: time the step in netscope's worker process (True, or ProfileOptions).
+    ``profile``: time the step in netscope's worker process (True, or ProfileOptions);
+    ``loss(output, batch)`` and ``step(model, batch)`` as a model file defines them (``batch``:
+    the forward's arguments, one value when there is one); ``shard``, ``shard_units``, ``tp``,
+    ``checkpoint``, ``memory_budget``: the plan's layout (the CLI's ``--shard``... options);
+    ``tp_plan``: ``{path glob: "colwise" | "rowwise"}`` for ``tp`` (a model file's tp_plan()).
     """
-    asked = Asked(train, optimizer, precision, fit, device, input_size)
+    asked = Asked(
+        train, optimizer, precision, fit, device, input_size,
+        loss, step, shard, shard_units, tp, checkpoint, memory_budget, tp_plan,
+    )  # fmt: skip
     # the CLI's process runs the step with autograd on: so does inspect, called under no_grad()
     # or inference_mode() too (the caller's modes come back when the block ends)
     with kept_as_found(model), torch.inference_mode(False), torch.enable_grad():

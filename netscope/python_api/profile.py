@@ -5,9 +5,9 @@ Why not in the caller's process: the profiler moves the model to each device it 
 it with ``train=True`` (its weights change), and on a machine without a GPU registers torch's
 PrivateUse1 backend as a stand-in GPU for the whole process. None of that may happen to the
 caller's model or interpreter, and a worker survives a model that crashes or hangs.
-What it needs: the model, its arguments and an ``optimizer(model)`` must pickle, and their classes
-must be importable in a fresh process (defined in a module or at a script's top level; a class
-defined in a notebook cell is not).
+What it needs: the model, its arguments and the ``optimizer``, ``loss`` and ``step`` functions
+must pickle, and their classes must be importable in a fresh process (defined in a module or at
+a script's top level; a class defined in a notebook cell is not).
 """
 
 from __future__ import annotations
@@ -45,11 +45,12 @@ def build_model():
 def example_input():
     return _load("input.pt")
 '''
-OPTIMIZER_PART = """
-
-def optimizer(model):
-    return _load("optimizer.pt")(model)
-"""
+# the caller's functions, each saved beside the model and called as a model file's would be
+FUNCTION_PARTS = {
+    "optimizer": ("optimizer_fn", "model"),
+    "loss": ("loss_fn", "output, batch"),
+    "step": ("step_fn", "model, batch"),
+}
 
 
 def _save(value: Any, path: str, what: str) -> None:
@@ -59,8 +60,9 @@ def _save(value: Any, path: str, what: str) -> None:
         raise NetscopeError(
             f"profile=True: {what} cannot be saved for netscope's worker "
             f"({type(error).__name__}: {error})",
-            hint="The profiler runs in a worker process: the model, its arguments and "
-            "optimizer= must pickle. Use profile=False, or `netscope report model.py --profile`.",
+            hint="The profiler runs in a worker process: the model, its arguments, "
+            "optimizer=, loss= and step= must pickle. Use profile=False, or "
+            "`netscope report model.py --profile`.",
         ) from error
 
 
@@ -113,9 +115,12 @@ def profile_in_worker(
         text = MODEL_FILE
         _save(loaded.model, os.path.join(folder, "model.pt"), "the model")
         _save(arguments, os.path.join(folder, "input.pt"), "the forward's arguments")
-        if loaded.optimizer_fn is not None:
-            _save(loaded.optimizer_fn, os.path.join(folder, "optimizer.pt"), "optimizer=")
-            text += OPTIMIZER_PART
+        for name, (field, parameters) in FUNCTION_PARTS.items():
+            function = getattr(loaded, field)
+            if function is not None:
+                _save(function, os.path.join(folder, f"{name}.pt"), f"{name}=")
+                call = f'_load("{name}.pt")({parameters})'
+                text += f"\n\ndef {name}({parameters}):\n    return {call}\n"
         path = os.path.join(folder, "inspected_model.py")
         with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)

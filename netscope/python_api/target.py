@@ -31,6 +31,9 @@ PURE_CASTS = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}  # as cl
 INPUT_ORIGIN = "netscope.inspect()"
 
 OptimizerArg = str | Callable[[nn.Module], Any] | torch.optim.Optimizer | None
+LossFn = Callable[[Any, Any], torch.Tensor]
+StepFn = Callable[[nn.Module, Any], Any]
+SHARDS = ("none", "ddp", "zero1", "zero2", "fsdp")  # as cli.py's --shard
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,14 @@ class Asked:
     fit: str | None = None
     device: str | torch.device | None = None
     input_size: tuple[int, ...] | None = None
+    loss: LossFn | None = None  # a model file's loss(output, batch)
+    step: StepFn | None = None  # a model file's step(model, batch)
+    shard: str | None = None
+    shard_units: str | None = None
+    tp: int = 1
+    checkpoint: str = "none"
+    memory_budget: int | str | None = None  # bytes, or "24GiB"
+    tp_plan: Mapping[str, str] | Callable[[nn.Module], Any] | None = None  # a file's tp_plan()
 
 
 def target_label(model: nn.Module) -> str:
@@ -121,7 +132,50 @@ def load_options(model: nn.Module, asked: Asked) -> LoadOptions:
         dtype=PURE_CASTS.get(asked.precision or ""),
         fit=asked.fit,
         precision=asked.precision,
+        **_layout(asked),
     )
+
+
+def _layout(asked: Asked) -> dict[str, Any]:
+    """The plan's options (``--shard``, ``--shard-units``, ``--tp``, ``--checkpoint``,
+    ``--memory-budget``), checked as the CLI checks them."""
+    if asked.shard is not None and asked.shard not in SHARDS:
+        raise NetscopeError(f"unknown shard {asked.shard!r}", hint=f"one of {', '.join(SHARDS)}")
+    if not isinstance(asked.tp, int) or isinstance(asked.tp, bool) or asked.tp < 1:
+        raise NetscopeError(f"tp={asked.tp!r} is not a tensor-parallel degree (1, 2, 8...)")
+    return {
+        "shard": asked.shard,
+        "shard_units": asked.shard_units,
+        "tp": asked.tp,
+        "checkpoint": asked.checkpoint,
+        "memory_budget": _budget(asked.memory_budget),
+    }
+
+
+def _tp_plan_fn(
+    tp_plan: Mapping[str, str] | Callable[[nn.Module], Any] | None,
+) -> Callable[[nn.Module], Any] | None:
+    """A model file's ``tp_plan(model)`` from a ``{path glob: "colwise" | "rowwise"}`` or a
+    function."""
+    if tp_plan is None or callable(tp_plan):
+        return tp_plan
+    plan = dict(tp_plan)
+    return lambda _model: plan
+
+
+def _budget(budget: int | str | None) -> int | None:
+    from netscope.engine.compute.devices import parse_size
+
+    if budget is None:
+        return None
+    size = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
+    if isinstance(budget, str):
+        size = parse_size(budget)
+    if size is None or size <= 0:
+        raise NetscopeError(
+            f"memory_budget={budget!r} is not a size", hint="bytes, or '24GiB', '80GB'"
+        )
+    return size
 
 
 def needs_copy(model: nn.Module, options: LoadOptions) -> bool:
@@ -223,6 +277,9 @@ def loaded_target(
         model=target,
         example_input=example,
         optimizer_fn=optimizer_fn,
+        loss_fn=asked.loss,
+        step_fn=asked.step,
+        tp_plan_fn=_tp_plan_fn(asked.tp_plan),
         source=model_source(type(model)),
         lazy_at_build=lazy,
     )
