@@ -147,7 +147,13 @@ def _none_seen(what: str, run: RunReport) -> str:
     """'0 syncs' says in how many sampled steps: none at all is not measured, not 0."""
     if not run.sampled_steps:
         return f"Not measured: no step was sampled for {what}."
-    return f"No {what} in the {fmt_count(run.sampled_steps)} sampled step(s)."
+    text = f"No {what} in the {fmt_count(run.sampled_steps)} sampled step(s)"
+    if run.steps > run.sampled_steps:
+        return (
+            f"{text} of {fmt_count(run.steps)}: one made on fewer steps than that (a loss "
+            "printed every 20 steps) can be missed; `netscope run --every 1` records every step."
+        )
+    return text + "."
 
 
 def loop_copies_table(run: RunReport) -> Table:
