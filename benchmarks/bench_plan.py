@@ -77,6 +77,9 @@ SEVENTY_B = {
     "fsdp, bf16-mixed, --checkpoint all": ["--train", "--optimizer", "adamw", "--precision",
         "bf16-mixed", "--fit", "8xH100", "--shard", "fsdp", "--checkpoint", "all"],
     "bf16 inference, --tp 8": ["--dtype", "bfloat16", "--fit", "8xH100", "--tp", "8"],
+    "fsdp, bf16-mixed, --checkpoint auto, 32xH100": ["--train", "--optimizer", "adamw",
+        "--precision", "bf16-mixed", "--fit", "32xH100", "--shard", "fsdp", "--checkpoint",
+        "auto"],
 }  # fmt: skip
 
 

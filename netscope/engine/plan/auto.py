@@ -4,7 +4,8 @@ choice as code to paste."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from netscope.engine.plan.units import repeated_blocks
@@ -16,8 +17,8 @@ def auto_checkpoint(
     planner: Any, devices: int, usable: int, blocks: Figures, units: tuple[str, ...]
 ) -> tuple[tuple[str, ...], str]:
     """(blocks chosen, what was decided). Candidates are the FSDP units or the repeated
-    blocks, cheapest recompute per saved byte first; the fewest of them that fit, by bisection
-    over how many are taken (each count replayed)."""
+    blocks, cheapest recompute per saved byte first; the fewest of them that fit (each count
+    replayed), searched from where the peaks of none and all checkpointed put it."""
     candidates = list(units) or repeated_blocks(planner.model)
     if not candidates:
         return (), "--checkpoint auto: no repeated block to checkpoint"
@@ -27,23 +28,44 @@ def auto_checkpoint(
         return (flops or 0) / saved if saved else float("inf")
 
     ordered = sorted(candidates, key=cost)
-    fits: dict[int, bool] = {}
+    peaks: dict[int, int] = {}
 
-    def fit(k: int) -> bool:
-        if k not in fits:
-            fits[k] = planner.estimate(devices, tuple(ordered[:k])).peak_bytes <= usable
-        return fits[k]
+    def peak(k: int) -> int:
+        if k not in peaks:
+            peaks[k] = planner.estimate(devices, tuple(ordered[:k])).peak_bytes
+        return peaks[k]
 
-    if fit(0):
+    if peak(0) <= usable:
         return (), "--checkpoint auto: the step fits without checkpointing"
-    if not fit(len(ordered)):
+    if peak(len(ordered)) > usable:
         return tuple(ordered), "--checkpoint auto: does not fit even with every block checkpointed"
-    low, high = 0, len(ordered)  # low does not fit, high does
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if fit(mid) else (mid, high)
-    chosen = tuple(sorted(ordered[:high], key=candidates.index))
+    count = fewest_that_fit(peak, usable, len(ordered))
+    chosen = tuple(sorted(ordered[:count], key=candidates.index))
     return chosen, f"--checkpoint auto: {len(chosen)} of {len(ordered)} blocks checkpointed"
+
+
+def fewest_that_fit(peak: Callable[[int], int], usable: int, n: int) -> int:
+    """The smallest k in 1..n with ``peak(k) <= usable``, given that 0 does not fit, n does and
+    the peak falls as k grows (the answer plain bisection gives), in fewer replays: each next k
+    is where the straight line between the bracket's two peaks meets ``usable`` (exact when each
+    checkpointed block frees the same bytes: then the answer and its neighbour, two replays).
+    A step that did not halve the bracket is followed by a halving one, so a curved peak costs
+    at most about twice bisection's replays."""
+    low, high = 0, n  # low does not fit, high does
+    interpolate = True
+    while high - low > 1:
+        width = high - low
+        k = (low + high) // 2
+        above, below = peak(low), peak(high)
+        if interpolate and above > below:
+            k = low + math.ceil(width * (above - usable) / (above - below))
+        k = min(high - 1, max(low + 1, k))
+        if peak(k) <= usable:
+            high = k
+        else:
+            low = k
+        interpolate = not interpolate or 2 * (high - low) <= width
+    return high
 
 
 def checkpoint_code(paths: tuple[str, ...]) -> str:
