@@ -1,0 +1,38 @@
+"""Meta kernels netscope supplies where torch's meta registration refuses what the real kernels
+run: ``_grouped_mm`` in float32 (a float32 Mixtral's experts) gets the CPU kernel's shapes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from netscope.engine.snapshot.lightmeta import light_meta_forward
+
+OFFS = torch.tensor([3, 10, 16], dtype=torch.int32)  # 3 experts, 16 routed tokens, uneven
+CASES = {  # operand shapes (16-byte strides, as the CPU kernel asks) and offsets
+    "tokens x experts' weights (forward)": ((16, 8), (3, 8, 16), OFFS),
+    "a weight gradient (2-D x 2-D)": ((8, 16), (16, 8), OFFS),
+    "grouped x a 2-D right operand": ((3, 8, 8), (8, 48), torch.tensor([16, 32, 48])),
+    "batched (3-D x 3-D)": ((3, 8, 8), (3, 8, 16), None),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_grouped_mm_on_meta_has_the_cpu_kernels_shape(case: str, dtype: torch.dtype) -> None:
+    a_shape, b_shape, offs = CASES[case]
+    a, b = torch.randn(a_shape, dtype=dtype), torch.randn(b_shape, dtype=dtype)
+    offs = None if offs is None else offs.int()
+    real = torch._grouped_mm(a, b, offs=offs)
+    meta_offs = None if offs is None else offs.to("meta")
+    with light_meta_forward():
+        on_meta = torch._grouped_mm(a.to("meta"), b.to("meta"), offs=meta_offs)
+    assert on_meta.device.type == "meta"
+    assert (on_meta.shape, on_meta.dtype) == (real.shape, real.dtype)
+
+
+def test_torch_alone_still_refuses_float32_on_meta() -> None:
+    """The reason the kernel exists: when torch's meta function accepts float32, drop it."""
+    a, b = torch.empty(16, 8, device="meta"), torch.empty(3, 8, 16, device="meta")
+    with pytest.raises(RuntimeError, match="BF16"):
+        torch._grouped_mm(a, b, offs=OFFS.to("meta"))
