@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from netscope.engine.api import take_snapshot
+from netscope.engine.options import LoadOptions
 from netscope.engine.snapshot.lightmeta import light_meta_forward
 
 OFFS = torch.tensor([3, 10, 16], dtype=torch.int32)  # 3 experts, 16 routed tokens, uneven
@@ -36,3 +38,31 @@ def test_torch_alone_still_refuses_float32_on_meta() -> None:
     a, b = torch.empty(16, 8, device="meta"), torch.empty(3, 8, 16, device="meta")
     with pytest.raises(RuntimeError, match="BF16"):
         torch._grouped_mm(a, b, offs=OFFS.to("meta"))
+
+
+MIXTRAL_FILE = """
+import torch
+import transformers as T
+
+def build_model():
+    config = T.MixtralConfig(num_hidden_layers=2, num_key_value_heads=1, num_local_experts=4,
+                             num_experts_per_tok=2, hidden_size=32, num_attention_heads=2,
+                             intermediate_size=64, vocab_size=100)
+    return T.MixtralForCausalLM(config)
+
+def example_input():
+    return {"input_ids": torch.zeros(2, 8, dtype=torch.long)}
+"""
+
+
+def test_a_float32_mixtral_on_meta_is_planned_under_fsdp(tmp_path, monkeypatch) -> None:
+    """The plan replays the step on fake tensors, whose shapes come from the same meta
+    functions: the float32 experts' grouped matmuls get netscope's kernel there too."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = tmp_path / "mixtral_file.py"
+    path.write_text(MIXTRAL_FILE)
+    options = LoadOptions(str(path), device="meta", train=True, fit="2xH100", shard="fsdp")
+    fit = take_snapshot(options).fit
+    assert fit is not None and fit.per_device is not None, fit
+    assert fit.fits and "could not be replayed" not in fit.note
+    assert fit.per_device.peak_bytes > fit.per_device.params_bytes > 0

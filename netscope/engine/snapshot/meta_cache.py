@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.snapshot.meta_kernels import meta_kernels
+from netscope.engine.meta_kernels import meta_kernels
 
 _PLAIN: tuple[type, ...] = (bool, int, float, str, type(None), torch.dtype, torch.device)
 _PLAIN += (torch.layout, torch.memory_format)

@@ -7,7 +7,8 @@ not on meta. The output's shape does not depend on the routing: the kernel retur
 (token, chosen expert) pair, however the tokens split over the experts (the offsets only say where
 each expert's rows end), so its bytes and FLOPs on meta are those of any real routing.
 
-Only used inside ``light_meta_forward`` (meta tensors only); anything else goes to torch.
+Used by ``light_meta_forward`` (meta tensors) and the plan's replay (``plan/tracking.py``: fake
+tensors, whose shapes come from the same meta functions); a tensor holding data goes to torch.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from typing import Any
 import torch
 
 _FLOATS = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def holds_no_data(tensor: torch.Tensor) -> bool:
+    """A meta tensor or a fake tensor (torch's FakeTensorMode): only shapes, from meta kernels."""
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    return tensor.device.type == "meta" or isinstance(tensor, FakeTensor)
 
 
 def _grouped_mm_shape(mat_a: torch.Tensor, mat_b: torch.Tensor, offs: Any) -> list[int]:
@@ -41,10 +49,12 @@ def grouped_mm(
     bias: torch.Tensor | None = None,
     out_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
-    """``aten._grouped_mm`` on meta for float32/float16 (bfloat16 and the rest go to torch)."""
+    """``aten._grouped_mm`` on meta or fake tensors for float32/float16 (bfloat16 and tensors
+    holding data go to torch). Called inside a dispatch mode: on fake tensors the fake mode is
+    still on the stack, so the empty result is a fake tensor on the operands' device."""
     refused = mat_a.dtype != torch.bfloat16 or mat_b.dtype != torch.bfloat16
-    on_meta = mat_a.device.type == "meta" and mat_b.device.type == "meta"
-    if not (refused and on_meta and mat_a.dtype in _FLOATS and mat_b.dtype == mat_a.dtype):
+    no_data = holds_no_data(mat_a) and holds_no_data(mat_b)
+    if not (refused and no_data and mat_a.dtype in _FLOATS and mat_b.dtype == mat_a.dtype):
         return original(mat_a, mat_b, offs=offs, bias=bias, out_dtype=out_dtype)
     if mat_a.dim() not in (2, 3) or mat_b.dim() not in (2, 3):
         dims = f"{mat_a.dim()}-D and {mat_b.dim()}-D"
@@ -52,7 +62,7 @@ def grouped_mm(
     if mat_a.shape[-1] != mat_b.shape[-2]:
         raise RuntimeError(f"grouped_mm: contraction {mat_a.shape[-1]} != {mat_b.shape[-2]}")
     shape = _grouped_mm_shape(mat_a, mat_b, offs)
-    return torch.empty(shape, dtype=out_dtype or mat_a.dtype, device="meta")
+    return torch.empty(shape, dtype=out_dtype or mat_a.dtype, device=mat_a.device)
 
 
 def meta_kernels() -> dict[Any, Callable[..., Any]]:
