@@ -66,3 +66,20 @@ def test_a_float32_mixtral_on_meta_is_planned_under_fsdp(tmp_path, monkeypatch) 
     assert fit is not None and fit.per_device is not None, fit
     assert fit.fits and "could not be replayed" not in fit.note
     assert fit.per_device.peak_bytes > fit.per_device.params_bytes > 0
+
+
+def test_an_experts_loop_that_reads_the_routing_is_named_on_meta(tmp_path, monkeypatch) -> None:
+    """transformers' eager experts read the routing (``nonzero``, ``if expert_idx == ...``): no
+    values on meta, so no routing is made up; the note names the block, the structure stays."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = tmp_path / "mixtral_eager.py"
+    path.write_text(
+        MIXTRAL_FILE.replace(
+            "    return T.MixtralForCausalLM(config)",
+            '    config._experts_implementation = "eager"\n    return T.MixtralForCausalLM(config)',
+        )
+    )
+    shot = take_snapshot(LoadOptions(str(path), device="meta", train=True))
+    assert not shot.forward.ran and shot.memory is None
+    assert "model.layers.0.mlp.experts" in shot.forward.note
+    assert shot.total_params > 0 and shot.block_by_path["model.layers.0.mlp.experts"]
