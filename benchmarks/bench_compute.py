@@ -107,8 +107,6 @@ CAUSES = {
     "lstm": "the CPU's fused mkldnn_rnn_layer keeps a workspace per layer and allocates "
     "inside the kernel (benchmarks/bench_workspaces.py); the replay runs the math path "
     "(per-step gates) as no CUDA kernel does",
-    "mixtral": "the router reads values (expert counts for the grouped matmul's offsets): "
-    "no meta forward",
 }
 
 

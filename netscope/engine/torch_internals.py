@@ -63,6 +63,13 @@ MODULE_NAMES: dict[str, str] = {
     "torch._C._acc.PrivateUse1Hooks": "profiler/standin.py: the stand-in GPU's availability",
     "torch._C._get_privateuse1_backend_name": "profiler/standin.py: registering the stand-in",
     "torch._check_with": "snapshot/lightmeta.py: a fast path for meta forwards",
+    "torch.ops.aten._grouped_mm": (
+        "compute/formulas.py: MoE experts' FLOPs; meta_kernels.py: its float32 meta "
+        "kernel (torch's meta function takes bfloat16 only)"
+    ),
+    "torch._subclasses.fake_tensor.FakeTensor": (
+        "meta_kernels.py: a fake tensor (the plan's replay) holds no data, as a meta one"
+    ),
     "torch._dynamo.eval_frame.OptimizedModule": (
         "load/compiled.py, run/compile_safe.py: torch.compile's module wrapper (``_orig_mod``)"
     ),

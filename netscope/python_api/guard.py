@@ -10,20 +10,20 @@ from contextlib import contextmanager
 
 from torch import nn
 
+from netscope.engine.modes import training_flags_kept
+
 
 @contextmanager
 def kept_as_found(model: nn.Module) -> Iterator[None]:
     if not isinstance(model, nn.Module):  # inspect names the mistake
         yield
         return
-    flags = [(module, module.training) for module in model.modules()]
     params = list({id(p): p for p in model.parameters()}.values())
     grads = [(param, param.requires_grad, param.grad) for param in params]
     try:
-        yield
+        with training_flags_kept(model):
+            yield
     finally:
-        for module, training in flags:
-            module.training = training
         for param, requires_grad, grad in grads:
             if param.requires_grad != requires_grad:
                 param.requires_grad_(requires_grad)

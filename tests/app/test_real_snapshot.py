@@ -7,6 +7,7 @@ from conftest import build_app, wait_for
 
 from netscope.app.tree_index import NodeKey
 from netscope.app.widgets.block_tree import BlockTree
+from netscope.app.widgets.details_panel import DetailsPanel
 from netscope.engine import api  # a broken engine fails these tests, never skips them
 from netscope.engine.options import LoadOptions
 from netscope.engine.profiler import messages as wm
@@ -42,3 +43,35 @@ async def test_real_lazy_model_marks_lazy_parameters():
         key = app.main.query_one(BlockTree).selected_key
         assert key == app.main.matches[0] and isinstance(key, NodeKey)
         assert "lazy" in str(app.main.query_one(BlockTree).cursor_node.label)
+
+
+GPT2_FILE = """
+import torch
+import transformers
+
+def build_model():
+    config = transformers.GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=50, n_positions=16)
+    return transformers.GPT2Model(config)
+
+def example_input():
+    return {"input_ids": torch.zeros(1, 4, dtype=torch.long)}
+"""
+
+
+async def test_a_library_blocks_source_reads_from_its_package(tmp_path, monkeypatch):
+    """transformers' block: ``transformers/models/gpt2/modeling_gpt2.py:N``, never the whole
+    site-packages path the snapshot carries."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = tmp_path / "gpt2_file.py"
+    path.write_text(GPT2_FILE)
+    snapshot = api.take_snapshot(LoadOptions(str(path), backward=False))
+    block = snapshot.block_by_path["h.0"]
+    assert block.source is not None and "site-packages" in block.source  # what it shortens
+    app, _ = build_app([wm.SnapshotReady(snapshot), wm.Finished(None)], autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        app.main.jump(NodeKey("block", "h.0", ""))
+        await pilot.pause()
+        text = app.main.query_one(DetailsPanel).plain_text
+        assert "transformers/models/gpt2/modeling_gpt2.py:" in text
+        assert "site-packages" not in text

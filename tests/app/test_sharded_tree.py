@@ -4,15 +4,13 @@ placements, mesh and shapes in its details."""
 
 from __future__ import annotations
 
-import pytest
 from conftest import build_app, wait_for
 
 from netscope.app.tree_index import NodeKey
 from netscope.app.widgets.block_tree import BlockTree
 from netscope.app.widgets.details_panel import DetailsPanel
 from netscope.engine.profiler import messages as wm
-
-sharded = pytest.importorskip("tests.engine.sharded.fake_world")
+from tests.engine.sharded import fake_world as sharded
 
 
 def _app(snapshot):

@@ -139,3 +139,22 @@ def test_batchnorm_statistics_untouched(tmp_path) -> None:
     assert snapshot.buffers[0].name == "1.running_mean" and snapshot.buffers[0].persistent
     assert snapshot.total_params == 3 * 4 * 9 + 4 + 8 and not _global_forward_hooks
     assert isinstance(loaded.model, nn.Module) and loaded.model.training
+
+
+def test_the_structure_preview_and_the_snapshot_hold_the_same_bytes() -> None:
+    """The app's first tree (before any forward) and the full snapshot count held bytes by one
+    rule: a tie group once (the tied head's 12,800 B not twice), nothing while a tensor is lazy."""
+    from netscope.engine.snapshot.structure import structure_snapshot
+
+    for name, expected_tied in (("tied_embedding.py", True), ("lazy_mlp.py", False)):
+        options = LoadOptions(sample(name), backward=False)
+        preview = structure_snapshot(load_target(options))
+        assert preview is not None
+        full = snapshot_loaded(load_target(options))
+        if expected_tied:
+            assert preview.ties and preview.total_bytes is not None
+            params = sum(p.bytes or 0 for p in preview.parameters)
+            assert preview.total_bytes < params  # the tie group counted once
+            assert preview.total_bytes == full.total_bytes
+        else:
+            assert preview.total_bytes is None  # lazy: not available, never a guess

@@ -43,3 +43,41 @@ def test_a_block_output_keeps_its_limits() -> None:
     assert len(tensor_leaves(many)) == MAX_OUTPUTS
     deep = [[[[[torch.ones(1)]]]]]  # five containers deep: past the block output's limit
     assert tensor_leaves(deep) == [] and len(tensor_leaves(deep[0])) == 1
+
+
+MODEL_TAKING_A_NAMED_TUPLE = '''
+from collections import namedtuple
+import torch
+
+Batch = namedtuple("Batch", "features ids")
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(4, 2)
+
+    def forward(self, batch):
+        return self.proj(batch.features).sum(-1) + batch.ids
+
+
+def build_model():
+    return Model()
+
+
+def example_input():
+    return (Batch(torch.randn(3, 4), torch.arange(3)),)
+'''
+
+
+def test_dtype_casts_floating_tensors_inside_named_tuples(tmp_path) -> None:
+    """``--dtype`` walks the example with the same pytree walk: a named tuple is rebuilt as
+    itself (a hand-written walk called ``Batch(generator)`` and crashed), integers kept."""
+    from netscope.engine.api import take_snapshot
+    from netscope.engine.options import LoadOptions
+
+    path = tmp_path / "named_batch.py"
+    path.write_text(MODEL_TAKING_A_NAMED_TUPLE)
+    shot = take_snapshot(LoadOptions(str(path), dtype="bfloat16", backward=False))
+    assert shot.forward.ran, shot.forward.note
+    assert shot.forward.input_summary.startswith("Batch[tensor(3, 4) bfloat16, tensor(3) int64]")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from netscope import units
 from netscope.engine.run.memory import WARMUP_STEPS, step_memory, theil_sen
 
 MIB = 1 << 20
@@ -44,6 +45,14 @@ def test_a_loop_keeping_its_losses_is_growing_with_its_growth_per_step():
     assert memory.growing is True
     assert 5 * MIB < memory.growth_bytes_per_step < 9 * MIB  # about 20 MiB every 3 steps
     assert "per step" in memory.note and "loss.item()" in memory.note
+
+
+def test_a_growth_under_a_mebibyte_is_written_as_every_size_is():
+    """units.size, one spelling for every layer: '102.4 KiB', not a rounded '102 KiB'."""
+    memory = _memory([100 + 0.1 * i for i in range(40)])
+    assert memory.growing is True and memory.note is not None
+    assert f"rose {units.size(0.1 * MIB)} per step" in memory.note
+    assert "rose 102.4 KiB per step" in memory.note
 
 
 def test_one_jump_and_a_long_warm_up_are_not_growth():

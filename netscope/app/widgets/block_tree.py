@@ -26,6 +26,7 @@ from textual.widgets.tree import TreeNode
 from netscope.app.labels import block_label, tensor_label, unregistered_label
 from netscope.app.markers import block_row_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, RowKind, TreeIndex
+from netscope.app.widgets.frame_style import FrameStyle
 
 CHUNK = 200  # rows added per page of a wide child list
 # drawn rows kept: a few screens (each row is ~15 objects the garbage collector scans)
@@ -47,7 +48,7 @@ def _line_meta(line: int) -> Style:
 MORE = RowKind.MORE  # the "… N more" row; its name is the parent block's path
 
 
-class BlockTree(Tree[NodeKey]):
+class BlockTree(FrameStyle, Tree[NodeKey]):
     DEFAULT_CSS = """
     BlockTree { padding: 0 1; }
     """
@@ -72,7 +73,6 @@ class BlockTree(Tree[NodeKey]):
         self._widths: dict[int, int] = {}  # node id -> label cells, so a rebuild measures nothing
         self._adding = False  # inside fill(): one invalidation at the end, not one per row
         self._changed_from = -1  # a tree line: rows above it are unchanged by this update
-        self._frame_style: Style | None = None  # the widget's style while a frame renders
         # Drawn rows by what they show, not by their line (see _render_line); rows_drawn counts
         # the rows drawn anew (tests)
         self._row_cache: LRUCache[tuple, Strip] = LRUCache(ROW_CACHE)
@@ -100,20 +100,11 @@ class BlockTree(Tree[NodeKey]):
 
     # --- speed on 10,000 rows: Tree's defaults copy and measure every label on each expand ---
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The widget's style is looked up once a frame: Tree.render_line asks for it on every
-        line, and each ``rich_style`` walks the DOM (a fifth of a row's render time in a
-        profile of the key-latency benchmark)."""
-        self._frame_style = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._frame_style = None
-
     def render_line(self, y: int) -> Strip:
-        style = self._frame_style if self._frame_style is not None else self.rich_style
         scroll_x, scroll_y = self.scroll_offset
-        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
+        return self._render_line(
+            y + scroll_y, scroll_x, scroll_x + self.size.width, self.frame_style
+        )
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """Tree._render_line, with its rows kept by what they show instead of by line number.

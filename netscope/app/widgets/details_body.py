@@ -4,14 +4,15 @@ fits the pane (or is as long as the last one), its virtual size stays put, so no
 from __future__ import annotations
 
 from rich.console import RenderableType
-from rich.style import Style
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from netscope.app.widgets.frame_style import FrameStyle
 
-class DetailsBody(ScrollView, can_focus=True):
+
+class DetailsBody(FrameStyle, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     DetailsBody { height: 1fr; overflow-x: hidden; scrollbar-size-vertical: 1; }
     """
@@ -27,7 +28,6 @@ class DetailsBody(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self._renderable: RenderableType = ""
         self._lines: list[Strip] = []
-        self._frame_style: Style | None = None  # the widget's style while a frame renders
 
     def show(self, renderable: RenderableType) -> None:
         self._renderable = renderable
@@ -52,19 +52,10 @@ class DetailsBody(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The widget's style looked up once a frame, not once a line (each lookup walks the
-        DOM), as in BlockTree.render_lines."""
-        self._frame_style = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._frame_style = None
-
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.size.width
-        style = self._frame_style if self._frame_style is not None else self.rich_style
+        style = self.frame_style
         if 0 <= index < len(self._lines):
             return self._lines[index].crop_extend(0, width, style)
         return Strip.blank(width, style)

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from netscope.engine.errors import NetscopeError
+from netscope.engine.nested import map_tensors
 
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 
@@ -28,18 +29,9 @@ def cast_model(model: nn.Module, name: str | None) -> nn.Module:
 
 
 def cast_value(value: Any, name: str | None) -> Any:
-    """Floating tensors in a nested argument structure cast to ``name``."""
+    """Floating tensors in a nested argument structure (``nested.map_tensors``: named tuples
+    and dicts too) cast to ``name``; other tensors and values as they were."""
     if name is None:
         return value
     dtype = resolve_dtype(name)
-
-    def cast(item: Any) -> Any:
-        if isinstance(item, torch.Tensor):
-            return item.to(dtype) if item.is_floating_point() else item
-        if isinstance(item, (list, tuple)):
-            return type(item)(cast(v) for v in item)
-        if isinstance(item, dict):
-            return {k: cast(v) for k, v in item.items()}
-        return item
-
-    return cast(value)
+    return map_tensors(lambda t: t.to(dtype) if t.is_floating_point() else t, value)

@@ -20,6 +20,7 @@ from netscope.engine.compute.allocations import (
     output_tensors,
     track,
 )
+from netscope.engine.meta_kernels import meta_kernels
 
 # torch private: FSDP2's storage helpers and collectives (torch/distributed/fsdp/_fully_shard)
 _FSDP_PARAM = "torch.distributed.fsdp._fully_shard._fsdp_param"
@@ -145,9 +146,14 @@ class TrackPlan(TorchDispatchMode):
     def __init__(self, memory: PlanMemory) -> None:
         super().__init__()
         self.memory = memory
+        self.kernels = meta_kernels()  # where torch's meta functions refuse what CUDA runs
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        out = func(*args, **(kwargs or {}))
+        kernel = self.kernels.get(func)
+        if kernel is None:
+            out = func(*args, **(kwargs or {}))
+        else:
+            out = kernel(func, *args, **(kwargs or {}))
         functional = func.namespace == _FUNCTIONAL
         if functional and func._overloadpacket.__name__ in _PASS_THROUGH and _one(args, out):
             self.memory.moved(args[0], out)  # the same buffer (a new fake tensor here)

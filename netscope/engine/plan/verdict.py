@@ -166,7 +166,7 @@ def plan_verdict(
             f"--fit: the step could not be replayed as planned ({type(exc).__name__}: "
             f"{str(exc)[:200]})",
             path=loaded.path,
-            hint="the plan runs the step on fake tensors: .item() or `if tensor:` cannot run there",
+            hint=replay_failure_hint(exc),
         ) from exc
     if planner.frozen:
         notes.append("every weight is frozen: the step trains nothing (forward only)")
@@ -266,3 +266,21 @@ def _max_batch(
         return planner.estimate(layout.devices, chosen, new_batch).peak_bytes
 
     return largest_batch(planner.batch, share.peak_bytes, at, usable)
+
+
+# torch's fake tensors raise these where the step reads a value or makes a value-sized tensor
+_READS_VALUES = ("DataDependentOutputException", "DynamicOutputShapeException")
+
+
+def replay_failure_hint(exc: BaseException) -> str:
+    """Why the fake-tensor replay failed, in the user's terms: reading values, or an op whose
+    meta function refuses what a real device runs (not the user's code)."""
+    if type(exc).__name__ in _READS_VALUES:
+        return (
+            "the plan runs the step on fake tensors, which hold no values: .item(), `if tensor:` "
+            "and value-sized results (nonzero, masked_select) cannot run there"
+        )
+    return (
+        "the plan runs the step on fake tensors, whose shapes come from torch's meta functions: "
+        "an op without one, or one stricter than the real kernel, stops it (the error names it)"
+    )

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from netscope import units
 from netscope.engine.model import RunMemory
 
 CUDA_HOW = "cuda allocated"
@@ -162,12 +163,6 @@ def theil_sen(points: Sequence[tuple[int, int]]) -> tuple[float, float]:
     return slope, intercept
 
 
-def _size(value: float) -> str:
-    if abs(value) >= MIB:
-        return f"{value / MIB:.1f} MiB"
-    return f"{value / 1024:.0f} KiB"
-
-
 def step_memory(
     how: str, reads: Sequence[tuple[int, int]], peak_bytes: int | None, count: int
 ) -> RunMemory:
@@ -196,8 +191,8 @@ def step_memory(
     if growing:
         what = "the allocated CUDA memory" if shown_how == CUDA_HOW else "the process's RSS"
         note = (
-            f"memory grows step after step: {what} rose {_size(slope)} per step over steps "
-            f"{first}-{last} ({_size(rise)} in all, up on {up:.0%} of them). Something keeps "
+            f"memory grows step after step: {what} rose {units.size(slope)} per step over steps "
+            f"{first}-{last} ({units.size(rise)} in all, up on {up:.0%} of them). Something keeps "
             "each step's tensors alive: the classic is keeping `loss` (not `loss.item()`) in a "
             "list, which holds every step's graph and its activations."
         )

@@ -51,9 +51,9 @@ from netscope.engine.snapshot.special import (
 from netscope.engine.snapshot.tensors import (
     TensorEntry,
     count_params,
+    held_bytes,
     param_info,
     tie_groups,
-    unit_of,
 )
 from netscope.engine.snapshot.values import grad_stats, tensor_stats
 
@@ -274,10 +274,6 @@ def _assemble(
     )  # fmt: skip
     blocks = with_sharding(blocks, named)
     unregistered = first_path_unregistered(named, blocks)
-    total_bytes: int | None = None  # not available while any tensor is lazy
-    if all(t.bytes is not None for t in (*params, *buffers)):
-        per_unit = {unit_of(info): info.bytes for info in params}  # a tie group counts once
-        total_bytes = sum(b or 0 for b in per_unit.values()) + sum(b.bytes or 0 for b in buffers)
     devices = tuple(sorted({p.device for p in (*params, *buffers)}))
     snapshot = Snapshot(
         target=display_path(loaded.path),
@@ -292,7 +288,7 @@ def _assemble(
         forward=forward_info,
         total_params=total,
         trainable_params=trainable,
-        total_bytes=total_bytes,
+        total_bytes=held_bytes(params, buffers),
         checkpoint=loaded.checkpoint_diff,
         source=loaded.source,
         devices=devices,

@@ -5,7 +5,8 @@ repeats the same layer dozens of times with the same shapes: a 70B decoder runs 
 layers' ops with identical inputs. On meta an op's result is nothing but its metadata, so a
 functional op (one that neither mutates nor aliases its inputs, per its schema) called again with
 the same input metadata and arguments gets a fresh meta tensor of the remembered shape, strides
-and dtype instead of running the kernel again. Anything else runs as usual.
+and dtype instead of running the kernel again. Anything else runs as usual, through
+``meta_kernels`` where torch's meta registration refuses what the real kernels run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+
+from netscope.engine.meta_kernels import meta_kernels
 
 _PLAIN: tuple[type, ...] = (bool, int, float, str, type(None), torch.dtype, torch.device)
 _PLAIN += (torch.layout, torch.memory_format)
@@ -54,6 +57,7 @@ class MetaResultCache(TorchDispatchMode):
         self.results: dict[Any, tuple[TensorMeta, ...]] = {}
         self.functional: dict[Any, bool] = {}
         self.hits = 0
+        self.kernels = meta_kernels()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -66,7 +70,8 @@ class MetaResultCache(TorchDispatchMode):
                 for shape, stride, dtype in remembered
             )
             return outs[0] if len(outs) == 1 and not _returns_tuple(func) else outs
-        result = func(*args, **kwargs)
+        kernel = self.kernels.get(func)
+        result = func(*args, **kwargs) if kernel is None else kernel(func, *args, **kwargs)
         if key is not None:
             described = _describe(result)
             if described is not None:

@@ -18,7 +18,7 @@ from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistere
 from netscope.engine.snapshot.build import _entries
 from netscope.engine.snapshot.sharding import with_sharding
 from netscope.engine.snapshot.special import derived_tensors, source_notes
-from netscope.engine.snapshot.tensors import count_params, param_info, tie_groups, unit_of
+from netscope.engine.snapshot.tensors import count_params, held_bytes, param_info, tie_groups
 
 STRUCTURE_NOTE = "structure only: the example forward and the statistics are being computed"
 
@@ -41,10 +41,6 @@ def structure_snapshot(loaded: LoadedTarget) -> Snapshot | None:
     buffers = [param_info(e, None, None, None, False) for e in buffer_entries]
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
     blocks = with_sharding(build_blocks(named, own, tree, params, buffers, None, derived_at), named)
-    total_bytes: int | None = None
-    if all(t.bytes is not None for t in (*params, *buffers)):
-        per_unit = {unit_of(info): info.bytes for info in params}
-        total_bytes = sum(b or 0 for b in per_unit.values()) + sum(b.bytes or 0 for b in buffers)
     return Snapshot(
         target=display_path(loaded.path),
         kind="model",
@@ -58,7 +54,7 @@ def structure_snapshot(loaded: LoadedTarget) -> Snapshot | None:
         forward=ForwardInfo(ran=False, note=STRUCTURE_NOTE),
         total_params=total,
         trainable_params=trainable,
-        total_bytes=total_bytes,
+        total_bytes=held_bytes(params, buffers),
         checkpoint=loaded.checkpoint_diff,
         source=loaded.source,
         devices=tuple(sorted({p.device for p in (*params, *buffers)})),

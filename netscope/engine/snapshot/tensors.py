@@ -130,6 +130,15 @@ def unit_of(info: ParamInfo) -> str:
     return f"#tie{info.tie_group}" if info.tie_group is not None else info.name
 
 
+def held_bytes(params: Sequence[ParamInfo], buffers: Sequence[ParamInfo]) -> int | None:
+    """The bytes the model holds, a tie group once; None (not available) while any tensor is
+    lazy. One rule for the structure preview and the full snapshot."""
+    if any(t.bytes is None for t in (*params, *buffers)):
+        return None
+    per_unit = {unit_of(info): info.bytes for info in params}
+    return sum(b or 0 for b in per_unit.values()) + sum(b.bytes or 0 for b in buffers)
+
+
 def count_params(
     params: Sequence[ParamInfo], ties: Sequence[TieGroup], block_paths: Sequence[str]
 ) -> tuple[dict[str, int], dict[str, int], int, int]:

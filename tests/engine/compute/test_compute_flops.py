@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from compute_models import IDS, MODELS, build, snapshot, torch_counts
+from compute_models import IDS, MODELS, build, build_on_meta, snapshot, torch_counts
 from torch import nn
 from torch.utils.flop_counter import sdpa_backward_flop_count, sdpa_flop_count
 
@@ -106,6 +106,18 @@ def test_moe_grouped_mm_is_counted() -> None:
     assert experts.backward_flops == 2 * (gate_up + down)  # input and weight gradients
     assert shot.compute is not None
     assert "_grouped_mm" not in {u.op for u in shot.compute.uncounted_ops}
+
+
+def test_a_float32_mixtral_counts_the_same_on_meta_as_on_the_cpu() -> None:
+    """torch's meta kernel of ``_grouped_mm`` takes bfloat16 only; netscope's takes the CPU's
+    float32, and the routed rows do not depend on the routing: one figure per block for both."""
+    cpu = snapshot(build("mixtral"), {"input_ids": IDS}, train=True)
+    meta = snapshot(build_on_meta("mixtral"), {"input_ids": IDS.to("meta")}, device="meta",
+                    train=True)  # fmt: skip
+    assert meta.forward.ran and meta.forward.backward_ran, meta.forward.note
+    rows = [(b.path, b.forward_flops, b.backward_flops) for b in cpu.blocks]
+    assert rows == [(b.path, b.forward_flops, b.backward_flops) for b in meta.blocks]
+    assert meta.block_by_path["model.layers.0.mlp.experts"].forward_flops == 2 * 32 * 32 * 192
 
 
 class Cumulative(nn.Module):

@@ -102,8 +102,29 @@ def test_a_forward_that_reads_values_says_why_it_cannot_be_planned(tmp_path: Pat
         "return x * float(x.abs().max().item() > 0) + self.down(torch.relu(self.up(x)))",
     )
     target = loaded(write(tmp_path, reads), fit="2x1GiB", shard="fsdp")
-    with pytest.raises(NetscopeError, match="could not be replayed as planned"):
+    with pytest.raises(NetscopeError, match="could not be replayed as planned") as raised:
         fit_verdict(target, target.example_input)
+    assert ".item()" in (raised.value.hint or "")
+
+
+def test_an_op_the_fake_tensors_refuse_is_not_blamed_on_reading_values(tmp_path: Path) -> None:
+    """An op with a real kernel and no fake one (a custom op; or a meta function stricter than
+    the real kernel) gets its own hint: the .item() one sent users hunting for reads their
+    model does not have."""
+    import pytest
+
+    from netscope.engine.errors import NetscopeError
+
+    refused = BLOCKS.replace(
+        "class Block(nn.Module):",
+        "@torch.library.custom_op('netscope_plan_test::twice', mutates_args=())\n"
+        "def twice(x: torch.Tensor) -> torch.Tensor:  # a real kernel, no fake one\n"
+        "    return x * 2\n\n\nclass Block(nn.Module):",
+    ).replace("return x + self.down(", "return twice(x) + self.down(")
+    target = loaded(write(tmp_path, refused), fit="2x1GiB", shard="fsdp")
+    with pytest.raises(NetscopeError, match="could not be replayed as planned") as raised:
+        fit_verdict(target, target.example_input)
+    assert "meta functions" in (raised.value.hint or "") and ".item()" not in raised.value.hint
 
 
 def test_the_batch_that_is_the_argument_is_held_once(tmp_path: Path) -> None:
