@@ -52,6 +52,7 @@ from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.compile_safe import dynamo_compiled_anything, original_class
+from netscope.engine.run.discover import Owners, model_of_parameters
 from netscope.engine.run.dynamo_watch import DynamoWatch
 from netscope.engine.run.heartbeat import Heartbeat
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
@@ -106,7 +107,7 @@ GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at t
 
 
 class _Root:
-    __slots__ = ("calls", "cls", "param_ids", "params", "ref")
+    __slots__ = ("calls", "cls", "hooked", "param_ids", "params", "ref")
 
     def __init__(self, module: torch.nn.Module) -> None:
         self.ref = weakref.ref(module)
@@ -115,6 +116,7 @@ class _Root:
         self.param_ids = frozenset(unique)
         self.params = sum(p.numel() for p in unique.values() if not _is_lazy(p))
         self.calls = 0
+        self.hooked = True  # its calls are seen (not only inside a compiled step)
 
 
 def _is_lazy(param: torch.Tensor) -> bool:
@@ -250,6 +252,7 @@ class Watcher:
         self._handles: list[Any] = []
         self._restore: list[Callable[[], None]] = []
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
+        self.owners = Owners()  # a submodule called at the top level: its parent's call
 
     # --- installation -----------------------------------------------------------------------
 
@@ -374,7 +377,8 @@ class Watcher:
         except Exception as exc:
             self._fail(exc)
 
-    def _root_called(self, module: torch.nn.Module, args: tuple) -> None:
+    def _root_called(self, called: torch.nn.Module, args: tuple) -> None:
+        module = self.owners.owner(called)  # self.encoder(x) in training_step: the model's call
         key = id(module)
         root = self.roots.get(key)
         if root is None or root.ref() is not module:
@@ -385,7 +389,10 @@ class Watcher:
             self.taint.add_nested(args)
             self.taint.add_nested(_call_kwargs())  # model(input_ids=..., attention_mask=...)
         if self.watch is not None and key == self.main:
-            self.watch.forward_begins(args, _call_kwargs())
+            lead = self.owners.leads(called, module)
+            self.watch.forward_begins(args, _call_kwargs(), member=not lead)
+            if called is not module:
+                self.watch.block_enters(called)
 
     def _new_model(self, key: int, module: torch.nn.Module, root: _Root) -> None:
         if self.forward_main is None:
@@ -396,23 +403,26 @@ class Watcher:
         self.tracker.add_root(module, "" if key == self.forward_main else root.cls)
         self._choose_main()
 
-    def _root_returned(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+    def _root_returned(self, called: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+        module = self.owners.known_owner(called)
         key = id(module)
         root = self.roots.get(key)
         if root is None:
             return
+        if self.watch is not None and key == self.main:
+            self.watch.block_exits(called)
+            self.watch.forward_ends()
+        if not self.owners.leads(called, module):
+            return  # the decoder after the encoder: the same call of the model
         root.calls += 1
-        if key == self.main:
-            if self.watch is not None:
-                self.watch.forward_ends()
-            if not self.called:
-                self.called = True
-                self.example_grad = torch.is_grad_enabled() and any(
-                    p.requires_grad for p in module.parameters()
-                )
-                from netscope.engine.compute.mfu import autocast_dtype
+        if key == self.main and not self.called:
+            self.called = True
+            self.example_grad = torch.is_grad_enabled() and any(
+                p.requires_grad for p in module.parameters()
+            )
+            from netscope.engine.compute.mfu import autocast_dtype
 
-                self.example_autocast = autocast_dtype(device_of(module))
+            self.example_autocast = autocast_dtype(device_of(module))
         if self.snapshot_wanted and self.depth == 0 and not self.stack and self._snapshot_now(root):
             self._take_snapshot()
         if self.boundary_opt is None and key == self.forward_main:
@@ -446,6 +456,7 @@ class Watcher:
     def _optimizer_stepped(self, optimizer: Any) -> None:
         if not any(ref() is optimizer for ref in self.stepped):
             self.stepped.append(weakref.ref(optimizer))
+            self._find_unhooked_model(optimizer)
             self._choose_main()
         if self.boundary_opt is None:
             self.boundary_opt = weakref.ref(optimizer)
@@ -470,6 +481,20 @@ class Watcher:
         self._close_step(self.clocks[0])
 
     # --- models -------------------------------------------------------------------------------
+
+    def _find_unhooked_model(self, optimizer: Any) -> None:
+        """A ``torch.compile``'d training step calls the model inside dynamo's graph, where no
+        hook of netscope's runs: the model is the module in the script's frames that holds the
+        parameters this optimizer updates (when no model called so far holds them)."""
+        ids = frozenset(id(p) for group in optimizer.param_groups for p in group["params"])
+        if any(r.param_ids & ids for r in self.roots.values() if r.ref() is not None):
+            return
+        module = model_of_parameters(ids)
+        if module is None or id(module) in self.roots:
+            return
+        root = self.roots[id(module)] = _Root(module)
+        root.hooked = False
+        self._new_model(id(module), module, root)
 
     def _optimized_ids(self) -> tuple[frozenset[int], frozenset[int]]:
         """Parameter ids the boundary optimizer updates, and those any optimizer updates."""
@@ -538,7 +563,7 @@ class Watcher:
         self.snapshot_wanted = False
         root = self.roots.get(self.main) if self.main is not None else None
         module = root.ref() if root is not None else None
-        if module is None or not self.called:
+        if module is None or not (self.called or not root.hooked):  # type: ignore[union-attr]
             self.snapshot_wanted = module is not None  # wait for the model's first call
             return
         began = time.perf_counter()
