@@ -51,7 +51,11 @@ from netscope.engine.profiler.gil import gil_report
 from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
-from netscope.engine.run.compile_safe import dynamo_compiled_anything, original_class
+from netscope.engine.run.compile_safe import (
+    dynamo_compiled_anything,
+    never_compiled,
+    original_class,
+)
 from netscope.engine.run.discover import Owners, model_of_parameters
 from netscope.engine.run.dynamo_watch import DynamoWatch
 from netscope.engine.run.heartbeat import Heartbeat
@@ -104,6 +108,7 @@ NOT_COUNTED = (
     "grad and then backward() (a backward through torch.autograd.grad is not seen)"
 )
 GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at the end)
+COMPILE_SEND_S = 1.0  # torch.compile's story so far, sent at most this often (and at the end)
 
 
 class _Root:
@@ -249,6 +254,7 @@ class Watcher:
         self.sent_gil = 0
         self.last_gil = 0.0
         self.models_sent: tuple[RunModel, ...] = ()
+        self.last_compile = 0.0
         self._handles: list[Any] = []
         self._restore: list[Callable[[], None]] = []
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
@@ -277,22 +283,33 @@ class Watcher:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not agent.enabled or agent.suspended:  # the snapshot's own backward is not a phase
                 return original(*args, **kwargs)
-            agent.enter(phase)
-            watch = agent.watch if phase == BACKWARD else None
-            if watch is not None:
-                watch.backward_begins()
+            watch = agent._phase_begins(phase)
             try:
                 return original(*args, **kwargs)
             finally:
-                if watch is not None:
-                    watch.backward_ends()
-                agent.leave()
+                agent._phase_ends(watch)
 
+        # a compiled step's loss.backward() breaks its graph and runs this eagerly: dynamo must
+        # not compile it as a frame of its own (nor the watcher's code); torch's backward under
+        # it, dynamo treats as without netscope
+        never_compiled(wrapper, only_itself=True)
         wrapper.__wrapped__ = original  # type: ignore[attr-defined]
         wrapper.__name__ = getattr(original, "__name__", name)
         wrapper.__doc__ = getattr(original, "__doc__", None)
         setattr(owner, name, wrapper)
         self._restore.append(lambda: setattr(owner, name, original))
+
+    def _phase_begins(self, phase: int) -> StepWatch | None:
+        self.enter(phase)
+        watch = self.watch if phase == BACKWARD else None
+        if watch is not None:
+            watch.backward_begins()
+        return watch
+
+    def _phase_ends(self, watch: StepWatch | None) -> None:
+        if watch is not None:
+            watch.backward_ends()
+        self.leave()
 
     def _patch_data(self) -> None:
         from torch.utils.data import dataloader
@@ -711,6 +728,7 @@ class Watcher:
         if self.heartbeat is not None:
             self.heartbeat.step_ended()
         self._flush()
+        self._send_compile()
         upcoming = clock.index + 1
         if self.gil_step:
             pass  # the heartbeat's window goes on: nothing else slows these steps
@@ -742,10 +760,12 @@ class Watcher:
         """The main model's calls in the step just ended, and the memory at its boundary."""
         key = self.main
         root = self.roots.get(key) if key is not None else None
-        calls = root.calls if root is not None else 0
+        count = root.calls if root is not None else 0
         mark_key, mark = self.calls_mark
-        self.calls_mark = (key, calls)
-        if mark_key == key:
+        self.calls_mark = (key, count)
+        # a model called only inside a compiled step: its calls are not seen (None, not 0)
+        calls = None if root is not None and not root.hooked else count
+        if calls is not None and mark_key == key:
             calls -= mark
         reader = self.memory
         if reader is None:
@@ -915,6 +935,16 @@ class Watcher:
         self.sent_gil = len(heartbeat.lateness_ms)
         self.sender.send(GilMeasured(gil_report(list(heartbeat.lateness_ms))))
 
+    def _send_compile(self) -> None:
+        """What torch.compile did so far, when it did something new: at most once a second."""
+        now = time.perf_counter()
+        if now - self.last_compile < COMPILE_SEND_S:
+            return
+        self.last_compile = now
+        compiled = self.dynamo.report_if_new()
+        if compiled is not None:  # read before the next step's clock starts: not its time
+            self.sender.send(CompileSeen(compiled))
+
     # --- end ----------------------------------------------------------------------------------
 
     def finish(self) -> None:
@@ -986,3 +1016,6 @@ def _peak_tflops_env() -> float | None:
     except ValueError:
         return None
     return value if value is not None and math.isfinite(value) and value > 0 else None
+
+
+never_compiled(Watcher._phase_begins, Watcher._phase_ends)
