@@ -62,12 +62,29 @@ def _modules_of(frame: types.FrameType) -> list[nn.Module]:
 
 def owner_in_frames(module: nn.Module) -> nn.Module | None:
     """The largest module in the innermost script frame holding one that has ``module`` as a
-    strict descendant (the LightningModule whose ``training_step`` calls ``self.encoder``)."""
+    strict descendant (the LightningModule whose ``training_step`` calls ``self.encoder``). A
+    wrapper of the module alone (DDP's ``module``, ``torch.compile``'s ``_orig_mod``, an EMA
+    holding the live model) is not its owner: the script calling ``model(x)`` calls the model."""
     for frame in script_frames():
-        owners = [m for m in _modules_of(frame) if m is not module and _contains(m, module)]
+        owners = [
+            m
+            for m in _modules_of(frame)
+            if m is not module and _contains(m, module) and list(m.children()) != [module]
+        ]
         if owners:
-            return max(owners, key=lambda m: sum(1 for _ in m.modules()))
+            owner = max(owners, key=lambda m: sum(1 for _ in m.modules()))
+            return _unwrapped(owner, module)
     return None
+
+
+def _unwrapped(owner: nn.Module, module: nn.Module) -> nn.Module:
+    """``owner`` without the wrappers around it (an EMA or DDP holding the model alone)."""
+    for _ in range(8):
+        children = list(owner.children())
+        if len(children) != 1 or children[0] is module or not _contains(children[0], module):
+            break
+        owner = children[0]
+    return owner
 
 
 def model_of_parameters(param_ids: frozenset[int]) -> nn.Module | None:
