@@ -1,5 +1,6 @@
 """The Compile tab of `netscope run`: what torch.compile did in the script (its own graph
-breaks and recompiles, a function at the recompile limit), told when the script ends."""
+breaks and recompiles, a function at the recompile limit), as the script runs (the watcher sends
+it at step boundaries when something is new) and once more when it ends."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from textual.widgets import Static
 from netscope.engine.compile_facts import CompileReport
 from netscope.report.compile_tables import compile_line, limit_text
 
-WAITING = "Nothing compiled seen yet: torch.compile's records are read when the script ends."
+WAITING = "Nothing compiled seen yet (torch.compile's records are read at step boundaries)."
+SO_FAR = "so far, the script still running:"
 NOTHING = "The script compiled nothing (no torch.compile'd code ran)."
 
 
@@ -36,6 +38,8 @@ class CompilePanel(Static):
         if report is None:
             return Text(NOTHING if self.ended else WAITING, style="dim")
         parts: list[RenderableType] = [Text(compile_line(report))]
+        if not self.ended:
+            parts.insert(0, Text(SO_FAR, style="dim"))
         for limit in report.recompile_limits:  # a finding: the function runs eagerly now
             parts.append(Text(limit_text(limit).replace("`", ""), style="yellow"))
         if report.graph_breaks:

@@ -180,7 +180,8 @@ class RunRecorder:
         if message.how is not None:
             self.memory_how = message.how
         for index, calls, now, peak in message.records:
-            self.calls[calls] += 1
+            if calls is not None:
+                self.calls[calls] += 1
             if now is None:
                 continue
             self.memory_count += 1

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -60,9 +61,16 @@ def dynamo_compiled_anything() -> bool:
     """Whether dynamo has compiled a frame in this process (without importing it)."""
     if "torch._dynamo" not in sys.modules:
         return False
+    return bool(dynamo_counter("frames").get("total", 0))
+
+
+def dynamo_counter(name: str) -> Counter[str]:
+    """One of dynamo's counters, read without adding it: ``counters`` is a defaultdict, and the
+    script may print it. Dynamo must be loaded."""
     from torch._dynamo.utils import counters
 
-    return bool(counters["frames"].get("total", 0))
+    found = counters.get(name)
+    return found if found is not None else Counter()
 
 
 def _compiled_wrappers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -212,11 +220,13 @@ class GlobalHooks:
         return self.post(module, args, kwargs, output)
 
 
-def never_compiled(*functions: Callable[..., Any]) -> None:
+def never_compiled(*functions: Callable[..., Any], only_itself: bool = False) -> None:
     """Dynamo never compiles these functions as frames of their own, nor what they call: a module
     compiled in place (``model.compile()``) runs ``_call_impl`` eagerly and calls the global hooks
     as new frames, which dynamo would compile (netscope's frames in the user's counters, its hooks
-    as compiled no-ops). Inlining while tracing is not affected. Needs no dynamo import."""
+    as compiled no-ops). Inlining while tracing is not affected. Needs no dynamo import.
+    ``only_itself``: what the function calls is treated by dynamo as without it (a wrapper of
+    torch's own ``backward``)."""
     try:
         from torch._C._dynamo.eval_frame import (
             _FrameAction,
@@ -225,7 +235,8 @@ def never_compiled(*functions: Callable[..., Any]) -> None:
         )
     except ImportError:  # a torch without dynamo's C part: nothing compiles frames
         return
-    skip = _FrameExecStrategy(_FrameAction.SKIP, _FrameAction.SKIP)
+    callees = _FrameAction.DEFAULT if only_itself else _FrameAction.SKIP
+    skip = _FrameExecStrategy(_FrameAction.SKIP, callees)
     for function in functions:
         set_code_exec_strategy(function.__code__, skip)
 

@@ -8,7 +8,11 @@ Read from torch's own channels, none of which changes what dynamo compiles or ru
 - ``torch._dynamo.convert_frame``'s warning when a function hits the recompile limit (the
   warning still reaches the user's stderr as before);
 - ``torch._dynamo.utils.counters`` and ``get_compilation_metrics()`` (recompile reasons and
-  compile times) at the end.
+  compile times), read without adding a key to dynamo's counters (the script may print them).
+
+``report_if_new()`` is asked at step boundaries while the script runs (the watcher sends it at most
+once a second, only when dynamo did something new: the app's Compile tab fills as it goes);
+``report()`` once more at the end.
 
 torch's warning about global hooks on a compiled module is netscope's doing: filtered meanwhile.
 Nothing imports dynamo early (seconds): loggers are attached by name, and at the end nothing is
@@ -25,9 +29,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 from netscope.engine.compile_facts import CompileReport, GraphBreak, Recompile, RecompileLimit
 from netscope.engine.errors import display_path
-from netscope.engine.run.compile_safe import GlobalHooks, quiet_hook_warning
+from netscope.engine.run.compile_safe import GlobalHooks, dynamo_counter, quiet_hook_warning
 
 GRAPH_BREAKS_LOGGER = "torch._dynamo.symbolic_convert.__graph_breaks"
 CONVERT_FRAME_LOGGER = "torch._dynamo.convert_frame"
@@ -85,6 +91,7 @@ class DynamoWatch:
         self._breaks_logger = logging.getLogger(GRAPH_BREAKS_LOGGER)
         self._old_level: int | None = None
         self._unquiet: Callable[[], None] | None = None
+        self._sent: tuple[int, int, int] | None = None  # what the last report sent had seen
 
     def install(self) -> None:
         self._unquiet = quiet_hook_warning()
@@ -112,17 +119,17 @@ class DynamoWatch:
         """What dynamo did in this process; None when the script compiled nothing."""
         if "torch._dynamo" not in sys.modules:
             return None
-        from torch._dynamo.utils import counters, get_compilation_metrics
+        from torch._dynamo.utils import get_compilation_metrics
 
-        frames = int(counters["frames"].get("total", 0))
+        frames = int(dynamo_counter("frames").get("total", 0))
         if not frames:
             return None
         metrics = get_compilation_metrics()
         durations = [m.duration_us for m in metrics if m.duration_us is not None]
         return CompileReport(
             frames_compiled=frames,
-            unique_graphs=int(counters["stats"].get("unique_graphs", 0)),
-            graph_break_count=int(sum(counters["graph_break"].values())),
+            unique_graphs=int(dynamo_counter("stats").get("unique_graphs", 0)),
+            graph_break_count=int(sum(dynamo_counter("graph_break").values())),
             graph_breaks=self._graph_breaks(),
             recompiles=_recompiles(metrics),
             recompile_limits=self._limits(),
@@ -130,6 +137,20 @@ class DynamoWatch:
             run_ms=(time.perf_counter() - self.began) * 1000.0,
             notes=_notes(metrics),
         )
+
+    def report_if_new(self) -> CompileReport | None:
+        """The report, when dynamo compiled, broke a graph or logged since the last one (None
+        otherwise, and never while dynamo traces)."""
+        if "torch._dynamo" not in sys.modules or torch.compiler.is_compiling():
+            return None
+        from torch._dynamo.utils import get_compilation_metrics
+
+        frames = int(dynamo_counter("frames").get("total", 0))
+        mark = (frames, len(self.records.records), len(get_compilation_metrics()))
+        if not frames or mark == self._sent:
+            return None
+        self._sent = mark
+        return self.report()
 
     def _messages(self, logger: str) -> list[str]:
         out = []

@@ -1,7 +1,8 @@
 """Typed messages between the script's process (the watcher) and netscope (the parent).
 
 From the child: RunStarted -> (Steps | StepUsage | ModelsFound | RunSnapshot | StepCounted |
-DevicePeak | LoopFindings | GilMeasured | RunNote)* -> CompileSeen? -> ScriptEnded. The parent
+DevicePeak | LoopFindings | GilMeasured | CompileSeen | RunNote)* -> CompileSeen? ->
+ScriptEnded. The parent
 adds ScriptOutput (the script's printed lines, when it captures them) and SystemSampled (it
 samples the child's process itself, which costs the script nothing).
 Every message is a frozen dataclass.
@@ -28,8 +29,9 @@ from netscope.engine.model import (
 # One step: (index, total_ms, data_ms, forward_ms, backward_ms, optimizer_ms, sampled)
 StepRecord = tuple[int, float, float, float, float, float, bool]
 # One step's use: (index, calls of the main model, bytes at its boundary, peak bytes), the two
-# memory figures None on the steps whose boundary was not read
-UsageRecord = tuple[int, int, int | None, int | None]
+# memory figures None on the steps whose boundary was not read, the calls None when they are not
+# seen (a model called only inside a torch.compile'd step)
+UsageRecord = tuple[int, int | None, int | None, int | None]
 PEAK_TFLOPS_ENV = "NETSCOPE_PEAK_TFLOPS"  # --peak-tflops, for the watcher in the script's process
 
 
@@ -113,7 +115,9 @@ class BlockTimes:
 
 @dataclass(frozen=True)
 class CompileSeen:
-    """What torch.compile did in the script: its graph breaks and recompiles (at the end)."""
+    """What torch.compile did in the script so far: its graph breaks and recompiles (replaces
+    the previous; sent at step boundaries when something is new, at most once a second, and at
+    the end)."""
 
     report: CompileReport
 

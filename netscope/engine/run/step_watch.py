@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from netscope.engine.compute.allocations import unique_bytes
+from netscope.engine.compute.allocations import storage_key, unique_bytes
 from netscope.engine.compute.attention import AttentionCalls
 from netscope.engine.compute.step import MAX_UNCOUNTED
 from netscope.engine.model import Compute, Memory, UncountedOp
@@ -77,14 +77,17 @@ class StepWatch:
         self.grads_bytes: int | None = None
 
     # --- the script's own calls ---------------------------------------------------------------
-    def forward_begins(self, args: Any, kwargs: Any) -> None:
-        """A root call of the main model (the wrapper's, if any) starts."""
+    def forward_begins(self, args: Any, kwargs: Any, member: bool = False) -> None:
+        """A root call of the main model (the wrapper's, if any) starts; ``member``: a call of
+        one of its blocks after its first in the same call of the model (``self.decoder(z)``
+        after ``self.encoder(x)``), whose inputs the step mostly made itself."""
         if self.counting is not None or (self.training and not torch.is_grad_enabled()):
             return
         inputs = [t for _, t in tensor_leaves([args, kwargs])]
-        self.counter.memory.know(inputs)
-        self.inputs_bytes = max(self.inputs_bytes, held_bytes(inputs))  # a slice: its bytes
-        self.calls += 1
+        fresh = [t for t in inputs if not self._made_by_step(t)]
+        self.counter.memory.know(fresh)
+        self.inputs_bytes = max(self.inputs_bytes, held_bytes(fresh))  # a slice: its bytes
+        self.calls += 0 if member else 1
         counter = self.counter
         counter.phase = "forward"
         stack = contextlib.ExitStack()
@@ -94,6 +97,11 @@ class StepWatch:
         self.counting = stack
         self.active = [self.model]  # every op of the call is the model's (a wrapper's own too)
         counter.mark(self.active)
+
+    def _made_by_step(self, tensor: torch.Tensor) -> bool:
+        """A tensor the counted step allocated (still live): already in its memory."""
+        key = storage_key(tensor)
+        return key is not None and key[0] in self.counter.memory.live
 
     def forward_ends(self) -> None:
         stack, self.counting = self.counting, None

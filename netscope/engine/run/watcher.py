@@ -51,7 +51,12 @@ from netscope.engine.profiler.gil import gil_report
 from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
-from netscope.engine.run.compile_safe import dynamo_compiled_anything, original_class
+from netscope.engine.run.compile_safe import (
+    dynamo_compiled_anything,
+    never_compiled,
+    original_class,
+)
+from netscope.engine.run.discover import Owners, model_of_parameters
 from netscope.engine.run.dynamo_watch import DynamoWatch
 from netscope.engine.run.heartbeat import Heartbeat
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
@@ -103,10 +108,11 @@ NOT_COUNTED = (
     "grad and then backward() (a backward through torch.autograd.grad is not seen)"
 )
 GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at the end)
+COMPILE_SEND_S = 1.0  # torch.compile's story so far, sent at most this often (and at the end)
 
 
 class _Root:
-    __slots__ = ("calls", "cls", "param_ids", "params", "ref")
+    __slots__ = ("calls", "cls", "hooked", "param_ids", "params", "ref")
 
     def __init__(self, module: torch.nn.Module) -> None:
         self.ref = weakref.ref(module)
@@ -115,6 +121,7 @@ class _Root:
         self.param_ids = frozenset(unique)
         self.params = sum(p.numel() for p in unique.values() if not _is_lazy(p))
         self.calls = 0
+        self.hooked = True  # its calls are seen (not only inside a compiled step)
 
 
 def _is_lazy(param: torch.Tensor) -> bool:
@@ -247,9 +254,11 @@ class Watcher:
         self.sent_gil = 0
         self.last_gil = 0.0
         self.models_sent: tuple[RunModel, ...] = ()
+        self.last_compile = 0.0
         self._handles: list[Any] = []
         self._restore: list[Callable[[], None]] = []
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
+        self.owners = Owners()  # a submodule called at the top level: its parent's call
 
     # --- installation -----------------------------------------------------------------------
 
@@ -274,22 +283,33 @@ class Watcher:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not agent.enabled or agent.suspended:  # the snapshot's own backward is not a phase
                 return original(*args, **kwargs)
-            agent.enter(phase)
-            watch = agent.watch if phase == BACKWARD else None
-            if watch is not None:
-                watch.backward_begins()
+            watch = agent._phase_begins(phase)
             try:
                 return original(*args, **kwargs)
             finally:
-                if watch is not None:
-                    watch.backward_ends()
-                agent.leave()
+                agent._phase_ends(watch)
 
+        # a compiled step's loss.backward() breaks its graph and runs this eagerly: dynamo must
+        # not compile it as a frame of its own (nor the watcher's code); torch's backward under
+        # it, dynamo treats as without netscope
+        never_compiled(wrapper, only_itself=True)
         wrapper.__wrapped__ = original  # type: ignore[attr-defined]
         wrapper.__name__ = getattr(original, "__name__", name)
         wrapper.__doc__ = getattr(original, "__doc__", None)
         setattr(owner, name, wrapper)
         self._restore.append(lambda: setattr(owner, name, original))
+
+    def _phase_begins(self, phase: int) -> StepWatch | None:
+        self.enter(phase)
+        watch = self.watch if phase == BACKWARD else None
+        if watch is not None:
+            watch.backward_begins()
+        return watch
+
+    def _phase_ends(self, watch: StepWatch | None) -> None:
+        if watch is not None:
+            watch.backward_ends()
+        self.leave()
 
     def _patch_data(self) -> None:
         from torch.utils.data import dataloader
@@ -374,7 +394,8 @@ class Watcher:
         except Exception as exc:
             self._fail(exc)
 
-    def _root_called(self, module: torch.nn.Module, args: tuple) -> None:
+    def _root_called(self, called: torch.nn.Module, args: tuple) -> None:
+        module = self.owners.owner(called)  # self.encoder(x) in training_step: the model's call
         key = id(module)
         root = self.roots.get(key)
         if root is None or root.ref() is not module:
@@ -385,7 +406,10 @@ class Watcher:
             self.taint.add_nested(args)
             self.taint.add_nested(_call_kwargs())  # model(input_ids=..., attention_mask=...)
         if self.watch is not None and key == self.main:
-            self.watch.forward_begins(args, _call_kwargs())
+            lead = self.owners.leads(called, module)
+            self.watch.forward_begins(args, _call_kwargs(), member=not lead)
+            if called is not module:
+                self.watch.block_enters(called)
 
     def _new_model(self, key: int, module: torch.nn.Module, root: _Root) -> None:
         if self.forward_main is None:
@@ -396,23 +420,26 @@ class Watcher:
         self.tracker.add_root(module, "" if key == self.forward_main else root.cls)
         self._choose_main()
 
-    def _root_returned(self, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+    def _root_returned(self, called: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+        module = self.owners.known_owner(called)
         key = id(module)
         root = self.roots.get(key)
         if root is None:
             return
+        if self.watch is not None and key == self.main:
+            self.watch.block_exits(called)
+            self.watch.forward_ends()
+        if not self.owners.leads(called, module):
+            return  # the decoder after the encoder: the same call of the model
         root.calls += 1
-        if key == self.main:
-            if self.watch is not None:
-                self.watch.forward_ends()
-            if not self.called:
-                self.called = True
-                self.example_grad = torch.is_grad_enabled() and any(
-                    p.requires_grad for p in module.parameters()
-                )
-                from netscope.engine.compute.mfu import autocast_dtype
+        if key == self.main and not self.called:
+            self.called = True
+            self.example_grad = torch.is_grad_enabled() and any(
+                p.requires_grad for p in module.parameters()
+            )
+            from netscope.engine.compute.mfu import autocast_dtype
 
-                self.example_autocast = autocast_dtype(device_of(module))
+            self.example_autocast = autocast_dtype(device_of(module))
         if self.snapshot_wanted and self.depth == 0 and not self.stack and self._snapshot_now(root):
             self._take_snapshot()
         if self.boundary_opt is None and key == self.forward_main:
@@ -446,6 +473,7 @@ class Watcher:
     def _optimizer_stepped(self, optimizer: Any) -> None:
         if not any(ref() is optimizer for ref in self.stepped):
             self.stepped.append(weakref.ref(optimizer))
+            self._find_unhooked_model(optimizer)
             self._choose_main()
         if self.boundary_opt is None:
             self.boundary_opt = weakref.ref(optimizer)
@@ -470,6 +498,20 @@ class Watcher:
         self._close_step(self.clocks[0])
 
     # --- models -------------------------------------------------------------------------------
+
+    def _find_unhooked_model(self, optimizer: Any) -> None:
+        """A ``torch.compile``'d training step calls the model inside dynamo's graph, where no
+        hook of netscope's runs: the model is the module in the script's frames that holds the
+        parameters this optimizer updates (when no model called so far holds them)."""
+        ids = frozenset(id(p) for group in optimizer.param_groups for p in group["params"])
+        if any(r.param_ids & ids for r in self.roots.values() if r.ref() is not None):
+            return
+        module = model_of_parameters(ids)
+        if module is None or id(module) in self.roots:
+            return
+        root = self.roots[id(module)] = _Root(module)
+        root.hooked = False
+        self._new_model(id(module), module, root)
 
     def _optimized_ids(self) -> tuple[frozenset[int], frozenset[int]]:
         """Parameter ids the boundary optimizer updates, and those any optimizer updates."""
@@ -538,7 +580,7 @@ class Watcher:
         self.snapshot_wanted = False
         root = self.roots.get(self.main) if self.main is not None else None
         module = root.ref() if root is not None else None
-        if module is None or not self.called:
+        if module is None or not (self.called or not root.hooked):  # type: ignore[union-attr]
             self.snapshot_wanted = module is not None  # wait for the model's first call
             return
         began = time.perf_counter()
@@ -686,6 +728,7 @@ class Watcher:
         if self.heartbeat is not None:
             self.heartbeat.step_ended()
         self._flush()
+        self._send_compile()
         upcoming = clock.index + 1
         if self.gil_step:
             pass  # the heartbeat's window goes on: nothing else slows these steps
@@ -717,10 +760,12 @@ class Watcher:
         """The main model's calls in the step just ended, and the memory at its boundary."""
         key = self.main
         root = self.roots.get(key) if key is not None else None
-        calls = root.calls if root is not None else 0
+        count = root.calls if root is not None else 0
         mark_key, mark = self.calls_mark
-        self.calls_mark = (key, calls)
-        if mark_key == key:
+        self.calls_mark = (key, count)
+        # a model called only inside a compiled step: its calls are not seen (None, not 0)
+        calls = None if root is not None and not root.hooked else count
+        if calls is not None and mark_key == key:
             calls -= mark
         reader = self.memory
         if reader is None:
@@ -890,6 +935,16 @@ class Watcher:
         self.sent_gil = len(heartbeat.lateness_ms)
         self.sender.send(GilMeasured(gil_report(list(heartbeat.lateness_ms))))
 
+    def _send_compile(self) -> None:
+        """What torch.compile did so far, when it did something new: at most once a second."""
+        now = time.perf_counter()
+        if now - self.last_compile < COMPILE_SEND_S:
+            return
+        self.last_compile = now
+        compiled = self.dynamo.report_if_new()
+        if compiled is not None:  # read before the next step's clock starts: not its time
+            self.sender.send(CompileSeen(compiled))
+
     # --- end ----------------------------------------------------------------------------------
 
     def finish(self) -> None:
@@ -961,3 +1016,6 @@ def _peak_tflops_env() -> float | None:
     except ValueError:
         return None
     return value if value is not None and math.isfinite(value) and value > 0 else None
+
+
+never_compiled(Watcher._phase_begins, Watcher._phase_ends)
