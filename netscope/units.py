@@ -96,3 +96,22 @@ def number(value: float | None, digits: int = 4) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return f"{value:.{digits}g}"
+
+
+_PACKAGE_DIRS = ("site-packages", "dist-packages")
+
+
+def location(text: str | None) -> str:
+    """``file.py:LINE`` short enough for a column: a location inside an installed package reads
+    from the package (``transformers/trainer.py:1956``), one in the standard library from the
+    library's folder; the script's own locations are already relative."""
+    if not text:
+        return NOT_AVAILABLE
+    parts = text.replace("\\", "/").split("/")
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] in _PACKAGE_DIRS:
+            return "/".join(parts[index + 1 :])
+    for index in range(len(parts) - 2, 0, -1):
+        if parts[index].startswith("python3") and parts[index - 1] == "lib":
+            return "/".join(parts[index + 1 :])
+    return text

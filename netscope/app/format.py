@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from netscope.units import NOT_AVAILABLE as NA
 from netscope.units import count, flops, macs, ms, si, size
 from netscope.units import fraction as fraction
+from netscope.units import location as location
 from netscope.units import number as num
 
 __all__ = [
@@ -57,25 +58,6 @@ def bars(values: Sequence[float]) -> str:
     return "".join(
         _BARS[min(len(_BARS) - 1, int(v / top * (len(_BARS) - 1) + 0.5))] for v in values
     )
-
-
-_PACKAGE_DIRS = ("site-packages", "dist-packages")
-
-
-def location(text: str | None) -> str:
-    """``file.py:LINE`` short enough for a column: a location inside an installed package reads
-    from the package (``transformers/trainer.py:1956``), one in the standard library from the
-    library's folder; the script's own locations are already relative."""
-    if not text:
-        return NA
-    parts = text.replace("\\", "/").split("/")
-    for index in range(len(parts) - 2, -1, -1):
-        if parts[index] in _PACKAGE_DIRS:
-            return "/".join(parts[index + 1 :])
-    for index in range(len(parts) - 2, 0, -1):
-        if parts[index].startswith("python3") and parts[index - 1] == "lib":
-            return "/".join(parts[index + 1 :])
-    return text
 
 
 def terminal_line(text: str) -> str:

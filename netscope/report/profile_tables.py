@@ -15,6 +15,7 @@ from netscope.report.values import (
     fmt_ms,
     fmt_percent,
 )
+from netscope.units import location
 
 TOP_BLOCKS = 15
 
@@ -102,7 +103,7 @@ def copies_table(profile: Profile) -> Table:
             str(c.count),
             c.dtype,
             block_label(c.block),
-            c.location or "n/a",
+            location(c.location),
             fmt_bool(c.pinned),
             fmt_bool(c.non_blocking),
             "many small copies: batch them into one" if c.many_small else "",
@@ -121,7 +122,7 @@ def syncs_table(profile: Profile) -> Table:
             s.op,
             str(s.count),
             block_label(s.block),
-            s.location or "n/a",
+            location(s.location),
             s.device,
             fmt_ms(s.stall_ms) if s.stall_ms is not None else "would sync on CUDA",
             s.reason,

@@ -16,7 +16,7 @@ from netscope.report.values import (
     fmt_ms,
     fmt_percent,
 )
-from netscope.units import number
+from netscope.units import location, number
 
 
 def run_title(run: RunReport) -> str:
@@ -126,7 +126,7 @@ def loop_syncs_table(run: RunReport) -> Table:
             number(s.per_step, 3),
             f"{s.seen_steps} of {s.sampled_steps}",
             block_label(s.finding.block),
-            s.finding.location or NOT_AVAILABLE,
+            location(s.finding.location),
             fmt_ms(s.finding.stall_ms),
             s.finding.reason,
         ]
@@ -164,7 +164,7 @@ def loop_copies_table(run: RunReport) -> Table:
             number(c.per_step, 3),
             f"{c.seen_steps} of {c.sampled_steps}",
             block_label(c.finding.block),
-            c.finding.location or NOT_AVAILABLE,
+            location(c.finding.location),
         ]
         for c in run.copies
     ]

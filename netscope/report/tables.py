@@ -16,6 +16,7 @@ from netscope.report.values import (
     fmt_float,
     fmt_shape,
 )
+from netscope.units import NOT_AVAILABLE, location
 
 
 def summary(snapshot: Snapshot) -> list[tuple[str, str]]:
@@ -49,10 +50,10 @@ def findings_table(snapshot: Snapshot) -> Table:
 
 def _outputs(snapshot: Snapshot, path: str) -> str:
     block = snapshot.block_by_path[path]
-    if not snapshot.forward.ran:
+    if not snapshot.forward.ran and snapshot.compute is None:
         return "n/a (no forward)"
-    if block.calls is None:
-        return "n/a (container)"
+    if block.calls is None:  # under netscope run: not called in the observed step
+        return "n/a (container)" if snapshot.forward.ran else NOT_AVAILABLE
     return "; ".join(
         (f"{o.label}: " if o.label else "") + f"{fmt_shape(o.shape)} {o.dtype}"
         for o in block.outputs
@@ -62,7 +63,7 @@ def _outputs(snapshot: Snapshot, path: str) -> str:
 def blocks_table(snapshot: Snapshot) -> Table:
     rows = []
     for block in snapshot.blocks:
-        kind = f"custom ({block.source})" if block.custom and block.source else ""
+        kind = f"custom ({location(block.source)})" if block.custom and block.source else ""
         kind = kind or ("custom" if block.custom else "torch.nn" if block.type_module else "")
         notes = []
         if block.aliases:

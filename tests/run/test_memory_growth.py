@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from netscope import units
-from netscope.engine.run.memory import WARMUP_STEPS, step_memory, theil_sen
+from netscope.engine.run.memory import WARMUP_STEPS, StepMemoryReader, step_memory, theil_sen
 
 MIB = 1 << 20
 # RSS every third step of a flat loop: 8 MiB stairs up and down, never a trend
@@ -87,3 +87,18 @@ def test_memory_that_falls_does_not_grow() -> None:
 
     assert growth_text(-36352) == "none" and growth_text(0) == "none"
     assert growth_text(2 * MIB) == "+2.0 MiB per step" and growth_text(None) == "n/a"
+
+
+def test_memory_reads_are_paced_to_a_fifth_of_a_percent_of_a_step() -> None:
+    reader = StepMemoryReader("cpu")
+    try:
+        reader.pace(read_s=4e-6, step_s=40e-6)  # a 4 us read, 40 us steps: 1 in 50
+        assert reader.every == 50
+        reader.pace(read_s=4e-6, step_s=1.0)  # a long step: every boundary
+        assert reader.every == 1
+        for _ in range(4):  # one preempted read among fast ones does not pace the rest
+            reader.pace(read_s=4e-6, step_s=40e-6)
+        reader.pace(read_s=0.5, step_s=40e-6)
+        assert reader.every == 50
+    finally:
+        reader.close()

@@ -95,6 +95,7 @@ def test_an_inference_loop_counts_its_forward_only(tmp_path):
     forward = 2 * 8 * (32 * 64 + 64 * 10)
     assert run["flops_per_step"] == report["compute"]["forward_flops"] == forward
     assert run["mfu"] is None
-    # steps of tens of microseconds: the boundaries are read 1 in k so a read costs <= 0.2%
+    # the boundaries are read 1 in k so a read costs <= 0.2% of a step: whether k > 1 here
+    # depends on how long these (detector-slowed) steps took on a shared machine
     memory = run["memory"]
-    assert 1 <= memory["samples"] < run["steps"] and memory["growing"] is False
+    assert 1 <= memory["samples"] <= run["steps"] and memory["growing"] is False

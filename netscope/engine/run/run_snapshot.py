@@ -73,13 +73,20 @@ def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snap
 
 
 def with_watched(snapshot: Snapshot, figures: WatchedFigures) -> Snapshot:
-    """The snapshot with the observed step's FLOPs and saved bytes per block, compute, memory."""
+    """The snapshot with the observed step's FLOPs, saved bytes, calls and outputs per block,
+    compute and memory."""
+    calls = figures.block_calls or {}
+    outputs = figures.outputs or {}
     counted = tuple(
         replace(
             block,
             forward_flops=figures.forward.get(block.path),
             backward_flops=None if figures.backward is None else figures.backward.get(block.path),
             saved_bytes=None if figures.saved is None else figures.saved.get(block.path),
+            # a block not called may still lend its weights to another's forward (not watched
+            # here): its calls are not available rather than 0 ("unused")
+            calls=calls.get(block.path),
+            outputs=outputs.get(block.path, block.outputs),
         )
         for block in snapshot.blocks
     )

@@ -25,7 +25,8 @@ from torch import nn
 from netscope.engine.compute.allocations import storage_key, unique_bytes
 from netscope.engine.compute.attention import AttentionCalls
 from netscope.engine.compute.step import MAX_UNCOUNTED
-from netscope.engine.model import Compute, Memory, UncountedOp
+from netscope.engine.dtypes import dtype_name
+from netscope.engine.model import Compute, Memory, OutputInfo, UncountedOp
 from netscope.engine.run.step_bytes import RunStepCounter, held_bytes
 from netscope.engine.snapshot.blocks import _with_containers
 from netscope.engine.snapshot.forward import tensor_leaves
@@ -44,6 +45,10 @@ class WatchedFigures:
     forward: dict[str, int]
     backward: dict[str, int] | None
     saved: dict[str, int] | None
+    # per block path, as a model file's example forward gives them: calls per call of the model
+    # (blocks called in the step only) and the first call's output tensors
+    block_calls: dict[str, int] | None = None
+    outputs: dict[str, tuple[OutputInfo, ...]] | None = None
 
 
 class StepWatch:
@@ -73,6 +78,8 @@ class StepWatch:
         self.active: list[nn.Module] = []
         self.counting: contextlib.ExitStack | None = None
         self.calls = 0
+        self.block_calls: dict[int, int] = {}  # calls of each block in the counted forwards
+        self.outputs: dict[int, tuple[OutputInfo, ...]] = {}  # each block's first output
         self.backward_ran = False
         self.grads_bytes: int | None = None
 
@@ -88,6 +95,8 @@ class StepWatch:
         self.counter.memory.know(fresh)
         self.inputs_bytes = max(self.inputs_bytes, held_bytes(fresh))  # a slice: its bytes
         self.calls += 0 if member else 1
+        if not member:
+            self._called(self.model)
         counter = self.counter
         counter.phase = "forward"
         stack = contextlib.ExitStack()
@@ -112,13 +121,22 @@ class StepWatch:
 
     def block_enters(self, module: nn.Module) -> None:
         if self.counting is not None and id(module) in self.paths:
+            self._called(module)
             self.active.append(module)
             self.counter.mark(self.active)
 
-    def block_exits(self, module: nn.Module) -> None:
-        if self.counting is not None and len(self.active) > 1 and self.active[-1] is module:
+    def block_exits(self, module: nn.Module, output: Any = None) -> None:
+        if self.counting is None:
+            return
+        if output is not None and id(module) not in self.outputs and id(module) in self.paths:
+            self.outputs[id(module)] = _output_infos(output)
+        if len(self.active) > 1 and self.active[-1] is module:
             self.active.pop()
             self.counter.mark(self.active)
+
+    def _called(self, module: nn.Module) -> None:
+        key = id(module)
+        self.block_calls[key] = self.block_calls.get(key, 0) + 1
 
     def backward_begins(self) -> None:
         """The script's ``backward`` after a counted call (its nodes know their blocks)."""
@@ -173,7 +191,18 @@ class StepWatch:
             forward=self._per_path(counter.forward_flops),
             backward=self._per_path(counter.backward_flops) if backward else None,
             saved=self._per_path(counter.saved) if backward else None,
+            block_calls=self._calls_per_model_call(),
+            outputs={self.paths[key]: infos for key, infos in self.outputs.items()},
         )
+
+    def _calls_per_model_call(self) -> dict[str, int]:
+        """Each called block's calls in one call of the model: 2 micro-batches call every block
+        twice a step, once a call (a block reused in the forward: twice a call)."""
+        per_call = {}
+        for key, count in self.block_calls.items():
+            if count % self.calls == 0:
+                per_call[self.paths[key]] = count // self.calls
+        return per_call
 
     def _per_path(self, by_module: dict[int, int]) -> dict[str, int]:
         """Per path, as the snapshot's tree shows it (a ModuleList: its children's sum)."""
@@ -203,6 +232,14 @@ class StepWatch:
                 + (" (this rank's local shards)" if _sharded(self.params) else "")
             ),
         )
+
+
+def _output_infos(output: Any) -> tuple[OutputInfo, ...]:
+    """A block's output tensors by label and shape (shapes read with torch functions off: the
+    step's attention mode would see them)."""
+    with torch._C.DisableTorchFunction():
+        leaves = (("", output),) if type(output) is torch.Tensor else tensor_leaves(output)
+        return tuple(OutputInfo(label, tuple(t.shape), dtype_name(t.dtype)) for label, t in leaves)
 
 
 def _grads(params: Sequence[torch.Tensor]) -> list[torch.Tensor]:

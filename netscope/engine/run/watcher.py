@@ -383,14 +383,16 @@ class Watcher:
         depth = self.depth - 1
         self.depth = depth if depth > 0 else 0
         if depth > 0 and self.watch is not None:
-            self.watch.block_exits(module)
+            self.watch.block_exits(module, rest[-1] if rest else None)
         if depth > 0 or self.ignored_root:
             if depth <= 0:
                 self.ignored_root = False
             return
         self.leave()
         try:
-            self._root_returned(module, args, rest[0] if len(rest) == 2 else {})
+            self._root_returned(
+                module, args, rest[0] if len(rest) == 2 else {}, rest[-1] if rest else None
+            )
         except Exception as exc:
             self._fail(exc)
 
@@ -420,14 +422,16 @@ class Watcher:
         self.tracker.add_root(module, "" if key == self.forward_main else root.cls)
         self._choose_main()
 
-    def _root_returned(self, called: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+    def _root_returned(
+        self, called: torch.nn.Module, args: tuple, kwargs: dict, output: Any = None
+    ) -> None:
         module = self.owners.known_owner(called)
         key = id(module)
         root = self.roots.get(key)
         if root is None:
             return
         if self.watch is not None and key == self.main:
-            self.watch.block_exits(called)
+            self.watch.block_exits(called, output)
             self.watch.forward_ends()
         if not self.owners.leads(called, module):
             return  # the decoder after the encoder: the same call of the model
