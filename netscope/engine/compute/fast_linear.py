@@ -20,8 +20,6 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.torch_internals import current_autograd_node
-
 
 class _Allocations(Protocol):
     def created(self, tensor: torch.Tensor) -> None: ...
@@ -40,8 +38,6 @@ class StepCounter(Protocol):
     def memory(self) -> _Allocations: ...
 
     def _add(self, flops: int, chain: tuple[int, ...], phase: str) -> None: ...
-
-    def _chain_of_node(self, number: int) -> tuple[int, ...]: ...
 
 
 FAST_LINEAR = True  # False only in tests: every Linear's ops through the mode, to compare
@@ -114,7 +110,9 @@ class FastLinears:
         if node is not None and type(node).__name__ in _FAST_NODES:
             flops = 2 * output.shape[0] * module.in_features * module.out_features
             node.register_prehook(self._node_enter)
-            node.register_hook(partial(self._node_exit, flops))
+            # the blocks the node belongs to: those running now, as the mode would find them
+            # from the node's number (no mark was made inside the leaf)
+            node.register_hook(partial(self._node_exit, flops, self.counter.chain))
 
     def _node_enter(self, _grad_outputs: Any) -> None:
         """The Linear's backward node starts: off the stack (six dispatched ops fewer)."""
@@ -123,7 +121,9 @@ class FastLinears:
         _pop_dispatch_mode(None)
         self.node = True
 
-    def _node_exit(self, flops: int, grads: tuple[Any, ...], _grad_outputs: Any) -> None:
+    def _node_exit(
+        self, flops: int, chain: tuple[int, ...], grads: tuple[Any, ...], _grad_outputs: Any
+    ) -> None:
         """What the mode would have counted: one ``mm`` per gradient the node made (input,
         weight), the bias's ``sum`` (uncounted), the gradients as allocations."""
         if not self.node:
@@ -131,8 +131,6 @@ class FastLinears:
         self.node = False
         counter = self.counter
         self._back_on_stack()
-        node = current_autograd_node()
-        chain = counter._chain_of_node(node._sequence_nr()) if node is not None else ()
         if not chain:
             return
         *bias, grad_input, grad_weight = grads  # addmm: (bias, input, weight.t()); mm: no bias
