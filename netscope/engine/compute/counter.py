@@ -297,7 +297,10 @@ class StepCounter(TorchDispatchMode):
     @contextlib.contextmanager
     def saving(self) -> Iterator[None]:
         with torch.autograd.graph.saved_tensors_hooks(self.pack, _unpack):
-            yield
+            try:
+                yield
+            finally:  # a step that raised inside a fast Linear left them off their stack
+                self.fast.restore_saved()
 
 
 class Paused:
