@@ -19,8 +19,7 @@ def moments(work: torch.Tensor) -> Moments:
     Three passes (``sum``, ``dot``, ``count_nonzero``) instead of a centred second pass: the
     variance is ``(sum x^2 - n mean^2) / (n - 1)`` in float64. That loses digits when the mean
     dwarfs the spread; ``one_pass_ok`` detects it and the caller recomputes with
-    ``exact_moments``. ``var_mean`` is several times slower on CPU than these. The zero count
-    is exact when every value is finite (``finite_zero_count``): the callers recompute the rest.
+    ``exact_moments``. ``var_mean`` is several times slower on CPU than these.
     """
     n = work.numel()
     flat = work.reshape(-1)
@@ -31,7 +30,7 @@ def moments(work: torch.Tensor) -> Moments:
         std = ((squares - mean * total) / (n - 1)).clamp_min(0).sqrt()
     else:
         std = torch.full_like(mean, float("nan"))
-    return mean, std, squares.sqrt(), finite_zero_count(work)
+    return mean, std, squares.sqrt(), zero_count(work)
 
 
 def exact_moments(work: torch.Tensor, with_l2: bool = True) -> Moments:
@@ -62,31 +61,9 @@ def welford_moments(work: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tor
 
 
 def zero_count(work: torch.Tensor) -> torch.Tensor:
-    """Exact zeros in one pass with no copy, NaN and Inf counted as nonzero (``count_nonzero``:
-    fast where zeros are rare or on an accelerator; see ``finite_zero_count`` for the CPU)."""
+    """Exact zeros in one pass with no copy: ``count_nonzero`` measured 1.2-4 x faster than
+    ``sign().abs_().sum()`` here on 8 K to 9 M values, with 1 or 2 threads."""
     return (work.numel() - torch.count_nonzero(work)).double()
-
-
-# 0/1 values sum exactly in float32 up to 2^24 of them; above 4 M values the temporary's own
-# allocation (page faults on each call) cost more than the branches saved
-SIGN_COUNT_MAX = 1 << 22
-
-
-def finite_zero_count(work: torch.Tensor) -> torch.Tensor:
-    """Exact zeros of a tensor whose figures are kept only when every value is finite (the
-    callers check: a NaN makes the mean and l2 NaN, and the figures are then recomputed).
-
-    On the CPU ``count_nonzero`` branches per value: on ReLU outputs (zeros at random places)
-    it ran 20-35 x slower than ``sum`` (5.7 ms against 0.16 ms on 800 K values, one thread).
-    ``sign().abs_().sum()`` is branch-free and exact there: each value gives 0 (zero, -0.0) or
-    1 (subnormals and Inf too) and float32 sums whole numbers exactly below 2^24; a NaN gives
-    0 (a wrong count), which the callers never keep. Elsewhere (accelerators, other dtypes,
-    tensors above ``SIGN_COUNT_MAX``: the temporary is the tensor's size) ``count_nonzero``.
-    """
-    wide = work.dtype in (torch.float32, torch.float64)
-    if not wide or work.device.type != "cpu" or work.numel() > SIGN_COUNT_MAX:
-        return zero_count(work)
-    return (work.numel() - work.sign().abs_().sum()).double()
 
 
 def one_pass_ok(mean: float, std: float, l2: float) -> bool:
