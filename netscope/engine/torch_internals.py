@@ -21,9 +21,14 @@ MODULE_NAMES: dict[str, str] = {
         "so backward ops are charged to the blocks that created their nodes"
     ),
     "torch._C._current_autograd_node": (
-        "compute/counter.py, compute/fast_linear.py: the autograd node running a backward op "
-        "(its _sequence_nr)"
+        "compute/counter.py: the autograd node running a backward op (its _sequence_nr)"
     ),
+    "torch._C._autograd._top_saved_tensors_default_hooks": (
+        "compute/fast_linear.py: the counter's saved-tensor hooks off inside a Linear of a 2-D "
+        "input (what its node saves is known)"
+    ),
+    "torch._C._autograd._pop_saved_tensors_default_hooks": "compute/fast_linear.py: as above",
+    "torch._C._autograd._push_saved_tensors_default_hooks": "compute/fast_linear.py: as above",
     "torch._C._dispatch_has_kernel_for_dispatch_key": (
         "compute/counter.py: composite ops decompose, so their parts are counted, not the op"
     ),

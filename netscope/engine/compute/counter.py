@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from netscope.engine.compute.allocations import (
-    AllocationTracker,
+    StepAllocations,
     allocates,
     local_tensor,
     output_tensors,
@@ -135,15 +135,16 @@ class StepCounter(TorchDispatchMode):
         self.attention_calls: list[tuple[int, int, int]] = []  # (start, end, backward FLOPs)
         self.attention_done: set[int] = set()
         self.attention_kinds: set[str] = set()
-        self.memory = AllocationTracker(self._where)
+        self.memory = StepAllocations(self._place, self._describe)
         self.kinds: dict[int, OpKind] = {}  # id(func) -> its kind
         self.in_attention = 0  # > 0: inside a counted SDPA call (its parts are not counted again)
         self.fast = FastLinears(self)  # Linear blocks counted from shapes, off the mode
+        self._paused = Paused(self)
 
     # --- the block stack -----------------------------------------------------------------------
     def mark(self, active: list[Any]) -> None:
         """The snapshot's hooks: a block's forward starts or ends (``active`` is its stack)."""
-        self.chain = tuple(id(m) for m in active)
+        self.chain = tuple(map(id, active))
         self.mark_numbers.append(_next_node_number())
         self.mark_chains.append(self.chain)
 
@@ -163,32 +164,26 @@ class StepCounter(TorchDispatchMode):
     def _chain_of_node(self, number: int) -> Chain:
         return self.mark_chains[bisect.bisect_right(self.mark_numbers, number) - 1]
 
-    def _where(self) -> str:
-        chain = self.chain if self.phase == "forward" else self._backward_chain()
+    def _place(self) -> tuple[str, Chain]:
+        """Where the step is now (the tracker names it only if it stays the peak)."""
+        phase = self.phase
+        return phase, self.chain if phase == "forward" else self._backward_chain()
+
+    def _describe(self, place: tuple[str, Chain]) -> str:
+        phase, chain = place
         block = self.paths.get(chain[-1]) if chain else None
         if block is None:
-            return self.phase
-        return f"{self.phase} ({block or 'root'})"
+            return phase
+        return f"{phase} ({block or 'root'})"
 
     def _backward_chain(self) -> Chain:
         node = _current_node()
         return self._chain_of_node(node._sequence_nr()) if node is not None else ()
 
-    @contextlib.contextmanager
-    def pause(self) -> Iterator[None]:
+    def pause(self) -> Paused:
         """netscope's own ops: off torch's dispatch stack when this mode is on top (an op then
         costs nothing here: the statistics run 3 ops per block), else passed through."""
-        self.paused += 1
-        depth = _dispatch_depth()
-        aside = bool(depth) and _dispatch_mode_at(depth - 1) is self
-        if aside:
-            _pop_dispatch_mode(None)
-        try:
-            yield
-        finally:
-            if aside:
-                _push_dispatch_mode(self)
-            self.paused -= 1
+        return self._paused
 
     # --- attention (called by AttentionCalls) -------------------------------------------------
     def attention(
@@ -302,7 +297,34 @@ class StepCounter(TorchDispatchMode):
     @contextlib.contextmanager
     def saving(self) -> Iterator[None]:
         with torch.autograd.graph.saved_tensors_hooks(self.pack, _unpack):
-            yield
+            try:
+                yield
+            finally:  # a step that raised inside a fast Linear left them off their stack
+                self.fast.restore_saved()
+
+
+class Paused:
+    """``StepCounter.pause()``'s context, one object reused (a generator-based context manager
+    cost ~1 us more per block, 20,000 times): nests, each level remembering whether it took the
+    counter off the stack."""
+
+    def __init__(self, counter: StepCounter) -> None:
+        self.counter = counter
+        self.aside: list[bool] = []
+
+    def __enter__(self) -> None:
+        counter = self.counter
+        counter.paused += 1
+        depth = _dispatch_depth()
+        aside = bool(depth) and _dispatch_mode_at(depth - 1) is counter
+        if aside:
+            _pop_dispatch_mode(None)
+        self.aside.append(aside)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.aside.pop():
+            _push_dispatch_mode(self.counter)
+        self.counter.paused -= 1
 
 
 def _unpack(tensor: torch.Tensor) -> torch.Tensor:

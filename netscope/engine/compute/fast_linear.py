@@ -20,8 +20,6 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.torch_internals import current_autograd_node
-
 
 class _Allocations(Protocol):
     def created(self, tensor: torch.Tensor) -> None: ...
@@ -41,7 +39,7 @@ class StepCounter(Protocol):
 
     def _add(self, flops: int, chain: tuple[int, ...], phase: str) -> None: ...
 
-    def _chain_of_node(self, number: int) -> tuple[int, ...]: ...
+    def pack(self, tensor: torch.Tensor) -> torch.Tensor: ...
 
 
 FAST_LINEAR = True  # False only in tests: every Linear's ops through the mode, to compare
@@ -51,6 +49,9 @@ _dispatch_mode_at = torch._C._get_dispatch_stack_at
 _pop_dispatch_mode = torch._C._pop_torch_dispatch_stack
 _push_dispatch_mode = torch._C._push_on_torch_dispatch_stack
 _no_torch_function = torch._C.DisableTorchFunction  # netscope's own tensor reads: no mode sees
+_top_saved_hooks = torch._C._autograd._top_saved_tensors_default_hooks
+_pop_saved_hooks = torch._C._autograd._pop_saved_tensors_default_hooks
+_push_saved_hooks = torch._C._autograd._push_saved_tensors_default_hooks
 
 
 def autocasting(device_type: str) -> bool:
@@ -70,6 +71,8 @@ class FastLinears:
         self.counter = counter
         self.leaf: nn.Module | None = None  # a Linear's forward running off the stack
         self.node = False  # a fast Linear's backward node running off it
+        self.saved_hooks: tuple[Any, Any] | None = None  # the counter's, off inside the leaf
+        self.input: torch.Tensor | None = None  # the leaf's input: what its node saves
 
     def _on_top(self) -> bool:
         depth = _dispatch_depth()
@@ -96,6 +99,11 @@ class FastLinears:
             return
         _pop_dispatch_mode(None)
         self.leaf = module
+        if x.dim() == 2:  # its node is AddmmBackward0 or MmBackward0: what it saves is known
+            top = _top_saved_hooks(False)
+            if top is not None and top[0] == counter.pack:
+                _pop_saved_hooks()
+                self.saved_hooks, self.input = top, x
         rows = x.numel() // max(module.in_features, 1)
         counter._add(2 * rows * module.in_features * module.out_features, counter.chain, "forward")
 
@@ -104,17 +112,33 @@ class FastLinears:
             return
         self.leaf = None
         self._back_on_stack()
+        x, self.input = self.input, None
+        if self.saved_hooks is not None:
+            _push_saved_hooks(*self.saved_hooks)
+            self.saved_hooks = None
         if isinstance(output, torch.Tensor) and isinstance(module, nn.Linear):
             with _no_torch_function():
-                self._exit(module, output)
+                self._exit(module, output, x)
 
-    def _exit(self, module: nn.Linear, output: torch.Tensor) -> None:
+    def _exit(self, module: nn.Linear, output: torch.Tensor, x: torch.Tensor | None) -> None:
+        """The output's storage, and the leaf's node: its saved tensors (when the counter's
+        saved-tensor hooks were off inside the leaf: torch's hook calls, a pack in forward and
+        an unpack in backward per tensor, cost more than this) and its backward hooks."""
         self.counter.memory.created(output)
         node = output.grad_fn
+        if x is not None and node is not None:
+            # addmm / mm save the input for the weight's gradient and the weight (a view of a
+            # parameter: never an activation) for the input's, as the hooks would see them
+            if module.weight.requires_grad:
+                self.counter.pack(x)
+            if x.requires_grad:
+                self.counter.pack(module.weight)
         if node is not None and type(node).__name__ in _FAST_NODES:
             flops = 2 * output.shape[0] * module.in_features * module.out_features
             node.register_prehook(self._node_enter)
-            node.register_hook(partial(self._node_exit, flops))
+            # the blocks the node belongs to: those running now, as the mode would find them
+            # from the node's number (no mark was made inside the leaf)
+            node.register_hook(partial(self._node_exit, flops, self.counter.chain))
 
     def _node_enter(self, _grad_outputs: Any) -> None:
         """The Linear's backward node starts: off the stack (six dispatched ops fewer)."""
@@ -123,7 +147,9 @@ class FastLinears:
         _pop_dispatch_mode(None)
         self.node = True
 
-    def _node_exit(self, flops: int, grads: tuple[Any, ...], _grad_outputs: Any) -> None:
+    def _node_exit(
+        self, flops: int, chain: tuple[int, ...], grads: tuple[Any, ...], _grad_outputs: Any
+    ) -> None:
         """What the mode would have counted: one ``mm`` per gradient the node made (input,
         weight), the bias's ``sum`` (uncounted), the gradients as allocations."""
         if not self.node:
@@ -131,8 +157,6 @@ class FastLinears:
         self.node = False
         counter = self.counter
         self._back_on_stack()
-        node = current_autograd_node()
-        chain = counter._chain_of_node(node._sequence_nr()) if node is not None else ()
         if not chain:
             return
         *bias, grad_input, grad_weight = grads  # addmm: (bias, input, weight.t()); mm: no bias
@@ -147,6 +171,13 @@ class FastLinears:
     def _back_on_stack(self) -> None:
         """The counter (a TorchDispatchMode) back on torch's dispatch stack."""
         _push_dispatch_mode(cast(TorchDispatchMode, self.counter))
+
+    def restore_saved(self) -> None:
+        """A step that raised inside a leaf: the counter's saved-tensor hooks back on their stack
+        (called inside ``StepCounter.saving``, which then pops them)."""
+        if self.saved_hooks is not None:
+            _push_saved_hooks(*self.saved_hooks)
+            self.saved_hooks, self.input = None, None
 
     def restore(self) -> None:
         """A step that raised off the stack: the counter put back on it."""

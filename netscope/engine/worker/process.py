@@ -100,9 +100,11 @@ def _run(
 ) -> None:
     load, prof, report = request.load, request.prof, request.report
     progress("importing torch")
+    from netscope.engine.gc_hold import gc_paused
     from netscope.engine.load.target import load_target
 
-    loaded = load_target(load, progress)
+    with gc_paused():  # 20,000 Linear blocks: 4 full collections walked them as they were built
+        loaded = load_target(load, progress)  # (0.25 s of a 1.3 s build, one thread)
     if request.preview:  # the tree first, only what needs no forward; the profiler's imports after
         from netscope.engine.snapshot.structure import structure_snapshot
 

@@ -62,3 +62,60 @@ def test_fast_linear_backward_equals_the_mode(monkeypatch: pytest.MonkeyPatch) -
     assert by_path["frozen"].backward_flops == 2 * rows * 12 * 16  # the input's only
     assert by_path["twice"].backward_flops == 2 * 2 * (2 * rows * 16 * 16)
     assert torch._C._len_torch_dispatch_stack() == 0
+
+
+class Residual(nn.Module):
+    """A Linear's input saved by a block before it (one storage, counted once, by the first)
+    and a 3-D input (its node is a view's: the hooks' own path)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.act = nn.ReLU()  # saves its output
+        self.inner = nn.Linear(16, 16)
+        self.wide = nn.Linear(16, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.act(x)
+        h = h + self.inner(h)  # ReLU's output: saved by act first, not counted again in inner
+        return self.wide(h.reshape(2, 3, 16)).reshape(6, 8)
+
+
+def test_fast_linear_saved_activations_equal_the_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a fast Linear of a 2-D input the counter's saved-tensor hooks are off and its
+    saved input is counted from the node's kind: every block's saved bytes stay the mode's."""
+    import netscope.engine.compute.fast_linear as counter
+
+    x = torch.randn(6, 16, requires_grad=True)
+    torch.manual_seed(0)
+    fast = snapshot(Residual(), {"x": x}, train=True)
+    monkeypatch.setattr(counter, "FAST_LINEAR", False)
+    torch.manual_seed(0)
+    slow = snapshot(Residual(), {"x": x}, train=True)
+    assert figures(fast) == figures(slow)
+    by_path = {b.path: b for b in fast.blocks}
+    assert by_path["inner"].saved_bytes == 0  # its input is act's output, saved there
+    assert by_path["wide"].saved_bytes and fast.memory and fast.memory.activations_bytes
+
+
+class Mismatched(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = nn.Linear(8, 8)
+        self.second = nn.Linear(5, 8)  # takes 5 features, is given 8: raises inside the leaf
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(self.first(x))
+
+
+def test_a_linear_that_raises_leaves_no_mode_or_saved_hooks_behind() -> None:
+    from netscope.engine.errors import NetscopeError
+
+    with pytest.raises(NetscopeError, match="second"):
+        snapshot(Mismatched(), {"x": torch.randn(4, 8)}, train=True)
+    assert torch._C._len_torch_dispatch_stack() == 0
+    assert torch._C._len_torch_function_stack() == 0
+    assert torch._C._autograd._top_saved_tensors_default_hooks(False) is None
+    model = Mismatched()
+    model.second = nn.Linear(8, 8)
+    shot = snapshot(model, {"x": torch.randn(4, 8)}, train=True)  # the next step counts as ever
+    assert shot.memory is not None and shot.memory.activations_bytes
