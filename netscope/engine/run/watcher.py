@@ -82,6 +82,7 @@ from netscope.engine.run.phases import (
     PhaseStack,
     StepClock,
 )
+from netscope.engine.run.quiet import QUIET_FROM, QuietSteps
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
@@ -213,6 +214,9 @@ class Watcher:
         self.opt_mark = 0
         self.phases = PhaseStack([StepClock("forward"), StepClock("optimizer.step")])
         self.stack = self.phases.stack  # the open phases, innermost last
+        # called at every phase of every step: the stack's own methods, no call in between
+        self.enter: Callable[[int], None] = self.phases.enter
+        self.leave: Callable[[], None] = self.phases.leave
         self.pending: list[StepRecord] = []
         self.last_flush = time.perf_counter()
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
@@ -250,6 +254,7 @@ class Watcher:
         self._handles: list[Any] = []
         self._restore: list[Callable[[], None]] = []
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
+        self.quiet: QuietSteps | None = None  # plain steps hooked at their roots only
 
     # --- installation -----------------------------------------------------------------------
 
@@ -261,6 +266,7 @@ class Watcher:
             optimizer_hooks.register_optimizer_step_pre_hook(self._opt_pre),
             optimizer_hooks.register_optimizer_step_post_hook(self._opt_post),
         ]
+        self.quiet = QuietSteps(self.dynamo.hooks, self._pre, self._post)
         self._patch_data()
         self._patch_backward()
         _preload()
@@ -302,6 +308,8 @@ class Watcher:
 
     def uninstall(self) -> None:
         self.enabled = False
+        if self.quiet is not None:
+            self.quiet.stop()
         self.dynamo.uninstall()
         if self.memory is not None:
             self.memory.close()
@@ -319,18 +327,14 @@ class Watcher:
         """A forked process (a DataLoader worker): not instrumented, and never talks to netscope."""
         self.enabled = False
         self.sampled = None
+        if self.quiet is not None:
+            self.quiet.stop()
         for handle in self._handles:
             handle.remove()
         self._handles = []
         self.sender.fd = None  # the parent's pipe stays the parent's; do not close the copy
 
     # --- phases -----------------------------------------------------------------------------
-
-    def enter(self, phase: int) -> None:
-        self.phases.enter(phase)
-
-    def leave(self) -> None:
-        self.phases.leave()
 
     @property
     def clocks(self) -> list[StepClock]:
@@ -706,7 +710,26 @@ class Watcher:
             self.heartbeat.open_window()
         elif self.sampled is None and not self.gil_step and self.plan.block_due(upcoming):
             self._start_block_clock()
+        if self.quiet is not None:
+            self._quiet_next(upcoming)
         clock.start = time.perf_counter()
+
+    def _quiet_next(self, upcoming: int) -> None:
+        """The next step hooked at its roots only, when it needs no more (``quiet``)."""
+        assert self.quiet is not None
+        quiet = (
+            upcoming >= QUIET_FROM
+            and self.boundary_opt is not None
+            and self.watch is None
+            and self.block_clock is None
+            and not self.watch_wanted
+            and not self.snapshot_wanted
+            and self.depth == 0
+            and self.enabled
+            and not self.suspended
+        )
+        modules = (root.ref() for root in self.roots.values()) if quiet else ()
+        self.quiet.want(quiet, (module for module in modules if module is not None))
 
     @property
     def gil_step(self) -> bool:
