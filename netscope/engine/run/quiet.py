@@ -12,10 +12,11 @@ counts the hooked roots).
 
 Steps that need every module call keep the global hooks: the counted step (its block-by-block
 FLOPs and memory), the first ``QUIET_FROM`` steps (models found as the loop starts, a short run
-watched exactly as before), and the block-clock steps (1 in ``every``), where a model first called
-later is found. Quiet steps never start once the script compiled anything (a global hook added or
-removed then would recompile its graphs); a compile that starts during quiet steps ends them for
-good, at the next boundary.
+watched exactly as before), the detectors' steps (they taint the inputs of every root's call),
+the block-clock steps, and 1 step in ``FIND_EVERY``, where a model first called later is found.
+Quiet steps never start once the script compiled anything (a global hook added or removed then
+would recompile its graphs); a compile that starts during quiet steps ends them for good, at the
+next boundary.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from netscope.engine.run.compile_safe import (
 )
 
 QUIET_FROM = 20  # steps before this one always run with the global hooks (after the burst)
+FIND_EVERY = 50  # 1 step in this many runs with the global hooks: new models are found there
 
 
 class QuietSteps:

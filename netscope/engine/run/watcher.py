@@ -82,7 +82,7 @@ from netscope.engine.run.phases import (
     PhaseStack,
     StepClock,
 )
-from netscope.engine.run.quiet import QUIET_FROM, QuietSteps
+from netscope.engine.run.quiet import FIND_EVERY, QUIET_FROM, QuietSteps
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
@@ -719,6 +719,8 @@ class Watcher:
         assert self.quiet is not None
         quiet = (
             upcoming >= QUIET_FROM
+            and upcoming % FIND_EVERY != 0  # a model first called late is found on these
+            and self.sampled is None  # the detectors taint the inputs of every root's call
             and self.boundary_opt is not None
             and self.watch is None
             and self.block_clock is None
