@@ -16,7 +16,8 @@ import pytest
 import torch
 from torch import nn
 from torch.nn.modules import module as module_hooks
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils._python_dispatch import _get_current_dispatch_mode
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import netscope
 from netscope.engine.run.channel import Sender
@@ -141,3 +142,42 @@ def test_the_early_burst_is_paid_for_before_the_next_sample() -> None:
     assert len(recorded_steps(600, 0.55)[0]) <= EARLY_RECORDED + 1
     recorded, spent = recorded_steps(20_000, 0.55)
     assert len(recorded) > 100 and spent / 20_000 <= BUDGET * 1.1
+
+
+class _Rows(Dataset):
+    """Samples that note whether a mode of the detectors was on while the loader read them."""
+
+    def __init__(self) -> None:
+        self.x, self.y = torch.randn(4096, 8), torch.randn(4096, 8)
+        self.modes_seen: list[str | None] = []
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        mode = _get_current_dispatch_mode()
+        self.modes_seen.append(None if mode is None else type(mode).__name__)
+        return self.x[index], self.y[index]
+
+
+def test_a_sampled_steps_data_phase_runs_without_the_detectors(watcher: Watcher) -> None:
+    """On a CPU run the DataLoader's indexing and collating touch no tensor that would be on
+    the device: the detectors' modes step aside there, and the loss read after each step (the
+    loader's next batch comes between) is still found on every recorded step."""
+    model, rows = _mlp(), _Rows()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    sampled_reads: list[bool] = []
+    for x, y in DataLoader(rows, batch_size=4):
+        if watcher.clocks[0].index >= 20:
+            break
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        sampled_reads.append(watcher.sampled is not None)
+        loss.item()  # read after the boundary: in the next step, as a loss logged every step
+    assert sum(sampled_reads) >= EARLY_RECORDED
+    assert set(rows.modes_seen) == {None}  # never inside the detectors' modes
+    syncs = watcher.table.findings("cpu")[0]
+    assert [(s.finding.op, s.per_step) for s in syncs] == [(".item()", 1.0)]
+    assert watcher.table.sampled == EARLY_RECORDED

@@ -864,6 +864,7 @@ class Watcher:
                     if tensor.grad is not None:
                         taint.add(tensor.grad)
         self.sampled = SampledStep(self.tracker, taint)
+        self.phases.data_gate = self.sampled  # a CPU run's data phase runs without the modes
         self.sampled_clock = clock
         self.warming = True
         self.sampled.start()
@@ -871,6 +872,7 @@ class Watcher:
     def _stop_sampled(self, *, keep: bool, step_ms: float = 0.0) -> None:
         sampled, self.sampled = self.sampled, None
         self.sampled_clock = None
+        self.phases.data_gate = None
         if sampled is None:
             return
         sync_events, copy_events = sampled.stop()
