@@ -7,8 +7,9 @@ netscope added to a 2,200-call step, and a transformer calls hundreds of blocks 
 step needs the root calls only (the forward phase, the model's calls per step), so once the loop
 is steady its plain steps run with netscope's global entries out of torch's hook dicts (as
 ``compile_safe.GlobalHooks`` steps them aside for a compiled module) and the same two hooks on
-each known root module instead; a root called inside another root is still nested (the depth
-counts the hooked roots).
+each module the loop has called at the top level instead (the model, or the encoder and the
+decoder a ``training_step`` calls); one called inside another is still nested (the depth counts
+the hooked modules).
 
 Steps that need every module call keep the global hooks: the counted step (its block-by-block
 FLOPs and memory), the first ``QUIET_FROM`` steps (models found as the loop starts, a short run

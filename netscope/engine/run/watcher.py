@@ -255,6 +255,7 @@ class Watcher:
         self._restore: list[Callable[[], None]] = []
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
         self.quiet: QuietSteps | None = None  # plain steps hooked at their roots only
+        self.top_level: dict[int, weakref.ref[torch.nn.Module]] = {}  # modules called at depth 0
 
     # --- installation -----------------------------------------------------------------------
 
@@ -357,6 +358,9 @@ class Watcher:
             self.ignored_root = True
             return
         self.ignored_root = False
+        known = self.top_level.get(id(module))  # the modules quiet steps hook (the called ones)
+        if known is None or known() is not module:
+            self.top_level[id(module)] = weakref.ref(module)
         self.enter(FORWARD)
         try:
             self._root_called(module, args)
@@ -730,7 +734,7 @@ class Watcher:
             and self.enabled
             and not self.suspended
         )
-        modules = (root.ref() for root in self.roots.values()) if quiet else ()
+        modules = (ref() for ref in self.top_level.values()) if quiet else ()
         self.quiet.want(quiet, (module for module in modules if module is not None))
 
     @property
