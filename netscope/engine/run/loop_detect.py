@@ -318,6 +318,8 @@ class SampledStep:
             self._modes_aside = True
 
     def data_ends(self) -> None:
+        if self._data_depth == 0:  # a data phase that began before the detectors started
+            return
         self._data_depth -= 1
         if self._data_depth == 0 and self._modes_aside:
             self._modes_aside = False
