@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from harness import ROOT
@@ -79,8 +80,20 @@ def row(what: str, plain: list[float], watched: list[float]) -> str:
     )
 
 
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
 def main() -> None:
     rows, details = [], []
+    began = utc_now()
     loads = [load()]
     with tempfile.TemporaryDirectory() as folder:
         for framework in FRAMEWORKS:
@@ -102,6 +115,12 @@ def main() -> None:
         "framework's quickstart style (benchmarks/scripts/framework_loop.py); accelerate runs 2 "
         f"micro-batches per step. Load average (1/5/15 min) before and after each framework: "
         f"{' -> '.join(loads)}.\n\n" + "\n".join(details)
+    )
+    print(
+        f"\nRun {began} to {utc_now()} on commit {commit()} ({os.cpu_count()} CPUs, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '1')}) with "
+        f"NETSCOPE_BENCH_STEPS={STEPS} NETSCOPE_BENCH_REPEATS={REPEATS} "
+        "python benchmarks/bench_frameworks.py."
     )
 
 

@@ -147,7 +147,8 @@ def runs_compiled(module: nn.Module) -> bool:
     """A ``torch.compile(module)`` wrapper, or a module compiled in place (``module.compile()``)."""
     if module.__dict__.get("_compiled_call_impl") is not None:
         return True
-    wrapper = _wrapper_class()
+    # called at every module call: the class once known is read here, not through a call
+    wrapper = _WRAPPER[0] if _WRAPPER else _wrapper_class()
     return wrapper is not None and isinstance(module, wrapper)
 
 

@@ -23,19 +23,18 @@ class Heartbeat:
 
     def __init__(self) -> None:
         self.on = threading.Event()
+        # read at every step boundary: a plain attribute, not ``on.is_set()`` (two calls a read)
+        self.running = False
         self.lateness_ms: list[float] = []
         self.steps_left = 0
         self.beats_before = 0
         thread = threading.Thread(target=self._beat, name="netscope-heartbeat", daemon=True)
         thread.start()
 
-    @property
-    def running(self) -> bool:
-        return self.on.is_set()
-
     def open_window(self) -> None:
         self.steps_left = MAX_STEPS
         self.beats_before = len(self.lateness_ms)
+        self.running = True
         self.on.set()
 
     def step_ended(self) -> None:
@@ -47,6 +46,7 @@ class Heartbeat:
             self.close()
 
     def close(self) -> None:
+        self.running = False
         self.on.clear()
 
     def _beat(self) -> None:

@@ -31,7 +31,8 @@ from functools import partial
 from typing import Any
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.overrides import _get_current_function_mode
+from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.nested import tensors_in
@@ -290,6 +291,8 @@ class SampledStep:
         self.recorder = LoopRecorder(tracker, taint)
         self._sync_patch: Any = None
         self._modes: list[Any] = []
+        self._data_depth = 0
+        self._modes_aside = False
 
     def start(self) -> None:
         skip_dynamo_import(_DispatchLevel)
@@ -298,6 +301,30 @@ class SampledStep:
         for mode in (_DispatchLevel(self.recorder), FunctionLevel(self.recorder)):
             mode.__enter__()
             self._modes.append(mode)
+
+    def data_begins(self) -> None:
+        """The DataLoader's own work in the main process (indexing samples, collating them) on a
+        CPU run: none of its tensors would be on the device, and through the two modes each of
+        its ops cost several times a step's own (64 samples: 200 ops a step). The modes step
+        aside until it returns, when they are the innermost ones (a mode of the script's above
+        them stays as it is, and so do they)."""
+        self._data_depth += 1
+        if self._data_depth != 1 or self.recorder.taint is None or len(self._modes) != 2:
+            return
+        innermost = (_get_current_dispatch_mode(), _get_current_function_mode())
+        if innermost == (self._modes[0], self._modes[1]):
+            for mode in reversed(self._modes):
+                mode.__exit__(None, None, None)
+            self._modes_aside = True
+
+    def data_ends(self) -> None:
+        if self._data_depth == 0:  # a data phase that began before the detectors started
+            return
+        self._data_depth -= 1
+        if self._data_depth == 0 and self._modes_aside:
+            self._modes_aside = False
+            for mode in self._modes:
+                mode.__enter__()
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
@@ -322,6 +349,9 @@ class SampledStep:
         return events
 
     def stop(self) -> tuple[list[syncs.SyncEvent], list[copies.CopyEvent]]:
+        if self._modes_aside:  # stopped inside the data phase: the modes are out already
+            self._modes_aside = False
+            self._modes = []
         try:
             while self._modes:
                 self._modes.pop().__exit__(None, None, None)

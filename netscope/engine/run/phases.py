@@ -13,13 +13,21 @@ the loss): its time outside the forward and backward is ``other``, as it is in a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any
+from time import perf_counter
+from typing import Any, Protocol
 
 DATA, FORWARD, BACKWARD, OPTIMIZER = range(4)
 CLOSURE = 4  # the optimizer's closure: charged to a slot the report leaves to "other"
 PHASE_SLOTS = 5
+
+
+class DataGate(Protocol):
+    """What runs differently while the loop waits on its data (a sampled step's detectors)."""
+
+    def data_begins(self) -> None: ...
+
+    def data_ends(self) -> None: ...
 
 
 class StepClock:
@@ -37,25 +45,24 @@ class StepClock:
 class PhaseStack:
     """The open phases, innermost last; ``enter``/``leave`` charge the time between them."""
 
-    __slots__ = ("clocks", "stack", "started", "t0")
+    __slots__ = ("clocks", "data_gate", "stack", "started", "t0")
 
     def __init__(self, clocks: list[StepClock]) -> None:
         self.clocks = clocks
+        self.data_gate: DataGate | None = None  # told when the data phase begins and ends
         self.stack: list[int] = []
         self.t0 = 0.0  # when the innermost open phase last started being charged
         self.started = False
 
-    def _charge(self, phase: int, now: float) -> None:
-        spent = now - self.t0
-        for clock in self.clocks:
-            clock.acc[phase] += spent
-
+    # enter/leave run at every phase of every step: the charge is inlined (no call of its own)
     def enter(self, phase: int) -> None:
-        now = time.perf_counter()
+        now = perf_counter()
         stack = self.stack
         if stack:
             outer = stack[-1]
-            self._charge(outer, now)
+            spent = now - self.t0
+            for clock in self.clocks:
+                clock.acc[outer] += spent
             if outer == BACKWARD and phase == FORWARD:
                 phase = BACKWARD  # a block recomputed by the backward
         elif not self.started:
@@ -64,14 +71,21 @@ class PhaseStack:
                 clock.start = now
         self.t0 = now
         stack.append(phase)
+        if phase == DATA and self.data_gate is not None:
+            self.data_gate.data_begins()
 
     def leave(self) -> None:
         stack = self.stack
         if not stack:
             return
-        now = time.perf_counter()
-        self._charge(stack.pop(), now)
+        now = perf_counter()
+        spent = now - self.t0
+        phase = stack.pop()
+        for clock in self.clocks:
+            clock.acc[phase] += spent
         self.t0 = now
+        if phase == DATA and self.data_gate is not None:
+            self.data_gate.data_ends()
 
     def wrap_closure(self, closure: Callable[[], Any]) -> Callable[[], Any]:
         """The closure as given, its time charged as the loop's own code (not the optimizer's)."""

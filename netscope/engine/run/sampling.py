@@ -8,7 +8,11 @@ the recorded step may read). The plan:
   every 10 steps) lands in the burst whatever its phase;
 - then 1 step in ``every`` on average: ``every`` chosen from what a recorded step costs so the
   loop slows by about ``BUDGET``, each interval varied by up to half either way (a fixed interval
-  aliased with a periodic sync would see it always or never); ``--every N`` keeps exactly N, and
+  aliased with a periodic sync would see it always or never). The budget is kept over the whole
+  loop, the burst included: every slowed step (warm-up or recorded) is counted in plain steps'
+  worth, and the next sample waits until the loop has run long enough for ``BUDGET`` of it to
+  pay for what was spent (a 600-step loop of 5 ms steps has paid for its burst at about step
+  600, so it is not sampled again before then); ``--every N`` keeps exactly N, and
   ``--every 1`` or ``2`` records every step (at 2 the warm-up steps were as slow as the recorded
   ones: recording them costs nothing more);
 - the heartbeat (interpreter-lock lateness) beats over step 3, before the burst, so a short run
@@ -39,6 +43,8 @@ class SamplingPlan:
         self.every = self.fixed_every or MIN_EVERY
         self._jitter = random.Random(SAMPLING_SEED)
         self.extras: deque[float] = deque(maxlen=9)  # how much slower recorded steps were
+        self.spent = 0.0  # plain steps' worth of time the slowed steps added so far
+        self.recorded = 0  # steps recorded since the detectors last started (the warm-up apart)
         self.restart()
 
     def restart(self) -> None:
@@ -48,6 +54,8 @@ class SamplingPlan:
         self.next_heartbeat = FIRST_HEARTBEAT + (EARLY_RECORDED + 2 if fixed else 0)
         self.next_block = self.next_sampled + EARLY_RECORDED  # after the burst, then 1 in every
         self.burst_left = EARLY_RECORDED
+        self.spent = 0.0
+        self.recorded = 0
 
     @property
     def continuous(self) -> bool:
@@ -55,10 +63,15 @@ class SamplingPlan:
 
     def record_next(self) -> bool:
         """A step was just recorded: whether the next is recorded too (the detectors stay on)."""
+        self.recorded += 1
         if self.continuous:
             return True
         self.burst_left -= 1
         return self.burst_left > 0
+
+    def jittered(self, span: int) -> int:
+        """``span`` on average, varied by up to half either way (see ``next_interval``)."""
+        return span // 2 + self._jitter.randrange(span + 1)
 
     def next_interval(self) -> int:
         """Steps to the next sampled one: ``every`` on average. Automatic intervals vary by up to
@@ -68,11 +81,15 @@ class SamplingPlan:
         exactly N."""
         if self.fixed_every is not None:
             return self.every
-        return self.every // 2 + self._jitter.randrange(self.every + 1)
+        return self.jittered(self.every)
 
     def sampled(self, step_index: int, step_ms: float, plain_ms: list[float]) -> None:
         """The detectors stopped after step ``step_index``: choose ``every`` from what the last
-        recorded step cost next to the plain steps, and the next sampled step."""
+        recorded step cost next to the plain steps, and the next sampled step: ``every`` steps
+        on, or later while what the slowed steps spent so far (the burst's included) is more than
+        ``BUDGET`` of the loop would pay for."""
+        slowed = self.recorded + 1  # the recorded steps and the warm-up before them
+        self.recorded = 0
         if self.fixed_every is None and plain_ms:
             plain = sorted(plain_ms)[len(plain_ms) // 2]
             self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
@@ -81,6 +98,12 @@ class SamplingPlan:
             extra = sorted(self.extras)[len(self.extras) // 2]
             # a sample costs two slowed steps: the warm-up and the recorded one
             self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
+            self.spent += slowed * extra
+            # the step by which BUDGET of the loop pays for what was spent and the next sample
+            paid_at = math.ceil((self.spent + 2 * extra) / BUDGET)
+            span = min(MAX_EVERY, max(self.every, paid_at - step_index))
+            self.next_sampled = step_index + self.jittered(span)
+            return
         self.next_sampled = step_index + self.next_interval()
 
     def heartbeat_due(self, upcoming: int) -> bool:

@@ -87,6 +87,7 @@ from netscope.engine.run.phases import (
     PhaseStack,
     StepClock,
 )
+from netscope.engine.run.quiet import FIND_EVERY, QUIET_FROM, QuietSteps
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
@@ -220,6 +221,9 @@ class Watcher:
         self.opt_mark = 0
         self.phases = PhaseStack([StepClock("forward"), StepClock("optimizer.step")])
         self.stack = self.phases.stack  # the open phases, innermost last
+        # called at every phase of every step: the stack's own methods, no call in between
+        self.enter: Callable[[int], None] = self.phases.enter
+        self.leave: Callable[[], None] = self.phases.leave
         self.pending: list[StepRecord] = []
         self.last_flush = time.perf_counter()
         self.plain_ms: deque[float] = deque(maxlen=REFERENCE_STEPS)
@@ -259,6 +263,8 @@ class Watcher:
         self._restore: list[Callable[[], None]] = []
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
         self.owners = Owners()  # a submodule called at the top level: its parent's call
+        self.quiet: QuietSteps | None = None  # plain steps hooked at their roots only
+        self.top_level: dict[int, weakref.ref[torch.nn.Module]] = {}  # modules called at depth 0
 
     # --- installation -----------------------------------------------------------------------
 
@@ -270,6 +276,7 @@ class Watcher:
             optimizer_hooks.register_optimizer_step_pre_hook(self._opt_pre),
             optimizer_hooks.register_optimizer_step_post_hook(self._opt_post),
         ]
+        self.quiet = QuietSteps(self.dynamo.hooks, self._pre, self._post)
         self._patch_data()
         self._patch_backward()
         _preload()
@@ -322,6 +329,8 @@ class Watcher:
 
     def uninstall(self) -> None:
         self.enabled = False
+        if self.quiet is not None:
+            self.quiet.stop()
         self.dynamo.uninstall()
         if self.memory is not None:
             self.memory.close()
@@ -339,18 +348,14 @@ class Watcher:
         """A forked process (a DataLoader worker): not instrumented, and never talks to netscope."""
         self.enabled = False
         self.sampled = None
+        if self.quiet is not None:
+            self.quiet.stop()
         for handle in self._handles:
             handle.remove()
         self._handles = []
         self.sender.fd = None  # the parent's pipe stays the parent's; do not close the copy
 
     # --- phases -----------------------------------------------------------------------------
-
-    def enter(self, phase: int) -> None:
-        self.phases.enter(phase)
-
-    def leave(self) -> None:
-        self.phases.leave()
 
     @property
     def clocks(self) -> list[StepClock]:
@@ -373,6 +378,9 @@ class Watcher:
             self.ignored_root = True
             return
         self.ignored_root = False
+        known = self.top_level.get(id(module))  # the modules quiet steps hook (the called ones)
+        if known is None or known() is not module:
+            self.top_level[id(module)] = weakref.ref(module)
         self.enter(FORWARD)
         try:
             self._root_called(module, args)
@@ -753,7 +761,28 @@ class Watcher:
             self.heartbeat.open_window()
         elif self.sampled is None and not self.gil_step and self.plan.block_due(upcoming):
             self._start_block_clock()
+        if self.quiet is not None:
+            self._quiet_next(upcoming)
         clock.start = time.perf_counter()
+
+    def _quiet_next(self, upcoming: int) -> None:
+        """The next step hooked at its roots only, when it needs no more (``quiet``)."""
+        assert self.quiet is not None
+        quiet = (
+            upcoming >= QUIET_FROM
+            and upcoming % FIND_EVERY != 0  # a model first called late is found on these
+            and self.sampled is None  # the detectors taint the inputs of every root's call
+            and self.boundary_opt is not None
+            and self.watch is None
+            and self.block_clock is None
+            and not self.watch_wanted
+            and not self.snapshot_wanted
+            and self.depth == 0
+            and self.enabled
+            and not self.suspended
+        )
+        modules = (ref() for ref in self.top_level.values()) if quiet else ()
+        self.quiet.want(quiet, (module for module in modules if module is not None))
 
     @property
     def gil_step(self) -> bool:
@@ -888,6 +917,7 @@ class Watcher:
                     if tensor.grad is not None:
                         taint.add(tensor.grad)
         self.sampled = SampledStep(self.tracker, taint)
+        self.phases.data_gate = self.sampled  # a CPU run's data phase runs without the modes
         self.sampled_clock = clock
         self.warming = True
         self.sampled.start()
@@ -895,6 +925,7 @@ class Watcher:
     def _stop_sampled(self, *, keep: bool, step_ms: float = 0.0) -> None:
         sampled, self.sampled = self.sampled, None
         self.sampled_clock = None
+        self.phases.data_gate = None
         if sampled is None:
             return
         sync_events, copy_events = sampled.stop()
