@@ -32,7 +32,7 @@ def _losses(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if line.startswith("step ")]
 
 
-def _compare(tmp_path, case: str, *extra: str) -> dict:
+def _compare(tmp_path, case: str, *extra: str, models: tuple[str, ...] = ("Net",)) -> dict:
     script = ["compiled_loop.py", "--case", case, *extra]
     alone = subprocess.run(
         [sys.executable, *script], cwd=SCRIPTS, capture_output=True, text=True, timeout=240
@@ -45,8 +45,9 @@ def _compare(tmp_path, case: str, *extra: str) -> dict:
     assert _losses(under.stdout) == _losses(alone.stdout) and len(_losses(alone.stdout)) == 40
     run = report["run"]
     assert run["state"] == "finished" and run["steps"] == 40
-    assert [m["class"] for m in run["models"]] == ["Net"]  # not OptimizedModule
-    assert [b["path"] for b in run["blocks"]] in ([], [""])  # the compiled model, timed whole
+    assert [m["class"] for m in run["models"]] == list(models)  # not OptimizedModule
+    if "--compile-at" not in extra:
+        assert [b["path"] for b in run["blocks"]] in ([], [""])  # the compiled model, whole
     assert "_orig_mod" not in str(run["blocks"])
     return run["compile"]
 
@@ -95,3 +96,10 @@ def test_a_model_compiled_in_place_with_a_graph_break_gains_nothing_either(tmp_p
     seen = _compare(tmp_path, "breaks", "--in-place")
     assert seen["frames_compiled"] == 2 and seen["graph_break_count"] == 1
     assert [b["file"] for b in seen["graph_breaks"]] == ["compiled_loop.py"]
+
+
+def test_a_loop_compiling_once_steady_gains_nothing_from_netscope(tmp_path):
+    """Compiled at step 30 (netscope's quiet steps began at 20, its hooks already aside): the
+    same frames, graphs and no recompile of netscope's own (its hooks stay as they were)."""
+    seen = _compare(tmp_path, "plain", "--compile-at", "30")
+    assert seen["frames_compiled"] == 1 and seen["recompiles"] == []

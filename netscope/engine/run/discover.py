@@ -27,6 +27,9 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from netscope.engine.run.compile_safe import COMPILED_WRAPPER as COMPILED
+from netscope.engine.run.compile_safe import ORIG as COMPILED_INNER
+
 MAX_FRAMES = 4  # the script's frames read, innermost first
 _NETSCOPE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _SKIPPED = (
@@ -122,12 +125,25 @@ class Owners:
             found = known[1]()
             if found is not None:
                 return found
-        found = owner_in_frames(module) if any(True for _ in module.parameters()) else None
+        found = self._compiled_known(module)
+        if found is None and any(True for _ in module.parameters()):
+            found = owner_in_frames(module)
         found = found if found is not None else module
         self._owner[id(module)] = (weakref.ref(module), weakref.ref(found))
         if found is not module:
             self._lead.setdefault(id(found), id(module))
         return found
+
+    def _compiled_known(self, module: nn.Module) -> nn.Module | None:
+        """A ``torch.compile`` wrapper of a module already called eagerly (a loop compiling its
+        model once steady): a call of the wrapper is a call of that module, one model."""
+        inner = getattr(module, COMPILED_INNER, None)
+        if type(module).__name__ != COMPILED or not isinstance(inner, nn.Module):
+            return None
+        known = self._owner.get(id(inner))
+        if known is None or known[0]() is not inner:
+            return None
+        return known[1]()
 
     def known_owner(self, module: nn.Module) -> nn.Module:
         """The owner already found for ``module`` (at its call's return): no frame is read."""

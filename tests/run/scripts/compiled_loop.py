@@ -5,6 +5,7 @@ torch._dynamo's counters (frames, graphs, graph breaks, recompiles) for a with/w
 ``recompiles``: the batch size changes once and a Python float scale changes every 10 steps;
 ``limit``: recompile_limit 2 and a new Python float every step (the limit is hit: eager after).
 ``--in-place``: ``model.compile()`` instead of ``torch.compile(model)``.
+``--compile-at N``: the loop runs eagerly until step N, then compiles (a loop already steady).
 ``--backend``: aot_eager by default (no C++ compiler needed), inductor when one is there.
 """
 
@@ -22,6 +23,7 @@ parser.add_argument("--case", default="plain")
 parser.add_argument("--backend", default="aot_eager")
 parser.add_argument("--steps", type=int, default=40)
 parser.add_argument("--in-place", action="store_true", help="model.compile() instead")
+parser.add_argument("--compile-at", type=int, default=0, help="compile at this step")
 args = parser.parse_args()
 if args.case == "limit":
     torch._dynamo.config.recompile_limit = 2
@@ -51,14 +53,20 @@ class Net(nn.Module):
         return self.head(x) * scale
 
 
+def compiled(model: nn.Module) -> nn.Module:
+    if args.in_place:
+        model.compile(backend=args.backend)
+        return model
+    return torch.compile(model, backend=args.backend)
+
+
 torch.manual_seed(0)
 model = Net()
-if args.in_place:
-    model.compile(backend=args.backend)
-else:
-    model = torch.compile(model, backend=args.backend)
+model = compiled(model) if not args.compile_at else model
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 for step in range(args.steps):
+    if args.compile_at and step == args.compile_at:
+        model = compiled(model)
     batch = 8 if args.case != "recompiles" or step < 20 else 12
     scale = 1.0
     if args.case == "recompiles":
