@@ -38,28 +38,21 @@ import torch.optim.optimizer as optimizer_hooks
 
 from netscope.engine.compile_facts import DETECTORS_OFF
 from netscope.engine.model import (
-    CopyFinding,
-    LoopCopy,
-    LoopSync,
     RunModel,
     Snapshot,
-    SyncFinding,
 )
-from netscope.engine.profiler import copies as copy_rules
-from netscope.engine.profiler import syncs as sync_rules
 from netscope.engine.profiler.gil import gil_report
-from netscope.engine.profiler.tracking import location_key
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.compile_safe import (
     dynamo_compiled_anything,
     never_compiled,
-    original_class,
 )
 from netscope.engine.run.discover import Owners, model_of_parameters
 from netscope.engine.run.dynamo_watch import DynamoWatch
 from netscope.engine.run.heartbeat import Heartbeat
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
+from netscope.engine.run.loop_table import LoopTable
 from netscope.engine.run.memory import StepMemoryReader
 from netscope.engine.run.messages import (
     PEAK_TFLOPS_ENV,
@@ -88,6 +81,7 @@ from netscope.engine.run.phases import (
     StepClock,
 )
 from netscope.engine.run.quiet import FIND_EVERY, QUIET_FROM, QuietSteps
+from netscope.engine.run.roots import Root, call_kwargs
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
@@ -112,96 +106,6 @@ GIL_SEND_S = 5.0  # the lateness summary is re-sent at most this often (and at t
 COMPILE_SEND_S = 1.0  # torch.compile's story so far, sent at most this often (and at the end)
 
 
-class _Root:
-    __slots__ = ("calls", "cls", "hooked", "param_ids", "params", "ref")
-
-    def __init__(self, module: torch.nn.Module) -> None:
-        self.ref = weakref.ref(module)
-        self.cls = original_class(module).__name__  # a compiled model by its own class
-        unique = {id(p): p for p in module.parameters()}
-        self.param_ids = frozenset(unique)
-        self.params = sum(p.numel() for p in unique.values() if not _is_lazy(p))
-        self.calls = 0
-        self.hooked = True  # its calls are seen (not only inside a compiled step)
-
-
-def _is_lazy(param: torch.Tensor) -> bool:
-    return isinstance(param, torch.nn.parameter.UninitializedParameter)
-
-
-class _LoopTable:
-    """Sync and copy events of every sampled step, folded per (block, line, op)."""
-
-    def __init__(self) -> None:
-        self.syncs: dict[tuple[str, str | None, str], list[Any]] = {}
-        self.copies: dict[tuple[str, str | None, str], list[Any]] = {}
-        self.sampled = 0
-
-    def add_step(self, sync_events: list[Any], copy_events: list[Any]) -> None:
-        self.sampled += 1
-        seen: set[tuple[str, Any]] = set()
-        for e in sync_events:
-            key = (e.block, e.location, e.op)
-            row = self.syncs.setdefault(key, [e.reason, 0, 0, None])
-            row[1] += 1
-            if e.stall_s is not None:
-                row[3] = (row[3] or 0.0) + e.stall_s
-            if ("s", key) not in seen:
-                seen.add(("s", key))
-                row[2] += 1
-        for e in copy_events:
-            key = (e.block, e.location, e.direction)
-            row = self.copies.setdefault(key, [0, 0, set(), set(), True, 0])
-            row[0] += 1
-            row[1] += e.bytes
-            row[2].add(e.dtype)
-            row[3].add(e.pinned)
-            row[4] = row[4] and e.non_blocking
-            if ("c", key) not in seen:
-                seen.add(("c", key))
-                row[5] += 1
-
-    def findings(self, device: str) -> tuple[tuple[LoopSync, ...], tuple[LoopCopy, ...]]:
-        m = max(self.sampled, 1)
-        measured = not device.startswith("cpu")
-        out_syncs = []
-        for (block, location, op), (reason, count, seen, stall) in self.syncs.items():
-            finding = SyncFinding(
-                op=op,
-                reason=reason + ("" if measured else sync_rules.WOULD_SYNC),
-                count=count,
-                block=block,
-                location=location,
-                stall_ms=stall * 1000.0 if measured and stall is not None else None,
-                device=device,
-            )
-            out_syncs.append(LoopSync(finding, count / m, seen, self.sampled))
-        out_syncs.sort(
-            key=lambda s: (
-                -s.per_step,
-                -(s.finding.stall_ms or 0.0),
-                location_key(s.finding.location),
-            )
-        )
-        out_copies: list[LoopCopy] = []
-        for (block, location, way), (count, size, dtypes, pinned, nb, seen) in self.copies.items():
-            copy = CopyFinding(
-                direction=way,
-                bytes=size,
-                count=count,
-                dtype=",".join(sorted(dtypes)),
-                pinned=next(iter(pinned)) if len(pinned) == 1 else None,
-                non_blocking=nb,
-                block=block,
-                location=location,
-                many_small=count / m >= copy_rules.MANY_SMALL_CALLS
-                and size / count <= copy_rules.MANY_SMALL_MEAN_BYTES,
-            )
-            out_copies.append(LoopCopy(copy, count / m, seen, self.sampled))
-        out_copies.sort(key=lambda c: (-c.finding.bytes, location_key(c.finding.location)))
-        return tuple(out_syncs), tuple(out_copies)
-
-
 class Watcher:
     """Watches the script's loop from torch's global hooks and streams what it sees."""
 
@@ -214,7 +118,7 @@ class Watcher:
         self.suspended = False  # the watcher's own work (a snapshot) runs under its own hooks
         self.depth = 0
         self.ignored_root = False
-        self.roots: dict[int, _Root] = {}
+        self.roots: dict[int, Root] = {}
         self.forward_main: int | None = None  # first root with parameters (inference loops)
         self.boundary_opt: Any = None
         self.stepped: list[Any] = []  # optimizers (weak) that have stepped
@@ -232,7 +136,7 @@ class Watcher:
         self.warming = False
         self.tracker = RootTracker()
         self.taint: Taint | None = None
-        self.table = _LoopTable()
+        self.table = LoopTable()
         self.device = "cpu"
         self.main: int | None = None
         self.snapshot: Snapshot | None = None
@@ -409,19 +313,19 @@ class Watcher:
         key = id(module)
         root = self.roots.get(key)
         if root is None or root.ref() is not module:
-            root = self.roots[key] = _Root(module)
+            root = self.roots[key] = Root(module)
             if root.param_ids:
                 self._new_model(key, module, root)
         if self.taint is not None and self.sampled is not None and root.param_ids:
             self.taint.add_nested(args)
-            self.taint.add_nested(_call_kwargs())  # model(input_ids=..., attention_mask=...)
+            self.taint.add_nested(call_kwargs())  # model(input_ids=..., attention_mask=...)
         if self.watch is not None and key == self.main:
             lead = self.owners.leads(called, module)
-            self.watch.forward_begins(args, _call_kwargs(), member=not lead)
+            self.watch.forward_begins(args, call_kwargs(), member=not lead)
             if called is not module:
                 self.watch.block_enters(called)
 
-    def _new_model(self, key: int, module: torch.nn.Module, root: _Root) -> None:
+    def _new_model(self, key: int, module: torch.nn.Module, root: Root) -> None:
         if self.forward_main is None:
             self.forward_main = key
             self.device = device_of(module)
@@ -521,7 +425,7 @@ class Watcher:
         module = model_of_parameters(ids)
         if module is None or id(module) in self.roots:
             return
-        root = self.roots[id(module)] = _Root(module)
+        root = self.roots[id(module)] = Root(module)
         root.hooked = False
         self._new_model(id(module), module, root)
 
@@ -579,7 +483,7 @@ class Watcher:
             self.models_sent = ordered
             self.sender.send(ModelsFound(ordered))
 
-    def _snapshot_now(self, root: _Root) -> bool:
+    def _snapshot_now(self, root: Root) -> bool:
         """A call that recorded a graph is followed by the script's backward: the snapshot (a
         walk that reads the tensors) then waits for the optimizer's step, when every sharded
         parameter is back in its shard and the gradients are final; with no optimizer stepping
@@ -1014,26 +918,6 @@ class Watcher:
             self.sender.send(
                 RunNote(f"netscope stopped watching the loop: {type(exc).__name__}: {exc}")
             )
-
-
-_MODULE_FILE = torch.nn.Module._call_impl.__code__.co_filename
-
-
-def _call_kwargs() -> dict[str, Any]:
-    """The keyword arguments of the module call whose pre-hooks are running.
-
-    torch hands global forward pre-hooks only the positional arguments, yet a Hugging Face model
-    gets every input by keyword: they are read from torch's own call frame, a few frames up.
-    """
-    frame = sys._getframe(1)
-    for _ in range(8):
-        frame = frame.f_back  # type: ignore[assignment]
-        if frame is None:
-            break
-        if frame.f_code.co_filename == _MODULE_FILE and "kwargs" in frame.f_locals:
-            kwargs = frame.f_locals["kwargs"]
-            return kwargs if isinstance(kwargs, dict) else {}
-    return {}
 
 
 def _preload() -> None:
