@@ -58,10 +58,24 @@ def original_class(module: nn.Module) -> type:
 
 
 def dynamo_compiled_anything() -> bool:
-    """Whether dynamo has compiled a frame in this process (without importing it)."""
-    if "torch._dynamo" not in sys.modules:
+    """Whether dynamo has compiled a frame in this process (without importing it). Asked at
+    every step boundary: dynamo's counters are looked up once, then read with ``get``."""
+    counters = _DYNAMO_COUNTERS[0] if _DYNAMO_COUNTERS else _dynamo_counters()
+    if counters is None:
         return False
-    return bool(dynamo_counter("frames").get("total", 0))
+    frames = counters.get("frames")
+    return bool(frames and frames.get("total", 0))
+
+
+_DYNAMO_COUNTERS: list[Any] = []  # dynamo's counters dict, once dynamo is loaded
+
+
+def _dynamo_counters() -> Any:
+    utils = sys.modules.get("torch._dynamo.utils")
+    if utils is None:
+        return None
+    _DYNAMO_COUNTERS.append(utils.counters)
+    return utils.counters
 
 
 def dynamo_counter(name: str) -> Counter[str]:
