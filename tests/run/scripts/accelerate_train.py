@@ -5,6 +5,7 @@ import argparse
 
 import torch
 from accelerate import Accelerator
+from clean_exit import clean_exit
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from weights_digest import digest
@@ -33,3 +34,6 @@ for index, (x, y) in enumerate(loader):
         optimizer.zero_grad()
     print(f"rank {rank} micro {index} loss {loss.item():.10f}", flush=True)
 print(f"rank {rank} weights {digest(accelerator.unwrap_model(model))}", flush=True)
+accelerator.free_memory()  # the prepared model and optimizer it holds
+del model, optimizer, loss
+clean_exit()

@@ -4,6 +4,7 @@ import argparse
 
 import torch
 import torch.distributed as dist
+from clean_exit import clean_exit
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from weights_digest import digest
@@ -30,4 +31,5 @@ for step in range(options.steps):
     optimizer.step()
     print(f"rank {rank} step {step} loss {loss.item():.10f}")
 print(f"rank {rank} weights {digest(model.module)}")
-dist.destroy_process_group()
+del model, optimizer, loss
+clean_exit()

@@ -5,6 +5,7 @@ import time
 
 import torch
 import torch.distributed as dist
+from clean_exit import clean_exit
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset
 
@@ -52,6 +53,6 @@ for step, (x, y) in enumerate(loader):
     optimizer.step()
 total = torch.tensor([loss.item()])
 dist.all_reduce(total)
-dist.barrier()
-dist.destroy_process_group()
+del model, optimizer, loss
+clean_exit()
 print(f"rank {rank} done: {total.item():.4f}")

@@ -5,6 +5,7 @@ import argparse
 
 import torch
 import torch.distributed as dist
+from clean_exit import clean_exit
 from torch import nn
 from torch.distributed.fsdp import fully_shard
 
@@ -55,4 +56,5 @@ for _step in range(options.steps):
     optimizer.step()
 checksum = sum(p.to_local().double().sum().item() for p in model.parameters())
 print(f"rank {rank} done: loss {loss.item():.6f} checksum {checksum:.6f}")
-dist.destroy_process_group()
+del model, optimizer, loss
+clean_exit()

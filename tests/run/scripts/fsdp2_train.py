@@ -4,6 +4,7 @@ import argparse
 
 import torch
 import torch.distributed as dist
+from clean_exit import clean_exit
 from torch import nn
 from torch.distributed.fsdp import fully_shard
 from weights_digest import digest
@@ -51,4 +52,5 @@ for step in range(options.steps):
     optimizer.zero_grad()
     print(f"rank {rank} step {step} loss {loss.item():.10f}")
 print(f"rank {rank} weights {digest(model)}")
-dist.destroy_process_group()
+del model, optimizer, loss
+clean_exit()

@@ -2,10 +2,10 @@
 (one all-reduce of the output forward, one of the input's gradient backward), SGD."""
 
 import argparse
-import gc
 
 import torch
 import torch.distributed as dist
+from clean_exit import clean_exit
 from torch import nn
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
@@ -44,9 +44,5 @@ for _step in range(options.steps):
     optimizer.step()
 checksum = sum(p.to_local().double().sum().item() for p in model.parameters())
 print(f"rank {rank} done: loss {loss.item():.6f} checksum {checksum:.6f}")
-# torch 2.13 + gloo: a functional collective's work still holding tensors when the
-# interpreter exits aborts the process ("terminate called without an active exception",
-# about 1 run in 5 without netscope); free them while Python is alive
 del model, optimizer, loss, x
-gc.collect()
-dist.destroy_process_group()
+clean_exit()

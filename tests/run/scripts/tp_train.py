@@ -1,10 +1,10 @@
 """DTensor tensor parallelism on gloo (CPU): ColwiseParallel up, RowwiseParallel down."""
 
 import argparse
-import gc
 
 import torch
 import torch.distributed as dist
+from clean_exit import clean_exit
 from torch import nn
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor.parallel import (
@@ -45,9 +45,5 @@ for step in range(options.steps):
     optimizer.zero_grad()
     print(f"rank {rank} step {step} loss {loss.item():.10f}")
 print(f"rank {rank} weights {digest(model)}")
-# torch 2.13 + gloo: a functional collective's work still holding tensors when the
-# interpreter exits aborts the process ("terminate called without an active exception",
-# about 1 run in 5 without netscope); free them while Python is alive
 del model, optimizer, loss, x, y
-gc.collect()
-dist.destroy_process_group()
+clean_exit()
