@@ -73,9 +73,8 @@ class AllocationTracker:
         self.peak_at = self.where()
 
     def created(self, tensor: torch.Tensor) -> None:
-        try:
-            storage = local_tensor(tensor).untyped_storage()
-        except Exception:  # no storage to count
+        storage = self._storage(tensor)
+        if storage is None:
             return
         key = storage._cdata
         if key in self.live or key in self.known:
@@ -86,7 +85,17 @@ class AllocationTracker:
         self.refs[key] = weakref.ref(storage, partial(self._freed, key))
         if self.current > self.peak:
             self.peak = self.current
-            self.peak_at = self.where()
+            self._reached_peak()
+
+    @staticmethod
+    def _storage(tensor: torch.Tensor) -> Any:
+        try:
+            return local_tensor(tensor).untyped_storage()
+        except Exception:  # no storage to count
+            return None
+
+    def _reached_peak(self) -> None:
+        self.peak_at = self.where()
 
     def _freed(self, key: int, _ref: object = None) -> None:
         self.refs.pop(key, None)
@@ -127,22 +136,16 @@ class StepAllocations(AllocationTracker):
         else:
             self._token = value
 
-    def created(self, tensor: torch.Tensor) -> None:
+    @staticmethod
+    def _storage(tensor: torch.Tensor) -> Any:
         try:
             plain = tensor if type(tensor) in _PLAIN else local_tensor(tensor)
-            storage = plain.untyped_storage()
+            return plain.untyped_storage()
         except Exception:  # no storage to count
-            return
-        key = storage._cdata
-        if key in self.live or key in self.known:
-            return
-        nbytes = storage.nbytes()
-        self.live[key] = nbytes
-        self.current += nbytes
-        self.refs[key] = weakref.ref(storage, partial(self._freed, key))
-        if self.current > self.peak:
-            self.peak = self.current
-            self._token = self.place()
+            return None
+
+    def _reached_peak(self) -> None:
+        self._token = self.place()
 
 
 def output_tensors(out: Any) -> list[torch.Tensor]:
