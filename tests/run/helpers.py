@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,22 @@ def run_headless(
     )
     assert out.exists(), done.stderr
     return done, json.loads(out.read_text())
+
+
+LOG_PREFIX = re.compile(r"^[WIE]\d{4} [\d:.]+ \d+ ")  # torch's log lines: time and pid vary
+
+
+def dynamo_lines(stderr: str) -> list[str]:
+    """A compiled script's dynamo counters and every warning line, times and pids left out: what
+    must be equal with and without netscope."""
+    keep = []
+    for line in stderr.splitlines():
+        line = LOG_PREFIX.sub("", line)
+        if line.startswith("DYNAMO ") or "Warning" in line or "torch._dynamo" in line:
+            keep.append(line)
+    return keep
+
+
+def step_losses(stdout: str) -> list[str]:
+    """The ``step N loss X`` lines a test script prints."""
+    return [line for line in stdout.splitlines() if line.startswith("step ")]

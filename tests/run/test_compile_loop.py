@@ -6,30 +6,14 @@ recompile limit are reported with their file:line (tests/run/scripts/compiled_lo
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
 import pytest
 
-from tests.run.helpers import SCRIPTS, line_of, run_headless
+from tests.run.helpers import SCRIPTS, dynamo_lines, line_of, run_headless, step_losses
 
 pytestmark = pytest.mark.slow
-LOG_PREFIX = re.compile(r"^[WIE]\d{4} [\d:.]+ \d+ ")  # torch's log lines: time and pid vary
-
-
-def _dynamo_lines(stderr: str) -> list[str]:
-    """The script's dynamo counters and every warning line, with times and pids left out."""
-    keep = []
-    for line in stderr.splitlines():
-        line = LOG_PREFIX.sub("", line)
-        if line.startswith("DYNAMO ") or "Warning" in line or "torch._dynamo" in line:
-            keep.append(line)
-    return keep
-
-
-def _losses(stdout: str) -> list[str]:
-    return [line for line in stdout.splitlines() if line.startswith("step ")]
 
 
 def _compare(tmp_path, case: str, *extra: str, models: tuple[str, ...] = ("Net",)) -> dict:
@@ -40,9 +24,10 @@ def _compare(tmp_path, case: str, *extra: str, models: tuple[str, ...] = ("Net",
     assert alone.returncode == 0, alone.stderr[-3000:]
     under, report = run_headless(tmp_path, script, every=None)
     assert under.returncode == 0, under.stderr[-3000:]
-    assert any(line.startswith("DYNAMO ") for line in _dynamo_lines(alone.stderr))
-    assert _dynamo_lines(under.stderr) == _dynamo_lines(alone.stderr)
-    assert _losses(under.stdout) == _losses(alone.stdout) and len(_losses(alone.stdout)) == 40
+    assert any(line.startswith("DYNAMO ") for line in dynamo_lines(alone.stderr))
+    assert dynamo_lines(under.stderr) == dynamo_lines(alone.stderr)
+    assert step_losses(under.stdout) == step_losses(alone.stdout)
+    assert len(step_losses(alone.stdout)) == 40
     run = report["run"]
     assert run["state"] == "finished" and run["steps"] == 40
     assert [m["class"] for m in run["models"]] == list(models)  # not OptimizedModule

@@ -9,30 +9,15 @@ breaks reported at their lines (tests/run/scripts/compiled_step.py).
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.run.helpers import SCRIPTS, line_of, run_headless
+from tests.run.helpers import SCRIPTS, dynamo_lines, line_of, run_headless, step_losses
 
 pytestmark = pytest.mark.slow
-LOG_PREFIX = re.compile(r"^[WIE]\d{4} [\d:.]+ \d+ ")  # torch's log lines: time and pid vary
-
-
-def _dynamo_lines(stderr: str) -> list[str]:
-    keep = []
-    for line in stderr.splitlines():
-        line = LOG_PREFIX.sub("", line)
-        if line.startswith("DYNAMO ") or "Warning" in line or "torch._dynamo" in line:
-            keep.append(line)
-    return keep
-
-
-def _losses(stdout: str) -> list[str]:
-    return [line for line in stdout.splitlines() if line.startswith("step ")]
 
 
 @pytest.mark.parametrize(
@@ -58,9 +43,10 @@ def test_a_compiled_train_step_runs_as_alone_and_its_model_is_found(tmp_path, op
     assert alone.returncode == 0, alone.stderr[-3000:]
     under, report = run_headless(tmp_path, script, every=None, timeout=300)
     assert under.returncode == 0, under.stderr[-3000:]
-    assert any(line.startswith("DYNAMO ") for line in _dynamo_lines(alone.stderr))
-    assert _dynamo_lines(under.stderr) == _dynamo_lines(alone.stderr)
-    assert _losses(under.stdout) == _losses(alone.stdout) and len(_losses(alone.stdout)) == 12
+    assert any(line.startswith("DYNAMO ") for line in dynamo_lines(alone.stderr))
+    assert dynamo_lines(under.stderr) == dynamo_lines(alone.stderr)
+    assert step_losses(under.stdout) == step_losses(alone.stdout)
+    assert len(step_losses(alone.stdout)) == 12
     run = report["run"]
     assert run["state"] == "finished" and run["steps"] == 12
     assert run["step_boundary"] == "optimizer.step"
