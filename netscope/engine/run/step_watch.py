@@ -191,18 +191,19 @@ class StepWatch:
             forward=self._per_path(counter.forward_flops),
             backward=self._per_path(counter.backward_flops) if backward else None,
             saved=self._per_path(counter.saved) if backward else None,
-            block_calls=self._calls_per_model_call(),
-            outputs={self.paths[key]: infos for key, infos in self.outputs.items()},
+            block_calls=self._by_path(self._calls_per_model_call()),
+            outputs=self._by_path(self.outputs),
         )
 
-    def _calls_per_model_call(self) -> dict[str, int]:
+    def _by_path(self, by_module: dict[int, Any]) -> dict[str, Any]:
+        """Per path, every path of a module reused under two names included."""
+        return {path: by_module[id(m)] for path, m in self.named if id(m) in by_module}
+
+    def _calls_per_model_call(self) -> dict[int, int]:
         """Each called block's calls in one call of the model: 2 micro-batches call every block
         twice a step, once a call (a block reused in the forward: twice a call)."""
-        per_call = {}
-        for key, count in self.block_calls.items():
-            if count % self.calls == 0:
-                per_call[self.paths[key]] = count // self.calls
-        return per_call
+        calls = self.calls
+        return {key: n // calls for key, n in self.block_calls.items() if n % calls == 0}
 
     def _per_path(self, by_module: dict[int, int]) -> dict[str, int]:
         """Per path, as the snapshot's tree shows it (a ModuleList: its children's sum)."""
