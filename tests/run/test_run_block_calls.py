@@ -35,3 +35,11 @@ def test_a_library_class_reads_from_its_package_in_the_blocks_table() -> None:
     root = blocks_table(snapshot).rows[0]
     assert root[1] == "GPT2LMHeadModel"
     assert root[2].startswith("custom (transformers/models/gpt2/modeling_gpt2.py:"), root[2]
+
+
+def test_a_block_reused_under_two_paths_shows_its_calls_under_both(tmp_path: Path) -> None:
+    done, report = run_headless(tmp_path, ["alias_loop.py"], every=None)
+    assert done.returncode == 0, done.stderr[-3000:]
+    blocks = {b["path"]: b for b in report["model"]["modules"]}
+    assert blocks["first"]["calls"] == blocks["again"]["calls"] == 2
+    assert blocks["again"]["outputs"] == blocks["first"]["outputs"] != []
