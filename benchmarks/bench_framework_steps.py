@@ -2,11 +2,13 @@
 
     python benchmarks/bench_framework_steps.py {lightning,accelerate,trainer} [STEPS] [PAIRS]
 
-Runs benchmarks/scripts/framework_loop.py plain and under `netscope run -o`, interleaved, with a
+Runs benchmarks/scripts/framework_loop.py plain and under `netscope run -o`, each pair at the
+same time on one core (benchmarks/harness.py run_on_one_core), with a
 probe (this file, as the script) that reads each step's CPU time from the framework's own step
 hooks and, under netscope, what the watcher does on that step (counted, heartbeat, warm-up,
-recorded, block-timed, quiet or plain with the global hooks). Prints each kind of step's count,
-median CPU time (ms) and extra CPU time over the plain run's median step. Then counts the
+recorded, block-timed, lean, quiet with its phases read, or plain with the global hooks).
+Prints each kind of step's count, median CPU time (ms) and extra CPU time over the plain run's
+median step. Then counts the
 Python calls of a plain step in one process, without and with netscope's watcher
 (`sys.setprofile`, 20 steps each): a count the machine's load does not change.
 """
@@ -21,7 +23,6 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks" / "scripts"))
 
 import framework_loop  # noqa: E402
+from harness import run_on_one_core  # noqa: E402
 
 Marks = list[tuple[float, str]]  # (process CPU time at a step's start, the watcher's step kind)
 
@@ -56,7 +58,9 @@ def _kind(agent: Any) -> str:
     if agent.gil_step:
         return "heartbeat"
     quiet = getattr(agent, "quiet", None)
-    return "quiet" if quiet is not None and quiet.on else "plain, global hooks"
+    if quiet is not None and quiet.on:
+        return "lean" if getattr(quiet, "lean", False) else "quiet, phases read"
+    return "plain, global hooks"
 
 
 def probe(framework: str, steps: int, out: str) -> None:
@@ -95,8 +99,7 @@ def step_kinds(framework: str, steps: int, pairs: int) -> None:
                 [sys.executable, *me, str(plain)],
                 [sys.executable, "-m", "netscope", "run", "-o", report, *me, str(watched)],
             ]
-            for command in runs if pair % 2 == 0 else runs[::-1]:
-                subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+            run_on_one_core(runs if pair % 2 == 0 else runs[::-1], env)
             base = _steps(plain)
             median = statistics.median(cpu for cpu, _ in base[10:])
             under = _steps(watched)

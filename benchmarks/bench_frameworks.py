@@ -1,12 +1,14 @@
 """`netscope run` overhead on framework loops: Lightning, accelerate (gradient accumulation over
 2 micro-batches) and the Hugging Face Trainer, each plain and under `netscope run -o`.
 
-Runs are interleaved per framework (plain, netscope, netscope, plain, ...) so both sides see the
-same machine load; the loop time is what the script measures itself (first step's start to the
-last step's end: benchmarks/scripts/framework_loop.py), so start-up, imports and the
-framework's set-up are counted on neither side. Prints a Markdown section for docs/benchmarks.md
-with every pair's ratio, so the spread (the noise of a shared machine) is visible next to the
-median.
+Each pair runs the plain loop and the loop under netscope at the same time on one core
+(harness.run_on_one_core: a shared machine's core speed swings by tens of percent from second to
+second, which runs one after another cannot tell from a few percent of overhead); the measure is
+the loop's CPU time, as the script reads it itself (first step's start to the last step's end:
+benchmarks/scripts/framework_loop.py), so start-up, imports and the framework's set-up are
+counted on neither side, nor is the `netscope run` parent process (a separate process: its CPU
+time is not the script's). Prints a Markdown section for docs/benchmarks.md with every pair's
+ratio, so the spread is visible next to the median.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import ROOT
+from harness import ROOT, run_on_one_core
 
 SCRIPT = ROOT / "benchmarks" / "scripts" / "framework_loop.py"
 FRAMEWORKS = ("lightning", "accelerate", "trainer")
@@ -30,37 +32,38 @@ REPEATS = int(os.environ.get("NETSCOPE_BENCH_REPEATS", "3"))
 TARGET = 0.03
 
 
-def loop_seconds(command: list[str]) -> tuple[float, float]:
-    # one intra-op thread on both sides: OpenMP's spinning threads turn every other process's
-    # burst on a shared machine into a stall that dwarfs what is being measured
-    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-    env.setdefault("HF_HUB_OFFLINE", "1")
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, env=env)
-    wall = re.search(r"loop_s=([0-9.]+)", done.stdout)
-    cpu = re.search(r"loop_cpu_s=([0-9.]+)", done.stdout)
-    if wall is None or cpu is None:
-        raise RuntimeError(f"no loop time in: {done.stdout[-2000:]!r} {done.stderr[-2000:]!r}")
-    return float(wall.group(1)), float(cpu.group(1))
+def loop_cpu_seconds(output: str) -> float:
+    cpu = re.search(r"loop_cpu_s=([0-9.]+)", output)
+    if cpu is None:
+        raise RuntimeError(f"no loop time in: {output[-2000:]!r}")
+    return float(cpu.group(1))
 
 
 def load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-Times = list[tuple[float, float]]  # (wall, CPU) seconds of each run's loop
-
-
-def measure(framework: str, folder: str) -> tuple[Times, Times, list[str]]:
+def measure(framework: str, folder: str) -> tuple[list[float], list[float], list[str]]:
+    """Each pair: the plain loop and the loop under `netscope run` at the same time on one core
+    (harness.run_on_one_core), launched in alternating order; the loops' CPU times."""
+    # one intra-op thread on both sides: OpenMP's spinning threads turn every other process's
+    # burst on a shared machine into a stall that dwarfs what is being measured
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+    env.setdefault("HF_HUB_OFFLINE", "1")
     report = os.path.join(folder, f"{framework}.json")
     plain_cmd = [sys.executable, str(SCRIPT), framework, str(STEPS)]
     run_cmd = [sys.executable, "-m", "netscope", "run", "-o", report, *plain_cmd[1:]]
-    plain: Times = []
-    watched: Times = []
+    plain: list[float] = []
+    watched: list[float] = []
     sampled: list[str] = []
     for i in range(REPEATS):
-        order = [(plain_cmd, plain), (run_cmd, watched)]
-        for command, into in order if i % 2 == 0 else order[::-1]:
-            into.append(loop_seconds(command))
+        first_plain = i % 2 == 0
+        commands = [plain_cmd, run_cmd] if first_plain else [run_cmd, plain_cmd]
+        outputs = run_on_one_core(commands, env)
+        if not first_plain:
+            outputs.reverse()
+        plain.append(loop_cpu_seconds(outputs[0]))
+        watched.append(loop_cpu_seconds(outputs[1]))
         run = json.loads(Path(report).read_text())["run"]
         sampled.append(f"{run['sampled_steps']} (1 in {run['sample_every']})")
     return plain, watched, sampled
@@ -100,11 +103,10 @@ def main() -> None:
             plain, watched, sampled = measure(framework, folder)
             loads.append(load())
             what = f"{framework}, {STEPS} steps, {REPEATS} interleaved pairs: median loop"
-            rows.append(row(f"{what} wall time", [p[0] for p in plain], [w[0] for w in watched]))
-            rows.append(row(f"{what} CPU time", [p[1] for p in plain], [w[1] for w in watched]))
+            rows.append(row(f"{what} CPU time", plain, watched))
             details.append(
-                f"{framework}: plain {', '.join(f'{w:.3f} ({c:.3f} CPU)' for w, c in plain)} s; "
-                f"under netscope {', '.join(f'{w:.3f} ({c:.3f} CPU)' for w, c in watched)} s; "
+                f"{framework}: plain {', '.join(f'{c:.3f}' for c in plain)} s CPU; "
+                f"under netscope {', '.join(f'{c:.3f}' for c in watched)} s; "
                 f"steps sampled {', '.join(sampled)}."
             )
     print("## netscope run on framework loops (CPU)\n")
@@ -115,6 +117,10 @@ def main() -> None:
         "framework's quickstart style (benchmarks/scripts/framework_loop.py); accelerate runs 2 "
         f"micro-batches per step. Load average (1/5/15 min) before and after each framework: "
         f"{' -> '.join(loads)}.\n\n" + "\n".join(details)
+    )
+    print(
+        "\nEach pair ran both loops at the same time on one core (benchmarks/harness.py "
+        "run_on_one_core); wall time is not compared: the two share the core."
     )
     print(
         f"\nRun {began} to {utc_now()} on commit {commit()} ({os.cpu_count()} CPUs, "

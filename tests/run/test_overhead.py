@@ -21,13 +21,16 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import netscope
 from netscope.engine.run.channel import Sender
-from netscope.engine.run.quiet import FIND_EVERY, QUIET_FROM
+from netscope.engine.run.quiet import FIND_EVERY, PHASE_EVERY, QUIET_FROM
 from netscope.engine.run.sampling import BUDGET, EARLY_RECORDED, SamplingPlan
 from netscope.engine.run.watcher import Watcher
 
 NETSCOPE_DIR = str(Path(netscope.__file__).parent)
-# netscope's Python calls in a quiet step of the 6-block loop below: 42 (64 with global hooks)
+# netscope's Python calls in a quiet step of the 6-block loop below whose phases are read: 42
+# (64 with global hooks); in a lean step: 6-7 (the three patched functions, the optimizer's two
+# hooks, the boundary, the memory read), 24-29 at a boundary where something is due
 MAX_CALLS_PER_PLAIN_STEP = 55
+MAX_CALLS_PER_LEAN_STEP = 35
 
 
 def _mlp() -> nn.Module:
@@ -78,7 +81,11 @@ def _plain_step(agent: Watcher) -> bool:
     return agent.sampled is None and agent.block_clock is None and agent.watch is None
 
 
-def test_a_plain_step_calls_netscope_at_its_root_only(watcher: Watcher) -> None:
+def test_lean_steps_run_no_module_hook_and_phased_ones_the_root_only(watcher: Watcher) -> None:
+    """Past the early steps, a plain step is lean: netscope reads its boundary and nothing else
+    (no module hook, the patched functions hand straight on); 1 quiet step in about
+    PHASE_EVERY has its phases read, through one pair of hooks on the root (the 5 blocks inside
+    it run on torch's fast path)."""
     model, batches = _mlp(), _batches()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
 
@@ -97,15 +104,22 @@ def test_a_plain_step_calls_netscope_at_its_root_only(watcher: Watcher) -> None:
     assert watcher.quiet is not None and watcher.quiet.on, "no quiet step came"
     watcher.plan.next_sampled = watcher.plan.next_block = 10**9  # plain steps from here on
     watcher.plan.next_heartbeat = 10**9
-    for _ in range(FIND_EVERY):  # then 10 quiet steps, no model-finding one
-        if watcher.clocks[0].index % FIND_EVERY == 1:
-            break
-        step()
-    calls = _netscope_calls(step, 10)
-    assert watcher.quiet.on and watcher.plan.next_sampled == 10**9
-    # the root's call only: the 5 blocks inside it run on torch's fast path, no hook of netscope
-    assert calls["_pre"] == calls["_post"] == 10, calls
-    assert sum(calls.values()) <= 10 * MAX_CALLS_PER_PLAIN_STEP, calls
+    lean: list[Counter[str]] = []
+    phased: list[Counter[str]] = []
+    for _ in range(3 * FIND_EVERY):
+        kind = lean if watcher.lean else phased if watcher.quiet.on else None
+        calls = _netscope_calls(step, 1)
+        if kind is not None:
+            kind.append(calls)
+    assert watcher.plan.next_sampled == 10**9
+    assert len(lean) >= 2 * FIND_EVERY, (len(lean), len(phased))
+    for calls in lean:
+        assert "_pre" not in calls and "_post" not in calls, calls
+        assert sum(calls.values()) <= MAX_CALLS_PER_LEAN_STEP, calls
+    assert 3 * FIND_EVERY // (2 * PHASE_EVERY) <= len(phased) <= 6 * FIND_EVERY // PHASE_EVERY
+    for calls in phased:
+        assert calls["_pre"] == calls["_post"] == 1, calls
+        assert sum(calls.values()) <= MAX_CALLS_PER_PLAIN_STEP, calls
     assert model(torch.randn(1, 8)).shape == (1, 8)
 
 

@@ -234,16 +234,7 @@ class RunRecorder:
 
     def report(self) -> RunReport:
         timed = self._timed()
-        phases = None
-        if timed:
-            other = [max(r[1] - r[2] - r[3] - r[4] - r[5], 0.0) for r in timed]
-            phases = StepPhases(
-                data=median([r[2] for r in timed]),
-                forward=median([r[3] for r in timed]),
-                backward=median([r[4] for r in timed]),
-                optimizer=median([r[5] for r in timed]),
-                other=median(other),
-            )
+        phases = _phases(timed) or _phases(self.steps)
         step_ms = spread([r[1] for r in timed])
         calls = self.calls_per_step()
         flops = self.flops_per_step()
@@ -318,3 +309,22 @@ class RunRecorder:
                 "2: never, every step is sampled) and the loop ended first"
             )
         return notes
+
+
+def _phases(records: list[StepRecord]) -> StepPhases | None:
+    """The phases' medians over the steps whose phases were read (a lean step's were not:
+    engine/run/quiet.py)."""
+    read: list[tuple[float, float, float, float, float]] = [
+        (r[1], r[2], r[3], r[4], r[5])
+        for r in records
+        if r[2] is not None and r[3] is not None and r[4] is not None and r[5] is not None
+    ]
+    if not read:
+        return None
+    return StepPhases(
+        data=median([r[1] for r in read]),
+        forward=median([r[2] for r in read]),
+        backward=median([r[3] for r in read]),
+        optimizer=median([r[4] for r in read]),
+        other=median([max(r[0] - r[1] - r[2] - r[3] - r[4], 0.0) for r in read]),
+    )

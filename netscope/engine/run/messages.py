@@ -26,8 +26,9 @@ from netscope.engine.model import (
     SystemSample,
 )
 
-# One step: (index, total_ms, data_ms, forward_ms, backward_ms, optimizer_ms, sampled)
-StepRecord = tuple[int, float, float, float, float, float, bool]
+# One step: (index, total_ms, data_ms, forward_ms, backward_ms, optimizer_ms, sampled); the four
+# phases None on a lean step (engine/run/quiet.py), whose phases were not read
+StepRecord = tuple[int, float, float | None, float | None, float | None, float | None, bool]
 # One step's use: (index, calls of the main model, bytes at its boundary, peak bytes), the two
 # memory figures None on the steps whose boundary was not read, the calls None when they are not
 # seen (a model called only inside a torch.compile'd step)

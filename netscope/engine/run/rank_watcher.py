@@ -23,6 +23,8 @@ from netscope.engine.run.watcher import Watcher
 
 
 class RankWatcher(Watcher):
+    fast_close = False  # every boundary records the rank's collectives (``_close_step``)
+
     def __init__(self, sender: Sender, script: str, every: int | None = None) -> None:
         super().__init__(sender, script, every)
         self.collectives = Collectives()

@@ -16,7 +16,8 @@ the recorded step may read). The plan:
   ``--every 1`` or ``2`` records every step (at 2 the warm-up steps were as slow as the recorded
   ones: recording them costs nothing more);
 - the heartbeat (interpreter-lock lateness) beats over step 3, before the burst, so a short run
-  has the figure, then once every ``every`` steps.
+  has the figure, then once every ``every`` steps, at most once every ``HEARTBEAT_EVERY``; the
+  block clock times a step after the burst, then 1 in ``every``, at most 1 in ``BLOCK_EVERY``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ FIRST_SAMPLED_FIXED = 4  # --every N: 3 warms the detectors up (the heartbeat co
 FIRST_HEARTBEAT = 3
 SAMPLING_SEED = 0x5EED  # the jitter of automatic intervals: the same steps on every run
 CONTINUOUS_EVERY = 2  # --every at or below this records every step
+# the heartbeat's windows and the block clock's steps slow the steps they run on: at most 1 in
+# these many steps (or 1 in ``every`` when that is rarer)
+HEARTBEAT_EVERY = 200
+BLOCK_EVERY = 100
 
 
 class SamplingPlan:
@@ -109,11 +114,11 @@ class SamplingPlan:
     def heartbeat_due(self, upcoming: int) -> bool:
         if upcoming < self.next_heartbeat:
             return False
-        self.next_heartbeat = upcoming + self.every
+        self.next_heartbeat = upcoming + max(self.every, HEARTBEAT_EVERY)
         return True
 
     def block_due(self, upcoming: int) -> bool:
         if upcoming < self.next_block:
             return False
-        self.next_block = upcoming + self.every
+        self.next_block = upcoming + max(self.every, BLOCK_EVERY)
         return True

@@ -109,6 +109,8 @@ COMPILE_SEND_S = 1.0  # torch.compile's story so far, sent at most this often (a
 class Watcher:
     """Watches the script's loop from torch's global hooks and streams what it sees."""
 
+    fast_close = True  # a lean step's boundary may take the short path (_lean_stepped)
+
     def __init__(self, sender: Sender, script: str, every: int | None = None) -> None:
         self.sender = sender
         self.script = script
@@ -168,6 +170,8 @@ class Watcher:
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
         self.owners = Owners()  # a submodule called at the top level: its parent's call
         self.quiet: QuietSteps | None = None  # plain steps hooked at their roots only
+        self.lean = False  # the step in progress is lean (quiet.py): its hooks hand straight on
+        self.lean_until = 0  # the first upcoming step at whose boundary something is due
         self.top_level: dict[int, weakref.ref[torch.nn.Module]] = {}  # modules called at depth 0
 
     # --- installation -----------------------------------------------------------------------
@@ -192,7 +196,8 @@ class Watcher:
         agent = self
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not agent.enabled or agent.suspended:  # the snapshot's own backward is not a phase
+            # a lean step's, or the snapshot's own backward: not a phase
+            if agent.lean or not agent.enabled or agent.suspended:
                 return original(*args, **kwargs)
             watch = agent._phase_begins(phase)
             try:
@@ -233,6 +238,7 @@ class Watcher:
 
     def uninstall(self) -> None:
         self.enabled = False
+        self.lean = False
         if self.quiet is not None:
             self.quiet.stop()
         self.dynamo.uninstall()
@@ -251,6 +257,7 @@ class Watcher:
     def _forked(self) -> None:
         """A forked process (a DataLoader worker): not instrumented, and never talks to netscope."""
         self.enabled = False
+        self.lean = False
         self.sampled = None
         if self.quiet is not None:
             self.quiet.stop()
@@ -364,7 +371,7 @@ class Watcher:
     # --- optimizer hooks ----------------------------------------------------------------------
 
     def _opt_pre(self, optimizer: Any, args: Any, kwargs: Any) -> tuple[Any, Any] | None:
-        if not self.enabled:
+        if self.lean or not self.enabled:
             return None
         self.opt_mark = len(self.stack)
         self.enter(OPTIMIZER)
@@ -377,6 +384,9 @@ class Watcher:
         return None
 
     def _opt_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if self.lean:
+            self._lean_stepped(optimizer)
+            return
         if not self.enabled:
             return
         self.phases.unwind(self.opt_mark + 1)  # a phase left open by an error
@@ -385,6 +395,38 @@ class Watcher:
             self._optimizer_stepped(optimizer)
         except Exception as exc:
             self._fail(exc)
+
+    def _lean_stepped(self, optimizer: Any) -> None:
+        """A lean step's boundary: its time (and its memory, at the reader's pace) and nothing
+        else, unless something is due at the next step (then the whole boundary below)."""
+        clock = self.phases.clocks[0]
+        now = time.perf_counter()
+        boundary = self.boundary_opt
+        start = clock.start
+        heartbeat = self.heartbeat
+        if (
+            not self.fast_close
+            or start is None
+            or clock.index + 2 >= self.lean_until
+            or boundary is None
+            or boundary() is not optimizer
+            or now - self.last_flush >= FLUSH_S
+            or now - self.last_grads >= self.grad_refresh_s
+            or (heartbeat is not None and heartbeat.running)  # its window counts steps
+        ):
+            try:
+                self._optimizer_stepped(optimizer)
+            except Exception as exc:
+                self._fail(exc)
+            return
+        index = clock.index = clock.index + 1
+        total = (now - start) * 1000.0
+        self.pending.append((index, total, None, None, None, None, False))
+        self.plain_ms.append(total)
+        reader = self.memory
+        read = reader.read() if reader is not None and index % reader.every == 0 else None
+        self.usage.append((index, None, *read) if read is not None else (index, None, None, None))
+        clock.start = time.perf_counter()
 
     def _optimizer_stepped(self, optimizer: Any) -> None:
         if not any(ref() is optimizer for ref in self.stepped):
@@ -609,6 +651,7 @@ class Watcher:
         clock.index += 1
         total = (now - clock.start) * 1000.0
         acc = clock.acc
+        lean = self.lean  # the step ran lean: its phases and calls were not read
         sampled = self.sampled is not None and self.sampled_clock is clock
         timed = self.block_clock is not None  # slowed by its hooks: left out of step times
         if timed:
@@ -616,18 +659,21 @@ class Watcher:
         if self.watch is not None and self.watch_clock is clock:
             timed = True  # slowed by the counting mode: left out of step times too
             self._finish_watch()
-        self._record_usage(clock.index, total)
-        self.pending.append(
-            (
-                clock.index,
-                total,
-                acc[0] * 1000.0,
-                acc[1] * 1000.0,
-                acc[2] * 1000.0,
-                acc[3] * 1000.0,
-                sampled or timed,
+        self._record_usage(clock.index, total, seen=not lean)
+        if lean:
+            self.pending.append((clock.index, total, None, None, None, None, sampled or timed))
+        else:
+            self.pending.append(
+                (
+                    clock.index,
+                    total,
+                    acc[0] * 1000.0,
+                    acc[1] * 1000.0,
+                    acc[2] * 1000.0,
+                    acc[3] * 1000.0,
+                    sampled or timed,
+                )
             )
-        )
         clock.acc = [0.0] * PHASE_SLOTS
         if sampled and self.warming:
             # The warm-up step only tainted what the recorded step may read: the loss of
@@ -670,8 +716,10 @@ class Watcher:
         clock.start = time.perf_counter()
 
     def _quiet_next(self, upcoming: int) -> None:
-        """The next step hooked at its roots only, when it needs no more (``quiet``)."""
-        assert self.quiet is not None
+        """The next step hooked at its roots only, when it needs no more (``quiet``), or lean:
+        with no module hook at all, when its phases and calls are not read either."""
+        quiet_steps = self.quiet
+        assert quiet_steps is not None
         quiet = (
             upcoming >= QUIET_FROM
             and upcoming % FIND_EVERY != 0  # a model first called late is found on these
@@ -685,23 +733,36 @@ class Watcher:
             and self.enabled
             and not self.suspended
         )
+        lean = quiet and not quiet_steps.phased(upcoming)
         modules = (ref() for ref in self.top_level.values()) if quiet else ()
-        self.quiet.want(quiet, (module for module in modules if module is not None))
+        quiet_steps.want(quiet, (module for module in modules if module is not None), lean)
+        self.lean = quiet_steps.lean
+        if self.lean:
+            plan = self.plan
+            find = (upcoming // FIND_EVERY + 1) * FIND_EVERY
+            self.lean_until = min(
+                plan.next_sampled - 1,
+                plan.next_heartbeat,
+                plan.next_block,
+                find,
+                quiet_steps.next_phased,
+            )
 
     @property
     def gil_step(self) -> bool:
         """The heartbeat's window is open: nothing else slows these steps."""
         return self.heartbeat is not None and self.heartbeat.running
 
-    def _record_usage(self, index: int, step_ms: float) -> None:
-        """The main model's calls in the step just ended, and the memory at its boundary."""
+    def _record_usage(self, index: int, step_ms: float, seen: bool = True) -> None:
+        """The main model's calls in the step just ended (``seen``: its hooks ran), and the
+        memory at its boundary."""
         key = self.main
         root = self.roots.get(key) if key is not None else None
         count = root.calls if root is not None else 0
         mark_key, mark = self.calls_mark
         self.calls_mark = (key, count)
         # a model called only inside a compiled step: its calls are not seen (None, not 0)
-        calls = None if root is not None and not root.hooked else count
+        calls = None if not seen or (root is not None and not root.hooked) else count
         if calls is not None and mark_key == key:
             calls -= mark
         reader = self.memory
