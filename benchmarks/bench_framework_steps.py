@@ -7,8 +7,9 @@ same time on one core (benchmarks/harness.py run_on_one_core), with a
 probe (this file, as the script) that reads each step's CPU time from the framework's own step
 hooks and, under netscope, what the watcher does on that step (counted, heartbeat, warm-up,
 recorded, block-timed, lean, quiet with its phases read, or plain with the global hooks).
-Prints each kind of step's count, median CPU time (ms) and extra CPU time over the plain run's
-median step. Then counts the
+Prints each kind of step's count, median CPU time (ms) and extra CPU time over as many of the
+plain run's steps at its mean (so the extras add up to the difference of the two totals). Then
+counts the
 Python calls of a plain step in one process, without and with netscope's watcher
 (`sys.setprofile`, 20 steps each): a count the machine's load does not change.
 """
@@ -102,6 +103,7 @@ def step_kinds(framework: str, steps: int, pairs: int) -> None:
             run_on_one_core(runs if pair % 2 == 0 else runs[::-1], env)
             base = _steps(plain)
             median = statistics.median(cpu for cpu, _ in base[10:])
+            mean = statistics.fmean(cpu for cpu, _ in base)
             under = _steps(watched)
             load = " ".join(f"{v:.1f}" for v in os.getloadavg())
             print(
@@ -113,7 +115,7 @@ def step_kinds(framework: str, steps: int, pairs: int) -> None:
             for cpu, kind in under:
                 kinds[kind].append(cpu)
             for kind, cpus in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
-                extra = sum(cpus) - median * len(cpus)
+                extra = sum(cpus) - mean * len(cpus)
                 middle = statistics.median(cpus) * 1e3
                 print(f"  {kind:20s} {len(cpus):4d} steps, {middle:6.2f} ms, extra {extra:+.3f} s")
 

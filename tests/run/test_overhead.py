@@ -22,7 +22,13 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 import netscope
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.quiet import FIND_EVERY, PHASE_EVERY, QUIET_FROM
-from netscope.engine.run.sampling import BUDGET, EARLY_RECORDED, SamplingPlan
+from netscope.engine.run.sampling import (
+    ASSUMED_EXTRA,
+    BUDGET,
+    EARLY_RECORDED,
+    MIN_REFERENCE,
+    SamplingPlan,
+)
 from netscope.engine.run.watcher import Watcher
 
 NETSCOPE_DIR = str(Path(netscope.__file__).parent)
@@ -168,6 +174,24 @@ def test_the_early_burst_is_paid_for_before_the_next_sample() -> None:
     assert len(recorded_steps(600, 0.55)[0]) <= EARLY_RECORDED + 1
     recorded, spent = recorded_steps(20_000, 0.55)
     assert len(recorded) > 100 and spent / 20_000 <= BUDGET * 1.1
+
+
+def test_a_burst_with_no_plain_steps_to_compare_assumes_the_recorded_cost() -> None:
+    """The burst ends at step 15 with only the early steps behind it, slowed themselves (the
+    counted step, the heartbeat's): compared with them a recorded step looked nearly free and a
+    600-step Trainer loop was sampled 4 more times. Without MIN_REFERENCE plain steps the plan
+    assumes ASSUMED_EXTRA, and measures the cost at the next sample."""
+    plan = SamplingPlan()
+    for _ in range(EARLY_RECORDED - 1):
+        plan.record_next()
+    plan.sampled(15, 9.3, [7.9, 8.1, 7.6])  # the early steps: as slow as the recorded one
+    assert not plan.extras
+    assert plan.spent == EARLY_RECORDED * ASSUMED_EXTRA
+    # the burst and one more sample paid for at 1%: about step 650, jittered by half either way
+    paid_at = (plan.spent + 2 * ASSUMED_EXTRA) / BUDGET
+    assert plan.next_sampled >= 15 + (paid_at - 15) // 2
+    plan.sampled(plan.next_sampled + 1, 7.5, [5.0] * MIN_REFERENCE)
+    assert plan.extras[0] == pytest.approx(0.5)
 
 
 class _Rows(Dataset):

@@ -27,6 +27,10 @@ import random
 from collections import deque
 
 BUDGET = 0.01  # share of the loop's time the sampled steps may add
+MIN_REFERENCE = 8  # plain steps a recorded step's cost is measured against
+# a recorded step's cost (share of a plain step) before it can be measured: the benchmark's
+# framework loops measured 0.41-0.55 (benchmarks/bench_framework_steps.py)
+ASSUMED_EXTRA = 0.5
 MIN_EVERY, MAX_EVERY = 10, 1000
 EARLY_RECORDED = 10  # steps recorded in a row once the detectors are warm
 FIRST_SAMPLED = 5  # 1 warms up, 2 is counted (FLOPs, memory), 3 has the heartbeat, 4 warms up
@@ -95,12 +99,16 @@ class SamplingPlan:
         ``BUDGET`` of the loop would pay for."""
         slowed = self.recorded + 1  # the recorded steps and the warm-up before them
         self.recorded = 0
-        if self.fixed_every is None and plain_ms:
-            plain = sorted(plain_ms)[len(plain_ms) // 2]
-            self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
+        if self.fixed_every is None:
+            if len(plain_ms) >= MIN_REFERENCE:
+                plain = sorted(plain_ms)[len(plain_ms) // 2]
+                self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
             # one noisy reading (another process slowing a plain step) must not make every
-            # step a sampled one: the median of the readings so far
-            extra = sorted(self.extras)[len(self.extras) // 2]
+            # step a sampled one: the median of the readings so far; before any (the burst
+            # ends at step 15, with only the early steps, slowed themselves, to compare with)
+            # the cost a recorded step is assumed to have
+            extras = self.extras
+            extra = sorted(extras)[len(extras) // 2] if extras else ASSUMED_EXTRA
             # a sample costs two slowed steps: the warm-up and the recorded one
             self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
             self.spent += slowed * extra
