@@ -9,6 +9,9 @@ benchmarks/scripts/framework_loop.py), so start-up, imports and the framework's 
 counted on neither side, nor is the `netscope run` parent process (a separate process: its CPU
 time is not the script's). Prints a Markdown section for docs/benchmarks.md with every pair's
 ratio, so the spread is visible next to the median.
+
+    python benchmarks/bench_frameworks.py           # plain vs under netscope
+    python benchmarks/bench_frameworks.py --same    # plain vs plain: the method's own agreement
 """
 
 from __future__ import annotations
@@ -43,9 +46,12 @@ def load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def measure(framework: str, folder: str) -> tuple[list[float], list[float], list[str]]:
+def measure(
+    framework: str, folder: str, same: bool = False
+) -> tuple[list[float], list[float], list[str]]:
     """Each pair: the plain loop and the loop under `netscope run` at the same time on one core
-    (harness.run_on_one_core), launched in alternating order; the loops' CPU times."""
+    (harness.run_on_one_core), launched in alternating order; the loops' CPU times. ``same``:
+    the plain loop twice (the method's own agreement)."""
     # one intra-op thread on both sides: OpenMP's spinning threads turn every other process's
     # burst on a shared machine into a stall that dwarfs what is being measured
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
@@ -53,6 +59,8 @@ def measure(framework: str, folder: str) -> tuple[list[float], list[float], list
     report = os.path.join(folder, f"{framework}.json")
     plain_cmd = [sys.executable, str(SCRIPT), framework, str(STEPS)]
     run_cmd = [sys.executable, "-m", "netscope", "run", "-o", report, *plain_cmd[1:]]
+    if same:
+        run_cmd = plain_cmd
     plain: list[float] = []
     watched: list[float] = []
     sampled: list[str] = []
@@ -64,12 +72,13 @@ def measure(framework: str, folder: str) -> tuple[list[float], list[float], list
             outputs.reverse()
         plain.append(loop_cpu_seconds(outputs[0]))
         watched.append(loop_cpu_seconds(outputs[1]))
-        run = json.loads(Path(report).read_text())["run"]
-        sampled.append(f"{run['sampled_steps']} (1 in {run['sample_every']})")
+        if not same:
+            run = json.loads(Path(report).read_text())["run"]
+            sampled.append(f"{run['sampled_steps']} (1 in {run['sample_every']})")
     return plain, watched, sampled
 
 
-def row(what: str, plain: list[float], watched: list[float]) -> str:
+def row(what: str, plain: list[float], watched: list[float], same: bool = False) -> str:
     ratios = [w / p - 1.0 for w, p in zip(watched, plain, strict=True)]
     p_med, w_med = statistics.median(plain), statistics.median(watched)
     overhead = w_med / p_med - 1.0
@@ -77,7 +86,8 @@ def row(what: str, plain: list[float], watched: list[float]) -> str:
     if min(ratios) < -TARGET and max(ratios) > TARGET:
         verdict += " (not resolved: pairs spread past the target both ways)"
     return (
-        f"| {what} under `netscope run -o` vs plain | {w_med:.3f} s vs {p_med:.3f} s = "
+        f"| {what} {'plain again' if same else 'under `netscope run -o`'} vs plain | "
+        f"{w_med:.3f} s vs {p_med:.3f} s = "
         f"{overhead:+.1%}; pairs {min(ratios):+.1%} to {max(ratios):+.1%} | "
         f"<= +{TARGET:.0%} | {verdict} |"
     )
@@ -95,19 +105,21 @@ def commit() -> str:
 
 
 def main() -> None:
+    same = "--same" in sys.argv[1:]
     rows, details = [], []
     began = utc_now()
     loads = [load()]
     with tempfile.TemporaryDirectory() as folder:
         for framework in FRAMEWORKS:
-            plain, watched, sampled = measure(framework, folder)
+            plain, watched, sampled = measure(framework, folder, same)
             loads.append(load())
             what = f"{framework}, {STEPS} steps, {REPEATS} interleaved pairs: median loop"
-            rows.append(row(f"{what} CPU time", plain, watched))
+            rows.append(row(f"{what} CPU time", plain, watched, same))
             details.append(
                 f"{framework}: plain {', '.join(f'{c:.3f}' for c in plain)} s CPU; "
-                f"under netscope {', '.join(f'{c:.3f}' for c in watched)} s; "
-                f"steps sampled {', '.join(sampled)}."
+                f"{'plain again' if same else 'under netscope'} "
+                f"{', '.join(f'{c:.3f}' for c in watched)} s"
+                + (f"; steps sampled {', '.join(sampled)}." if sampled else ".")
             )
     print("## netscope run on framework loops (CPU)\n")
     print("| measure | result | target | verdict |\n|---|---|---|---|")
@@ -126,7 +138,7 @@ def main() -> None:
         f"\nRun {began} to {utc_now()} on commit {commit()} ({os.cpu_count()} CPUs, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '1')}) with "
         f"NETSCOPE_BENCH_STEPS={STEPS} NETSCOPE_BENCH_REPEATS={REPEATS} "
-        "python benchmarks/bench_frameworks.py."
+        f"python benchmarks/bench_frameworks.py{' --same' if same else ''}."
     )
 
 

@@ -62,8 +62,8 @@ def run_on_one_core(commands: list[list[str]], env: dict[str, str]) -> list[str]
     On a shared 2-core machine the speed of a core swings by 25-70 % from one second to the next,
     and the two cores differ at the same moment, so runs one after another (or side by side on
     two cores) cannot resolve a few percent. Sharing one core, the processes take turns every few
-    milliseconds and see the same swings; each one's CPU time is its own work. Two plain runs
-    measured this way agreed within 0.4 % (4 pairs of a 600-step Lightning loop, load about 1).
+    milliseconds and see the same swings; each one's CPU time is its own work. How well two plain
+    runs agree this way: ``python benchmarks/bench_frameworks.py --same`` (docs/benchmarks.md).
     """
     core = min(os.sched_getaffinity(0))
 

@@ -49,3 +49,19 @@ def call_kwargs() -> dict[str, Any]:
             kwargs = frame.f_locals["kwargs"]
             return kwargs if isinstance(kwargs, dict) else {}
     return {}
+
+
+def optimized_ids(stepped: list[Any], boundary: Any) -> tuple[frozenset[int], frozenset[int]]:
+    """Parameter ids the boundary optimizer updates, and those any optimizer updates (the
+    optimizers that stepped and the boundary one, as weak references)."""
+    main: set[int] = set()
+    every: set[int] = set()
+    for ref in stepped:
+        opt = ref()
+        if opt is None:
+            continue
+        ids = {id(p) for group in opt.param_groups for p in group["params"]}
+        every |= ids
+        if boundary is not None and opt is boundary():
+            main |= ids
+    return frozenset(main), frozenset(every)

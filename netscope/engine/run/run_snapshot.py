@@ -106,3 +106,35 @@ def device_of(module: nn.Module) -> str:
         if not isinstance(tensor, torch.nn.parameter.UninitializedParameter):
             return str(tensor.device)
     return "cpu"
+
+
+def with_script_grads(snapshot: Snapshot, module: nn.Module) -> Snapshot | None:
+    """The snapshot with gradient statistics from the script's own backward (and the findings
+    they change), or None when the script left no gradient."""
+    from netscope.engine.snapshot.findings import model_findings
+    from netscope.engine.snapshot.values import grad_stats
+
+    inner, _ = unwrap(module)
+    # a sharded (DTensor) gradient's statistics would gather it: a collective of netscope's
+    tensors = {
+        name: p
+        for name, p in inner.named_parameters(remove_duplicate=False)
+        if not hasattr(p, "_local_tensor") and not hasattr(p.grad, "_local_tensor")
+    }
+    if not any(p.grad is not None for p in tensors.values()):
+        return None
+    names = [p.name for p in snapshot.parameters if p.name in tensors]
+    unique: dict[int, torch.Tensor] = {}
+    for name in names:
+        unique.setdefault(id(tensors[name]), tensors[name])
+    with torch.no_grad():
+        stats = dict(zip(unique, grad_stats(list(unique.values())), strict=True))
+    params = tuple(
+        replace(p, grad=stats[id(tensors[p.name])]) if p.name in tensors else p
+        for p in snapshot.parameters
+    )
+    forward = replace(snapshot.forward, backward_ran=True, loss_source="the script's own backward")
+    updated = replace(snapshot, parameters=params, forward=forward)
+    old_model = set(model_findings(snapshot))
+    kept = tuple(f for f in snapshot.findings if f not in old_model)
+    return replace(updated, findings=(*kept, *model_findings(updated)))

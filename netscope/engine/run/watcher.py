@@ -30,7 +30,6 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import torch
@@ -81,12 +80,13 @@ from netscope.engine.run.phases import (
     StepClock,
 )
 from netscope.engine.run.quiet import FIND_EVERY, QUIET_FROM, QuietSteps
-from netscope.engine.run.roots import Root, call_kwargs
+from netscope.engine.run.roots import Root, call_kwargs, optimized_ids
 from netscope.engine.run.run_snapshot import (
     device_of,
     is_compiled,
     static_snapshot,
     unwrap,
+    with_script_grads,
     with_watched,
 )
 from netscope.engine.run.sampling import BUDGET, MIN_EVERY, SamplingPlan
@@ -471,25 +471,11 @@ class Watcher:
         root.hooked = False
         self._new_model(id(module), module, root)
 
-    def _optimized_ids(self) -> tuple[frozenset[int], frozenset[int]]:
-        """Parameter ids the boundary optimizer updates, and those any optimizer updates."""
-        main: set[int] = set()
-        every: set[int] = set()
-        for ref in self.stepped:
-            opt = ref()
-            if opt is None:
-                continue
-            ids = {id(p) for group in opt.param_groups for p in group["params"]}
-            every |= ids
-            if self.boundary_opt is not None and opt is self.boundary_opt():
-                main |= ids
-        return frozenset(main), frozenset(every)
-
     def _choose_main(self) -> None:
         models = {k: r for k, r in self.roots.items() if r.param_ids and r.ref() is not None}
         if not models:
             return
-        main_ids, every = self._optimized_ids()
+        main_ids, every = optimized_ids(self.stepped, self.boundary_opt)
         main = self.forward_main
         if main_ids:
             best = max(
@@ -598,38 +584,10 @@ class Watcher:
 
     def _add_grads(self, module: torch.nn.Module) -> bool:
         """Gradient statistics from the script's own backward, when it left gradients."""
-        from netscope.engine.snapshot.findings import model_findings
-        from netscope.engine.snapshot.values import grad_stats
-
-        snapshot = self.snapshot
-        if snapshot is None:
+        updated = with_script_grads(self.snapshot, module) if self.snapshot is not None else None
+        if updated is None:
             return False
-        inner, _ = unwrap(module)
-        # a sharded (DTensor) gradient's statistics would gather it: a collective of netscope's
-        tensors = {
-            name: p
-            for name, p in inner.named_parameters(remove_duplicate=False)
-            if not hasattr(p, "_local_tensor") and not hasattr(p.grad, "_local_tensor")
-        }
-        if not any(p.grad is not None for p in tensors.values()):
-            return False
-        names = [p.name for p in snapshot.parameters if p.name in tensors]
-        unique: dict[int, torch.Tensor] = {}
-        for name in names:
-            unique.setdefault(id(tensors[name]), tensors[name])
-        with torch.no_grad():
-            stats = dict(zip(unique, grad_stats(list(unique.values())), strict=True))
-        params = tuple(
-            replace(p, grad=stats[id(tensors[p.name])]) if p.name in tensors else p
-            for p in snapshot.parameters
-        )
-        forward = replace(
-            snapshot.forward, backward_ran=True, loss_source="the script's own backward"
-        )
-        updated = replace(snapshot, parameters=params, forward=forward)
-        old_model = set(model_findings(snapshot))
-        kept = tuple(f for f in snapshot.findings if f not in old_model)
-        self.snapshot = replace(updated, findings=(*kept, *model_findings(updated)))
+        self.snapshot = updated
         return True
 
     def _own_work(self) -> contextlib.AbstractContextManager[None]:
