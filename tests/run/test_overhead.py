@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import netscope
 from netscope.engine.run.channel import Sender
-from netscope.engine.run.quiet import FIND_EVERY, PHASE_EVERY, QUIET_FROM
+from netscope.engine.run.quiet import FIND_EVERY, LEAN_BELOW_MS, PHASE_EVERY, QUIET_FROM
 from netscope.engine.run.sampling import (
     ASSUMED_EXTRA,
     BUDGET,
@@ -127,6 +128,23 @@ def test_lean_steps_run_no_module_hook_and_phased_ones_the_root_only(watcher: Wa
         assert calls["_pre"] == calls["_post"] == 1, calls
         assert sum(calls.values()) <= MAX_CALLS_PER_PLAIN_STEP, calls
     assert model(torch.randn(1, 8)).shape == (1, 8)
+
+
+def test_steps_of_20_ms_or_more_are_never_lean(watcher: Watcher) -> None:
+    """On a loop of long steps (a GPU step of 100 ms) the phases' few calls are nothing: every
+    quiet step keeps its phases and the model's calls, read at its root."""
+    model, batches = _mlp(), _batches()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    kinds = []
+    for _ in range(QUIET_FROM + 15):
+        x, y = next(batches)
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(x), y).backward()
+        time.sleep(LEAN_BELOW_MS / 1000.0)
+        optimizer.step()
+        assert watcher.quiet is not None
+        kinds.append("lean" if watcher.lean else "quiet" if watcher.quiet.on else "hooked")
+    assert "quiet" in kinds and "lean" not in kinds, kinds
 
 
 def test_quiet_steps_find_a_model_first_called_late_and_leave_no_hook(watcher: Watcher) -> None:

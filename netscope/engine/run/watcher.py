@@ -79,7 +79,7 @@ from netscope.engine.run.phases import (
     PhaseStack,
     StepClock,
 )
-from netscope.engine.run.quiet import FIND_EVERY, QUIET_FROM, QuietSteps
+from netscope.engine.run.quiet import FIND_EVERY, LEAN_BELOW_MS, QUIET_FROM, QuietSteps
 from netscope.engine.run.roots import Root, call_kwargs, optimized_ids
 from netscope.engine.run.run_snapshot import (
     device_of,
@@ -691,7 +691,9 @@ class Watcher:
             and self.enabled
             and not self.suspended
         )
-        lean = quiet and not quiet_steps.phased(upcoming)
+        plain = self.plain_ms
+        short = bool(plain) and plain[-1] < LEAN_BELOW_MS
+        lean = quiet and short and not quiet_steps.phased(upcoming)
         modules = (ref() for ref in self.top_level.values()) if quiet else ()
         quiet_steps.want(quiet, (module for module in modules if module is not None), lean)
         self.lean = quiet_steps.lean
