@@ -30,8 +30,8 @@ from harness import ROOT, run_on_one_core
 
 SCRIPT = ROOT / "benchmarks" / "scripts" / "framework_loop.py"
 FRAMEWORKS = ("lightning", "accelerate", "trainer")
-STEPS = int(os.environ.get("NETSCOPE_BENCH_STEPS", "150"))
-REPEATS = int(os.environ.get("NETSCOPE_BENCH_REPEATS", "3"))
+STEPS = int(os.environ.get("NETSCOPE_BENCH_STEPS", "600"))
+REPEATS = int(os.environ.get("NETSCOPE_BENCH_REPEATS", "4"))
 TARGET = 0.03
 
 
