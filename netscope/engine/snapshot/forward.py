@@ -171,12 +171,12 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
         key = id(module)
         if key in calls:
             active.append(module)
+            if key in quiet and record.weight_use is not None:
+                record.weight_use.step_aside(module)  # first: the counter's modes are below it
             if record.counter is not None:
                 record.counter.mark(active)
                 if key in quiet:
                     record.counter.leaf_enter(module, inputs)
-            if key in quiet and record.weight_use is not None:
-                record.weight_use.step_aside(module)
 
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
         key = id(module)

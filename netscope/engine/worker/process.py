@@ -100,6 +100,12 @@ def _run(
     paused: Any,
 ) -> None:
     load, prof, report = request.load, request.prof, request.report
+    if report is not None and not request.profile and not request.preview:
+        from netscope.engine.gc_hold import gc_paused
+
+        with gc_paused():
+            _report_alone(request, report, emit, progress)
+        return
     progress("importing torch")
     from netscope.engine.gc_hold import gc_paused
     from netscope.engine.load.target import load_target
@@ -119,22 +125,6 @@ def _run(
         from netscope.engine.profiler import runner  # noqa: F401
     from netscope.engine.api import snapshot_loaded
 
-    if report is not None and not request.profile:
-        # A report alone: the collector stays off from the snapshot to the write, and collects
-        # only when the model outlived its last reference (a cycle holds it: the model's memory
-        # goes before the report's). Re-enabled after the snapshot it walked all of the
-        # snapshot's objects at the next allocation, and a full collection after the model went
-        # walked them again (20,000 blocks: ~1,000,000 objects, ~0.25 s each time) to find
-        # only netscope's own counters; frozen, they are never walked again.
-        with gc_paused():
-            snapshot = snapshot_loaded(loaded, progress)
-            held = _weak_refs(loaded, loaded.model)
-            del loaded
-            if held is None or any(ref() is not None for ref in held):
-                gc.collect()
-            gc.freeze()
-        _write_report(snapshot, None, emit, progress, report)
-        return
     snapshot = snapshot_loaded(loaded, progress)
     if report is not None:  # netscope report -o: the file is written here, no snapshot is sent
         result = _profile_for_report(loaded, prof, emit) if request.profile else None
@@ -159,6 +149,35 @@ def _run(
             _live(loaded, prof, emit, paused, sampler)
     finally:
         sampler.close()
+
+
+def _report_alone(
+    request: WorkerRequest,
+    report: ReportRequest,
+    emit: Callable[[WorkerMessage], None],
+    progress: Callable[[str], None],
+) -> None:
+    """``netscope report -o`` without --profile, run by ``_run`` with the cyclic collector off.
+
+    Nothing here needs it: the imports, the build and netscope's own objects make no garbage
+    cycles worth a walk, and the model goes by its last reference, or by one full collection
+    when a cycle holds it (its memory goes before the report's). With the collector on, its
+    walks of the torch import's, the model's and then the snapshot's objects found nothing to
+    free but netscope's counters (20,000 blocks: ~1,000,000 objects, ~0.25 s a walk). The
+    snapshot lives to the end: frozen, no collection walks it again.
+    """
+    progress("importing torch")
+    from netscope.engine.api import snapshot_loaded
+    from netscope.engine.load.target import load_target
+
+    loaded = load_target(request.load, progress)
+    snapshot = snapshot_loaded(loaded, progress)
+    held = _weak_refs(loaded, loaded.model)
+    del loaded
+    if held is None or any(ref() is not None for ref in held):
+        gc.collect()
+    gc.freeze()
+    _write_report(snapshot, None, emit, progress, report)
 
 
 def _weak_refs(*objects: Any) -> list[weakref.ref[Any]] | None:
