@@ -355,17 +355,23 @@ def tiny_blocks_report(out: Path, fmt: str = "json", repeats: int = 5) -> list[s
     ]
 
 
-def same_twice(_out: Path, repeats: int = 5) -> list[str]:
+def same_twice(_out: Path, repeats: int = 5, doubled: bool = False) -> list[str]:
     """The A/A check of the method: the plain tiny-blocks step against itself, paired as the
-    rows above pair theirs; the spread is what the method cannot resolve."""
+    rows above pair theirs; the spread is what the method cannot resolve. ``doubled``: as the
+    tiny-blocks row pairs it, one side a shell running the step twice in a row, the other the
+    step run twice with its CPU halved (the ratio is then 2)."""
     plain = python("-c", PLAIN_STEP, TINY)
     load = _load()
-    paired = paired_on_one_core(plain, plain, repeats)
-    ratios = paired.ratios
+    ours = ["sh", "-c", " && ".join([shlex.join(plain)] * 2)] if doubled else plain
+    paired = paired_on_one_core(ours, plain, repeats, theirs_times=2 if doubled else 1)
+    expected = 2.0 if doubled else 1.0
+    ratios = [r / expected for r in paired.ratios]
+    what = "twice in a row against itself run twice (CPU halved)" if doubled else "against itself"
     return [
-        "A/A: the plain tiny-blocks step against itself, each pair at the same time on one core",
-        f"{paired.row(load)}; median {_median(ratios):.3f} x",
-        "1 x",
+        f"A/A: the plain tiny-blocks step {what}, each pair at the same time on one core",
+        f"{paired.row(load)}; over the expected {expected:.0f} x: median {_median(ratios):.3f} "
+        f"(spread {ratios[0]:.3f}-{ratios[-1]:.3f})",
+        f"{expected:.0f} x",
         f"agrees within {max(abs(ratios[0] - 1), abs(ratios[-1] - 1)) * 100:.1f} %",
     ]
 
@@ -385,22 +391,28 @@ ROWS = {
 }
 
 
+AA = {
+    "aa": lambda out: same_twice(out),
+    "aa-doubled": lambda out: same_twice(out, doubled=True),
+}
+
+
 def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "rows", nargs="*", metavar="ROW",
-        help=f"only these rows (default: all): {', '.join(ROWS)}; or aa, the A/A check of the "
-        "one-core pairing (not in the default set)",
+        help=f"only these rows (default: all): {', '.join(ROWS)}; or aa and aa-doubled, the A/A "
+        "checks of the one-core pairing (not in the default set)",
     )  # fmt: skip
     names = parser.parse_args().rows or list(ROWS)
-    unknown = [name for name in names if name not in ROWS and name != "aa"]
+    unknown = [name for name in names if name not in ROWS and name not in AA]
     if unknown:
         parser.error(f"unknown row(s): {', '.join(unknown)}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        rows = [same_twice(out) if name == "aa" else ROWS[name](out) for name in names]
+        rows = [AA[name](out) if name in AA else ROWS[name](out) for name in names]
     print("## Core\n")
     print(markdown_table(["measure", "result", "target", "verdict"], rows))
 
