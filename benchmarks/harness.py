@@ -84,3 +84,57 @@ def run_on_one_core(commands: list[list[str]], env: dict[str, str]) -> list[str]
             raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}):\n{err[-3000:]}")
         outputs.append(out)
     return outputs
+
+
+@dataclass(frozen=True)
+class CpuOnCore:
+    """One process of ``cpu_on_one_core``: its CPU seconds (user + sys, its waited-for children
+    included) and its peak RSS. (Its wall time means little: the processes share one core.)"""
+
+    cpu: float
+    peak_rss_bytes: int
+
+
+def cpu_on_one_core(
+    commands: list[list[str]], env: dict[str, str] | None = None
+) -> list[CpuOnCore]:
+    """Start ``commands`` at the same time, all pinned to one CPU; each one's CPU time, in order.
+
+    ``run_on_one_core``'s method for whole processes: sharing one core, the processes see the
+    same swings of its speed, and each one's CPU time (``ru_utime + ru_stime`` from ``wait4``,
+    which counts the children it waited for: netscope's worker) is its own work. Output is
+    discarded; a failed command raises with the tail of its stderr.
+    """
+    import tempfile
+
+    core = min(os.sched_getaffinity(0))
+
+    def pin() -> None:
+        os.sched_setaffinity(0, {core})
+
+    with tempfile.TemporaryDirectory() as tmp:
+        errs = [open(Path(tmp) / f"{i}.err", "w+b") for i in range(len(commands))]  # noqa: SIM115
+        started = [
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                preexec_fn=pin,
+            )
+            for command, err in zip(commands, errs, strict=True)
+        ]
+        results = []
+        for command, proc, err in zip(commands, started, errs, strict=True):
+            _pid, status, usage = os.wait4(proc.pid, 0)  # a zombie keeps its rusage till reaped
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            err.seek(0)
+            text = err.read().decode(errors="replace")
+            err.close()
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    f"{' '.join(command)} failed ({proc.returncode}):\n{text[-3000:]}"
+                )
+            results.append(CpuOnCore(usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024))
+    return results

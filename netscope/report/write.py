@@ -11,11 +11,13 @@ import contextlib
 import os
 import secrets
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from netscope.engine.errors import NetscopeError
 from netscope.engine.gc_hold import gc_paused
-from netscope.engine.model import Profile, Snapshot
+
+if TYPE_CHECKING:  # the parent process never loads the data model for these
+    from netscope.engine.model import Profile, Snapshot
 
 FORMATS = ("json", "markdown", "html", "chrome-trace")  # the one list: CLI, app and writer
 LABELS = {"json": "JSON", "markdown": "Markdown", "html": "HTML", "chrome-trace": "Chrome trace"}

@@ -71,3 +71,40 @@ def test_the_flags_come_back_after_an_error() -> None:
     except RuntimeError:
         pass
     assert _flags(model) == [True, True, False]
+
+
+class FrozenNorm(nn.Module):
+    """A fine-tuning block whose own ``train`` keeps its norm's statistics frozen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Linear(2, 2)
+        self.norm = nn.BatchNorm1d(2)
+        self.modes: list[bool] = []
+
+    def train(self, mode: bool = True) -> FrozenNorm:
+        self.modes.append(mode)
+        super().train(mode)
+        self.norm.eval()
+        return self
+
+
+def test_set_training_sets_every_flag_as_train_does_and_honours_a_class_own_train() -> None:
+    from netscope.engine.modes import set_training
+    from netscope.engine.snapshot.forward import StepMode
+
+    plain = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(), nn.ReLU()))
+    plain[1].eval()
+    set_training(plain, True)
+    assert _flags(plain) == [True] * 5
+    set_training(plain, False)
+    assert _flags(plain) == [False] * 5
+    model = nn.Sequential(FrozenNorm(), nn.Linear(2, 1))
+    with training_flags_kept(model):
+        StepMode(model, train=True)  # --train: the step in train mode, as model.train() sets it
+        assert model[0].modes == [True]
+        assert _flags(model) == [True, True, True, False, True]
+        StepMode(model, train=False)
+        assert model[0].modes == [True, False]
+        assert _flags(model) == [False] * 5
+    assert _flags(model) == [True] * 5  # as built: train mode, the norm's flag included

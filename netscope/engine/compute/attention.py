@@ -63,6 +63,7 @@ class AttentionCalls(TorchFunctionMode):
     def __init__(self, counter: StepCounter) -> None:
         super().__init__()
         self.counter = counter
+        counter.calls_mode = self  # a fast Linear's forward steps it aside (compute.fast_linear)
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}

@@ -139,6 +139,7 @@ class StepCounter(TorchDispatchMode):
         self.kinds: dict[int, OpKind] = {}  # id(func) -> its kind
         self.in_attention = 0  # > 0: inside a counted SDPA call (its parts are not counted again)
         self.fast = FastLinears(self)  # Linear blocks counted from shapes, off the mode
+        self.calls_mode: Any = None  # the AttentionCalls counting with this counter, if any
         self._paused = Paused(self)
 
     # --- the block stack -----------------------------------------------------------------------

@@ -33,6 +33,7 @@ class StepCounter(Protocol):
     in_attention: int
     chain: tuple[int, ...]
     uncounted: Counter[str]
+    calls_mode: Any  # compute.attention.AttentionCalls (a torch function mode), or None
 
     @property
     def memory(self) -> _Allocations: ...
@@ -49,6 +50,10 @@ _dispatch_mode_at = torch._C._get_dispatch_stack_at
 _pop_dispatch_mode = torch._C._pop_torch_dispatch_stack
 _push_dispatch_mode = torch._C._push_on_torch_dispatch_stack
 _no_torch_function = torch._C.DisableTorchFunction  # netscope's own tensor reads: no mode sees
+_function_depth = torch._C._len_torch_function_stack
+_function_mode_at = torch._C._get_function_stack_at
+_pop_function_mode = torch._C._pop_torch_function_stack
+_push_function_mode = torch._C._push_on_torch_function_stack
 _top_saved_hooks = torch._C._autograd._top_saved_tensors_default_hooks
 _pop_saved_hooks = torch._C._autograd._pop_saved_tensors_default_hooks
 _push_saved_hooks = torch._C._autograd._push_saved_tensors_default_hooks
@@ -73,6 +78,7 @@ class FastLinears:
         self.node = False  # a fast Linear's backward node running off it
         self.saved_hooks: tuple[Any, Any] | None = None  # the counter's, off inside the leaf
         self.input: torch.Tensor | None = None  # the leaf's input: what its node saves
+        self.calls_aside = False  # the counter's AttentionCalls off its stack inside the leaf
 
     def _on_top(self) -> bool:
         depth = _dispatch_depth()
@@ -99,6 +105,13 @@ class FastLinears:
             return
         _pop_dispatch_mode(None)
         self.leaf = module
+        # F.linear is neither attention nor recurrent: AttentionCalls (on top of torch's
+        # function stack once the snapshot's WeightUse stepped aside) need not see it
+        depth = _function_depth()
+        calls = counter.calls_mode
+        if calls is not None and depth and _function_mode_at(depth - 1) is calls:
+            _pop_function_mode()
+            self.calls_aside = True
         if x.dim() == 2:  # its node is AddmmBackward0 or MmBackward0: what it saves is known
             top = _top_saved_hooks(False)
             if top is not None and top[0] == counter.pack:
@@ -112,6 +125,7 @@ class FastLinears:
             return
         self.leaf = None
         self._back_on_stack()
+        self._calls_back()
         x, self.input = self.input, None
         if self.saved_hooks is not None:
             _push_saved_hooks(*self.saved_hooks)
@@ -172,6 +186,12 @@ class FastLinears:
         """The counter (a TorchDispatchMode) back on torch's dispatch stack."""
         _push_dispatch_mode(cast(TorchDispatchMode, self.counter))
 
+    def _calls_back(self) -> None:
+        """The counter's AttentionCalls back on torch's function stack, if the leaf took it off."""
+        if self.calls_aside:
+            self.calls_aside = False
+            _push_function_mode(self.counter.calls_mode)
+
     def restore_saved(self) -> None:
         """A step that raised inside a leaf: the counter's saved-tensor hooks back on their stack
         (called inside ``StepCounter.saving``, which then pops them)."""
@@ -184,3 +204,4 @@ class FastLinears:
         if self.leaf is not None or self.node:
             self.leaf, self.node = None, False
             self._back_on_stack()
+        self._calls_back()

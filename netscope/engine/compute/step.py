@@ -45,11 +45,20 @@ def with_optimizer(
 class ComputePass:
     """Counts FLOPs, saved activations and allocations of the snapshot's own step."""
 
-    def __init__(self, model: nn.Module, paths: dict[int, str], device: torch.device) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        paths: dict[int, str],
+        device: torch.device,
+        params: list[nn.Parameter] | None = None,
+    ) -> None:
+        """``params``: the model's parameters, each once, if the caller has them."""
         self.model = model
         self.device = device
         self.counter = StepCounter(paths)
-        self.params = list({id(p): p for p in model.parameters()}.values())
+        if params is None:
+            params = list({id(p): p for p in model.parameters()}.values())
+        self.params = params
         self.buffers = list(model.buffers())
         # parameters and buffers: never saved activations nor allocations of the step; their
         # bytes are what was there before it (a lazy parameter made by the forward is an

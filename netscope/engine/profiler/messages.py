@@ -12,17 +12,19 @@ itself: no SnapshotReady, and ReportWritten comes just before Finished.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from netscope.engine.model import (
-    BlockTiming,
-    CopyFinding,
-    GilReport,
-    Profile,
-    Snapshot,
-    SyncFinding,
-    SystemSample,
-    TimingSummary,
-)
+if TYPE_CHECKING:  # annotations only: the report command's parent never loads the data model
+    from netscope.engine.model import (
+        BlockTiming,
+        CopyFinding,
+        GilReport,
+        Profile,
+        Snapshot,
+        SyncFinding,
+        SystemSample,
+        TimingSummary,
+    )
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress)
             options = loaded.options
             want_backward = options.backward and (not on_meta or options.train)
             handles = install_hooks(model, record, stats=not on_meta)
-            counting = ComputePass(model, record.paths, device)
+            counting = ComputePass(model, record.paths, device, unique_params)
             record.counter = counting.counter if COUNT_COMPUTE else None
             counting.inputs(loaded.example_input)
             _say(progress, "example forward")

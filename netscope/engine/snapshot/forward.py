@@ -32,7 +32,7 @@ from netscope.engine.errors import (
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import Finding, OutputInfo
-from netscope.engine.modes import training_flags_kept
+from netscope.engine.modes import set_training, training_flags_kept
 from netscope.engine.nested import labelled_tensors
 from netscope.engine.snapshot.classes import is_builtin
 from netscope.engine.snapshot.special import packed_objects
@@ -89,14 +89,14 @@ class StepMode:
         self.rng: torch.Tensor | None = None
         self.cuda_rng: list[torch.Tensor] | None = None
         if not train:
-            model.eval()
+            set_training(model, False)  # model.eval()
             return
         kept = (b for b in model.buffers() if not b.is_meta)
         self.buffers = [(b, b.detach().to("cpu", copy=True)) for b in kept]
         self.rng = torch.get_rng_state()
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             self.cuda_rng = torch.cuda.get_rng_state_all()
-        model.train()
+        set_training(model, True)  # model.train()
 
     def restore(self) -> None:
         with torch.no_grad():  # after the backward: no saved tensor sees the copy
@@ -171,12 +171,12 @@ def install_hooks(model: nn.Module, record: ForwardRecord, stats: bool) -> list[
         key = id(module)
         if key in calls:
             active.append(module)
+            if key in quiet and record.weight_use is not None:
+                record.weight_use.step_aside(module)  # first: the counter's modes are below it
             if record.counter is not None:
                 record.counter.mark(active)
                 if key in quiet:
                     record.counter.leaf_enter(module, inputs)
-            if key in quiet and record.weight_use is not None:
-                record.weight_use.step_aside(module)
 
     def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
         key = id(module)

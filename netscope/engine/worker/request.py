@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from netscope.engine.model import Profile, Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
+
+if TYPE_CHECKING:  # the parent process never loads the data model for these
+    from netscope.engine.model import Profile, Snapshot
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netscope.engine.errors import NetscopeError
-from netscope.engine.model import Profile, Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler.messages import (
     Finished,
@@ -33,6 +32,9 @@ from netscope.engine.profiler.messages import (
 )
 from netscope.engine.worker.crash import crash_location, describe_exit, read_tail
 from netscope.engine.worker.request import ReportRequest, WorkerRequest
+
+if TYPE_CHECKING:  # the parent process never loads the data model for these
+    from netscope.engine.model import Profile, Snapshot
 
 WORKER_STAGE = "worker"  # the stage of errors the parent reports for a worker that died silently
 EXIT_GRACE_S = 10.0  # how long a worker that sent its last message gets to exit by itself

@@ -119,3 +119,47 @@ def test_a_linear_that_raises_leaves_no_mode_or_saved_hooks_behind() -> None:
     model.second = nn.Linear(8, 8)
     shot = snapshot(model, {"x": torch.randn(4, 8)}, train=True)  # the next step counts as ever
     assert shot.memory is not None and shot.memory.activations_bytes
+
+
+class Attention(nn.Module):
+    """Linear projections around SDPA: the attention call is counted whole after them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(16, 48)
+        self.out = nn.Linear(16, 16)
+        self.modes_inside: list[list[str]] = []
+        self.qkv.register_forward_pre_hook(self._modes)  # runs inside the leaf, after netscope's
+
+    def _modes(self, _module: nn.Module, _inputs: object) -> None:
+        depth = torch._C._len_torch_function_stack()
+        stack = [type(torch._C._get_function_stack_at(i)).__name__ for i in range(depth)]
+        self.modes_inside.append(stack)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv(x).view(2, 3, 3, 2, 8).permute(2, 0, 3, 1, 4)
+        y = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.out(y.transpose(1, 2).reshape(6, 16))
+
+
+def test_a_fast_linear_runs_with_attention_calls_aside_and_attention_is_still_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inside a fast Linear the counter's AttentionCalls (a torch function mode) is off torch's
+    stack, back after it: the SDPA call after the projection is counted as with every op
+    through the modes, and no mode is left behind."""
+    import netscope.engine.compute.fast_linear as counter
+
+    x = torch.randn(6, 16)
+    torch.manual_seed(0)
+    model = Attention()
+    fast = snapshot(model, {"x": x}, train=True)
+    assert model.modes_inside == [[]]  # neither WeightUse nor AttentionCalls inside the leaf
+    assert torch._C._len_torch_function_stack() == 0
+    monkeypatch.setattr(counter, "FAST_LINEAR", False)
+    torch.manual_seed(0)
+    slow_model = Attention()
+    slow = snapshot(slow_model, {"x": x}, train=True)
+    assert slow_model.modes_inside == [["AttentionCalls"]]  # the slow path keeps it on
+    assert figures(fast) == figures(slow)
+    assert fast.compute is not None and fast.compute.attention == "causal"
