@@ -45,7 +45,7 @@ def test_a_block_output_keeps_its_limits() -> None:
     assert tensor_leaves(deep) == [] and len(tensor_leaves(deep[0])) == 1
 
 
-MODEL_TAKING_A_NAMED_TUPLE = '''
+MODEL_TAKING_A_NAMED_TUPLE = """
 from collections import namedtuple
 import torch
 
@@ -67,7 +67,7 @@ def build_model():
 
 def example_input():
     return (Batch(torch.randn(3, 4), torch.arange(3)),)
-'''
+"""
 
 
 def test_dtype_casts_floating_tensors_inside_named_tuples(tmp_path) -> None:
