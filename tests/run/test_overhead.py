@@ -33,11 +33,12 @@ from netscope.engine.run.sampling import (
 from netscope.engine.run.watcher import Watcher
 
 NETSCOPE_DIR = str(Path(netscope.__file__).parent)
-# netscope's Python calls in a quiet step of the 6-block loop below whose phases are read: 42
-# (64 with global hooks); in a lean step: 6-7 (the three patched functions, the optimizer's two
-# hooks, the boundary, the memory read), 24-29 at a boundary where something is due
-MAX_CALLS_PER_PLAIN_STEP = 55
+# netscope's Python calls in a step of the 6-block loop below: a lean one 6-7 (the three patched
+# functions, the optimizer's two hooks, the boundary, the memory read), 24-29 at a boundary where
+# something is due; a quiet one whose phases are read about 50 (64 with global hooks), up to 84
+# when its boundary also sends a batch of steps (every 0.2 s) and switches the hooks
 MAX_CALLS_PER_LEAN_STEP = 35
+MAX_CALLS_PER_PHASED_STEP = 90
 
 
 def _mlp() -> nn.Module:
@@ -126,7 +127,7 @@ def test_lean_steps_run_no_module_hook_and_phased_ones_the_root_only(watcher: Wa
     assert 3 * FIND_EVERY // (2 * PHASE_EVERY) <= len(phased) <= 6 * FIND_EVERY // PHASE_EVERY
     for calls in phased:
         assert calls["_pre"] == calls["_post"] == 1, calls
-        assert sum(calls.values()) <= MAX_CALLS_PER_PLAIN_STEP, calls
+        assert sum(calls.values()) <= MAX_CALLS_PER_PHASED_STEP, calls
     assert model(torch.randn(1, 8)).shape == (1, 8)
 
 

@@ -411,7 +411,7 @@ class Watcher:
             or boundary is None
             or boundary() is not optimizer
             or now - self.last_flush >= FLUSH_S
-            or now - self.last_grads >= self.grad_refresh_s
+            or (self.snapshot is not None and now - self.last_grads >= self.grad_refresh_s)
             or (heartbeat is not None and heartbeat.running)  # its window counts steps
         ):
             try:
