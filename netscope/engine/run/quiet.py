@@ -16,7 +16,8 @@ module, and its patched functions (the DataLoader's ``__next__``, ``backward()``
 hooks hand straight on: netscope reads the step's boundary (its time) and, at the pace the
 memory reader allows, the memory, and nothing else. A Python-bound step pays for netscope's
 calls in proportion to its own (about 120 calls on a 2,200-call Lightning step were +5.6 %), so
-on a loop of short steps (under ``LEAN_BELOW_MS``) the phases and the model's calls per step
+on a loop of short steps (under ``LEAN_BELOW_MS``), once ``PHASED_FIRST`` plain steps have had
+their phases read, the phases and the model's calls per step
 are read on 1 quiet step in ``PHASE_EVERY`` (its
 interval jittered, as the sampled steps' are, so a loop's period does not alias with it), on
 the steps before ``QUIET_FROM`` and on the find steps: their medians are taken over those
@@ -53,6 +54,7 @@ PHASE_SEED = 0xFA5E  # their intervals' jitter: the same steps on every run
 # steps at least this long (ms) are never lean: the phases' ~100 calls (~50 us) are under 0.3 %
 # of them, so a GPU loop's phases come from every plain step
 LEAN_BELOW_MS = 20.0
+PHASED_FIRST = 16  # plain steps with their phases read before any step is lean
 
 
 class QuietSteps:

@@ -79,7 +79,13 @@ from netscope.engine.run.phases import (
     PhaseStack,
     StepClock,
 )
-from netscope.engine.run.quiet import FIND_EVERY, LEAN_BELOW_MS, QUIET_FROM, QuietSteps
+from netscope.engine.run.quiet import (
+    FIND_EVERY,
+    LEAN_BELOW_MS,
+    PHASED_FIRST,
+    QUIET_FROM,
+    QuietSteps,
+)
 from netscope.engine.run.roots import Root, call_kwargs, optimized_ids
 from netscope.engine.run.run_snapshot import (
     device_of,
@@ -172,6 +178,7 @@ class Watcher:
         self.quiet: QuietSteps | None = None  # plain steps hooked at their roots only
         self.lean = False  # the step in progress is lean (quiet.py): its hooks hand straight on
         self.lean_until = 0  # the first upcoming step at whose boundary something is due
+        self.phased_plain = 0  # plain steps whose phases were read
         self.top_level: dict[int, weakref.ref[torch.nn.Module]] = {}  # modules called at depth 0
 
     # --- installation -----------------------------------------------------------------------
@@ -645,6 +652,8 @@ class Watcher:
             self._stop_sampled(keep=True, step_ms=total)
         elif clock.index > 1 and not timed:
             self.plain_ms.append(total)
+            if not lean:
+                self.phased_plain += 1
         if self.heartbeat is not None:
             self.heartbeat.step_ended()
         self._flush()
@@ -692,7 +701,8 @@ class Watcher:
             and not self.suspended
         )
         plain = self.plain_ms
-        short = bool(plain) and plain[-1] < LEAN_BELOW_MS
+        # lean once the phases' medians have enough steps to stand on (a 40-step run's too)
+        short = self.phased_plain >= PHASED_FIRST and bool(plain) and plain[-1] < LEAN_BELOW_MS
         lean = quiet and short and not quiet_steps.phased(upcoming)
         modules = (ref() for ref in self.top_level.values()) if quiet else ()
         quiet_steps.want(quiet, (module for module in modules if module is not None), lean)
