@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks" / "scripts"))
 
 import framework_loop  # noqa: E402
 from harness import run_on_one_core  # noqa: E402
+from loop_kit import wait_for_the_other  # noqa: E402
 
 FROM_STEP = 100  # steps counted from here (the watcher's early steps and the burst are over)
 LEAN_AT = 60  # the step from which the watched loop's steps are all lean
@@ -46,9 +47,7 @@ def probe(variant: str, framework: str, steps: int, folder: str) -> None:
 
     def begins() -> None:
         if not marks:  # both loops start together
-            Path(folder, f"{variant}.{os.getpid()}").touch()
-            while len(os.listdir(folder)) < 2:
-                time.sleep(0.001)
+            wait_for_the_other(folder)
             framework_loop.Timer.began = time.perf_counter()
         marks.append(time.process_time())
         if agent is not None and len(marks) == LEAN_AT:

@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _pinned_to_one_core() -> Callable[[], None]:
+    """A ``preexec_fn`` that pins the child to this process's first allowed CPU."""
+    core = min(os.sched_getaffinity(0))
+    return lambda: os.sched_setaffinity(0, {core})
+
+
 def run_on_one_core(commands: list[list[str]], env: dict[str, str]) -> list[str]:
     """Run ``commands`` at the same time, all on one CPU; their stdout, in order.
 
@@ -65,11 +72,7 @@ def run_on_one_core(commands: list[list[str]], env: dict[str, str]) -> list[str]
     milliseconds and see the same swings; each one's CPU time is its own work. How well two plain
     runs agree this way: ``python benchmarks/bench_frameworks.py --same`` (docs/benchmarks.md).
     """
-    core = min(os.sched_getaffinity(0))
-
-    def pin() -> None:
-        os.sched_setaffinity(0, {core})
-
+    pin = _pinned_to_one_core()
     pipe = subprocess.PIPE
     started = [
         subprocess.Popen(
@@ -107,11 +110,7 @@ def cpu_on_one_core(
     """
     import tempfile
 
-    core = min(os.sched_getaffinity(0))
-
-    def pin() -> None:
-        os.sched_setaffinity(0, {core})
-
+    pin = _pinned_to_one_core()
     with tempfile.TemporaryDirectory() as tmp:
         errs = [open(Path(tmp) / f"{i}.err", "w+b") for i in range(len(commands))]  # noqa: SIM115
         started = [

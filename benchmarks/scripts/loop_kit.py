@@ -4,6 +4,7 @@ mark after every optimizer step, and the line each rank prints (loop time and me
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterable
 
@@ -46,3 +47,14 @@ def rank_line(rank: int, marks: list[float], total: float, steps: int) -> str:
     step_ms = 1000.0 * gaps[len(gaps) // 2]
     loop_s = marks[-1] - marks[0]
     return f"rank={rank} loop_s={loop_s:.4f} step_ms={step_ms:.2f} mean_loss={total / steps:.4f}"
+
+
+def wait_for_the_other(folder: str | None, count: int = 2) -> None:
+    """Benchmarks that run two copies at the same time on one core start their loops together
+    (one's start-up beside the other's loop would slow that loop alone): each copy leaves a file
+    in ``folder`` and waits for ``count`` of them. No folder: no wait."""
+    if not folder:
+        return
+    open(os.path.join(folder, str(os.getpid())), "w").close()
+    while len(os.listdir(folder)) < count:
+        time.sleep(0.001)

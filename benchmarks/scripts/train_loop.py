@@ -11,7 +11,7 @@ import sys
 import time
 
 import torch
-from loop_kit import conv_block, train
+from loop_kit import conv_block, train, wait_for_the_other
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -39,16 +39,6 @@ def setup(steps: int) -> tuple[DataLoader, Net, torch.optim.Optimizer, nn.Module
     model = Net()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     return DataLoader(data, batch_size=32, shuffle=True), model, optimizer, nn.CrossEntropyLoss()
-
-
-def wait_for_the_other(folder: str | None, count: int = 2) -> None:
-    """bench_run.py runs two copies at the same time on one core: their loops start together
-    (one's start-up beside the other's loop would slow that loop alone)."""
-    if not folder:
-        return
-    open(os.path.join(folder, str(os.getpid())), "w").close()
-    while len(os.listdir(folder)) < count:
-        time.sleep(0.001)
 
 
 def main() -> None:

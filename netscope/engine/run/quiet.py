@@ -17,11 +17,10 @@ hooks hand straight on: netscope reads the step's boundary (its time) and, at th
 memory reader allows, the memory, and nothing else. A Python-bound step pays for netscope's
 calls in proportion to its own (about 120 calls on a 2,200-call Lightning step were +5.6 %), so
 on a loop of short steps (under ``LEAN_BELOW_MS``), once ``PHASED_FIRST`` plain steps have had
-their phases read, the phases and the model's calls per step
-are read on 1 quiet step in ``PHASE_EVERY`` (its
-interval jittered, as the sampled steps' are, so a loop's period does not alias with it), on
-the steps before ``QUIET_FROM`` and on the find steps: their medians are taken over those
-steps, the step time over every step.
+their phases read, the phases and the model's calls per step are read on 1 quiet step in
+``PHASE_EVERY`` (its interval jittered, as the sampled steps' are, so a loop's period does not
+alias with it), on the steps before ``QUIET_FROM`` and on the find steps: their medians are
+taken over those steps, the step time over every step.
 
 Steps that need every module call keep the global hooks: the counted step (its block-by-block
 FLOPs and memory), the first ``QUIET_FROM`` steps (models found as the loop starts, a short run
@@ -46,6 +45,7 @@ from netscope.engine.run.compile_safe import (
     outside_graphs,
     runs_compiled,
 )
+from netscope.engine.run.sampling import jittered
 
 QUIET_FROM = 20  # steps before this one always run with the global hooks (after the burst)
 FIND_EVERY = 100  # 1 step in this many runs with the global hooks: new models are found there
@@ -92,7 +92,7 @@ class QuietSteps:
         """Whether quiet step ``upcoming`` has its phases and calls read (else it is lean)."""
         if upcoming < self.next_phased:
             return False
-        self.next_phased = upcoming + PHASE_EVERY // 2 + self._jitter.randrange(PHASE_EVERY + 1)
+        self.next_phased = upcoming + jittered(self._jitter, PHASE_EVERY)
         return True
 
     def _start(self, modules: list[nn.Module], lean: bool) -> None:

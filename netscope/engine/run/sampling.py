@@ -44,6 +44,12 @@ HEARTBEAT_EVERY = 200
 BLOCK_EVERY = 100
 
 
+def jittered(rng: random.Random, span: int) -> int:
+    """``span`` on average, varied by up to half either way, from a seeded ``rng``: the same
+    steps on every run, and a loop's own period does not alias with the interval."""
+    return span // 2 + rng.randrange(span + 1)
+
+
 class SamplingPlan:
     """The step indices at which sampling, the heartbeat and block timing come next."""
 
@@ -80,7 +86,12 @@ class SamplingPlan:
 
     def jittered(self, span: int) -> int:
         """``span`` on average, varied by up to half either way (see ``next_interval``)."""
-        return span // 2 + self._jitter.randrange(span + 1)
+        return jittered(self._jitter, span)
+
+    def first_due(self) -> int:
+        """The first upcoming step at whose boundary the plan starts something: the warm-up
+        before the next sampled step, the heartbeat's window or the block clock."""
+        return min(self.next_sampled - 1, self.next_heartbeat, self.next_block)
 
     def next_interval(self) -> int:
         """Steps to the next sampled one: ``every`` on average. Automatic intervals vary by up to

@@ -176,7 +176,9 @@ class Watcher:
         self.dynamo = DynamoWatch(self._pre, self._post)  # the script's own graph breaks...
         self.owners = Owners()  # a submodule called at the top level: its parent's call
         self.quiet: QuietSteps | None = None  # plain steps hooked at their roots only
-        self.lean = False  # the step in progress is lean (quiet.py): its hooks hand straight on
+        # the step in progress is lean (quiet.py): its hooks hand straight on; quiet.lean, kept
+        # here as an attribute the patched functions read at every call
+        self.lean = False
         self.lean_until = 0  # the first upcoming step at whose boundary something is due
         self.phased_plain = 0  # plain steps whose phases were read
         self.top_level: dict[int, weakref.ref[torch.nn.Module]] = {}  # modules called at depth 0
@@ -625,20 +627,12 @@ class Watcher:
             timed = True  # slowed by the counting mode: left out of step times too
             self._finish_watch()
         self._record_usage(clock.index, total, seen=not lean)
-        if lean:
-            self.pending.append((clock.index, total, None, None, None, None, sampled or timed))
-        else:
-            self.pending.append(
-                (
-                    clock.index,
-                    total,
-                    acc[0] * 1000.0,
-                    acc[1] * 1000.0,
-                    acc[2] * 1000.0,
-                    acc[3] * 1000.0,
-                    sampled or timed,
-                )
-            )
+        data, forward, backward, optimizer = (
+            (None, None, None, None) if lean else (ms * 1000.0 for ms in acc[:4])
+        )
+        self.pending.append(
+            (clock.index, total, data, forward, backward, optimizer, sampled or timed)
+        )
         clock.acc = [0.0] * PHASE_SLOTS
         if sampled and self.warming:
             # The warm-up step only tainted what the recorded step may read: the loss of
@@ -708,15 +702,8 @@ class Watcher:
         quiet_steps.want(quiet, (module for module in modules if module is not None), lean)
         self.lean = quiet_steps.lean
         if self.lean:
-            plan = self.plan
             find = (upcoming // FIND_EVERY + 1) * FIND_EVERY
-            self.lean_until = min(
-                plan.next_sampled - 1,
-                plan.next_heartbeat,
-                plan.next_block,
-                find,
-                quiet_steps.next_phased,
-            )
+            self.lean_until = min(self.plan.first_due(), find, quiet_steps.next_phased)
 
     @property
     def gil_step(self) -> bool:
