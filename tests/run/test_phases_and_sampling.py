@@ -10,7 +10,7 @@ from torch import nn
 
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.phases import BACKWARD, DATA, FORWARD, OPTIMIZER, PhaseStack, StepClock
-from netscope.engine.run.sampling import EARLY_RECORDED, SamplingPlan
+from netscope.engine.run.sampling import EARLY_RECORDED, HEARTBEAT_EVERY, SamplingPlan
 from netscope.engine.run.step_bytes import held_bytes, view_bytes
 from netscope.engine.run.step_watch import StepWatch
 
@@ -91,6 +91,16 @@ def test_the_heartbeat_comes_before_the_burst_on_automatic_sampling() -> None:
     plan = SamplingPlan()
     assert plan.heartbeat_due(3) and not plan.heartbeat_due(4)
     assert plan.next_sampled == 5  # warmed up over step 4
+
+
+def test_a_heartbeat_window_without_enough_beats_comes_again_soon() -> None:
+    """The first window (step 3) of a short run may get no beat on a busy machine: the next
+    opens ``every`` steps on, not HEARTBEAT_EVERY, so a 40-step run still has the figure."""
+    plan = SamplingPlan()
+    assert plan.heartbeat_due(3, enough_beats=False)
+    assert plan.next_heartbeat == 3 + plan.every < 40
+    assert plan.heartbeat_due(plan.next_heartbeat, enough_beats=True)
+    assert plan.next_heartbeat >= 3 + plan.every + HEARTBEAT_EVERY
 
 
 def test_a_slice_of_a_big_tensor_holds_its_own_bytes() -> None:

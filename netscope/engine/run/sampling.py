@@ -130,10 +130,14 @@ class SamplingPlan:
             return
         self.next_sampled = step_index + self.next_interval()
 
-    def heartbeat_due(self, upcoming: int) -> bool:
+    def heartbeat_due(self, upcoming: int, enough_beats: bool = True) -> bool:
+        """Whether the heartbeat's window opens at step ``upcoming``; until it has had enough
+        beats (a short run's first window may get none on a busy machine) the next comes
+        ``every`` steps on, not ``HEARTBEAT_EVERY``."""
         if upcoming < self.next_heartbeat:
             return False
-        self.next_heartbeat = upcoming + max(self.every, HEARTBEAT_EVERY)
+        spacing = max(self.every, HEARTBEAT_EVERY) if enough_beats else self.every
+        self.next_heartbeat = upcoming + spacing
         return True
 
     def block_due(self, upcoming: int) -> bool:

@@ -49,7 +49,7 @@ from netscope.engine.run.compile_safe import (
 )
 from netscope.engine.run.discover import Owners, model_of_parameters
 from netscope.engine.run.dynamo_watch import DynamoWatch
-from netscope.engine.run.heartbeat import Heartbeat
+from netscope.engine.run.heartbeat import MIN_BEATS, Heartbeat
 from netscope.engine.run.loop_detect import RootTracker, SampledStep, Taint
 from netscope.engine.run.loop_table import LoopTable
 from netscope.engine.run.memory import StepMemoryReader
@@ -667,7 +667,7 @@ class Watcher:
         elif (
             self.sampled is None
             and self.heartbeat is not None
-            and self.plan.heartbeat_due(upcoming)
+            and self.plan.heartbeat_due(upcoming, len(self.heartbeat.lateness_ms) >= MIN_BEATS)
         ):
             self.heartbeat.open_window()
         elif self.sampled is None and not self.gil_step and self.plan.block_due(upcoming):
