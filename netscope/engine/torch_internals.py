@@ -100,11 +100,12 @@ MODULE_NAMES: dict[str, str] = {
     ),
     "torch.nn.modules.module._global_forward_hooks": "run/compile_safe.py: as above",
     "torch._C._dynamo.eval_frame.set_code_exec_strategy": (
-        "run/compile_safe.py: netscope's hook functions are never compiled as frames (SKIP); "
-        "its backward and DataLoader wrappers only themselves (SKIP, then DEFAULT for torch's)"
+        "dynamo_frames.py: netscope's hook functions and dispatch handlers are never compiled as "
+        "frames (SKIP); its backward and DataLoader wrappers only themselves (SKIP, then DEFAULT "
+        "for torch's)"
     ),
-    "torch._C._dynamo.eval_frame._FrameExecStrategy": "run/compile_safe.py: as above",
-    "torch._C._dynamo.eval_frame._FrameAction": "run/compile_safe.py: as above",
+    "torch._C._dynamo.eval_frame._FrameExecStrategy": "dynamo_frames.py: as above",
+    "torch._C._dynamo.eval_frame._FrameAction": "dynamo_frames.py: as above",
     "torch._compile._disable_dynamo": (
         "snapshot/lightmeta.py: meta decompositions without importing dynamo (seconds)"
     ),

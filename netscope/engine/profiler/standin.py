@@ -32,6 +32,7 @@ from torch.overrides import TorchFunctionMode, handle_torch_function, has_torch_
 from torch.utils._python_dispatch import TorchDispatchMode, return_and_correct_aliasing
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
+from netscope.engine.dynamo_frames import never_compiled
 from netscope.engine.errors import NetscopeError
 from netscope.engine.nested import map_tensors
 
@@ -265,16 +266,20 @@ class _HostDispatch(TorchDispatchMode):
 
 
 def skip_dynamo_import(mode: type[TorchDispatchMode]) -> None:
-    """Spare the worker torch's lazy ``import torch._dynamo`` (seconds) on a mode's first op.
+    """A mode's handler runs as itself, not through torch's dynamo wrapper.
 
-    torch wraps every ``__torch_dispatch__`` so dynamo never traces it, importing dynamo on first
-    use. When dynamo is not loaded nothing can trace the step, so the plain handler is cached as
-    the wrapper's "disabled" form; when it is loaded the wrapper stays as torch made it.
+    torch wraps every ``__torch_dispatch__`` in ``torch._dynamo.disable`` so dynamo never compiles
+    it: the wrapper imports dynamo on first use (seconds, in a worker that needs none) and, once
+    dynamo is loaded (Lightning and the Hugging Face Trainer load it), switches dynamo's frame
+    callback four times at every op. The handler's code is marked instead (``dynamo_frames``:
+    skipped, with what it calls, as under the wrapper) and cached as the wrapper's "disabled"
+    form. A torch that cannot mark frames keeps the wrapper, unless dynamo is not loaded (then
+    nothing can compile the step).
     """
-    if "torch._dynamo" in sys.modules:
-        return
     raw = getattr(mode.__dict__["__torch_dispatch__"], "__wrapped__", None)
-    if raw is not None and getattr(raw, "__dynamo_disable", None) is None:
+    if raw is None or getattr(raw, "__dynamo_disable", None) is raw:
+        return
+    if never_compiled(raw) or "torch._dynamo" not in sys.modules:
         setattr(raw, "__dynamo_disable", raw)  # the attribute name torch's wrapper reads
 
 

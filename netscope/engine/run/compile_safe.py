@@ -30,6 +30,8 @@ import torch
 from torch import nn
 from torch.nn.modules import module as module_hooks
 
+from netscope.engine.dynamo_frames import never_compiled
+
 COMPILED_WRAPPER = "OptimizedModule"
 ORIG = "_orig_mod"
 HOOK_WARNING = "Using `torch.compile(module)` when there are global hooks on modules"
@@ -233,27 +235,6 @@ class GlobalHooks:
         for hooks, key, value in entries:
             hooks[key] = value
         return self.post(module, args, kwargs, output)
-
-
-def never_compiled(*functions: Callable[..., Any], only_itself: bool = False) -> None:
-    """Dynamo never compiles these functions as frames of their own, nor what they call: a module
-    compiled in place (``model.compile()``) runs ``_call_impl`` eagerly and calls the global hooks
-    as new frames, which dynamo would compile (netscope's frames in the user's counters, its hooks
-    as compiled no-ops). Inlining while tracing is not affected. Needs no dynamo import.
-    ``only_itself``: what the function calls is treated by dynamo as without it (a wrapper of
-    torch's own ``backward``)."""
-    try:
-        from torch._C._dynamo.eval_frame import (
-            _FrameAction,
-            _FrameExecStrategy,
-            set_code_exec_strategy,
-        )
-    except ImportError:  # a torch without dynamo's C part: nothing compiles frames
-        return
-    callees = _FrameAction.DEFAULT if only_itself else _FrameAction.SKIP
-    skip = _FrameExecStrategy(_FrameAction.SKIP, callees)
-    for function in functions:
-        set_code_exec_strategy(function.__code__, skip)
 
 
 never_compiled(outside_graphs(print), GlobalHooks._pre, GlobalHooks._back)

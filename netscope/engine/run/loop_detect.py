@@ -291,8 +291,9 @@ class SampledStep:
         self.recorder = LoopRecorder(tracker, taint)
         self._sync_patch: Any = None
         self._modes: list[Any] = []
-        self._data_depth = 0
+        self._aside_depth = 0
         self._modes_aside = False
+        self._stopped = False
 
     def start(self) -> None:
         skip_dynamo_import(_DispatchLevel)
@@ -305,11 +306,21 @@ class SampledStep:
     def data_begins(self) -> None:
         """The DataLoader's own work in the main process (indexing samples, collating them) on a
         CPU run: none of its tensors would be on the device, and through the two modes each of
-        its ops cost several times a step's own (64 samples: 200 ops a step). The modes step
-        aside until it returns, when they are the innermost ones (a mode of the script's above
-        them stays as it is, and so do they)."""
-        self._data_depth += 1
-        if self._data_depth != 1 or self.recorder.taint is None or len(self._modes) != 2:
+        its ops cost several times a step's own (64 samples: 200 ops a step)."""
+        if self.recorder.taint is not None:
+            self.step_aside()
+
+    def data_ends(self) -> None:
+        if self.recorder.taint is not None:
+            self.step_back()
+
+    def step_aside(self) -> None:
+        """Until ``step_back``, code that can hold no sync or copy of the loop's (the data phase
+        on a CPU run, torch's own optimizer update, ``zero_grad``) runs without the modes, when
+        they are the innermost ones (a mode of the script's above them stays as it is, and so do
+        they). Nests; ``step_back`` inside (an optimizer's closure) brings them back for it."""
+        self._aside_depth += 1
+        if self._aside_depth != 1 or self._stopped or len(self._modes) != 2:
             return
         innermost = (_get_current_dispatch_mode(), _get_current_function_mode())
         if innermost == (self._modes[0], self._modes[1]):
@@ -317,11 +328,11 @@ class SampledStep:
                 mode.__exit__(None, None, None)
             self._modes_aside = True
 
-    def data_ends(self) -> None:
-        if self._data_depth == 0:  # a data phase that began before the detectors started
+    def step_back(self) -> None:
+        if self._aside_depth == 0:  # stepped aside before the detectors started
             return
-        self._data_depth -= 1
-        if self._data_depth == 0 and self._modes_aside:
+        self._aside_depth -= 1
+        if self._aside_depth == 0 and self._modes_aside and not self._stopped:
             self._modes_aside = False
             for mode in self._modes:
                 mode.__enter__()
@@ -349,7 +360,8 @@ class SampledStep:
         return events
 
     def stop(self) -> tuple[list[syncs.SyncEvent], list[copies.CopyEvent]]:
-        if self._modes_aside:  # stopped inside the data phase: the modes are out already
+        self._stopped = True
+        if self._modes_aside:  # stopped while aside: the modes are out already
             self._modes_aside = False
             self._modes = []
         try:

@@ -36,17 +36,16 @@ import torch
 import torch.optim.optimizer as optimizer_hooks
 
 from netscope.engine.compile_facts import DETECTORS_OFF
+from netscope.engine.dynamo_frames import never_compiled
 from netscope.engine.model import (
     RunModel,
     Snapshot,
 )
 from netscope.engine.profiler.gil import gil_report
+from netscope.engine.run.aside import update_without_syncs, with_detectors
 from netscope.engine.run.block_clock import BlockClock, BlockTable
 from netscope.engine.run.channel import Sender
-from netscope.engine.run.compile_safe import (
-    dynamo_compiled_anything,
-    never_compiled,
-)
+from netscope.engine.run.compile_safe import dynamo_compiled_anything
 from netscope.engine.run.discover import Owners, model_of_parameters
 from netscope.engine.run.dynamo_watch import DynamoWatch
 from netscope.engine.run.heartbeat import MIN_BEATS, Heartbeat
@@ -131,6 +130,7 @@ class Watcher:
         self.boundary_opt: Any = None
         self.stepped: list[Any] = []  # optimizers (weak) that have stepped
         self.opt_mark = 0
+        self.opt_aside: list[Any] = []  # per open optimizer.step(): the recorded step it set aside
         self.phases = PhaseStack([StepClock("forward"), StepClock("optimizer.step")])
         self.stack = self.phases.stack  # the open phases, innermost last
         # called at every phase of every step: the stack's own methods, no call in between
@@ -384,15 +384,29 @@ class Watcher:
             return None
         self.opt_mark = len(self.stack)
         self.enter(OPTIMIZER)
+        sampled = self.sampled
+        aside = sampled if sampled is not None and update_without_syncs(optimizer) else None
+        self.opt_aside.append(aside)
+        if aside is not None:  # aside: torch's own update reads nothing back from the device
+            aside.step_aside()
+
+        def wrap(closure: Callable[[], Any]) -> Callable[[], Any]:
+            timed = self.phases.wrap_closure(closure)
+            return timed if aside is None else with_detectors(timed, aside)
+
         # optimizer.step(closure): the closure runs the loop's own code (Lightning's
         # training_step); it is handed on unchanged, timed as the loop's rather than the update's
         if kwargs.get("closure") is not None and callable(kwargs["closure"]):
-            return args, {**kwargs, "closure": self.phases.wrap_closure(kwargs["closure"])}
-        if args and callable(args[0]):
-            return (self.phases.wrap_closure(args[0]), *args[1:]), kwargs
+            return args, {**kwargs, "closure": wrap(kwargs["closure"])}
+        if len(args) > 1 and callable(args[1]):  # args[0] is the optimizer
+            return (args[0], wrap(args[1]), *args[2:]), kwargs
         return None
 
     def _opt_post(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if self.opt_aside:
+            aside = self.opt_aside.pop()
+            if aside is not None:
+                aside.step_back()
         if self.lean:
             self._lean_stepped(optimizer)
             return
@@ -846,6 +860,7 @@ class Watcher:
 
     def _stop_sampled(self, *, keep: bool, step_ms: float = 0.0) -> None:
         sampled, self.sampled = self.sampled, None
+        self.opt_aside.clear()  # an optimizer step that raised left its entry
         self.sampled_clock = None
         self.phases.data_gate = None
         if sampled is None:
