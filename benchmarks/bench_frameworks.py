@@ -10,8 +10,15 @@ counted on neither side, nor is the `netscope run` parent process (a separate pr
 time is not the script's). Prints a Markdown section for docs/benchmarks.md with every pair's
 ratio, so the spread is visible next to the median.
 
-    python benchmarks/bench_frameworks.py           # plain vs under netscope
-    python benchmarks/bench_frameworks.py --same    # plain vs plain: the method's own agreement
+The `netscope run` parent (it reads the script's messages; the script runs in its child) runs on
+the other core, as it would on any machine with a core to spare, and the script's process is
+moved to the measured core (harness.run_on_one_core ``launchers``). ``--all-on-one-core`` keeps
+the parent on the measured core too: a conservative measure, each of its wake-ups preempting one
+of the two loops there.
+
+    python benchmarks/bench_frameworks.py                    # plain vs under netscope
+    python benchmarks/bench_frameworks.py --all-on-one-core  # ... the parent on the same core
+    python benchmarks/bench_frameworks.py --same             # plain vs plain: the method itself
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ def load() -> str:
 
 
 def measure(
-    framework: str, folder: str, same: bool = False
+    framework: str, folder: str, same: bool = False, all_on_one_core: bool = False
 ) -> tuple[list[float], list[float], list[str]]:
     """Each pair: the plain loop and the loop under `netscope run` at the same time on one core
     (harness.run_on_one_core), launched in alternating order; the loops' CPU times. ``same``:
@@ -67,7 +74,8 @@ def measure(
     for i in range(REPEATS):
         first_plain = i % 2 == 0
         commands = [plain_cmd, run_cmd] if first_plain else [run_cmd, plain_cmd]
-        outputs = run_on_one_core(commands, env)
+        launcher = frozenset() if same or all_on_one_core else frozenset({int(first_plain)})
+        outputs = run_on_one_core(commands, env, launchers=launcher)
         if not first_plain:
             outputs.reverse()
         plain.append(loop_cpu_seconds(outputs[0]))
@@ -106,12 +114,13 @@ def commit() -> str:
 
 def main() -> None:
     same = "--same" in sys.argv[1:]
+    all_on_one_core = "--all-on-one-core" in sys.argv[1:]
     rows, details = [], []
     began = utc_now()
     loads = [load()]
     with tempfile.TemporaryDirectory() as folder:
         for framework in FRAMEWORKS:
-            plain, watched, sampled = measure(framework, folder, same)
+            plain, watched, sampled = measure(framework, folder, same, all_on_one_core)
             loads.append(load())
             what = f"{framework}, {STEPS} steps, {REPEATS} interleaved pairs: median loop"
             rows.append(row(f"{what} CPU time", plain, watched, same))
@@ -130,15 +139,23 @@ def main() -> None:
         f"micro-batches per step. Load average (1/5/15 min) before and after each framework: "
         f"{' -> '.join(loads)}.\n\n" + "\n".join(details)
     )
+    parent = (
+        ""
+        if same
+        else " with the `netscope run` parent on the same core too"
+        if all_on_one_core
+        else " with the `netscope run` parent process on the other core"
+    )
     print(
         "\nEach pair ran both loops at the same time on one core (benchmarks/harness.py "
-        "run_on_one_core); wall time is not compared: the two share the core."
+        f"run_on_one_core){parent}; wall time is not compared: the two share the core."
     )
     print(
         f"\nRun {began} to {utc_now()} on commit {commit()} ({os.cpu_count()} CPUs, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '1')}) with "
         f"NETSCOPE_BENCH_STEPS={STEPS} NETSCOPE_BENCH_REPEATS={REPEATS} "
-        f"python benchmarks/bench_frameworks.py{' --same' if same else ''}."
+        f"python benchmarks/bench_frameworks.py{' --same' if same else ''}"
+        f"{' --all-on-one-core' if all_on_one_core else ''}."
     )
 
 

@@ -4,7 +4,9 @@ Each pair runs both at the same time pinned to one core (harness.run_on_one_core
 machine's core speed swings from second to second, which runs one after another cannot tell
 from a few percent), launch order alternating; the measure is the loop's CPU time as the script
 reads it (first batch to last step), so start-up and torch's import are counted on neither side.
-Prints a Markdown section for docs/benchmarks.md.
+The `netscope run` parent process runs on the other core and the script's process on the
+measured one, as on any machine with a core to spare (``--all-on-one-core``: the parent on the
+measured core too). Prints a Markdown section for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def main() -> None:
     # One intra-op thread on both sides: on a shared machine OpenMP's spinning threads turn
     # every other process's burst into a stall that dwarfs what is being measured.
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+    all_on_one_core = "--all-on-one-core" in sys.argv[1:]
     plain_cmd = [sys.executable, str(SCRIPT), str(STEPS)]
     plain: list[float] = []
     watched: list[float] = []
@@ -47,7 +50,8 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as barrier:
                 env["NETSCOPE_BENCH_BARRIER"] = barrier  # the two loops start together
                 order = [plain_cmd, run_cmd] if i % 2 == 0 else [run_cmd, plain_cmd]
-                outputs = run_on_one_core(order, env)
+                launcher = frozenset() if all_on_one_core else frozenset({int(i % 2 == 0)})
+                outputs = run_on_one_core(order, env, launchers=launcher)
             if i % 2:
                 outputs.reverse()
             plain.append(loop_cpu_seconds(outputs[0]))
@@ -61,6 +65,7 @@ def main() -> None:
     loop = (
         f"{STEPS}-step CNN training loop (DataLoader, Adam, loss.item() every step, "
         f"{threads} thread), {REPEATS} pairs at the same time on one core"
+        + (" (the `netscope run` parent too)" if all_on_one_core else " (its parent on the other)")
     )
     print("## netscope run (CPU training loop)\n")
     print(
@@ -74,7 +79,7 @@ def main() -> None:
         f"{', '.join(f'{v:.3f}' for v in watched)} s; steps sampled {', '.join(every)}. "
         f"Load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} at the end. "
         f"`NETSCOPE_BENCH_STEPS={STEPS} NETSCOPE_BENCH_REPEATS={REPEATS} python "
-        "benchmarks/bench_run.py`."
+        f"benchmarks/bench_run.py{' --all-on-one-core' if all_on_one_core else ''}`."
     )
 
 

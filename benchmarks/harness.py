@@ -63,7 +63,9 @@ def _pinned_to_one_core() -> Callable[[], None]:
     return lambda: os.sched_setaffinity(0, {core})
 
 
-def run_on_one_core(commands: list[list[str]], env: dict[str, str]) -> list[str]:
+def run_on_one_core(
+    commands: list[list[str]], env: dict[str, str], launchers: frozenset[int] = frozenset()
+) -> list[str]:
     """Run ``commands`` at the same time, all on one CPU; their stdout, in order.
 
     On a shared 2-core machine the speed of a core swings by 25-70 % from one second to the next,
@@ -71,22 +73,87 @@ def run_on_one_core(commands: list[list[str]], env: dict[str, str]) -> list[str]
     two cores) cannot resolve a few percent. Sharing one core, the processes take turns every few
     milliseconds and see the same swings; each one's CPU time is its own work. How well two plain
     runs agree this way: ``python benchmarks/bench_frameworks.py --same`` (docs/benchmarks.md).
+
+    ``launchers``: the indexes of commands that are a launcher of the measured process (``netscope
+    run``, whose parent process only reads messages): the launcher runs on another core, as it
+    would on any machine with a core to spare, and every thread of its descendants is moved to
+    the measured core as soon as it appears (``_PinDescendants``).
     """
-    pin = _pinned_to_one_core()
+    core = min(os.sched_getaffinity(0))
+    others = os.sched_getaffinity(0) - {core}
     pipe = subprocess.PIPE
-    started = [
-        subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=pipe, stderr=pipe, text=True, preexec_fn=pin
+    started = []
+    for index, command in enumerate(commands):
+        cores = others if index in launchers and others else {core}
+        started.append(
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=pipe,
+                stderr=pipe,
+                text=True,
+                preexec_fn=lambda cores=cores: os.sched_setaffinity(0, cores),
+            )
         )
-        for command in commands
+    pinners = [
+        _PinDescendants(proc.pid, core)
+        for index, proc in enumerate(started)
+        if index in launchers and others
     ]
     outputs = []
-    for command, proc in zip(commands, started, strict=True):
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}):\n{err[-3000:]}")
-        outputs.append(out)
+    try:
+        for command, proc in zip(commands, started, strict=True):
+            out, err = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    f"{' '.join(command)} failed ({proc.returncode}):\n{err[-3000:]}"
+                )
+            outputs.append(out)
+    finally:
+        for pinner in pinners:
+            pinner.stop()
     return outputs
+
+
+class _PinDescendants:
+    """Moves every thread of ``pid``'s descendant processes to ``core``, polling every 2 ms (a
+    thread started later inherits its creator's core; the poll catches the rest)."""
+
+    def __init__(self, pid: int, core: int) -> None:
+        import threading
+
+        self.pid, self.core = pid, core
+        self.pinned: set[int] = set()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    def _poll(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.pid)
+        while not self.done.wait(0.002):
+            try:
+                children = root.children(recursive=True)
+            except psutil.Error:
+                return
+            for child in children:
+                try:
+                    tasks = os.listdir(f"/proc/{child.pid}/task")
+                except OSError:
+                    continue
+                for task in map(int, tasks):
+                    if task not in self.pinned:
+                        try:
+                            os.sched_setaffinity(task, {self.core})
+                            self.pinned.add(task)
+                        except OSError:
+                            pass
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
 
 
 @dataclass(frozen=True)
