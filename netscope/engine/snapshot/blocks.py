@@ -113,6 +113,7 @@ def build_blocks(
         activations = dict(
             zip(keys, activation_stats([record.activations[k] for k in keys]), strict=False)
         )
+        record.activations.clear()  # the outputs' copies go before the rows are made
     forward = backward = saved = None
     if compute is not None:
         forward = _with_containers(named, children, compute.forward)

@@ -183,6 +183,9 @@ def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress)
                 ):
                     run_backward(loaded, record)
             counting.note_grads(record.backward_ran)
+            # the output holds the step's autograd graph (a node per op, netscope's hooks on
+            # them): let it go before the statistics (20,000 blocks: peak RSS -15 MiB)
+            record.output = None
             step_mode.restore()  # the user's buffers before the statistics read them
             notes = list(record.notes)
             if on_meta:
