@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
@@ -54,3 +58,25 @@ def dynamo_lines(stderr: str) -> list[str]:
 def step_losses(stdout: str) -> list[str]:
     """The ``step N loss X`` lines a test script prints."""
     return [line for line in stdout.splitlines() if line.startswith("step ")]
+
+
+@contextmanager
+def watcher_here(every: int | None = None) -> Iterator[Any]:
+    """A watcher installed in this process, its messages to /dev/null, as in a script that
+    compiled nothing: an earlier test that ran torch.compile here (its frames in dynamo's
+    counters) would keep quiet steps and the detectors off."""
+    from netscope.engine.run.channel import Sender
+    from netscope.engine.run.watcher import Watcher
+
+    utils = sys.modules.get("torch._dynamo.utils")
+    frames = utils.counters.pop("frames", None) if utils is not None else None
+    sink = os.open(os.devnull, os.O_WRONLY)
+    agent = Watcher(Sender(sink), "train.py", every)
+    agent.install()
+    try:
+        yield agent
+    finally:
+        agent.finish()
+        os.close(sink)
+        if utils is not None and frames is not None:
+            utils.counters["frames"] = frames

@@ -5,8 +5,6 @@ see while the optimizer's update (not its closure) is the innermost phase."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,9 +16,9 @@ from torch import nn
 
 from netscope.engine.profiler import detect
 from netscope.engine.run import loop_detect
-from netscope.engine.run.channel import Sender
 from netscope.engine.run.phases import OPTIMIZER
 from netscope.engine.run.watcher import Watcher
+from tests.run.helpers import watcher_here
 
 STEPS = 12
 
@@ -48,18 +46,8 @@ class ClippingSGD(torch.optim.Optimizer):
 
 @pytest.fixture
 def watcher() -> Iterator[Watcher]:
-    utils = sys.modules.get("torch._dynamo.utils")
-    frames = utils.counters.pop("frames", None) if utils is not None else None
-    sink = os.open(os.devnull, os.O_WRONLY)
-    agent = Watcher(Sender(sink), "train.py", every=1)  # every step recorded
-    agent.install()
-    try:
+    with watcher_here(every=1) as agent:  # every step recorded
         yield agent
-    finally:
-        agent.finish()
-        os.close(sink)
-        if utils is not None and frames is not None:
-            utils.counters["frames"] = frames
 
 
 @pytest.fixture

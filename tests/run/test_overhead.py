@@ -4,7 +4,6 @@ quiet steps still find a model first called late and leave torch's hook dicts as
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import Counter
@@ -21,7 +20,6 @@ from torch.utils._python_dispatch import _get_current_dispatch_mode
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import netscope
-from netscope.engine.run.channel import Sender
 from netscope.engine.run.quiet import FIND_EVERY, LEAN_BELOW_MS, PHASE_EVERY, QUIET_FROM
 from netscope.engine.run.sampling import (
     ASSUMED_EXTRA,
@@ -31,6 +29,7 @@ from netscope.engine.run.sampling import (
     SamplingPlan,
 )
 from netscope.engine.run.watcher import Watcher
+from tests.run.helpers import watcher_here
 
 NETSCOPE_DIR = str(Path(netscope.__file__).parent)
 # netscope's Python calls in a step of the 6-block loop below: a lean one 6-7 (the three patched
@@ -53,20 +52,8 @@ def _batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
 
 @pytest.fixture
 def watcher() -> Iterator[Watcher]:
-    """A watcher in this process, as in a script that compiled nothing: an earlier test that
-    ran torch.compile here (its frames in dynamo's counters) would keep quiet steps off."""
-    utils = sys.modules.get("torch._dynamo.utils")
-    frames = utils.counters.pop("frames", None) if utils is not None else None
-    sink = os.open(os.devnull, os.O_WRONLY)
-    agent = Watcher(Sender(sink), "train.py")
-    agent.install()
-    try:
+    with watcher_here() as agent:
         yield agent
-    finally:
-        agent.finish()
-        os.close(sink)
-        if utils is not None and frames is not None:
-            utils.counters["frames"] = frames
 
 
 def _netscope_calls(step: Any, steps: int) -> Counter[str]:

@@ -7,11 +7,11 @@ mode) and its foreach updates, once per parameter tensor or group.
 
 None of it can stall the device or copy across it: the updates of torch's optimizers keep their
 step counters on the host (``capturable``/``fused`` ones keep them on the device and never read
-them back). So the modes step aside there (``SampledStep.step_aside``) and come back for the closure an optimizer runs (Lightning's
-``training_step``, the loop's own code). Not stepped aside: an optimizer class of the script's
-or a library's (even one built on torch's), ``LBFGS`` (its line search reads values back),
-sparse and newer optimizers, and a step with hooks of the script's registered on the optimizer
-(they run inside it).
+them back). So the modes step aside there (``SampledStep.step_aside``) and come back for the
+closure an optimizer runs (Lightning's ``training_step``, the loop's own code). Not stepped
+aside: an optimizer class of the script's or a library's (even one built on torch's), ``LBFGS``
+(its line search reads values back), sparse and newer optimizers, and a step with hooks of the
+script's registered on the optimizer (they run inside it).
 """
 
 from __future__ import annotations
