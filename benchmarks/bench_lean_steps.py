@@ -2,6 +2,7 @@
 process (issue 22).
 
     python benchmarks/bench_lean_steps.py {lightning,accelerate,trainer} [STEPS] [PAIRS]
+        [--variants lean,removed] [--remove-at STEP]
 
 Each pair runs two copies of benchmarks/scripts/framework_loop.py at the same time on one core
 (harness.run_on_one_core), their loops started together: a plain one, and one with netscope's
@@ -30,10 +31,10 @@ from harness import run_on_one_core  # noqa: E402
 from loop_kit import wait_for_the_other  # noqa: E402
 
 FROM_STEP = 100  # steps counted from here (the watcher's early steps and the burst are over)
-LEAN_AT = 60  # the step from which the watched loop's steps are all lean
+LEAN_AT = 60  # the step from which the watched loop's steps are all lean (--remove-at: removed)
 
 
-def probe(variant: str, framework: str, steps: int, folder: str) -> None:
+def probe(variant: str, framework: str, steps: int, folder: str, lean_at: int) -> None:
     """Run as the loop: wait for the other copy, then print the CPU time of steps FROM_STEP on."""
     from netscope.engine.run import watcher as watcher_module
     from netscope.engine.run.channel import Sender
@@ -50,7 +51,7 @@ def probe(variant: str, framework: str, steps: int, folder: str) -> None:
             wait_for_the_other(folder)
             framework_loop.Timer.began = time.perf_counter()
         marks.append(time.process_time())
-        if agent is not None and len(marks) == LEAN_AT:
+        if agent is not None and len(marks) == lean_at:
             agent.plan.next_sampled = agent.plan.next_block = agent.plan.next_heartbeat = 10**9
             watcher_module.FIND_EVERY = 10**9
             if agent.quiet is not None:
@@ -73,19 +74,34 @@ def cpu_seconds(output: str) -> float:
 
 def main() -> None:
     if sys.argv[1:2] == ["--probe"]:
-        probe(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        probe(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6]))
         return
+    options = sys.argv[1:]
+    variants, lean_at = ["lean", "removed"], LEAN_AT
+    for flag in ("--variants", "--remove-at"):
+        if flag in options:
+            at = options.index(flag)
+            value = options[at + 1]
+            del options[at : at + 2]
+            if flag == "--variants":
+                variants = value.split(",")
+            else:
+                lean_at = int(value)
+    sys.argv = [sys.argv[0], *options]
     framework = sys.argv[1]
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 600
     pairs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     env.setdefault("HF_HUB_OFFLINE", "1")
     me = [sys.executable, str(Path(__file__).resolve()), "--probe"]
-    for variant in ("lean", "removed"):
+    for variant in variants:
         ratios = []
         for pair in range(pairs):
             with tempfile.TemporaryDirectory() as folder:
-                runs = [[*me, name, framework, str(steps), folder] for name in ("plain", variant)]
+                runs = [
+                    [*me, name, framework, str(steps), folder, str(lean_at)]
+                    for name in ("plain", variant)
+                ]
                 order = runs if pair % 2 == 0 else runs[::-1]
                 outputs = run_on_one_core(order, env)
                 if pair % 2:

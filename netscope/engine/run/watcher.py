@@ -246,8 +246,17 @@ class Watcher:
         self._patch(torch.autograd, "backward", BACKWARD)
 
     def uninstall(self) -> None:
+        """Nothing of netscope's runs in the script's steps after this: hooks, patches, modes,
+        the heartbeat's beats (an open window would beat every 2 ms for the rest of the run)."""
         self.enabled = False
         self.lean = False
+        if self.heartbeat is not None:
+            self.heartbeat.close()
+        if self.sampled is not None:
+            self._stop_sampled(keep=False)
+        if self.watch is not None:
+            self.watch.close()
+            self.watch = None
         if self.quiet is not None:
             self.quiet.stop()
         self.dynamo.uninstall()
@@ -267,7 +276,9 @@ class Watcher:
         """A forked process (a DataLoader worker): not instrumented, and never talks to netscope."""
         self.enabled = False
         self.lean = False
-        self.sampled = None
+        sampled, self.sampled = self.sampled, None
+        if sampled is not None:  # forked inside a recorded step: its modes are on this stack too
+            sampled.stop()
         if self.quiet is not None:
             self.quiet.stop()
         for handle in self._handles:
