@@ -966,10 +966,16 @@ class Watcher:
 
 def _preload() -> None:
     """Import what the snapshot and the peak lookup need before the script starts: a first
-    import inside the loop (about 0.1 s) would be the loop's time."""
+    import inside the loop (about 0.1 s) would be the loop's time. The statistics' kernels run
+    once on two tiny host tensors too: their first use (a few ms on the host) would otherwise
+    fall in the step that takes the snapshot."""
     import netscope.engine.compute.devices
     import netscope.engine.compute.mfu
     import netscope.engine.snapshot.build  # noqa: F401
+    from netscope.engine.snapshot.values import tensor_stats
+
+    with torch.no_grad():
+        tensor_stats([torch.linspace(-1.0, 1.0, 64).reshape(8, 8), torch.zeros(8)])
 
 
 def _peak_tflops_env() -> float | None:
