@@ -316,9 +316,10 @@ class SampledStep:
 
     def step_aside(self) -> None:
         """Until ``step_back``, code that can hold no sync or copy of the loop's (the data phase
-        on a CPU run, torch's own optimizer update, ``zero_grad``) runs without the modes, when
-        they are the innermost ones (a mode of the script's above them stays as it is, and so do
-        they). Nests; ``step_back`` inside (an optimizer's closure) brings them back for it."""
+        on a CPU run, the update of torch's own optimizers: run/aside.py) runs without the
+        modes, when they are the innermost ones (a mode of the script's above them stays as it
+        is, and so do they). Nests; ``step_back`` inside (an optimizer's closure) brings them
+        back for it."""
         self._aside_depth += 1
         if self._aside_depth != 1 or self._stopped or len(self._modes) != 2:
             return

@@ -84,10 +84,6 @@ class SamplingPlan:
         self.burst_left -= 1
         return self.burst_left > 0
 
-    def jittered(self, span: int) -> int:
-        """``span`` on average, varied by up to half either way (see ``next_interval``)."""
-        return jittered(self._jitter, span)
-
     def first_due(self) -> int:
         """The first upcoming step at whose boundary the plan starts something: the warm-up
         before the next sampled step, the heartbeat's window or the block clock."""
@@ -101,7 +97,7 @@ class SamplingPlan:
         exactly N."""
         if self.fixed_every is not None:
             return self.every
-        return self.jittered(self.every)
+        return jittered(self._jitter, self.every)
 
     def sampled(self, step_index: int, step_ms: float, plain_ms: list[float]) -> None:
         """The detectors stopped after step ``step_index``: choose ``every`` from what the last
@@ -126,7 +122,7 @@ class SamplingPlan:
             # the step by which BUDGET of the loop pays for what was spent and the next sample
             paid_at = math.ceil((self.spent + 2 * extra) / BUDGET)
             span = min(MAX_EVERY, max(self.every, paid_at - step_index))
-            self.next_sampled = step_index + self.jittered(span)
+            self.next_sampled = step_index + jittered(self._jitter, span)
             return
         self.next_sampled = step_index + self.next_interval()
 

@@ -952,12 +952,7 @@ class Watcher:
             self.uninstall()
 
     def _fail(self, exc: BaseException) -> None:
-        if self.sampled is not None:
-            self._stop_sampled(keep=False)
-        if self.watch is not None:
-            self.watch.close()
-            self.watch = None
-        self.uninstall()
+        self.uninstall()  # the recorded step, the counted step and the heartbeat stop with it
         with contextlib.suppress(OSError):
             self.sender.send(
                 RunNote(f"netscope stopped watching the loop: {type(exc).__name__}: {exc}")
