@@ -23,9 +23,10 @@ def _plain(modules: Sequence[nn.Module]) -> bool:
     )
 
 
-def set_training(model: nn.Module, mode: bool) -> None:
-    """``model.train(mode)``: every module's flag, a class's own ``train`` honoured."""
-    modules = list(model.modules())
+def set_training(model: nn.Module, mode: bool, modules: Sequence[nn.Module] | None = None) -> None:
+    """``model.train(mode)``: every module's flag, a class's own ``train`` honoured.
+    ``modules``: ``model.modules()``, if the caller has walked them."""
+    modules = list(model.modules()) if modules is None else modules
     if not _plain(modules):
         model.train(mode)
         return
@@ -34,9 +35,13 @@ def set_training(model: nn.Module, mode: bool) -> None:
 
 
 @contextmanager
-def training_flags_kept(model: nn.Module) -> Iterator[nn.Module]:
-    """Restore each module's own ``training`` flag after the block, however it ends."""
-    flags = [(module, module.training) for module in model.modules()]
+def training_flags_kept(
+    model: nn.Module, modules: Sequence[nn.Module] | None = None
+) -> Iterator[nn.Module]:
+    """Restore each module's own ``training`` flag after the block, however it ends.
+    ``modules``: ``model.modules()``, if the caller has walked them."""
+    walked = model.modules() if modules is None else modules
+    flags = [(module, module.training) for module in walked]
     try:
         yield model
     finally:

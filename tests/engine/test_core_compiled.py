@@ -165,10 +165,13 @@ def test_error_in_the_users_compiled_forward_still_names_the_users_line(tmp_path
 
 
 def test_hooks_on_the_compiled_wrapper_fail_as_netscopes_instrumentation() -> None:
-    """What happened before unwrapping: dynamo cannot trace netscope's block-stack hooks. The
-    error says it is netscope's instrumentation, not the user's forward."""
+    """What happens without unwrapping when dynamo cannot trace netscope's block-stack hooks (in
+    one graph, as ``fullgraph=True`` asks): the error says it is netscope's instrumentation,
+    not the user's forward."""
     torch._dynamo.reset()
-    model = torch.compile(nn.Sequential(nn.Linear(20, 8), nn.ReLU()), backend="eager")
+    model = torch.compile(
+        nn.Sequential(nn.Linear(20, 8), nn.ReLU()), backend="eager", fullgraph=True
+    )
     loaded = LoadedTarget(
         options=LoadOptions("model.py"),
         path="model.py",

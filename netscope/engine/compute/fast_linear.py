@@ -33,6 +33,7 @@ class StepCounter(Protocol):
     in_attention: int
     chain: tuple[int, ...]
     uncounted: Counter[str]
+    excluded: set[int]  # storages never counted as saved activations (the parameters')
     calls_mode: Any  # compute.attention.AttentionCalls (a torch function mode), or None
 
     @property
@@ -138,15 +139,18 @@ class FastLinears:
         """The output's storage, and the leaf's node: its saved tensors (when the counter's
         saved-tensor hooks were off inside the leaf: torch's hook calls, a pack in forward and
         an unpack in backward per tensor, cost more than this) and its backward hooks."""
-        self.counter.memory.created(output)
+        counter = self.counter
+        counter.memory.created(output)
         node = output.grad_fn
         if x is not None and node is not None:
             # addmm / mm save the input for the weight's gradient and the weight (a view of a
             # parameter: never an activation) for the input's, as the hooks would see them
-            if module.weight.requires_grad:
-                self.counter.pack(x)
-            if x.requires_grad:
-                self.counter.pack(module.weight)
+            weight = module.weight
+            if weight.requires_grad:
+                counter.pack(x)
+            # the model's weights are excluded from the start: a pack would only find that
+            if x.requires_grad and weight.untyped_storage()._cdata not in counter.excluded:
+                counter.pack(weight)
         if node is not None and type(node).__name__ in _FAST_NODES:
             flops = 2 * output.shape[0] * module.in_features * module.out_features
             node.register_prehook(self._node_enter)

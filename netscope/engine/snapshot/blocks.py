@@ -125,26 +125,31 @@ def build_blocks(
     own_forward = own_figures(forward, children, aliases)
     own_backward = own_figures(backward, children, aliases)
     own_saved = own_figures(saved, children, aliases)
+    classes: dict[type, tuple[bool, str | None, bool]] = {}  # custom, source, never called
+    derived = derived or {}
     blocks = []
     for path, module in named:
         cls = type(module)
-        custom = not is_builtin(cls)
+        kind = classes.get(cls)
+        if kind is None:  # once per class (20,000 blocks are a handful of classes)
+            custom = not is_builtin(cls)
+            uncalled = issubclass(cls, CONTAINERS) or cls is nn.Module
+            kind = classes[cls] = (custom, class_source(cls) if custom else None, uncalled)
+        custom, source, uncalled = kind
         key = id(module)
-        calls = (
-            None
-            if record is None or isinstance(module, CONTAINERS) or cls is nn.Module
-            else record.calls.get(key, 0)
-        )
+        calls = None if record is None or uncalled else record.calls.get(key, 0)
+        paths = paths_of[key]
+        parent, _, name = path.rpartition(".")
         blocks.append(
             BlockInfo(
                 path=path,
-                name=path.rpartition(".")[2],
+                name=name,
                 type=cls.__name__,
                 type_module=cls.__module__,
                 custom=custom,
-                source=class_source(cls) if custom else None,
+                source=source,
                 depth=path.count(".") + 1 if path else 0,
-                parent=None if not path else path.rpartition(".")[0],
+                parent=parent if path else None,
                 children=tuple(children.get(path, ())),
                 params=own.get(path, 0),
                 total_params=tree.get(path, 0),
@@ -153,10 +158,10 @@ def build_blocks(
                 calls=calls,
                 outputs=() if record is None else record.outputs.get(key, ()),
                 activation=activations.get(key),
-                aliases=tuple(p for p in paths_of[key] if p != path),
+                aliases=() if len(paths) == 1 else tuple(p for p in paths if p != path),
                 unregistered=tuple(_unregistered_of(path, module)),
                 weights_used_by=record.used_by.get(key) if record and calls == 0 else None,
-                derived=(derived or {}).get(path, ()),
+                derived=derived.get(path, ()),
                 forward_flops=None if forward is None else forward[path],
                 backward_flops=None if backward is None else backward[path],
                 saved_bytes=None if saved is None else saved[path],

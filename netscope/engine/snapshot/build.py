@@ -129,28 +129,36 @@ def snapshot_with_step(loaded: LoadedTarget, progress: Progress = None) -> Stepp
         from netscope.engine.snapshot.checkpoint import snapshot_checkpoint
 
         return snapshot_checkpoint(loaded, progress), None
-    with training_flags_kept(loaded.model):
-        return _snapshot_module(loaded, loaded.model, progress)
+    named = list(loaded.model.named_modules())  # the one walk before the forward
+    modules = [module for _, module in named]
+    with training_flags_kept(loaded.model, modules):
+        return _snapshot_module(loaded, loaded.model, named, progress)
 
 
-def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress) -> Stepped:
+def _snapshot_module(
+    loaded: LoadedTarget, model: nn.Module, named: list[tuple[str, nn.Module]], progress: Progress
+) -> Stepped:
+    """``named``: ``model.named_modules()`` before the forward."""
     device = resolve_device(loaded.options.device)
     on_meta = device.type == "meta"
-    unique_params = list({id(p): p for p in model.parameters()}.values())
+    modules = [module for _, module in named]
+    unique_params = unique_parameters(modules)
     saved_grads = [(p, p.grad) for p in unique_params]
     record = ForwardRecord()
     handles: list[Any] = []
     forward_info = ForwardInfo(ran=False, note=no_input_note(loaded))
     step_mode: StepMode | None = None
     try:
-        step_mode = StepMode(model, train=loaded.options.train and loaded.example_input is not None)
+        train = loaded.options.train and loaded.example_input is not None
+        step_mode = StepMode(model, train, modules)
         for param in unique_params:
             param.grad = None
         if loaded.example_input is not None:
             options = loaded.options
             want_backward = options.backward and (not on_meta or options.train)
-            handles = install_hooks(model, record, stats=not on_meta)
-            counting = ComputePass(model, record.paths, device, unique_params)
+            handles = install_hooks(model, record, stats=not on_meta, named=named)
+            buffers = unique_buffers(modules)
+            counting = ComputePass(model, record.paths, device, unique_params, buffers)
             record.counter = counting.counter if COUNT_COMPUTE else None
             counting.inputs(loaded.example_input)
             _say(progress, "example forward")
@@ -213,6 +221,31 @@ def _snapshot_module(loaded: LoadedTarget, model: nn.Module, progress: Progress)
             param.grad = grad
 
 
+def first_paths(named: list[tuple[str, nn.Module]]) -> list[tuple[str, nn.Module]]:
+    """``model.named_modules()`` from its ``remove_duplicate=False`` walk: each module at its
+    first path, in the same order (a module seen again was seen with all its children)."""
+    seen: set[int] = set()
+    first = []
+    for path, module in named:
+        if id(module) not in seen:
+            seen.add(id(module))
+            first.append((path, module))
+    return first
+
+
+def unique_parameters(modules: list[nn.Module]) -> list[nn.Parameter]:
+    """``model.parameters()`` from its walked modules: each parameter once, in the same order
+    (20,000 blocks: 8 ms instead of the 40 ms of a second walk)."""
+    found = {id(p): p for m in modules for p in m._parameters.values() if p is not None}
+    return list(found.values())
+
+
+def unique_buffers(modules: list[nn.Module]) -> list[torch.Tensor]:
+    """``model.buffers()`` from its walked modules, each buffer once, in the same order."""
+    found = {id(b): b for m in modules for b in m._buffers.values() if b is not None}
+    return list(found.values())
+
+
 def meta_forward_failed(error: NetscopeError) -> ForwardInfo:
     """On meta, value-dependent code cannot run; the structure is still worth showing."""
     where = f" (at {error.location})" if error.location else ""
@@ -242,7 +275,7 @@ def _assemble(
 ) -> Snapshot:
     named = list(model.named_modules(remove_duplicate=False))
     derived_at = {path: tuple(derived_tensors(path, module)) for path, module in named}
-    derived = tuple(d for path, _ in model.named_modules() for d in derived_at[path])
+    derived = tuple(d for path, _ in first_paths(named) for d in derived_at[path])
     param_entries, buffer_entries = _entries(named, source_notes(list(derived)))
     ties, tie_index = tie_groups(param_entries)
     first_seen: dict[int, int] = {}
