@@ -11,7 +11,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO, TypeVar
 
 from netscope.engine.errors import NetscopeError
 from netscope.engine.gc_hold import gc_paused
@@ -66,7 +66,7 @@ def resolve_format(path: str, fmt: str | None) -> str:
     )
 
 
-def _writer(fmt: str, snapshot: Snapshot, profile: Profile | None) -> Callable[[TextIO], None]:
+def _writer(fmt: str, snapshot: Snapshot, profile: Profile | None) -> Callable[[BinaryIO], None]:
     if fmt == "json":
         from netscope.report.json_report import write_json
 
@@ -89,8 +89,8 @@ def _writer(fmt: str, snapshot: Snapshot, profile: Profile | None) -> Callable[[
     return lambda stream: _write(stream, render_chrome_trace(snapshot, profile))
 
 
-def _write(stream: TextIO, text: str) -> None:
-    stream.write(text)
+def _write(stream: BinaryIO, text: str) -> None:
+    stream.write(text.encode())
 
 
 def _check_folder(path: str) -> str:
@@ -126,7 +126,19 @@ def _fsync_folder(folder: str) -> None:
 
 
 def atomic_write(path: str, write: Callable[[TextIO], None]) -> str:
-    """Run ``write`` on a temp file next to ``path``, then rename it over ``path``."""
+    """Run ``write`` on a UTF-8 text temp file next to ``path``, then rename it over ``path``."""
+    return _atomic(path, lambda fd: os.fdopen(fd, "w", encoding="utf-8", newline="\n"), write)
+
+
+def atomic_write_bytes(path: str, write: Callable[[BinaryIO], None]) -> str:
+    """``atomic_write`` for a writer of bytes (a JSON report: orjson's, not decoded first)."""
+    return _atomic(path, lambda fd: os.fdopen(fd, "wb"), write)
+
+
+_Stream = TypeVar("_Stream", bound=IO[Any])
+
+
+def _atomic(path: str, open_fd: Callable[[int], _Stream], write: Callable[[_Stream], None]) -> str:
     folder = _check_folder(path)
     temp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     try:
@@ -135,7 +147,8 @@ def atomic_write(path: str, write: Callable[[TextIO], None]) -> str:
     except OSError as exc:
         raise NetscopeError(f"cannot write the report: {exc.strerror or exc}", path=path) from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+        stream = open_fd(fd)
+        with stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
@@ -161,4 +174,4 @@ def write_report(
     """Write the report in ``fmt`` (or the format the extension names); returns the path."""
     fmt = resolve_format(path, fmt)
     with gc_paused():  # a large model's report makes hundreds of thousands of dicts
-        return atomic_write(path, _writer(fmt, snapshot, profile))
+        return atomic_write_bytes(path, _writer(fmt, snapshot, profile))
