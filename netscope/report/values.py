@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
-from collections.abc import Iterator
-from typing import Any
 
 from netscope import units
 from netscope.units import NOT_AVAILABLE as NOT_AVAILABLE
@@ -49,25 +46,6 @@ def _rounded_together(values: list[float | None], digits: int) -> list[float | N
     nearest the rounded decimal, the one ``float(f"{x:.6g}")`` parses; values within a hair of
     a tie, and other magnitudes, go through ``num`` (tests/report: equal on 60,000 values from
     1e-30 to 1e30 and the figures of a 2,000-block report)."""
-    import torch
-
-    with _one_thread(torch):
-        return _rounded_by_torch(values, digits)
-
-
-@contextlib.contextmanager
-def _one_thread(torch: Any) -> Iterator[None]:
-    """torch's ops on one thread: elementwise ops on a few MB gain no wall time from a second
-    one, only CPU (440,000 values: 0.07 s on one, 0.17-0.37 s on two of two shared cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _rounded_by_torch(values: list[float | None], digits: int) -> list[float | None]:
     import torch
 
     nan = float("nan")
