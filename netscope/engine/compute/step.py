@@ -99,6 +99,7 @@ class ComputePass:
                 yield
         finally:
             self.after_backward = self.counter.memory.current
+            self.counter.memory.stop()
             self._cuda_read()
 
     def _cuda_reset(self) -> None:

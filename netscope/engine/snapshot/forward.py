@@ -219,9 +219,13 @@ def install_hooks(
         return found
 
     def _record_output(key: int, output: Any) -> None:
-        leaves = (("", output),) if type(output) is torch.Tensor else tensor_leaves(output)
-        record.outputs[key] = tuple(output_info(label, t) for label, t in leaves)
-        floating = next((t for _, t in leaves if t.is_floating_point()), None)
+        if type(output) is torch.Tensor:  # most blocks: no walk of a nested output
+            record.outputs[key] = (output_info("", output),)
+            floating = output if output.is_floating_point() else None
+        else:
+            leaves = tensor_leaves(output)
+            record.outputs[key] = tuple(output_info(label, t) for label, t in leaves)
+            floating = next((t for _, t in leaves if t.is_floating_point()), None)
         record.activations[key] = (
             activation_row(floating) if stats and floating is not None else None
         )

@@ -240,10 +240,14 @@ class SmallActivation:
 def activation_row(tensor: torch.Tensor) -> torch.Tensor | SmallActivation | None:
     """[mean, std, zero fraction] of one output, kept on its device until ``activation_stats``;
     a small output is only copied, its figures come from one batched pass."""
-    if not measurable(tensor) or not tensor.is_floating_point():
+    lazy = type(tensor) is not torch.Tensor and is_lazy(tensor)  # a plain tensor never is
+    if lazy or tensor.is_meta or not tensor.is_floating_point():
+        return None
+    numel = tensor.numel()
+    if not numel:
         return None
     t = tensor.detach()
-    if t.numel() <= BATCH_NUMEL:
+    if numel <= BATCH_NUMEL:
         return SmallActivation(t.reshape(-1).clone())  # widened to float64 with the batch
     work = widened(t)
     if work.device.type == "cpu":  # reading three scalars here costs no synchronization
