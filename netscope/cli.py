@@ -391,7 +391,9 @@ def _run_app(args: argparse.Namespace) -> int:
     from multiprocessing import resource_tracker
 
     from netscope.engine.worker.session import app_session
+    from netscope.terminal import require_terminal
 
+    require_terminal(f"netscope report {args.target} -o report.json (or .md, .html)")
     load, prof = checked_load_options(args), profile_options(args)
     autostart = not args.no_profile and load.profilable
     resource_tracker.ensure_running()  # while sys.stderr is still the terminal (see run_app)

@@ -89,6 +89,10 @@ def run_diff(args: argparse.Namespace) -> int:
         from netscope.report.diff_write import diff_format
 
         diff_format(args.output)  # a wrong extension fails before any model runs
+    if args.app:  # before any model runs, as a wrong extension
+        from netscope.terminal import require_terminal
+
+        require_terminal("drop --app for the text diff, or pass -o diff.md")
     diff = diff_reports(load_side(args, args.target), load_side(args, args.after))
     if args.output:
         from netscope.report.diff_write import write_diff

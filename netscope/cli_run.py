@@ -143,6 +143,11 @@ def run_command(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None and getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be 0 or more")
     limits = run_limits(args)  # reads --baseline now: a bad file fails before the script runs
+    if not args.output and not limits.any:
+        from netscope.terminal import require_terminal
+
+        shown = f"-m {target}" if as_module else target
+        require_terminal(f"netscope run -o report.json {shown} ... (its output passes through)")
     if args.nproc_per_node is not None:
         from netscope.cli_ranks import ranks_main
 

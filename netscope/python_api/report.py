@@ -121,7 +121,9 @@ class Report:
         """The app on this report (no worker: the tree, details and any profile shown);
         returns the app's exit status when the user quits."""
         from netscope.python_api.app import run_report_app
+        from netscope.terminal import require_terminal
 
+        require_terminal("report.write('report.html'), or print(report) for the text")
         return run_report_app(self.snapshot, self.profile)
 
     def __str__(self) -> str:
