@@ -393,8 +393,8 @@ def _run_app(args: argparse.Namespace) -> int:
     from netscope.engine.worker.session import app_session
     from netscope.terminal import require_terminal
 
+    load, prof = checked_load_options(args), profile_options(args)  # a wrong path says so first
     require_terminal(f"netscope report {args.target} -o report.json (or .md, .html)")
-    load, prof = checked_load_options(args), profile_options(args)
     autostart = not args.no_profile and load.profilable
     resource_tracker.ensure_running()  # while sys.stderr is still the terminal (see run_app)
     first = app_session(load, prof, autostart)
