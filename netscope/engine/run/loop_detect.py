@@ -94,8 +94,10 @@ class Taint:
         if key in self.ids:
             return
         ids = self.ids
-        with contextlib.suppress(TypeError):  # an object that cannot be weakly referenced
+        try:  # (a plain try: a suppress() context is two Python calls, at every op's output)
             ids[key] = weakref.ref(tensor, partial(_forget, ids, key))
+        except TypeError:  # an object that cannot be weakly referenced: not tracked
+            return
 
     def discard(self, tensor: object) -> None:
         self.ids.pop(id(tensor), None)
