@@ -24,23 +24,31 @@ def local_tensor(tensor: torch.Tensor) -> torch.Tensor:
     return local if isinstance(local, torch.Tensor) else tensor
 
 
-def storage_key(tensor: torch.Tensor) -> tuple[int, int] | None:
-    """(storage id, bytes) of a plain tensor (a DTensor's local shard); None for sparse, nested
-    or quantized tensors."""
+_PLAIN = (torch.Tensor, torch.nn.Parameter)  # no DTensor shard to look up (most tensors)
+
+
+def storage_of(tensor: torch.Tensor) -> Any:
+    """The untyped storage behind a tensor (a DTensor's local shard's); None for sparse, nested
+    or quantized tensors. A plain tensor skips the DTensor lookup."""
     try:
-        storage = local_tensor(tensor).untyped_storage()
-        return storage._cdata, storage.nbytes()
+        return (tensor if type(tensor) in _PLAIN else local_tensor(tensor)).untyped_storage()
     except Exception:  # sparse, nested, quantized or lazy (uninitialized) tensors
         return None
+
+
+def storage_key(tensor: torch.Tensor) -> tuple[int, int] | None:
+    """(storage id, bytes) of a tensor's storage (``storage_of``); None where it has none."""
+    storage = storage_of(tensor)
+    return None if storage is None else (storage._cdata, storage.nbytes())
 
 
 def storage_keys(tensors: Iterable[torch.Tensor]) -> dict[int, int]:
     """Storage id -> bytes of the storages behind ``tensors``, each once (ties, views)."""
     seen: dict[int, int] = {}
     for tensor in tensors:
-        key = storage_key(tensor)
-        if key is not None:
-            seen[key[0]] = key[1]
+        storage = storage_of(tensor)
+        if storage is not None:
+            seen[storage._cdata] = storage.nbytes()
     return seen
 
 
@@ -73,7 +81,7 @@ class AllocationTracker:
         self.peak_at = self.where()
 
     def created(self, tensor: torch.Tensor) -> None:
-        storage = self._storage(tensor)
+        storage = storage_of(tensor)
         if storage is None:
             return
         key = storage._cdata
@@ -86,13 +94,6 @@ class AllocationTracker:
         if self.current > self.peak:
             self.peak = self.current
             self._reached_peak()
-
-    @staticmethod
-    def _storage(tensor: torch.Tensor) -> Any:
-        try:
-            return local_tensor(tensor).untyped_storage()
-        except Exception:  # no storage to count
-            return None
 
     def _reached_peak(self) -> None:
         self.peak_at = self.where()
@@ -110,16 +111,13 @@ class AllocationTracker:
         self.current -= nbytes
 
 
-_PLAIN = (torch.Tensor, torch.nn.Parameter)
-
-
 class StepAllocations(AllocationTracker):
     """The counted step's tracker: where a new peak is reached is kept as a token (``place()``:
     the phase and the blocks running) and named by ``describe`` only when ``peak_at`` is read.
 
     In a forward every new output is a new peak: naming the block there (a path lookup and a
-    format) was a third of the tracker's cost on 20,000 tiny blocks. Plain tensors skip the
-    DTensor lookup. The figures are the base class's.
+    format) was a third of the tracker's cost on 20,000 tiny blocks. The figures are the base
+    class's.
     """
 
     def __init__(self, place: Callable[[], Any], describe: Callable[[Any], str]) -> None:
@@ -142,14 +140,6 @@ class StepAllocations(AllocationTracker):
             self._named, self._token = value, None
         else:
             self._token = value
-
-    @staticmethod
-    def _storage(tensor: torch.Tensor) -> Any:
-        try:
-            plain = tensor if type(tensor) in _PLAIN else local_tensor(tensor)
-            return plain.untyped_storage()
-        except Exception:  # no storage to count
-            return None
 
     def _reached_peak(self) -> None:
         self._token = self.place()

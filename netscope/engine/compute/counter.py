@@ -27,6 +27,7 @@ from netscope.engine.compute.allocations import (
     local_tensor,
     output_tensors,
     storage_key,
+    storage_of,
 )
 from netscope.engine.compute.fast_linear import FastLinears
 from netscope.engine.compute.formulas import DATA_OPS, registry
@@ -287,16 +288,14 @@ class StepCounter(TorchDispatchMode):
 
         A plain tensor (the usual case) skips the DTensor lookup and Parameter's Python-level
         ``isinstance`` (20,000 Linear blocks: ~5 us a pack, half of it those two)."""
-        plain = type(tensor) is torch.Tensor
-        try:
-            storage = (tensor if plain else local_tensor(tensor)).untyped_storage()
-        except Exception:  # sparse, nested, quantized or lazy (uninitialized) tensors
+        storage = storage_of(tensor)
+        if storage is None:  # sparse, nested, quantized or lazy (uninitialized) tensors
             return tensor
         key = storage._cdata
         if key in self.excluded or key in self.saved_storages:
             return tensor
         base = tensor._base
-        if (not plain and isinstance(tensor, nn.Parameter)) or (
+        if (type(tensor) is not torch.Tensor and isinstance(tensor, nn.Parameter)) or (
             base is not None and isinstance(base, nn.Parameter)
         ):
             self.excluded.add(key)  # a lazy parameter the forward just made, or its view
