@@ -220,9 +220,8 @@ def module_dict(
         "self_saved_bytes": block.self_saved_bytes,
         "fsdp_unit": block.fsdp_unit,
         "parallel_style": block.parallel_style,
+        **sharding_details(block),
     }
-    if block.fsdp is not None or block.parallel_style is not None:
-        item.update(sharding_details(block))
     return item
 
 

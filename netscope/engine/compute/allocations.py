@@ -24,14 +24,14 @@ def local_tensor(tensor: torch.Tensor) -> torch.Tensor:
     return local if isinstance(local, torch.Tensor) else tensor
 
 
-_PLAIN = (torch.Tensor, torch.nn.Parameter)  # no DTensor shard to look up (most tensors)
+PLAIN_TYPES = (torch.Tensor, torch.nn.Parameter)  # neither a DTensor nor lazy (most tensors)
 
 
 def storage_of(tensor: torch.Tensor) -> Any:
     """The untyped storage behind a tensor (a DTensor's local shard's); None for sparse, nested
     or quantized tensors. A plain tensor skips the DTensor lookup."""
     try:
-        return (tensor if type(tensor) in _PLAIN else local_tensor(tensor)).untyped_storage()
+        return (tensor if type(tensor) in PLAIN_TYPES else local_tensor(tensor)).untyped_storage()
     except Exception:  # sparse, nested, quantized or lazy (uninitialized) tensors
         return None
 

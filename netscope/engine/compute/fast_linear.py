@@ -33,7 +33,6 @@ class StepCounter(Protocol):
     in_attention: int
     chain: tuple[int, ...]
     uncounted: Counter[str]
-    excluded: set[int]  # storages never counted as saved activations (the parameters')
     calls_mode: Any  # compute.attention.AttentionCalls (a torch function mode), or None
 
     @property
@@ -145,12 +144,10 @@ class FastLinears:
         if x is not None and node is not None:
             # addmm / mm save the input for the weight's gradient and the weight (a view of a
             # parameter: never an activation) for the input's, as the hooks would see them
-            weight = module.weight
-            if weight.requires_grad:
+            if module.weight.requires_grad:
                 counter.pack(x)
-            # the model's weights are excluded from the start: a pack would only find that
-            if x.requires_grad and weight.untyped_storage()._cdata not in counter.excluded:
-                counter.pack(weight)
+            if x.requires_grad:
+                counter.pack(module.weight)
         if node is not None and type(node).__name__ in _FAST_NODES:
             flops = 2 * output.shape[0] * module.in_features * module.out_features
             node.register_prehook(self._node_enter)

@@ -125,18 +125,13 @@ def build_blocks(
     own_forward = own_figures(forward, children, aliases)
     own_backward = own_figures(backward, children, aliases)
     own_saved = own_figures(saved, children, aliases)
-    classes: dict[type, tuple[bool, str | None, bool]] = {}  # custom, source, never called
     derived = derived or {}
     blocks = []
     for path, module in named:
         cls = type(module)
-        kind = classes.get(cls)
-        if kind is None:  # once per class (20,000 blocks are a handful of classes)
-            custom = not is_builtin(cls)
-            uncalled = issubclass(cls, CONTAINERS) or cls is nn.Module
-            kind = classes[cls] = (custom, class_source(cls) if custom else None, uncalled)
-        custom, source, uncalled = kind
+        custom = not is_builtin(cls)
         key = id(module)
+        uncalled = isinstance(module, CONTAINERS) or cls is nn.Module
         calls = None if record is None or uncalled else record.calls.get(key, 0)
         paths = paths_of[key]
         parent, _, name = path.rpartition(".")
@@ -147,7 +142,7 @@ def build_blocks(
                 type=cls.__name__,
                 type_module=cls.__module__,
                 custom=custom,
-                source=source,
+                source=class_source(cls) if custom else None,
                 depth=path.count(".") + 1 if path else 0,
                 parent=parent if path else None,
                 children=tuple(children.get(path, ())),

@@ -266,7 +266,6 @@ class WeightUse(TorchFunctionMode):
         self.aside: list[nn.Module] = []  # blocks whose forward runs with the mode off
         owners = self.owners
         leaves: list[tuple[nn.Module, list[Any]]] = []
-        kinds: dict[type, tuple[bool, bool]] = {}  # class -> (may hold packed objects, built-in)
         for module in record.modules or model.modules():
             held = [
                 v
@@ -274,17 +273,11 @@ class WeightUse(TorchFunctionMode):
                 if v is not None
             ]
             cls = type(module)
-            kind = kinds.get(cls)
-            if kind is None:  # torch.nn's float blocks hold no packed objects
-                kind = kinds[cls] = (
-                    not cls.__module__.startswith(_FLOAT_BUILTINS),
-                    is_builtin(cls),
-                )
-            if kind[0]:
+            if not cls.__module__.startswith(_FLOAT_BUILTINS):  # no packed objects there
                 held += packed_objects(module)
             for value in held:
                 owners.setdefault(id(value), []).append(module)
-            if kind[1] and not module._modules:
+            if not module._modules and is_builtin(cls):
                 leaves.append((module, held))
         record.quiet.clear()
         for module, held in leaves:

@@ -20,6 +20,7 @@ from typing import cast
 import torch
 from torch.nn.parameter import is_lazy
 
+from netscope.engine.compute.allocations import PLAIN_TYPES
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import ActivationStats, GradStats, TensorStats
 from netscope.engine.snapshot.moments import (
@@ -42,7 +43,10 @@ BATCH_TOTAL = 1 << 22  # values per batch: bounds the float64 copy a batch makes
 
 def measurable(tensor: torch.Tensor | None) -> bool:
     """Real values exist: not meta, not lazy, not empty (complex, quantized: ``real_view``)."""
-    return tensor is not None and not tensor.is_meta and not is_lazy(tensor) and tensor.numel() > 0
+    if tensor is None or tensor.is_meta:
+        return False
+    lazy = type(tensor) not in PLAIN_TYPES and is_lazy(tensor)  # a plain tensor never is
+    return not lazy and tensor.numel() > 0
 
 
 def real_view(tensor: torch.Tensor) -> tuple[torch.Tensor, str]:
@@ -240,14 +244,10 @@ class SmallActivation:
 def activation_row(tensor: torch.Tensor) -> torch.Tensor | SmallActivation | None:
     """[mean, std, zero fraction] of one output, kept on its device until ``activation_stats``;
     a small output is only copied, its figures come from one batched pass."""
-    lazy = type(tensor) is not torch.Tensor and is_lazy(tensor)  # a plain tensor never is
-    if lazy or tensor.is_meta or not tensor.is_floating_point():
-        return None
-    numel = tensor.numel()
-    if not numel:
+    if not measurable(tensor) or not tensor.is_floating_point():
         return None
     t = tensor.detach()
-    if numel <= BATCH_NUMEL:
+    if t.numel() <= BATCH_NUMEL:
         return SmallActivation(t.reshape(-1).clone())  # widened to float64 with the batch
     work = widened(t)
     if work.device.type == "cpu":  # reading three scalars here costs no synchronization
