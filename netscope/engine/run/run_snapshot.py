@@ -69,7 +69,18 @@ def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snap
         chain = " > ".join(wrappers)
         notes.insert(0, f"the script's model is {chain}: shown is the module inside it")
     forward = ForwardInfo(ran=False, note="; ".join(notes))
-    return replace(snapshot, forward=forward)
+    return with_findings_of(snapshot, replace(snapshot, forward=forward))
+
+
+def with_findings_of(before: Snapshot, after: Snapshot) -> Snapshot:
+    """``after`` (``before`` with facts replaced) with the model findings of its own facts: those
+    ``before``'s facts gave go (a walked model's "add an example_input()" advice, a gradient
+    finding from before the script's backward), the others stay."""
+    from netscope.engine.snapshot.findings import model_findings
+
+    stale = set(model_findings(before))
+    kept = tuple(f for f in before.findings if f not in stale)
+    return replace(after, findings=(*kept, *model_findings(after)))
 
 
 def with_watched(snapshot: Snapshot, figures: WatchedFigures) -> Snapshot:
@@ -111,7 +122,6 @@ def device_of(module: nn.Module) -> str:
 def with_script_grads(snapshot: Snapshot, module: nn.Module) -> Snapshot | None:
     """The snapshot with gradient statistics from the script's own backward (and the findings
     they change), or None when the script left no gradient."""
-    from netscope.engine.snapshot.findings import model_findings
     from netscope.engine.snapshot.values import grad_stats
 
     inner, _ = unwrap(module)
@@ -134,7 +144,4 @@ def with_script_grads(snapshot: Snapshot, module: nn.Module) -> Snapshot | None:
         for p in snapshot.parameters
     )
     forward = replace(snapshot.forward, backward_ran=True, loss_source="the script's own backward")
-    updated = replace(snapshot, parameters=params, forward=forward)
-    old_model = set(model_findings(snapshot))
-    kept = tuple(f for f in snapshot.findings if f not in old_model)
-    return replace(updated, findings=(*kept, *model_findings(updated)))
+    return with_findings_of(snapshot, replace(snapshot, parameters=params, forward=forward))
