@@ -6,6 +6,8 @@ keeping floats and keeping its loss tensors.
 
 from __future__ import annotations
 
+import math
+
 import random
 
 from netscope import units
@@ -92,13 +94,31 @@ def test_memory_that_falls_does_not_grow() -> None:
 def test_memory_reads_are_paced_to_a_fifth_of_a_percent_of_a_step() -> None:
     reader = StepMemoryReader("cpu")
     try:
-        reader.pace(read_s=4e-6, step_s=40e-6)  # a 4 us read, 40 us steps: 1 in 50
-        assert reader.every == 50
+        reader.pace(read_s=8e-4, step_s=0.04)  # a 0.8 ms read (CUDA), 40 ms steps: 1 in 10
+        assert reader.every == 10
         reader.pace(read_s=4e-6, step_s=1.0)  # a long step: every boundary
         assert reader.every == 1
         for _ in range(4):  # one preempted read among fast ones does not pace the rest
-            reader.pace(read_s=4e-6, step_s=40e-6)
-        reader.pace(read_s=0.5, step_s=40e-6)
-        assert reader.every == 50
+            reader.pace(read_s=8e-4, step_s=0.04)
+        reader.pace(read_s=0.5, step_s=0.04)
+        assert reader.every == 10
+    finally:
+        reader.close()
+
+
+def test_memory_reads_are_at_least_an_interval_apart() -> None:
+    """A cheap read on short steps still waits ``MIN_READ_INTERVAL_S`` of steps: 4.5 ms steps
+    of a Lightning loop read at every boundary ran 0.6% slower (the system call's cost to the
+    loop is more than its own time)."""
+    from netscope.engine.run.memory import MIN_READ_INTERVAL_S
+
+    reader = StepMemoryReader("cpu")
+    try:
+        reader.pace(read_s=2e-6, step_s=4.5e-3)
+        assert reader.every == 12 == math.ceil(MIN_READ_INTERVAL_S / 4.5e-3)
+        reader.pace(read_s=2e-6, step_s=100e-6)  # 0.1 ms steps: the interval, not the budget
+        assert reader.every == 500
+        reader.pace(read_s=2e-6, step_s=0.06)  # steps longer than the interval: every one
+        assert reader.every == 1
     finally:
         reader.close()

@@ -3,9 +3,13 @@
 The watcher reads one figure at each step boundary (``StepMemoryReader``): on CUDA the caching
 allocator's bytes held by tensors (``allocated_bytes.all.current``) and the step's peak
 (``allocated_bytes.all.peak``, reset at each read); on the CPU the process's resident set
-(``/proc/self/statm``, one ``pread``; psutil where /proc is missing). A read costs about a
-microsecond on the CPU, tens on CUDA; when that is more than ``READ_BUDGET`` of a step (0.2%),
-the boundaries are read 1 in k.
+(``/proc/self/statm``, one ``pread``; psutil where /proc is missing). A read takes a few
+microseconds on the CPU, tens on CUDA; when that is more than ``READ_BUDGET`` of a step (0.2%),
+the boundaries are read 1 in k. A read is also never closer than ``MIN_READ_INTERVAL_S`` of
+steps to the last: the system call costs the loop more than its own time (a Lightning loop of
+4.5 ms steps ran 0.6% slower read at every boundary than read at none, where the reads' own
+time was under 0.2%, and 0.23% slower read every 25 ms: docs/benchmarks.md), and a leak's
+slope needs tens of reads, not thousands.
 
 ``step_memory`` (no torch: the parent runs it) turns the reads into ``RunMemory``: the growth per
 step is the Theil-Sen slope (the median of the pairwise slopes) over the last ``WINDOW`` reads
@@ -39,6 +43,7 @@ MIN_UP_SHARE = 0.6  # of the steps between reads that went up
 MAX_DOWN_SHARE = 0.2  # ... and that went down
 NOISE_FACTOR = 4.0  # the rise over the window against the residuals' median absolute deviation
 READ_BUDGET = 0.002  # share of a step the memory read may cost
+MIN_READ_INTERVAL_S = 0.05  # steps' time between two reads at the least
 COSTS = 9  # recent read costs whose median paces the reads (one preempted read must not)
 MIB = 1 << 20
 
@@ -128,11 +133,13 @@ class StepMemoryReader:
 
     def pace(self, read_s: float, step_s: float) -> None:
         """Read 1 in k boundaries when a read costs more than ``READ_BUDGET`` of a step (the
-        median of the last reads' costs, so one read slowed by another process does not)."""
+        median of the last reads' costs, so one read slowed by another process does not), and
+        at most once per ``MIN_READ_INTERVAL_S`` of steps."""
         self._costs.append(read_s)
         if step_s > 0:
             cost = sorted(self._costs)[len(self._costs) // 2]
-            self.every = max(1, min(1000, math.ceil(cost / (READ_BUDGET * step_s))))
+            budget = cost / (READ_BUDGET * step_s)
+            self.every = max(1, min(1000, math.ceil(max(budget, MIN_READ_INTERVAL_S / step_s))))
 
     def close(self) -> None:
         if self._fd is not None:
