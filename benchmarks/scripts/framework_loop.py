@@ -167,7 +167,8 @@ def main() -> None:
         f"loop_minflt={ended.ru_minflt - began.ru_minflt} "
         f"loop_user_s={ended.ru_utime - began.ru_utime:.4f} "
         f"loop_sys_s={ended.ru_stime - began.ru_stime:.4f} "
-        f"loop_vcsw={ended.ru_nvcsw - began.ru_nvcsw} loop_ivcsw={ended.ru_nivcsw - began.ru_nivcsw}",
+        f"loop_vcsw={ended.ru_nvcsw - began.ru_nvcsw} "
+        f"loop_ivcsw={ended.ru_nivcsw - began.ru_nivcsw}",
         flush=True,
     )
 

@@ -5,11 +5,12 @@ allocator's bytes held by tensors (``allocated_bytes.all.current``) and the step
 (``allocated_bytes.all.peak``, reset at each read); on the CPU the process's resident set
 (``/proc/self/statm``, one ``pread``; psutil where /proc is missing). A read takes a few
 microseconds on the CPU, tens on CUDA; when that is more than ``READ_BUDGET`` of a step (0.2%),
-the boundaries are read 1 in k. A read is also never closer than ``MIN_READ_INTERVAL_S`` of
-steps to the last: the system call costs the loop more than its own time (a Lightning loop of
-4.5 ms steps ran 0.6% slower read at every boundary than read at none, where the reads' own
-time was under 0.2%, and 0.23% slower read every 25 ms: docs/benchmarks.md), and a leak's
-slope needs tens of reads, not thousands.
+the boundaries are read 1 in k. Once ``WINDOW`` reads are in (a short run's slope needs them
+all), a read is also never closer than ``MIN_READ_INTERVAL_S`` of steps to the last: the system
+call costs the loop more than its own time (a Lightning loop of 4.5 ms steps ran 0.6% slower
+read at every boundary than read at none, where the reads' own time was under 0.2%, and 0.23%
+slower read every 25 ms: docs/benchmarks.md), and a leak's slope needs tens of reads, not
+thousands.
 
 ``step_memory`` (no torch: the parent runs it) turns the reads into ``RunMemory``: the growth per
 step is the Theil-Sen slope (the median of the pairwise slopes) over the last ``WINDOW`` reads
@@ -62,6 +63,7 @@ class StepMemoryReader:
         self._index: int | None = None
         self._carry = 0  # a peak from before the watcher's own work (a snapshot), kept
         self._costs: deque[float] = deque(maxlen=COSTS)
+        self._reads = 0
         if device.startswith("cuda"):
             import torch
 
@@ -134,12 +136,14 @@ class StepMemoryReader:
     def pace(self, read_s: float, step_s: float) -> None:
         """Read 1 in k boundaries when a read costs more than ``READ_BUDGET`` of a step (the
         median of the last reads' costs, so one read slowed by another process does not), and
-        at most once per ``MIN_READ_INTERVAL_S`` of steps."""
+        after ``WINDOW`` reads at most once per ``MIN_READ_INTERVAL_S`` of steps."""
         self._costs.append(read_s)
+        self._reads += 1
         if step_s > 0:
             cost = sorted(self._costs)[len(self._costs) // 2]
             budget = cost / (READ_BUDGET * step_s)
-            self.every = max(1, min(1000, math.ceil(max(budget, MIN_READ_INTERVAL_S / step_s))))
+            spaced = MIN_READ_INTERVAL_S / step_s if self._reads >= WINDOW else 0.0
+            self.every = max(1, min(1000, math.ceil(max(budget, spaced))))
 
     def close(self) -> None:
         if self._fd is not None:
