@@ -89,6 +89,7 @@ class StepMemoryReader:
 
     def read(self) -> tuple[int, int] | None:
         """(bytes now, peak bytes since the last read), or None when it cannot be read."""
+        self._reads += 1  # paced or not (a lean step's boundary reads without pacing)
         try:
             if self._cuda is not None:
                 return self._read_cuda()
@@ -138,7 +139,6 @@ class StepMemoryReader:
         median of the last reads' costs, so one read slowed by another process does not), and
         after ``WINDOW`` reads at most once per ``MIN_READ_INTERVAL_S`` of steps."""
         self._costs.append(read_s)
-        self._reads += 1
         if step_s > 0:
             cost = sorted(self._costs)[len(self._costs) // 2]
             budget = cost / (READ_BUDGET * step_s)
