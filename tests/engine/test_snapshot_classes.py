@@ -65,3 +65,31 @@ def test_class_lines_equal_inspect_for_decorated_nested_and_local_classes(tmp_pa
         assert classes._class_line(module.Decorated, str(path)) == first_decorator
     finally:
         del sys.modules["shapes_of_classes"]
+
+
+def test_a_scripts_class_lines_are_read_before_it_runs(tmp_path) -> None:
+    """``netscope run`` reads the script's class lines before the script starts (child.main):
+    a class the script defines is then placed from that read, with no parse in the loop's first
+    step, at the line inspect gives for the class while runpy runs it."""
+    import runpy
+
+    script = tmp_path / "train_script.py"
+    script.write_text(
+        SOURCE
+        + textwrap.dedent(
+            """
+            import inspect
+            from netscope.engine.snapshot import classes
+
+            FOUND = [
+                (classes.class_source(cls), inspect.getsourcelines(cls)[1])
+                for cls in (Decorated, Decorated.Inner, Plain2)
+            ]
+            """
+        )
+    )
+    classes.read_class_lines(str(script))
+    assert set(classes._CLASS_LINES[str(script)]) >= {"Plain", "Decorated.Inner", "Plain2"}
+    found = runpy.run_path(str(script), run_name="__main__")["FOUND"]
+    shown = classes.display_path(str(script))
+    assert found and all(source == f"{shown}:{line}" for source, line in found), found

@@ -152,6 +152,7 @@ def main(argv: list[str], watcher_class: type | None = None) -> int:
         return 2
 
     from netscope.engine.run.watcher import Watcher
+    from netscope.engine.snapshot.classes import read_class_lines
 
     watcher = (watcher_class or Watcher)(sender, display_path(script) if script else target, every)
     watcher.install()
@@ -163,6 +164,7 @@ def main(argv: list[str], watcher_class: type | None = None) -> int:
             runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
             assert script is not None  # a script path when not a module
+            read_class_lines(script)  # a model class of the script: found without a parse in-loop
             sys.argv = [script, *args]
             sys.path[0] = os.path.dirname(os.path.abspath(script))
             runpy.run_path(script, run_name="__main__")

@@ -61,13 +61,20 @@ def _class_line(cls: type, filename: str) -> int:
     """The line inspect gives for ``cls`` (its first decorator, else ``class``), from one parse
     per file: inspect parses the whole file for every class (0.1 s for transformers'
     modeling_llama.py and its 8 classes)."""
-    if filename not in _CLASS_LINES:
-        _CLASS_LINES[filename] = _class_lines("".join(linecache.getlines(filename)))
+    read_class_lines(filename)
     line = _CLASS_LINES[filename].get(cls.__qualname__)
     return line if line is not None else inspect.getsourcelines(cls)[1]
 
 
 _CLASS_LINES: dict[str, dict[str, int]] = {}
+
+
+def read_class_lines(filename: str) -> None:
+    """Parse a file's class lines once (cached). ``netscope run`` reads the script's before it
+    starts: the parse of a model class's file otherwise runs inside the loop's first step (5 ms
+    of a 200-line script, the Trainer benchmark's)."""
+    if filename not in _CLASS_LINES:
+        _CLASS_LINES[filename] = _class_lines("".join(linecache.getlines(filename)))
 
 
 def _class_lines(source: str) -> dict[str, int]:
