@@ -56,6 +56,8 @@ def test_the_same_loop_keeping_floats_is_flat_and_its_flops_and_mfu(tmp_path):
     compute = report["compute"]
     assert run["step_boundary"] == "optimizer.step" and run["model_calls_per_step"] == 1
     assert compute["backward_flops"] > 0
+    # plain SGD stepped and holds no state: 0 bytes of it, not "no optimizer step"
+    assert report["memory"]["optimizer_bytes"] == 0 and report["memory"]["optimizer"] == "sgd"
     assert run["flops_per_step"] == compute["forward_flops"] + compute["backward_flops"]
     # Regressor: 1024 x (256 x 512 + 512 x 256) multiply-adds forward, 1.5x that backward (no
     # gradient for the input)

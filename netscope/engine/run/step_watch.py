@@ -212,7 +212,9 @@ class StepWatch:
     def _memory(self, optimizers: list[Any]) -> Memory:
         counter = self.counter
         state = [t for opt in optimizers for t in _state_tensors(opt)]
-        optimizer_bytes = unique_bytes(state) if state else None
+        # an optimizer that stepped and holds no tensor (SGD without momentum): 0 bytes, not
+        # "no optimizer step"
+        optimizer_bytes = unique_bytes(state) if optimizers else None
         peak = self.start_bytes + self.inputs_bytes + (optimizer_bytes or 0)
         peak += counter.memory.peak
         names = sorted({type(opt).__name__.lower() for opt in optimizers})
