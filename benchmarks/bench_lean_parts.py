@@ -25,10 +25,9 @@ import sys
 import time
 from typing import Any
 
-from harness import run_on_one_core
+from harness import ROOT, run_on_one_core
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "benchmarks", "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "scripts"))
 
 TAKEN_AT = 60  # the step at whose start PART is taken away
 MEASURED_FROM = 100
@@ -101,6 +100,8 @@ def main() -> None:
     if sys.argv[1:2] == ["--probe"]:
         probe(sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "")
         return
+    if len(sys.argv) < 3:
+        raise SystemExit(__doc__)
     framework, parts = sys.argv[1], sys.argv[2]
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 600
     pairs = int(sys.argv[4]) if len(sys.argv) > 4 else 6

@@ -9,7 +9,6 @@ time (every thread's) over the same span, which other processes on a shared mach
 less than the wall time.
 """
 
-import resource
 import sys
 import tempfile
 import time
@@ -40,21 +39,17 @@ class Timer:
     ended = 0.0
     cpu_began = 0.0
     cpu_ended = 0.0
-    usage_began: resource.struct_rusage | None = None
-    usage_ended: resource.struct_rusage | None = None
 
     @classmethod
     def step_begins(cls) -> None:
         if cls.began is None:
             cls.began = time.perf_counter()
             cls.cpu_began = time.process_time()
-            cls.usage_began = resource.getrusage(resource.RUSAGE_SELF)
 
     @classmethod
     def step_ends(cls) -> None:
         cls.ended = time.perf_counter()
         cls.cpu_ended = time.process_time()
-        cls.usage_ended = resource.getrusage(resource.RUSAGE_SELF)
 
 
 def run_lightning(steps: int) -> None:
@@ -159,18 +154,6 @@ def main() -> None:
     assert Timer.began is not None
     print(f"loop_s={Timer.ended - Timer.began:.4f}", flush=True)
     print(f"loop_cpu_s={Timer.cpu_ended - Timer.cpu_began:.4f}", flush=True)
-    began, ended = Timer.usage_began, Timer.usage_ended
-    if began is None or ended is None:  # a probe replaced the step hooks
-        return
-    # page faults and context switches over the loop: what an allocator or a waking thread costs
-    print(
-        f"loop_minflt={ended.ru_minflt - began.ru_minflt} "
-        f"loop_user_s={ended.ru_utime - began.ru_utime:.4f} "
-        f"loop_sys_s={ended.ru_stime - began.ru_stime:.4f} "
-        f"loop_vcsw={ended.ru_nvcsw - began.ru_nvcsw} "
-        f"loop_ivcsw={ended.ru_nivcsw - began.ru_nivcsw}",
-        flush=True,
-    )
 
 
 if __name__ == "__main__":

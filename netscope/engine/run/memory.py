@@ -8,9 +8,8 @@ microseconds on the CPU, tens on CUDA; when that is more than ``READ_BUDGET`` of
 the boundaries are read 1 in k. Once ``WINDOW`` reads are in (a short run's slope needs them
 all), a read is also never closer than ``MIN_READ_INTERVAL_S`` of steps to the last: the system
 call costs the loop more than its own time (a Lightning loop of 4.5 ms steps ran 0.6% slower
-read at every boundary than read at none, where the reads' own time was under 0.2%, and 0.23%
-slower read every 25 ms: docs/benchmarks.md), and a leak's slope needs tens of reads, not
-thousands.
+read at every boundary than read at none, where the reads' own time was under 0.2%:
+docs/benchmarks.md), and a leak's slope needs tens of reads, not thousands.
 
 ``step_memory`` (no torch: the parent runs it) turns the reads into ``RunMemory``: the growth per
 step is the Theil-Sen slope (the median of the pairwise slopes) over the last ``WINDOW`` reads

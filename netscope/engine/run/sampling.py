@@ -41,7 +41,7 @@ CONTINUOUS_EVERY = 2  # --every at or below this records every step
 # the heartbeat's windows and the block clock's steps slow the steps they run on: at most 1 in
 # these many steps (or 1 in ``every`` when that is rarer)
 # (a beat costs a short loop ~0.2 ms: the interpreter lock handed over and back; a 4 ms step
-# of the Trainer's loop ran ~0.4 ms slower in a window)
+# of the Trainer's loop ran ~0.4 ms slower in a window, probe: docs/benchmarks.md)
 HEARTBEAT_EVERY = 500
 BLOCK_EVERY = 100
 

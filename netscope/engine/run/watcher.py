@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import statistics
 import sys
 import time
 import weakref
@@ -728,7 +729,7 @@ class Watcher:
         short = (
             self.phased_plain >= PHASED_FIRST
             and bool(plain)
-            and sorted(plain)[len(plain) // 2] < LEAN_BELOW_MS
+            and statistics.median_high(plain) < LEAN_BELOW_MS
         )
         lean = quiet and short and not quiet_steps.phased(upcoming)
         modules = (ref() for ref in self.top_level.values()) if quiet else ()
