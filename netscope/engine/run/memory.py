@@ -25,6 +25,7 @@ import contextlib
 import itertools
 import math
 import os
+import statistics
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -139,7 +140,7 @@ class StepMemoryReader:
         after ``WINDOW`` reads at most once per ``MIN_READ_INTERVAL_S`` of steps."""
         self._costs.append(read_s)
         if step_s > 0:
-            cost = sorted(self._costs)[len(self._costs) // 2]
+            cost = statistics.median_high(self._costs)
             budget = cost / (READ_BUDGET * step_s)
             spaced = MIN_READ_INTERVAL_S / step_s if self._reads >= WINDOW else 0.0
             self.every = max(1, min(1000, math.ceil(max(budget, spaced))))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 from collections import deque
 
 BUDGET = 0.01  # share of the loop's time the sampled steps may add
@@ -110,14 +111,14 @@ class SamplingPlan:
         self.recorded = 0
         if self.fixed_every is None:
             if len(plain_ms) >= MIN_REFERENCE:
-                plain = sorted(plain_ms)[len(plain_ms) // 2]
+                plain = statistics.median_high(plain_ms)
                 self.extras.append(max(step_ms / plain - 1.0, 0.0) if plain > 0 else 1.0)
             # one noisy reading (another process slowing a plain step) must not make every
             # step a sampled one: the median of the readings so far; before any (the burst
             # ends at step 15, with only the early steps, slowed themselves, to compare with)
             # the cost a recorded step is assumed to have
             extras = self.extras
-            extra = sorted(extras)[len(extras) // 2] if extras else ASSUMED_EXTRA
+            extra = statistics.median_high(extras) if extras else ASSUMED_EXTRA
             # a sample costs two slowed steps: the warm-up and the recorded one
             self.every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(2 * extra / BUDGET)))
             self.spent += slowed * extra
