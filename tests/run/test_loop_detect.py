@@ -106,6 +106,28 @@ def test_device_reads_sync_host_reads_do_not():
     ]
 
 
+def test_copies_are_recorded_by_the_profilers_rules():
+    """An empty device tensor's `.cpu()` still syncs but moves no data: no copy, as the model-file
+    profiler records it (engine/profiler/events.py); a D2H copy's source is device memory, so
+    its pinning is not applicable (None), as on a GPU."""
+    model = Net()
+    lines: dict[str, int] = {}
+
+    def body(taint):
+        x = torch.randn(2, 4)
+        taint.add(x)
+        out = model(x)
+        lines["empty"] = _here() + 1
+        out[:0].cpu()
+        lines["full"] = _here() + 1
+        out.cpu()
+
+    syncs, copies = _watch(model, body)
+    assert _lines(syncs)[1:] == [(".cpu()", lines["empty"]), (".cpu()", lines["full"])]
+    assert [(c.direction, c.bytes, c.pinned) for c in copies] == [("D2H", 2 * 3 * 4, None)]
+    assert copies[0].location.endswith(f":{lines['full']}")
+
+
 def test_an_optimizers_host_step_counter_is_not_a_sync():
     model = Net()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

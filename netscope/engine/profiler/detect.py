@@ -9,7 +9,6 @@ block and the source line happen only for a finding. Modes and patches are remov
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,51 +17,36 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from netscope.engine.dtypes import dtype_name
 from netscope.engine.load.loaded import ExampleInput
 from netscope.engine.model import CopyFinding, SyncFinding
 from netscope.engine.profiler import copies, standin, syncs
+from netscope.engine.profiler.events import StepEvents
 from netscope.engine.profiler.step import prepared_step
 from netscope.engine.profiler.tracking import BlockTracker, caller_location
 
 _HOST_TYPES = frozenset({"cpu", "meta"})
 
 
-class _Recorder:
+class _Recorder(StepEvents):
     """Collects copy and sync events of one step on ``device`` (a GPU or the stand-in GPU)."""
 
     def __init__(self, tracker: BlockTracker, device: torch.device) -> None:
-        self.tracker = tracker
         self.emulated = standin.is_standin(device)  # no real GPU: stalls cannot be measured
-        self.copies: list[copies.CopyEvent] = []
-        self.syncs: list[syncs.SyncEvent] = []
-        self.in_sync = 0  # inside a reported sync: its inner aten syncs are the same one
-        self.in_creation = 0  # inside torch.tensor(..., device=): counted at the Python level
+        super().__init__(tracker, stalls_measured=not self.emulated)
 
     @staticmethod
     def device_value(value: Any) -> bool:
         """Would reading ``value`` on the host wait for a device? Host and meta tensors never do."""
         return isinstance(value, torch.Tensor) and value.device.type not in _HOST_TYPES
 
-    def timed_sync(self, op: str, reason: str, call: Callable[[], Any]) -> Any:
-        location, block = caller_location(2), self.tracker.current
-        began = time.perf_counter()
-        self.in_sync += 1
-        try:
-            return call()
-        finally:
-            self.in_sync -= 1
-            stall = None if self.emulated else time.perf_counter() - began
-            self.syncs.append(syncs.SyncEvent(op, reason, block, location, stall))
-
     def function_sync(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
         hit = syncs.classify(name, args, kwargs) if args and self.device_value(args[0]) else None
         if hit is None:
             return func(*args, **kwargs)
-        return self.timed_sync(hit[0], hit[1], lambda: func(*args, **kwargs))
+        return self.timed_sync(hit[0], hit[1], caller_location(1), lambda: func(*args, **kwargs))
 
     def explicit_sync(self, op: str, call: Callable[[], Any]) -> Any:
-        return self.timed_sync(op, syncs.EXPLICIT, call)
+        return self.timed_sync(op, syncs.EXPLICIT, caller_location(1), call)
 
     def creation(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
         target = copies.creation_target(name, args, kwargs)
@@ -74,8 +58,8 @@ class _Recorder:
         finally:
             self.in_creation -= 1
         way = copies.direction(torch.device("cpu"), target)
-        if way is not None and out.numel():  # an empty tensor moves no data
-            self._add_copy(way, out.numel() * out.element_size(), out.dtype, False, False)
+        if way is not None:
+            self.add_copy(way, out, False, caller_location(1), created=True)
         return out
 
     def dispatch_copy(self, func: Any, args: tuple, kwargs: dict) -> Any:
@@ -83,24 +67,9 @@ class _Recorder:
         if not self.in_creation:
             src, dst, non_blocking = copies.dispatch_copy(func, args, kwargs)
             way = copies.direction(src.device, dst)
-            if way is not None and src.numel():  # copying nothing moves nothing
-                size = src.numel() * src.element_size()
-                self._add_copy(way, size, src.dtype, copies.is_pinned(src), non_blocking)
+            if way is not None:
+                self.add_copy(way, src, non_blocking, caller_location(1))
         return out
-
-    def _add_copy(
-        self, way: str, size: int, dtype: torch.dtype, pinned: bool | None, non_blocking: bool
-    ) -> None:
-        event = copies.CopyEvent(
-            way,
-            size,
-            dtype_name(dtype),
-            pinned,
-            non_blocking,
-            self.tracker.current,
-            caller_location(3),
-        )
-        self.copies.append(event)
 
 
 # the only ops either handler does anything with; everything else returns at once
@@ -140,7 +109,8 @@ class _DispatchLevel(TorchDispatchMode):
         hit = syncs.SYNC_ATEN[func]
         recorder = self.recorder
         if not recorder.in_sync and recorder.device_value(args[0]):
-            return recorder.timed_sync(hit[0], hit[1], lambda: func(*args, **kwargs))
+            location = caller_location(1)
+            return recorder.timed_sync(hit[0], hit[1], location, lambda: func(*args, **kwargs))
         return func(*args, **kwargs)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import linecache
-import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -34,10 +33,10 @@ import torch
 from torch.overrides import _get_current_function_mode
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
-from netscope.engine.dtypes import dtype_name
 from netscope.engine.nested import tensors_in
 from netscope.engine.profiler import copies, syncs
 from netscope.engine.profiler.detect import WATCHED_ATEN, FunctionLevel
+from netscope.engine.profiler.events import StepEvents
 from netscope.engine.profiler.standin import skip_dynamo_import
 from netscope.engine.profiler.tracking import caller_location, innermost_block
 
@@ -117,17 +116,13 @@ def _names_cpu(location: str | None) -> bool:
     return "cpu" in linecache.getline(file, int(line))
 
 
-class LoopRecorder:
+class LoopRecorder(StepEvents):
     """Copy and sync events of one sampled step (both interceptors report here)."""
 
     def __init__(self, tracker: RootTracker, taint: Taint | None) -> None:
-        self.tracker = tracker
+        super().__init__(tracker, stalls_measured=taint is None)
         self.taint = taint  # None on a GPU run: the tensor's own device decides
         self.cpu_run = taint is not None
-        self.copies: list[copies.CopyEvent] = []
-        self.syncs: list[syncs.SyncEvent] = []
-        self.in_sync = 0
-        self.in_creation = 0
         self.paused = 0  # > 0: netscope's own work (a snapshot, gradient statistics) is running
 
     def on_device(self, value: Any) -> bool:
@@ -137,17 +132,6 @@ class LoopRecorder:
             return id(value) in self.taint.ids
         kind = value.device.type
         return kind != "cpu" and kind != "meta"
-
-    def _record_sync(self, op: str, reason: str, location: str | None, call: Callable[[], Any]):
-        block = self.tracker.current
-        began = time.perf_counter()
-        self.in_sync += 1
-        try:
-            return call()
-        finally:
-            self.in_sync -= 1
-            stall = None if self.cpu_run else time.perf_counter() - began
-            self.syncs.append(syncs.SyncEvent(op, reason, block, location, stall))
 
     def function_sync(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
         if self.paused or not args or not self.on_device(args[0]):
@@ -159,9 +143,9 @@ class LoopRecorder:
         if self.cpu_run and name == "to" and not _names_cpu(location):
             return func(*args, **kwargs)  # `.to(device)`: a no-op here, a GPU move on CUDA
         source = args[0]
-        out = self._record_sync(hit[0], hit[1], location, lambda: func(*args, **kwargs))
+        out = self.timed_sync(hit[0], hit[1], location, lambda: func(*args, **kwargs))
         if self.cpu_run and name in _HOST_CALLS:
-            self._add_copy("D2H", source, False, location)
+            self.add_copy("D2H", source, False, location)
             if out is source:  # the host copy it would be on CUDA: a fresh, untainted alias
                 out = source.detach() if not source.requires_grad else source.view_as(source)
             if self.taint is not None:
@@ -171,7 +155,7 @@ class LoopRecorder:
     def explicit_sync(self, op: str, call: Callable[[], Any]) -> Any:
         if self.paused:
             return call()
-        return self._record_sync(op, syncs.EXPLICIT, caller_location(1), call)
+        return self.timed_sync(op, syncs.EXPLICIT, caller_location(1), call)
 
     def creation(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
         target = copies.creation_target(name, args, kwargs)
@@ -184,7 +168,7 @@ class LoopRecorder:
             self.in_creation -= 1
         way = copies.direction(torch.device("cpu"), target)
         if way is not None:
-            self._add_copy(way, out, False, caller_location(1))
+            self.add_copy(way, out, False, caller_location(1), created=True)
         return out
 
     def dispatch_copy(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
@@ -193,22 +177,7 @@ class LoopRecorder:
         src, dst, non_blocking = copies.dispatch_copy(func, args, kwargs)
         way = copies.direction(src.device, dst)
         if way is not None:
-            self._add_copy(way, src, non_blocking, caller_location(1))
-
-    def _add_copy(
-        self, way: str, tensor: torch.Tensor, non_blocking: bool, location: str | None
-    ) -> None:
-        self.copies.append(
-            copies.CopyEvent(
-                way,
-                tensor.numel() * tensor.element_size(),
-                dtype_name(tensor.dtype),
-                copies.is_pinned(tensor) if tensor.device.type == "cpu" else None,
-                non_blocking,
-                self.tracker.current,
-                location,
-            )
-        )
+            self.add_copy(way, src, non_blocking, caller_location(1))
 
 
 def _tainted_input(taint: dict, args: Iterable[Any]) -> bool:
@@ -251,7 +220,7 @@ class _DispatchLevel(TorchDispatchMode):
                     and recorder.on_device(args[0])
                 ):
                     location = caller_location(1)
-                    out = recorder._record_sync(op, reason, location, lambda: func(*args, **kwargs))
+                    out = recorder.timed_sync(op, reason, location, lambda: func(*args, **kwargs))
                 else:
                     out = func(*args, **kwargs)
         else:
