@@ -48,20 +48,6 @@ class _Recorder(StepEvents):
     def explicit_sync(self, op: str, call: Callable[[], Any]) -> Any:
         return self.timed_sync(op, syncs.EXPLICIT, caller_location(1), call)
 
-    def creation(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
-        target = copies.creation_target(name, args, kwargs)
-        if target is None:
-            return func(*args, **kwargs)
-        self.in_creation += 1
-        try:
-            out = func(*args, **kwargs)
-        finally:
-            self.in_creation -= 1
-        way = copies.direction(torch.device("cpu"), target)
-        if way is not None:
-            self.add_copy(way, out, False, caller_location(1), created=True)
-        return out
-
     def dispatch_copy(self, func: Any, args: tuple, kwargs: dict) -> Any:
         out = func(*args, **kwargs)
         if not self.in_creation:

@@ -14,6 +14,7 @@ import torch
 
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.profiler import copies, syncs
+from netscope.engine.profiler.tracking import caller_location
 
 
 class StepEvents:
@@ -26,6 +27,7 @@ class StepEvents:
         self.syncs: list[syncs.SyncEvent] = []
         self.in_sync = 0  # inside a reported sync: its inner aten syncs are the same one
         self.in_creation = 0  # inside torch.tensor(..., device=): counted at the Python level
+        self.paused = 0  # > 0: netscope's own work (run: a snapshot, gradient statistics)
 
     def timed_sync(self, op: str, reason: str, location: str | None, call: Callable[[], Any]):
         """Run ``call``, a sync, and record it at ``location`` with the host's wait."""
@@ -38,6 +40,22 @@ class StepEvents:
             self.in_sync -= 1
             stall = time.perf_counter() - began if self.stalls_measured else None
             self.syncs.append(syncs.SyncEvent(op, reason, block, location, stall))
+
+    def creation(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
+        """A constructor call (``torch.tensor(data, device=...)``): its data's move to the
+        device is one copy, at this line (the dispatched copy inside it is not another)."""
+        target = copies.creation_target(name, args, kwargs)
+        if target is None or self.paused:
+            return func(*args, **kwargs)
+        self.in_creation += 1
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            self.in_creation -= 1
+        way = copies.direction(torch.device("cpu"), target)
+        if way is not None:
+            self.add_copy(way, out, False, caller_location(1), created=True)
+        return out
 
     def add_copy(
         self,

@@ -123,7 +123,6 @@ class LoopRecorder(StepEvents):
         super().__init__(tracker, stalls_measured=taint is None)
         self.taint = taint  # None on a GPU run: the tensor's own device decides
         self.cpu_run = taint is not None
-        self.paused = 0  # > 0: netscope's own work (a snapshot, gradient statistics) is running
 
     def on_device(self, value: Any) -> bool:
         if not isinstance(value, _Tensor):
@@ -156,20 +155,6 @@ class LoopRecorder(StepEvents):
         if self.paused:
             return call()
         return self.timed_sync(op, syncs.EXPLICIT, caller_location(1), call)
-
-    def creation(self, name: str, func: Any, args: tuple, kwargs: dict) -> Any:
-        target = copies.creation_target(name, args, kwargs)
-        if target is None or self.paused:
-            return func(*args, **kwargs)
-        self.in_creation += 1
-        try:
-            out = func(*args, **kwargs)
-        finally:
-            self.in_creation -= 1
-        way = copies.direction(torch.device("cpu"), target)
-        if way is not None:
-            self.add_copy(way, out, False, caller_location(1), created=True)
-        return out
 
     def dispatch_copy(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
         if self.in_creation or self.paused:
