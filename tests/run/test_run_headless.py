@@ -210,3 +210,31 @@ def test_inputs_passed_by_keyword_live_on_the_device(tmp_path):
     mask_check = line_of("kwargs_inputs.py", "if attention_mask.all():")
     assert _sync_rows(report) == [("bool(tensor) / if tensor:", mask_check, "")]
     assert report["run"]["syncs"][0]["per_step"] == 1.0
+
+
+def test_the_scripts_file_is_absolute_as_python_sets_it(tmp_path):
+    """`python sub/train.py` gives the script an absolute ``__file__``: a script that changes its
+    folder and then opens a file next to itself runs the same under netscope."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "data.txt").write_text("found\n")
+    (folder / "train.py").write_text(
+        "import os\n"
+        "here = os.path.dirname(__file__)\n"
+        "os.chdir('/')\n"
+        "print(os.path.isabs(__file__), open(os.path.join(here, 'data.txt')).read().strip())\n"
+    )
+    plain = subprocess.run(
+        [sys.executable, "sub/train.py"], cwd=tmp_path, capture_output=True, text=True
+    )
+    out = tmp_path / "run.json"
+    watched = subprocess.run(
+        [sys.executable, "-m", "netscope", "run", "-o", str(out), "sub/train.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert plain.returncode == 0 and plain.stdout == "True found\n"
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout == plain.stdout

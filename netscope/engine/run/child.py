@@ -164,10 +164,13 @@ def main(argv: list[str], watcher_class: type | None = None) -> int:
             runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
             assert script is not None  # a script path when not a module
-            read_class_lines(script)  # a model class of the script: found without a parse in-loop
+            # the script's __file__ is absolute, as `python script.py` sets it since 3.9 (a
+            # script that chdirs and then opens a file next to itself still finds it)
+            path = os.path.abspath(script)
+            read_class_lines(path)  # a model class of the script: found without a parse in-loop
             sys.argv = [script, *args]
-            sys.path[0] = os.path.dirname(os.path.abspath(script))
-            runpy.run_path(script, run_name="__main__")
+            sys.path[0] = os.path.dirname(path)
+            runpy.run_path(path, run_name="__main__")
     except SystemExit as exc:
         code = _exit_code(exc)
     except KeyboardInterrupt as exc:
