@@ -7,6 +7,8 @@ loop keeping floats stays flat and gets no note.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.run.helpers import run_headless
@@ -101,3 +103,15 @@ def test_an_inference_loop_counts_its_forward_only(tmp_path):
     # depends on how long these (detector-slowed) steps took on a shared machine
     memory = run["memory"]
     assert 1 <= memory["samples"] <= run["steps"] and memory["growing"] is False
+
+
+def test_a_run_that_diverges_ends_with_its_nan_weights(tmp_path):
+    """The tree's values and gradients are those the loop leaves, read again when the script
+    ends: weights that went NaN at step ~12 of a 40-step run (well inside the 5 s between
+    periodic reads) show as NaN, with the finding, not as the healthy weights of step 1."""
+    done, report = run_headless(tmp_path, ["diverges.py"], every=None)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "nan weights: True\n"
+    weights = [p for p in report["model"]["parameters"] if p["name"].endswith("weight")]
+    assert weights and all(p["stats"]["nan"] == p["numel"] for p in weights)
+    assert any("nan" in json.dumps(f).lower() for f in report["findings"])

@@ -15,7 +15,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from netscope.engine.model import ForwardInfo, Snapshot
+from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
 from netscope.engine.run.step_watch import WatchedFigures
 from netscope.engine.self_figures import with_self_figures
 from netscope.engine.snapshot.classes import model_source
@@ -119,29 +119,54 @@ def device_of(module: nn.Module) -> str:
     return "cpu"
 
 
-def with_script_grads(snapshot: Snapshot, module: nn.Module) -> Snapshot | None:
-    """The snapshot with gradient statistics from the script's own backward (and the findings
-    they change), or None when the script left no gradient."""
-    from netscope.engine.snapshot.values import grad_stats
+def with_script_state(snapshot: Snapshot, module: nn.Module) -> tuple[Snapshot, bool]:
+    """The snapshot with the values of its parameters and buffers as the script's loop left them,
+    gradient statistics from the script's own backward where it left gradients, and the findings
+    they change: a run whose weights went NaN shows it. Each tensor is read once (a tied weight
+    too), and a sharded one's local shard only: netscope runs no collective. Also says whether
+    any gradient was read."""
+    from netscope.engine.snapshot.sharding import local_tensors
+    from netscope.engine.snapshot.values import grad_stats, tensor_stats
 
     inner, _ = unwrap(module)
-    # a sharded (DTensor) gradient's statistics would gather it: a collective of netscope's
     tensors = {
-        name: p
-        for name, p in inner.named_parameters(remove_duplicate=False)
-        if not hasattr(p, "_local_tensor") and not hasattr(p.grad, "_local_tensor")
+        **dict(inner.named_parameters(remove_duplicate=False)),
+        **dict(inner.named_buffers(remove_duplicate=False)),
     }
-    if not any(p.grad is not None for p in tensors.values()):
-        return None
-    names = [p.name for p in snapshot.parameters if p.name in tensors]
     unique: dict[int, torch.Tensor] = {}
-    for name in names:
-        unique.setdefault(id(tensors[name]), tensors[name])
+    for info in (*snapshot.parameters, *snapshot.buffers):
+        if info.name in tensors:
+            unique.setdefault(id(tensors[info.name]), tensors[info.name])
+    # gradients once the script's backward left any (a parameter without one reads "no
+    # gradient"); a sharded (DTensor) one's statistics would gather it: left as they were
+    names = {p.name for p in snapshot.parameters}
+    params = {
+        id(t): t
+        for name, t in tensors.items()
+        if name in names
+        and not hasattr(t, "_local_tensor")
+        and not hasattr(t.grad, "_local_tensor")
+    }
+    graded = params if any(t.grad is not None for t in params.values()) else {}
     with torch.no_grad():
-        stats = dict(zip(unique, grad_stats(list(unique.values())), strict=True))
-    params = tuple(
-        replace(p, grad=stats[id(tensors[p.name])]) if p.name in tensors else p
-        for p in snapshot.parameters
+        values = dict(zip(unique, tensor_stats(local_tensors(list(unique.values()))), strict=True))
+        grads = dict(zip(graded, grad_stats(list(graded.values())), strict=True))
+
+    def refreshed(info: ParamInfo) -> ParamInfo:
+        tensor = tensors.get(info.name)
+        if tensor is None:
+            return info
+        key = id(tensor)
+        return replace(info, stats=values[key], grad=grads.get(key, info.grad))
+
+    after = replace(
+        snapshot,
+        parameters=tuple(refreshed(p) for p in snapshot.parameters),
+        buffers=tuple(refreshed(b) for b in snapshot.buffers),
     )
-    forward = replace(snapshot.forward, backward_ran=True, loss_source="the script's own backward")
-    return with_findings_of(snapshot, replace(snapshot, parameters=params, forward=forward))
+    if grads:
+        forward = replace(
+            snapshot.forward, backward_ran=True, loss_source="the script's own backward"
+        )
+        after = replace(after, forward=forward)
+    return with_findings_of(snapshot, after), bool(grads)

@@ -92,7 +92,7 @@ from netscope.engine.run.run_snapshot import (
     is_compiled,
     static_snapshot,
     unwrap,
-    with_script_grads,
+    with_script_state,
     with_watched,
 )
 from netscope.engine.run.sampling import BUDGET, MIN_EVERY, SamplingPlan
@@ -104,7 +104,7 @@ __all__ = ["MIN_EVERY", "Watcher"]
 # long way (at 0.2 s a Lightning loop of 4.5 ms steps ran 0.2 % slower than with none)
 FLUSH_S = 0.5
 REFERENCE_STEPS = 16  # recent plain steps a sampled step is compared with
-GRAD_REFRESH_S = 5.0  # gradient statistics from the real backward, at most this often
+GRAD_REFRESH_S = 5.0  # values and gradient statistics read again, at most this often
 MAX_WATCH_TRIES = 4  # counted steps that held no training step before giving up
 NOT_COUNTED = (
     "FLOPs and memory per step are not counted: no step of the loop called the main model under "
@@ -489,7 +489,7 @@ class Watcher:
             if self.snapshot_wanted:
                 self._take_snapshot()
             elif self.snapshot is not None and now - self.last_grads >= self.grad_refresh_s:
-                self._refresh_grads()
+                self._refresh_state()
         self._close_step(self.clocks[0])
 
     # --- models -------------------------------------------------------------------------------
@@ -572,7 +572,7 @@ class Watcher:
                 self.snapshot = self._snapshot(module)
                 if self.watched is not None:
                     self.snapshot = with_watched(self.snapshot, self.watched)
-                grads = self._add_grads(module)
+                grads = self._read_state(module)
             self.last_grads = time.perf_counter() if grads else 0.0
             self.sender.send(RunSnapshot(self.snapshot))
             self.sender.send(self._device_peak(module, self.snapshot))
@@ -602,7 +602,9 @@ class Watcher:
         finally:
             self.suspended = False
 
-    def _refresh_grads(self) -> None:
+    def _refresh_state(self) -> None:
+        """The main model's values and gradients read again (every ``grad_refresh_s``, and once
+        when the script ends): the tree shows them as the loop leaves them."""
         root = self.roots.get(self.main) if self.main is not None else None
         module = root.ref() if root is not None else None
         if module is None or self.snapshot is None:
@@ -610,22 +612,21 @@ class Watcher:
         began = time.perf_counter()
         try:
             with self._own_work():
-                added = self._add_grads(module)
-            if added:
-                self.sender.send(RunSnapshot(self.snapshot))
+                self._read_state(module)
+            self.sender.send(RunSnapshot(self.snapshot))
         finally:
             self.last_grads = time.perf_counter()
             spent = time.perf_counter() - began
             self._pause(spent)
             self.grad_refresh_s = max(GRAD_REFRESH_S, spent / BUDGET)
 
-    def _add_grads(self, module: torch.nn.Module) -> bool:
-        """Gradient statistics from the script's own backward, when it left gradients."""
-        updated = with_script_grads(self.snapshot, module) if self.snapshot is not None else None
-        if updated is None:
+    def _read_state(self, module: torch.nn.Module) -> bool:
+        """Values, and gradient statistics from the script's own backward; whether it had left
+        gradients."""
+        if self.snapshot is None:
             return False
-        self.snapshot = updated
-        return True
+        self.snapshot, grads = with_script_state(self.snapshot, module)
+        return grads
 
     def _own_work(self) -> contextlib.AbstractContextManager[None]:
         """Around netscope's own tensor work in the script's process: a sampled step's detectors
@@ -952,6 +953,8 @@ class Watcher:
                 self._finish_watch()
             if self.snapshot_wanted:
                 self._take_snapshot()
+            elif self.snapshot is not None and self.last_grads:
+                self._refresh_state()  # the values and gradients the run ends with
             self._flush(force=True)
             self._send_gil(force=True)
             compiled = self.dynamo.report()
