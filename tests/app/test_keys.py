@@ -6,6 +6,8 @@ import json
 import os
 
 from conftest import build_app, measured, toy_messages, wait_for
+from rich.console import Console
+from textual.widgets import Static
 
 from netscope.app.messages import SystemUpdate, TimingUpdate
 from netscope.app.screens.error import ErrorScreen
@@ -159,6 +161,9 @@ async def test_screenshot_and_help(toy_app, tmp_path, monkeypatch):
             assert shot.read().startswith("<svg")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        console = Console(width=160, record=True)
+        console.print(app.screen.query_one("#help-markers", Static).content)
+        assert "holds [local] of the [global] shape" in console.export_text()  # not markup
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

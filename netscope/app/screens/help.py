@@ -63,12 +63,12 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
         for key, what in KEYS:
-            keys.add_row(key, what)
+            keys.add_row(key, Text(what))  # plain text: a [bracket] is not markup
         markers = Table.grid(padding=(0, 2))
         markers.add_column(no_wrap=True)
         markers.add_column()
         for marker, meaning in MEANINGS.items():
-            markers.add_row(Text(marker, style=MARKER_STYLES[marker]), meaning)
+            markers.add_row(Text(marker, style=MARKER_STYLES[marker]), Text(meaning))
         with VerticalScroll() as scroll:
             scroll.border_title = "netscope help (Escape closes)"
             yield Static(keys, id="help-keys")
