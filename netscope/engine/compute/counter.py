@@ -283,6 +283,11 @@ class StepCounter(TorchDispatchMode):
             if key is not None:
                 self.excluded.add(key[0])
 
+    def forget_saved(self) -> None:
+        """Start the saved activations' count afresh (the next micro-batch's forward)."""
+        self.saved.clear()
+        self.saved_storages.clear()
+
     def pack(self, tensor: torch.Tensor) -> torch.Tensor:
         """saved_tensors_hooks' pack: the tensor itself, its storage counted once per step.
 

@@ -48,6 +48,10 @@ class RunStepCounter(StepCounter):
         super().__init__(paths)
         self.saved_views: set[tuple[int, int, int]] = set()  # (storage, offset, bytes) counted
 
+    def forget_saved(self) -> None:
+        super().forget_saved()
+        self.saved_views.clear()
+
     def pack(self, tensor: torch.Tensor) -> torch.Tensor:
         key = storage_key(tensor)
         if key is None or key[0] in self.memory.live or key[0] in self.excluded:

@@ -82,6 +82,8 @@ class StepWatch:
         self.outputs: dict[int, tuple[OutputInfo, ...]] = {}  # each block's first output
         self.backward_ran = False
         self.grads_bytes: int | None = None
+        # per block (-1: the model): the most one forward's saved tensors held (micro-batches)
+        self.saved_held: dict[int, int] = {}
 
     # --- the script's own calls ---------------------------------------------------------------
     def forward_begins(self, args: Any, kwargs: Any, member: bool = False) -> None:
@@ -154,6 +156,18 @@ class StepWatch:
         stack.close()
         self.backward_ran = True
         self.grads_bytes = unique_bytes(_grads(self.params))
+        self._fold_saved()
+
+    def _fold_saved(self) -> None:
+        """A backward freed what its forward saved: the next micro-batch saves anew (its
+        storages may take the freed ones' addresses, which the counter would take for tensors it
+        already counted), and what the step holds at once is the most one forward saved."""
+        counter = self.counter
+        held = self.saved_held
+        for key, nbytes in counter.saved.items():
+            if nbytes > held.get(key, 0):
+                held[key] = nbytes
+        counter.forget_saved()
 
     def close(self) -> None:
         """The step ended (or the script did) while a call or backward was open."""
@@ -190,7 +204,7 @@ class StepWatch:
             calls=self.calls,
             forward=self._per_path(counter.forward_flops),
             backward=self._per_path(counter.backward_flops) if backward else None,
-            saved=self._per_path(counter.saved) if backward else None,
+            saved=self._per_path(self.saved_held) if backward else None,
             block_calls=self._by_path(self._calls_per_model_call()),
             outputs=self._by_path(self.outputs),
         )
@@ -222,7 +236,7 @@ class StepWatch:
             params_bytes=unique_bytes(self.params),
             grads_bytes=self.grads_bytes,
             optimizer_bytes=optimizer_bytes,
-            activations_bytes=counter.saved.get(-1, 0) if self.backward_ran else None,
+            activations_bytes=self.saved_held.get(-1, 0) if self.backward_ran else None,
             peak_bytes=peak,
             peak_at=counter.memory.peak_at or "forward",
             how="measured",
