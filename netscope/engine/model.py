@@ -758,6 +758,21 @@ class RunReport:
     block_timed_steps: int = 0  # steps the block clock ran on (left out of step_ms)
     # several ranks (netscope run --nproc-per-node, netscope collect); empty / None for one process
     ranks: tuple[RankRun, ...] = ()
+
+    def none_seen(self, what: str) -> str:
+        """What "no syncs" (``what``) means in this run: in how many sampled steps of how many,
+        and that a sync made on fewer steps than that can be missed; none sampled: not
+        measured, not 0."""
+        if not self.sampled_steps:
+            return f"Not measured: no step was sampled for {what}."
+        text = f"No {what} in the {self.sampled_steps:,} sampled step(s)"
+        if self.steps > self.sampled_steps:
+            return (
+                f"{text} of {self.steps:,}: one made on fewer steps than that (a loss printed "
+                "every 20 steps) can be missed; `netscope run --every 1` records every step."
+            )
+        return text + "."
+
     straggler: int | None = None  # the rank the others wait for; None: skew under 5%
     skew_pct: float | None = None  # spread of the ranks' waits, percent of the median step
     world_size: int | None = None

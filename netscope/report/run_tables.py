@@ -138,22 +138,9 @@ def loop_syncs_table(run: RunReport) -> Table:
         rows,
         note="Seen on K of M sampled steps; on the CPU these are the places that would sync "
         "on CUDA (stall not available).",
-        empty=_none_seen("sync points", run),
+        empty=run.none_seen("sync points"),
         code={0, 3, 4},
     )
-
-
-def _none_seen(what: str, run: RunReport) -> str:
-    """'0 syncs' says in how many sampled steps: none at all is not measured, not 0."""
-    if not run.sampled_steps:
-        return f"Not measured: no step was sampled for {what}."
-    text = f"No {what} in the {fmt_count(run.sampled_steps)} sampled step(s)"
-    if run.steps > run.sampled_steps:
-        return (
-            f"{text} of {fmt_count(run.steps)}: one made on fewer steps than that (a loss "
-            "printed every 20 steps) can be missed; `netscope run --every 1` records every step."
-        )
-    return text + "."
 
 
 def loop_copies_table(run: RunReport) -> Table:
@@ -172,7 +159,7 @@ def loop_copies_table(run: RunReport) -> Table:
         "Host-device copies of the loop",
         ["Direction", "Bytes (all sampled steps)", "Per step", "Seen on", "Block", "Location"],
         rows,
-        empty=_none_seen("host-device copies", run),
+        empty=run.none_seen("host-device copies"),
         code={4, 5},
     )
 

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from netscope.app.run_app import RunApp
 from netscope.app.widgets.compile_panel import NOTHING, CompilePanel
+from netscope.app.widgets.loop_copies_table import LoopCopiesTable
 from netscope.app.widgets.loop_syncs_table import LoopSyncsTable
 from netscope.app.widgets.script_log import ScriptLog
 from netscope.app.widgets.system_panel import NO_SAMPLE_TAKEN, SystemPanel
@@ -51,6 +52,11 @@ async def test_the_run_screen_after_a_real_run(tmp_path, monkeypatch):
             locations = [row[4] for row in syncs]
             assert "steplib/__init__.py:2" in locations, syncs  # not .../venv/lib/pyt
             assert any(str(site) in (s.finding.location or "") for s in report.syncs)  # JSON: all
+            # no copy here: the tab says in how many sampled steps of how many, not "none found"
+            assert not report.copies and report.sampled_steps
+            copies = app.main.query_one(LoopCopiesTable).data_rows
+            assert copies[0][0] == report.none_seen("host-device copies")
+            assert copies[0][0].startswith(f"No host-device copies in the {report.sampled_steps} ")
             log = app.main.query_one(ScriptLog)
             shown = ["".join(segment.text for segment in strip) for strip in log.lines]
             bars = [line for line in shown if "training" in line]

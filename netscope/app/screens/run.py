@@ -49,9 +49,9 @@ class RunScreen(MainScreen):
         """Hand the run's state to the panels (each redraws from its reactive)."""
         self.query_one(StepPanel).report = report
         self.query_one(PhasesBar).phases = report.phases_ms
-        self.query_one(LoopSyncsTable).show(report.syncs if report.sampled_steps else None)
+        self.query_one(LoopSyncsTable).show_run(report)
         self.query_one(LoopBlocksTable).show(report.blocks)
-        self.query_one(LoopCopiesTable).show(report.copies if report.sampled_steps else None)
+        self.query_one(LoopCopiesTable).show_run(report)
         system = self.query_one(SystemPanel)
         system.gil = report.gil
         ended = report.state not in ("starting", "running")

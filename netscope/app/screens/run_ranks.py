@@ -36,8 +36,8 @@ class RanksRunScreen(RunScreen):
         for rank in report.ranks:
             if rank.rank == self.selected_rank:
                 run = rank.report
-                self.query_one(LoopSyncsTable).show(run.syncs if run.sampled_steps else None)
-                self.query_one(LoopCopiesTable).show(run.copies if run.sampled_steps else None)
+                self.query_one(LoopSyncsTable).show_run(run)
+                self.query_one(LoopCopiesTable).show_run(run)
 
     def on_ranks_table_selected(self, message: RanksTable.Selected) -> None:
         self.selected_rank = message.rank

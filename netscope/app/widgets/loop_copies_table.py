@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from netscope.app import format as fmt
 from netscope.app.widgets.result_table import ResultTable
-from netscope.engine.model import LoopCopy
+from netscope.engine.model import LoopCopy, RunReport
 from netscope.units import number
 
 
 class LoopCopiesTable(ResultTable):
     COLUMNS = ("direction", "bytes", "per step", "seen on", "block", "location")
     EMPTY = "waiting for a sampled step"
+
+    def show_run(self, run: RunReport) -> None:
+        """The run's copies over its sampled steps; none: in how many steps of how many."""
+        self.say_none(run.none_seen("host-device copies"))
+        self.show(run.copies if run.sampled_steps else None)
 
     def show(self, rows: tuple[LoopCopy, ...] | None) -> None:
         if rows is None:

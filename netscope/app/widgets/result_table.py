@@ -17,6 +17,7 @@ class ResultTable(DataTable):
     """
     COLUMNS: tuple[str, ...] = ()
     EMPTY = "not measured yet"
+    NONE = "none found"
 
     shown_rows: reactive[tuple[tuple[str, ...], ...] | None] = reactive(None)
 
@@ -34,9 +35,17 @@ class ResultTable(DataTable):
         if rows is None:
             self.add_row(self.EMPTY, *[""] * (len(self.COLUMNS) - 1))
         elif not rows:
-            self.add_row("none found", *[""] * (len(self.COLUMNS) - 1))
+            self.add_row(self.NONE, *[""] * (len(self.COLUMNS) - 1))
         for row in rows or ():
             self.add_row(*row)
+
+    def say_none(self, text: str) -> None:
+        """What the empty table says (in how many sampled steps none was seen): redrawn when
+        it changes while the rows stay empty."""
+        if text != self.NONE:
+            self.NONE = text
+            if self.shown_rows == ():
+                self.watch_shown_rows(())
 
     @property
     def data_rows(self) -> list[tuple[str, ...]]:
