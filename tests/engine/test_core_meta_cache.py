@@ -57,3 +57,15 @@ def test_multi_output_and_non_meta_ops_run_as_usual() -> None:
     assert (values.shape, indices.dtype) == (again_values.shape, again_indices.dtype)
     assert cache.hits >= 1
     assert on_cpu.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_view_its_schema_does_not_declare_is_never_served_fresh() -> None:
+    """``aten._unsafe_view`` returns a view of its input, though its schema declares no alias: a
+    cached fresh tensor in its place would free the viewed storage early (every Linear of a 3-D
+    input ends with one), and a memory replay on meta would read a lower peak."""
+    view = torch.ops.aten._unsafe_view.default
+    with MetaResultCache():
+        for _ in range(3):
+            base = torch.empty(24, 32, device="meta")
+            out = view(base, [2, 12, 32])
+            assert out.untyped_storage()._cdata == base.untyped_storage()._cdata

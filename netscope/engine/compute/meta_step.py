@@ -46,6 +46,19 @@ def _scaled(value: Any, batch: int, new_batch: int) -> Any:
     return map_tensors(resized, value)
 
 
+def scaled_together(value: Any, batch: int, new_batch: int) -> Any:
+    """``value``'s tensors as meta tensors at ``new_batch``; a tensor met twice (the arguments'
+    ``input_ids`` that are also the batch's ``labels``) stays one tensor, held once."""
+    made: dict[int, Any] = {}
+
+    def scaled(tensor: torch.Tensor) -> Any:
+        if id(tensor) not in made:
+            made[id(tensor)] = _scaled(tensor, batch, new_batch)
+        return made[id(tensor)]
+
+    return map_tensors(scaled, value)
+
+
 def meta_model(model: nn.Module) -> nn.Module:
     tensors = [*model.parameters(), *model.buffers()]
     if all(t.device.type == "meta" for t in tensors):
@@ -57,12 +70,16 @@ def step_peak(
     loaded: LoadedTarget, model: nn.Module, call: ExampleInput, batch: int, new_batch: int
 ) -> int:
     """Peak bytes of the step as asked (inference, or --train's) at ``new_batch``, on meta."""
-    args = _scaled(call.args, batch, new_batch)
-    kwargs = _scaled(call.kwargs, batch, new_batch)
+    train = loaded.options.train
+    example = loaded.example_input or call  # loss() takes example_input()'s batch
+    # the loss's batch is the step's input: its labels (often the arguments' input_ids) are
+    # held before the step, not allocated by it
+    args, kwargs, batch_now = scaled_together(
+        (call.args, call.kwargs, batch_of(example) if train else None), batch, new_batch
+    )
     params = list({id(p): p for p in model.parameters()}.values())
     baseline = unique_bytes([*params, *model.buffers()])
-    baseline += unique_bytes(t for _, t in tensor_leaves([*args, *kwargs.values()]))
-    train = loaded.options.train
+    baseline += unique_bytes(t for _, t in tensor_leaves([args, kwargs, batch_now]))
     tracking = TrackAllocations("step")
     with training_flags_kept(model):
         try:
@@ -72,17 +89,19 @@ def step_peak(
                 output = model(*args, **kwargs)
                 if not train:
                     return baseline + tracking.memory.peak
-                example = loaded.example_input or call  # loss() takes example_input()'s batch
-                batch_now = _scaled(batch_of(example), batch, new_batch)
                 loss = step_loss(output, batch_now, loaded.loss_fn)
                 if isinstance(loss, torch.Tensor) and loss.requires_grad:  # all frozen: none
                     loss.backward()
-            del output, loss
+            # a loop's output is still held at its optimizer.step() (``out = model(x)`` stays
+            # bound), as the snapshot's step holds it (its scalar loss is gone there)
+            del loss
+            live_at_step = baseline + tracking.memory.current
+            del output
             replayed = replay(model, loaded.options.optimizer, loaded.optimizer_fn, True)
             peak = baseline + tracking.memory.peak
             if replayed is None:
                 return peak
-            return with_optimizer(peak, "", baseline + tracking.memory.current, replayed)[0]
+            return with_optimizer(peak, "", live_at_step, replayed)[0]
         finally:
             for param in params:
                 param.grad = None

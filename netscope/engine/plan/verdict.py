@@ -14,12 +14,11 @@ from torch import nn
 from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
 from netscope.engine.compute.fit_search import largest_batch, meta_copy
 from netscope.engine.compute.loss import step_loss
-from netscope.engine.compute.meta_step import _scaled, batch_size
+from netscope.engine.compute.meta_step import batch_size, scaled_together
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.example import batch_of
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.model import FitVerdict, PerDevice
-from netscope.engine.nested import map_tensors
 from netscope.engine.plan.arithmetic import per_device
 from netscope.engine.plan.auto import auto_checkpoint, checkpoint_code
 from netscope.engine.plan.layout import DTYPE_PRECISION, Layout, layout_of, split_devices
@@ -56,7 +55,7 @@ class Planner:
         dp = devices // self.layout.tp
         fsdp = self.layout.shard == "fsdp" and dp > 1
         optimizer = loaded.optimizer_fn or _named_optimizer(loaded.options.optimizer)
-        args, kwargs, batch = _scaled_together(
+        args, kwargs, batch = scaled_together(
             (self.call.args, self.call.kwargs, batch_of(example)), b, new
         )
         request = StepRequest(
@@ -81,19 +80,6 @@ class Planner:
         if step.no_grad_params:
             self.frozen = True
         return per_device(step, self.layout.shard, dp, train and not step.no_grad_params)
-
-
-def _scaled_together(value: Any, batch: int, new_batch: int) -> Any:
-    """``value``'s tensors as meta tensors at ``new_batch``; a tensor met twice (the arguments'
-    ``input_ids`` that are also the batch's ``labels``) stays one tensor, held once."""
-    made: dict[int, Any] = {}
-
-    def scaled(tensor: torch.Tensor) -> Any:
-        if id(tensor) not in made:
-            made[id(tensor)] = _scaled(tensor, batch, new_batch)
-        return made[id(tensor)]
-
-    return map_tensors(scaled, value)
 
 
 def tp_plan_of(model: nn.Module, from_file: Callable[[nn.Module], Any] | None) -> dict[str, str]:

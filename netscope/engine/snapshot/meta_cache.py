@@ -3,7 +3,8 @@
 Many meta kernels are Python decompositions (about a millisecond per op), and a large model
 repeats the same layer dozens of times with the same shapes: a 70B decoder runs each of its 80
 layers' ops with identical inputs. On meta an op's result is nothing but its metadata, so a
-functional op (one that neither mutates nor aliases its inputs, per its schema) called again with
+functional op (one that neither mutates nor aliases its inputs, per its schema, and whose first
+result shares no input's storage: ``_unsafe_view``'s schema declares no alias) called again with
 the same input metadata and arguments gets a fresh meta tensor of the remembered shape, strides
 and dtype instead of running the kernel again. Anything else runs as usual, through
 ``meta_kernels`` where torch's meta registration refuses what the real kernels run.
@@ -73,6 +74,11 @@ class MetaResultCache(TorchDispatchMode):
         kernel = self.kernels.get(func)
         result = func(*args, **kwargs) if kernel is None else kernel(func, *args, **kwargs)
         if key is not None:
+            if _aliases_an_input(result, args):
+                # a view its schema does not declare (aten._unsafe_view): a fresh tensor in its
+                # place would free the input's storage early in every memory replay on meta
+                self.functional[func] = False
+                return result
             described = _describe(result)
             if described is not None:
                 self.results[key] = described
@@ -88,6 +94,19 @@ class MetaResultCache(TorchDispatchMode):
             return (func, _key(args), _key(tuple(sorted(kwargs.items()))))
         except TypeError:
             return None
+
+
+def _aliases_an_input(result: Any, args: tuple) -> bool:
+    """Does an output share its storage with a tensor argument?"""
+    outs = result if isinstance(result, tuple) else (result,)
+    storages = {
+        arg.untyped_storage()._cdata
+        for arg in args
+        if isinstance(arg, torch.Tensor) and arg.device.type == "meta"
+    }
+    return any(
+        isinstance(out, torch.Tensor) and out.untyped_storage()._cdata in storages for out in outs
+    )
 
 
 def _returns_tuple(func: Any) -> bool:
