@@ -58,12 +58,16 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
     """``snapshot`` with the --fit verdict (the step replayed on meta), or a finding saying why
     there is none."""
     options = loaded.options
-    asked = options.fit or (f"budget {options.memory_budget} B" if options.memory_budget else "")
+    asked = (
+        f"--fit {options.fit}"
+        if options.fit
+        else (f"--memory-budget {options.memory_budget} B" if options.memory_budget else "")
+    )
     if not asked:
         return snapshot
     if snapshot.compute is not None:
         if progress is not None:
-            progress(f"will it fit {asked}")
+            progress(f"will it fit ({asked})")
         blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
         checked_fit_options(loaded)  # a mistyped device or layout is an error, not a finding
         try:
@@ -75,7 +79,7 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
                 if isinstance(error, NetscopeError)
                 else f"{type(error).__name__}: {first}"
             )
-            finding = Finding("warning", FIT_NOT_AVAILABLE, f"--fit {asked}: not available, {why}")
+            finding = Finding("warning", FIT_NOT_AVAILABLE, f"{asked}: not available, {why}")
             return replace(snapshot, findings=(*snapshot.findings, finding))
         return replace(snapshot, fit=fit)
     if snapshot.kind != "model":
@@ -84,7 +88,7 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
     finding = Finding(
         "warning",
         FIT_NOT_AVAILABLE,
-        f"--fit {asked}: not available, the step's memory needs its example forward ({why})",
+        f"{asked}: not available, the step's memory needs its example forward ({why})",
     )
     return replace(snapshot, findings=(*snapshot.findings, finding))
 

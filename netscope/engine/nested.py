@@ -53,3 +53,19 @@ def _key_text(key: Any) -> str:
         if hasattr(key, attribute):
             return str(getattr(key, attribute))
     return str(key)
+
+
+def plain_tensor_attributes(model: Any) -> list[torch.Tensor]:
+    """The plain tensors ``model``'s blocks hold as attributes, neither parameter nor buffer (a
+    block's ``self.scale = torch.linspace(...)``, a list of masks): a copy of the model on meta
+    or fake tensors must carry them too, or its forward mixes them with the copied weights."""
+    found: dict[int, torch.Tensor] = {}
+    for module in model.modules():
+        attributes = [v for k, v in vars(module).items() if k not in _MODULE_TABLES]
+        for tensor in tensors_in(attributes, max_depth=3):
+            if type(tensor) is torch.Tensor:
+                found.setdefault(id(tensor), tensor)
+    return list(found.values())
+
+
+_MODULE_TABLES = frozenset({"_parameters", "_buffers", "_modules"})

@@ -14,6 +14,7 @@ from torch import nn
 
 from netscope.engine.compute.allocations import TrackAllocations, unique_bytes
 from netscope.engine.errors import NetscopeError
+from netscope.engine.nested import plain_tensor_attributes
 from netscope.engine.options import OPTIMIZER_CHOICES
 
 OPTIMIZERS = OPTIMIZER_CHOICES
@@ -37,8 +38,10 @@ def make_optimizer(
 
 
 def meta_twin(model: nn.Module) -> tuple[nn.Module, dict[int, nn.Parameter]]:
-    """A copy of ``model`` whose parameters and buffers are meta tensors (no weights copied),
-    with the map from each original parameter's id to its twin."""
+    """A copy of ``model`` whose parameters, buffers and plain tensor attributes (a block's
+    ``self.scale = torch.linspace(...)``, neither parameter nor buffer: its forward uses it
+    beside the meta weights) are meta tensors (no weights copied), with the map from each
+    original parameter's id to its twin."""
     memo: dict[int, Any] = {}
     twins: dict[int, nn.Parameter] = {}
     for param in model.parameters():
@@ -46,6 +49,8 @@ def meta_twin(model: nn.Module) -> tuple[nn.Module, dict[int, nn.Parameter]]:
         memo[id(param)] = twins[id(param)] = twin
     for buffer in model.buffers():
         memo[id(buffer)] = torch.empty_like(buffer, device="meta")
+    for tensor in plain_tensor_attributes(model):
+        memo.setdefault(id(tensor), torch.empty_like(tensor, device="meta"))
     return copy.deepcopy(model, memo), twins
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from netscope.engine.nested import map_tensors
+from netscope.engine.nested import map_tensors, plain_tensor_attributes
 
 HALF = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -17,7 +17,8 @@ HALF = {"bf16": torch.bfloat16, "fp16": torch.float16}
 def fake_copy(
     model: nn.Module, precision: str, removed: tuple[str, tuple[str, ...]] | None = None
 ) -> nn.Module:
-    """A copy whose parameters and buffers are fake CPU tensors (ties kept), cast for a pure
+    """A copy whose parameters, buffers and plain tensor attributes are fake CPU tensors (ties
+    kept), parameters and buffers cast for a pure
     16-bit precision; ``removed``: (a container's path, children it goes without), the other
     children keeping their names (netscope/engine/plan/repeat.py)."""
     dtype = HALF.get(precision, torch.float32)  # *-mixed and fp32: fp32 master weights
@@ -36,6 +37,8 @@ def fake_copy(
     for buffer in model.buffers():
         if id(buffer) not in gone:
             memo[id(buffer)] = fake(buffer)
+    for tensor in plain_tensor_attributes(model):  # kept in their dtype, as Module.to() does
+        memo.setdefault(id(tensor), torch.empty(tensor.shape, dtype=tensor.dtype, device="cpu"))
     copied = copy.deepcopy(model, memo)
     if removed is not None:
         container, names = removed

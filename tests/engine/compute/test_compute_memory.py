@@ -298,3 +298,38 @@ def test_the_meta_replay_of_a_llama_step_is_its_measured_peak() -> None:
     assert shot.memory is not None and shot.fit is not None
     assert shot.memory.how == "measured"
     assert shot.fit.needed_bytes == shot.memory.peak_bytes
+
+
+class _ScaledBlock(torch.nn.Module):
+    """A block holding plain tensors, neither parameter nor buffer, that its forward uses."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(width, width)
+        self.scale = torch.linspace(0.5, 1.5, width)
+        self.masks = [torch.ones(4, width, dtype=torch.bool)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x).masked_fill(~self.masks[0][0], 0.0) * self.scale
+
+
+class _ScaledNet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.block = _ScaledBlock(16)
+        self.head = torch.nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.block(x)))
+
+
+@pytest.mark.parametrize("fit", ["24GiB", "2xH100"])
+def test_fit_copies_a_blocks_plain_tensors_onto_meta(fit: str) -> None:
+    """--fit's meta copy (and a planned layout's fake copy) carries a block's plain tensor
+    attributes: the forward used to fail mixing them with the copied weights ("Tensor on device
+    cpu is not on the expected device meta"), and the report had no verdict."""
+    model = _ScaledNet()
+    shot = snapshot(model, {"x": torch.randn(3, 16)}, train=True, fit=fit)
+    assert not [f for f in shot.findings if f.code == "fit-not-available"], shot.findings
+    assert shot.fit is not None and shot.fit.needed_bytes > 0
+    assert model.block.scale.device.type == "cpu"  # the user's model untouched
