@@ -299,7 +299,7 @@ def _assemble(
         )  # fmt: skip
     buffer_stats = tensor_stats(local_tensors([e.tensor for e in buffer_entries]))
     buffers = [
-        param_info(e, s, None, None, False)
+        param_info(e, s, None, None, e.name in loaded.lazy_at_build)
         for e, s in zip(buffer_entries, buffer_stats, strict=False)
     ]
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])

@@ -38,7 +38,7 @@ def structure_snapshot(loaded: LoadedTarget) -> Snapshot | None:
     params = [
         param_info(e, None, None, tie_index.get(e.name), e.name in lazy) for e in param_entries
     ]
-    buffers = [param_info(e, None, None, None, False) for e in buffer_entries]
+    buffers = [param_info(e, None, None, None, e.name in lazy) for e in buffer_entries]
     own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
     blocks = with_sharding(build_blocks(named, own, tree, params, buffers, None, derived_at), named)
     return Snapshot(
