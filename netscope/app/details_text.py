@@ -12,6 +12,7 @@ from netscope.app.live_state import LiveState
 from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
 from netscope.engine.model import BlockInfo, ParamInfo
+from netscope.units import param_count
 
 __all__ = ["COMPUTING", "block_details", "describe", "tensor_details"]
 # COMPUTING: shown for what the worker is still computing (never a made-up 0)
@@ -72,13 +73,23 @@ def describe(key: NodeKey | None, index: TreeIndex, live: LiveState) -> Renderab
     return Text(f"{key.name}: no details", style="dim")
 
 
+def _params_text(block: BlockInfo, index: TreeIndex) -> str:
+    """'325 total, 0 own'; 'at least' where lazy parameters (no shape yet) are left out."""
+    tensors = index.snapshot.tensor_by_name
+    own_lazy = sum(not tensors[name].initialized for name in block.parameter_names)
+    if block.params is None:  # every own parameter is lazy
+        own_lazy = block.uninitialized_params
+    total = param_count(block.total_params, block.uninitialized_params)
+    return f"{total} total, {param_count(block.params, own_lazy)} own"
+
+
 def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> RenderableType:
     rows = [
         ("path", block.path or "(root)"),
         ("class", block.type),
         ("module", block.type_module),
         ("source", _source(block)),
-        ("params", f"{fmt.count(block.total_params)} total, {fmt.count(block.params)} own"),
+        ("params", _params_text(block, index)),
     ]
     if block.path in index.uncounted:
         rows[-1] = ("params", f"{COMPUTING} (lazy parameters get their shape in the forward)")

@@ -75,3 +75,22 @@ async def test_a_library_blocks_source_reads_from_its_package(tmp_path, monkeypa
         text = app.main.query_one(DetailsPanel).plain_text
         assert "transformers/models/gpt2/modeling_gpt2.py:" in text
         assert "site-packages" not in text
+
+
+async def test_real_lazy_model_without_input_shows_unknown_counts(tmp_path):
+    """A LazyLinear's count is n/a before the first forward (not 0); the header says 'at least'."""
+    path = tmp_path / "lazy_head.py"
+    path.write_text(
+        "from torch import nn\n\n"
+        "def build_model():\n"
+        "    return nn.Sequential(nn.Linear(4, 8), nn.LazyLinear(3))\n"
+    )
+    snapshot = api.take_snapshot(LoadOptions(str(path)))
+    app, _ = build_app([wm.SnapshotReady(snapshot), wm.Finished(None)], autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        assert app.main.query_one("ProgressLine").summary == "Sequential · at least 40 params"
+        tree = app.main.query_one(BlockTree)
+        assert "Sequential ≥40" in str(tree.root.label)
+        labels = [str(node.label) for node in tree.root.children]
+        assert any(label.startswith("1 LazyLinear n/a") for label in labels), labels

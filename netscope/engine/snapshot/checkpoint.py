@@ -59,7 +59,7 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
         for e, s in zip(entries, stats, strict=False)
     ]
     paths = _block_paths(list(tensors))
-    own, tree, total, _ = count_params(params, ties, paths)
+    counts = count_params(params, ties, paths)
     names_by_block: dict[str, list[str]] = {}
     for info in params:
         names_by_block.setdefault(info.block, []).append(info.name)
@@ -72,9 +72,9 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
             type_module="", custom=False, source=None,
             depth=path.count(".") + 1 if path else 0,
             parent=None if not path else path.rpartition(".")[0],
-            children=tuple(children.get(path, ())), params=own.get(path, 0),
-            total_params=tree.get(path, 0), parameter_names=tuple(names_by_block.get(path, ())),
-            buffer_names=(), calls=None,
+            children=tuple(children.get(path, ())), params=counts.own.get(path, 0),
+            total_params=counts.tree.get(path, 0),
+            parameter_names=tuple(names_by_block.get(path, ())), buffer_names=(), calls=None,
         )
         for path in paths
     )  # fmt: skip
@@ -101,7 +101,7 @@ def snapshot_checkpoint(loaded: LoadedTarget, progress: Callable[[str], None] | 
         ties=ties,
         unregistered=(),
         forward=ForwardInfo(ran=False, note=note),
-        total_params=total,
+        total_params=counts.total,
         trainable_params=0,
         total_bytes=nbytes,
         devices=tuple(sorted({p.device for p in params})),
