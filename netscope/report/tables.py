@@ -36,7 +36,7 @@ def summary(snapshot: Snapshot) -> list[tuple[str, str]]:
         ("Class", model_class),
         ("Device", ", ".join(snapshot.devices) or snapshot.device),
         ("Parameters", _count(snapshot.total_params, snapshot, "ties counted once")),
-        ("Trainable", _count(snapshot.trainable_params, snapshot)),
+        ("Trainable", _trainable(snapshot)),
         ("Size", _size(snapshot)),
         ("Blocks", fmt_count(len(snapshot.blocks))),
         ("Example forward", ran),
@@ -51,6 +51,12 @@ def _count(value: int | None, snapshot: Snapshot, note: str = "") -> str:
         notes.append(f"{lazy} lazy parameter(s) not counted: shape set by the first forward")
     text = param_count(value, lazy, exact=True)
     return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def _trainable(snapshot: Snapshot) -> str:
+    if snapshot.kind == "checkpoint" and snapshot.trainable_params is None:
+        return f"{NOT_AVAILABLE} (a checkpoint does not record requires_grad)"
+    return _count(snapshot.trainable_params, snapshot)
 
 
 def _size(snapshot: Snapshot) -> str:
