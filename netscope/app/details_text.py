@@ -23,6 +23,26 @@ def _unknown(index: TreeIndex) -> str:
     return fmt.NA if index.complete else COMPUTING
 
 
+# Blocks the engine never hooks as called (engine/snapshot/classes.py CONTAINERS, a bare
+# nn.Module): their children are called, they are not, so their calls are n/a, not 0
+CONTAINER_TYPES = frozenset(
+    {"ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Module"}
+)
+NEVER_CALLED = "n/a (container: never called itself)"
+
+
+def is_container(block: BlockInfo) -> bool:
+    return block.type in CONTAINER_TYPES and block.type_module.startswith("torch.nn")
+
+
+def _calls(block: BlockInfo, index: TreeIndex) -> str:
+    if block.calls is not None:
+        return str(block.calls)
+    if is_container(block) and index.snapshot.forward.ran:
+        return NEVER_CALLED
+    return _unknown(index)
+
+
 def _facts(rows: list[tuple[str, str]]) -> Facts:
     return Facts(rows)
 
@@ -94,7 +114,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
     if block.path in index.uncounted:
         rows[-1] = ("params", f"{COMPUTING} (lazy parameters get their shape in the forward)")
     rows += [
-        ("calls", _unknown(index) if block.calls is None else str(block.calls)),
+        ("calls", _calls(block, index)),
     ]
     if not index.complete:
         rows.append(("output", COMPUTING))
@@ -133,7 +153,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
             (
                 f"time {timing.device}",
                 f"{fmt.ms(timing.inclusive_ms)} incl, {fmt.ms(timing.self_ms)} self, "
-                f"{timing.calls} calls",
+                + (NEVER_CALLED if is_container(block) else f"{timing.calls} calls"),
             )
         )
     for copy in live.copies or ():
