@@ -245,9 +245,29 @@ def with_command(argv: Sequence[str], commands: Collection[str]) -> list[str]:
     return ["open", *argv]
 
 
+def unknown_command(argv: Sequence[str], commands: Collection[str]) -> str | None:
+    """Why ``argv[0]`` is neither a command nor a target: a bare word (no '.', '/' or ':') that
+    names no file, as ``netscope plan model.py``; None when it may be a target."""
+    if not argv or argv[0] in commands or argv[0].startswith("-"):
+        return None
+    word = argv[0]
+    if any(c in word for c in "./:\\") or os.path.exists(word):
+        return None
+    names = ", ".join(sorted(c for c in commands if c != "open"))
+    return (
+        f"{word!r} is not a command, nor a file or folder here; the commands are open (the "
+        f"default: netscope MODEL.py), {names}. Planning (will the step fit, how to shard) is "
+        "`netscope report MODEL.py --fit H100 -o plan.md` or "
+        "`netscope check MODEL.py --fit 8xH100 --shard fsdp`"
+    )
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse a command line; ``run``'s script and its arguments are split off first, untouched."""
     parser, commands = _build()
+    why = unknown_command(argv, commands)
+    if why is not None:
+        parser.error(why)
     argv = with_command(argv, commands)
     if argv[0] != "run":
         return parser.parse_args(argv)

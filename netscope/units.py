@@ -55,6 +55,25 @@ def size(value: float | None) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+LAZY_COUNT = "lazy: shape set by the first forward"
+
+
+def param_count(value: int | None, uncounted: int = 0, exact: bool = False) -> str:
+    """A parameter count that lazy parameters (no size before the first forward) leave unknown
+    ('n/a (lazy: ...)') or make a lower bound ('at least 325'); ``exact``: '9,306', not '9.31k'."""
+    if value is None:
+        return f"{NOT_AVAILABLE} ({LAZY_COUNT})" if uncounted else NOT_AVAILABLE
+    text = exact_count(value) if exact else count(value)
+    return f"at least {text}" if uncounted else text
+
+
+def params_phrase(value: int | None, uncounted: int = 0, noun: str = "params") -> str:
+    """'9,306 params', 'at least 325 params', 'params n/a (lazy: ...)': a header's words."""
+    if value is None:
+        return f"{noun} {param_count(value, uncounted)}"
+    return f"{param_count(value, uncounted, exact=True)} {noun}"
+
+
 def count(value: int | None) -> str:
     """A count in few characters, as parameter counts are spoken: 1234567 -> '1.23M',
     68_700_000_000 -> '68.7B'; under 1000 it stays exact."""

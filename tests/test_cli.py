@@ -80,6 +80,23 @@ def test_a_missing_target_is_one_line_and_exit_2(argv, tmp_path, capsys) -> None
     assert "no such checkpoint file or folder" in capsys.readouterr().err
 
 
+def test_an_unknown_command_is_named_with_the_commands_that_exist(
+    tmp_path, monkeypatch, capsys: pytest.CaptureFixture
+) -> None:
+    """``netscope plan m.py``: 'plan' is no command (was 'unrecognized arguments: m.py')."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.py").write_text("from torch import nn\n\nbuild_model = nn.ReLU\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", "m.py"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'plan' is not a command" in err and "unrecognized arguments" not in err
+    assert "report, run" in err and "--fit" in err
+    assert parse(["m.py"]).command == "open"  # a bare model path still opens the app
+    (tmp_path / "plan").mkdir()  # a folder named like the word is a target, as before
+    assert parse(["plan"]).command == "open"
+
+
 def test_help_lists_every_command(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])

@@ -32,6 +32,7 @@ from netscope.engine.errors import NetscopeError, display_path
 from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler import messages as wm
+from netscope.units import params_phrase
 
 
 class NetscopeApp(App[int]):
@@ -188,7 +189,8 @@ class NetscopeApp(App[int]):
 
     def _show_summary(self, snapshot: Snapshot) -> None:
         progress = self.main.query_one(ProgressLine)
-        summary = f"{snapshot.model_class} · {snapshot.total_params:,} params"
+        counted = params_phrase(snapshot.total_params, snapshot.uninitialized_params)
+        summary = f"{snapshot.model_class} · {counted}"
         if snapshot.fit is not None:  # --fit: the verdict on the first screen, at any size
             summary += f" · {fit_summary(snapshot.fit)}"
         progress.summary = summary

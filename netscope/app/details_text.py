@@ -12,6 +12,7 @@ from netscope.app.live_state import LiveState
 from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
 from netscope.engine.model import BlockInfo, ParamInfo
+from netscope.units import param_count
 
 __all__ = ["COMPUTING", "block_details", "describe", "tensor_details"]
 # COMPUTING: shown for what the worker is still computing (never a made-up 0)
@@ -20,6 +21,26 @@ __all__ = ["COMPUTING", "block_details", "describe", "tensor_details"]
 def _unknown(index: TreeIndex) -> str:
     """What a missing value reads: not available, or not computed yet."""
     return fmt.NA if index.complete else COMPUTING
+
+
+# Blocks the engine never hooks as called (engine/snapshot/classes.py CONTAINERS, a bare
+# nn.Module): their children are called, they are not, so their calls are n/a, not 0
+CONTAINER_TYPES = frozenset(
+    {"ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Module"}
+)
+NEVER_CALLED = "n/a (container: never called itself)"
+
+
+def is_container(block: BlockInfo) -> bool:
+    return block.type in CONTAINER_TYPES and block.type_module.startswith("torch.nn")
+
+
+def _calls(block: BlockInfo, index: TreeIndex) -> str:
+    if block.calls is not None:
+        return str(block.calls)
+    if is_container(block) and index.snapshot.forward.ran:
+        return NEVER_CALLED
+    return _unknown(index)
 
 
 def _facts(rows: list[tuple[str, str]]) -> Facts:
@@ -72,18 +93,28 @@ def describe(key: NodeKey | None, index: TreeIndex, live: LiveState) -> Renderab
     return Text(f"{key.name}: no details", style="dim")
 
 
+def _params_text(block: BlockInfo, index: TreeIndex) -> str:
+    """'325 total, 0 own'; 'at least' where lazy parameters (no shape yet) are left out."""
+    tensors = index.snapshot.tensor_by_name
+    own_lazy = sum(not tensors[name].initialized for name in block.parameter_names)
+    if block.params is None:  # every own parameter is lazy
+        own_lazy = block.uninitialized_params
+    total = param_count(block.total_params, block.uninitialized_params)
+    return f"{total} total, {param_count(block.params, own_lazy)} own"
+
+
 def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> RenderableType:
     rows = [
         ("path", block.path or "(root)"),
         ("class", block.type),
         ("module", block.type_module),
         ("source", _source(block)),
-        ("params", f"{fmt.count(block.total_params)} total, {fmt.count(block.params)} own"),
+        ("params", _params_text(block, index)),
     ]
     if block.path in index.uncounted:
         rows[-1] = ("params", f"{COMPUTING} (lazy parameters get their shape in the forward)")
     rows += [
-        ("calls", _unknown(index) if block.calls is None else str(block.calls)),
+        ("calls", _calls(block, index)),
     ]
     if not index.complete:
         rows.append(("output", COMPUTING))
@@ -122,7 +153,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
             (
                 f"time {timing.device}",
                 f"{fmt.ms(timing.inclusive_ms)} incl, {fmt.ms(timing.self_ms)} self, "
-                f"{timing.calls} calls",
+                + (NEVER_CALLED if is_container(block) else f"{timing.calls} calls"),
             )
         )
     for copy in live.copies or ():

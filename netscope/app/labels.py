@@ -53,7 +53,7 @@ def block_label(
     text = Text(f"{block.name} " if block.path else "", style="bold")
     text.append(block.type, style="cyan" if block.custom else "green")
     if column == "params":
-        text.append(f" {fmt.count(block.total_params) if counted else '?'}", style="dim")
+        text.append(f" {_tree_count(block) if counted else '?'}", style="dim")
     else:
         text.append(f" {block_figure(block, column, complete)}", style="dim")
     _tags(text, markers)
@@ -62,6 +62,13 @@ def block_label(
         more = f"+{len(block.outputs) - 1}" if len(block.outputs) > 1 else ""
         text.append(f" →{fmt.shape(first.shape)}{more}", style="dim italic")
     return text
+
+
+def _tree_count(block: BlockInfo) -> str:
+    """The subtree's count; '≥325' leaves lazy parameters out, 'n/a' when all are lazy."""
+    if block.total_params is None or not block.uninitialized_params:
+        return fmt.count(block.total_params)
+    return f"≥{fmt.count(block.total_params)}"
 
 
 def tensor_label(info: ParamInfo, markers: Iterable[str]) -> Text:

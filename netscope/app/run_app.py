@@ -26,7 +26,7 @@ from netscope.engine.run.aggregate import RunRecorder
 from netscope.engine.run.messages import RunMessage, RunSnapshot, ScriptEnded, ScriptOutput
 from netscope.engine.run.session import RunSession, exit_status
 from netscope.report.run_tables import run_state_text
-from netscope.units import number
+from netscope.units import number, params_phrase
 
 REFRESH_S = 0.25  # panels redraw at most this often, however fast messages come
 INTERRUPTED = 130  # the status of a run the user stopped (q or Ctrl+C), as the shell's Ctrl+C
@@ -140,9 +140,9 @@ class RunApp(App[int]):
                     details.index = self.main.index = TreeIndex(report.snapshot)
             progress = self.main.query_one(ProgressLine)
             if report.snapshot is not None:
-                progress.summary = (
-                    f"{report.snapshot.model_class} · {report.snapshot.total_params:,} params"
-                )
+                shown = report.snapshot
+                counted = params_phrase(shown.total_params, shown.uninitialized_params)
+                progress.summary = f"{shown.model_class} · {counted}"
             progress.stage = ""
             progress.profiling = run_state_text(report) + loop_summary(report)
             self.sub_title = self._state_text()

@@ -262,8 +262,10 @@ class BlockInfo:
     depth: int
     parent: str | None
     children: tuple[str, ...]
-    params: int  # own parameters (direct), tied counted once
-    total_params: int  # whole subtree, tied counted once
+    # Parameter counts, tied counted once. A lazy parameter has no size until the first forward:
+    # None when every parameter counted is lazy; a lower bound when uninitialized_params > 0
+    params: int | None  # own parameters (direct)
+    total_params: int | None  # whole subtree
     parameter_names: tuple[str, ...]
     buffer_names: tuple[str, ...]
     calls: int | None  # None: no forward ran
@@ -285,6 +287,7 @@ class BlockInfo:
     self_forward_flops: int | None = None
     self_backward_flops: int | None = None
     self_saved_bytes: int | None = None
+    uninitialized_params: int = 0  # lazy parameters in the subtree the counts leave out
 
     fsdp: FsdpUnit | None = None  # a block ``fully_shard`` wrapped (an FSDP2 unit)
     parallel_style: str | None = None  # "ColwiseParallel", "RowwiseParallel"...: tensor parallel
@@ -466,8 +469,10 @@ class Snapshot:
     ties: tuple[TieGroup, ...]
     unregistered: tuple[UnregisteredTensor, ...]
     forward: ForwardInfo
-    total_params: int  # unique: tied counted once
-    trainable_params: int
+    # unique: tied counted once; lazy parameters (no size yet) left out, see uninitialized_params,
+    # None when all are lazy; trainable None also for a checkpoint alone (no requires_grad)
+    total_params: int | None
+    trainable_params: int | None
     total_bytes: int | None
     checkpoint: CheckpointDiff | None = None
     findings: tuple[Finding, ...] = ()
@@ -481,6 +486,12 @@ class Snapshot:
     @cached_property
     def block_by_path(self) -> dict[str, BlockInfo]:
         return {block.path: block for block in self.blocks}
+
+    @cached_property
+    def uninitialized_params(self) -> int:
+        """Lazy parameters (a tie group once) that no count includes: totals are lower bounds."""
+        lazy = (p for p in self.parameters if not p.initialized)
+        return len({p.name if p.tie_group is None else p.tie_group for p in lazy})
 
     @cached_property
     def tensor_by_name(self) -> dict[str, ParamInfo]:

@@ -20,6 +20,7 @@ from netscope.engine.model import (
     Snapshot,
     TieGroup,
 )
+from netscope.units import params_phrase
 
 WIDTH = 100  # __str__ fits a 100-column terminal or notebook cell
 KEY_WIDTH = 18
@@ -79,12 +80,13 @@ class Report:
         return self.snapshot.findings
 
     @property
-    def total_params(self) -> int:
-        """Parameters, each tied group counted once."""
+    def total_params(self) -> int | None:
+        """Parameters, each tied group counted once; lazy ones (no shape yet) left out, None
+        when every parameter is lazy (``snapshot.uninitialized_params`` counts them)."""
         return self.snapshot.total_params
 
     @property
-    def trainable_params(self) -> int:
+    def trainable_params(self) -> int | None:
         return self.snapshot.trainable_params
 
     def block(self, path: str) -> BlockInfo:
@@ -131,7 +133,8 @@ class Report:
 
     def __repr__(self) -> str:
         s = self.snapshot
-        return f"<netscope.Report {s.model_class}: {s.total_params:,} parameters, {s.target}>"
+        counted = params_phrase(s.total_params, s.uninitialized_params, "parameters")
+        return f"<netscope.Report {s.model_class}: {counted}, {s.target}>"
 
     def _repr_html_(self) -> str:
         from netscope.python_api.notebook import report_html

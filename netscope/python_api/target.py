@@ -21,7 +21,7 @@ from torch.nn.parameter import is_lazy
 from netscope.engine.errors import NetscopeError
 from netscope.engine.load.dtype import cast_value, resolve_dtype
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
-from netscope.engine.load.target import lazy_parameter_names
+from netscope.engine.load.target import lazy_tensor_names
 from netscope.engine.nested import map_tensors
 from netscope.engine.options import OPTIMIZER_CHOICES, LoadOptions
 from netscope.engine.snapshot.classes import model_source
@@ -186,7 +186,7 @@ def needs_copy(model: nn.Module, options: LoadOptions) -> bool:
     cast = options.dtype is not None and any(
         t.is_floating_point() and t.dtype != resolve_dtype(options.dtype) for t in tensors
     )
-    return moved or cast or bool(lazy_parameter_names(model))
+    return moved or cast or bool(lazy_tensor_names(model))
 
 
 def _same_device(have: torch.device, wanted: torch.device) -> bool:
@@ -266,7 +266,7 @@ def loaded_target(
     options = load_options(model, asked)
     _, optimizer_fn = _optimizer_parts(asked.optimizer)
     example = example_input(model, args, kwargs, asked)
-    lazy = lazy_parameter_names(model)
+    lazy = lazy_tensor_names(model)
     target = working_copy(model, options) if needs_copy(model, options) else model
     if example is not None:  # as load_target does: the batch where the step runs (new tensors)
         moved = example.to(options.device)

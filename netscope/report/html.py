@@ -17,7 +17,8 @@ from netscope.report.profile_tables import profile_tables, top_block_paths
 from netscope.report.serialize import SCHEMA_VERSION
 from netscope.report.svg import Bar, bar_chart, timing_chart
 from netscope.report.tables import Table, block_label, snapshot_tables, summary
-from netscope.report.values import fmt_bytes, fmt_count, fmt_ms
+from netscope.report.values import fmt_bytes, fmt_ms
+from netscope.units import params_phrase
 
 OPEN_DEPTH = 2  # tree levels shown expanded
 LAZY_BLOCKS = 2000  # above this the tree is JSON data rendered on expand
@@ -119,10 +120,11 @@ def _node_line(snapshot: Snapshot, path: str) -> str:
     block = snapshot.block_by_path[path]
     calls = "" if block.calls is None else f", {block.calls} call{'s' * (block.calls != 1)}"
     custom = " (custom)" if block.custom else ""
+    counted = params_phrase(block.total_params, block.uninitialized_params)
     return (
         f"<code>{escape(block.name or block_label(path))}</code> "
         f'<span class="type">{escape(block.type)}{custom}</span> '
-        f'<span class="count">{fmt_count(block.total_params)} params{calls}</span>'
+        f'<span class="count">{counted}{calls}</span>'
     )
 
 

@@ -54,12 +54,14 @@ def model_dict(snapshot: Snapshot, streamed: bool = False) -> dict[str, Any]:
         "buffers": tensor_list(snapshot.buffers),
     }
     items = lists if streamed else {key: value.whole() for key, value in lists.items()}
+    lazy = {"uninitialized_params": snapshot.uninitialized_params}
     return {
         "class": snapshot.model_class,
         "source": snapshot.source,
         "total_params": snapshot.total_params,
         "trainable_params": snapshot.trainable_params,
         "total_bytes": snapshot.total_bytes,
+        **(lazy if snapshot.uninitialized_params else {}),
         **items,
         "ties": [list(group.names) for group in snapshot.ties],
         "tie_groups": [

@@ -222,6 +222,8 @@ def module_dict(
         "parallel_style": block.parallel_style,
         **sharding_details(block),
     }
+    if block.uninitialized_params:  # present only while lazy parameters under it have no shape
+        item["uninitialized_params"] = block.uninitialized_params
     return item
 
 

@@ -5,7 +5,7 @@ Markdown and HTML render the same tables, so both say the same thing in the same
 
 from __future__ import annotations
 
-from netscope.engine.model import ParamInfo, Snapshot
+from netscope.engine.model import BlockInfo, ParamInfo, Snapshot
 from netscope.report.compute_tables import compute_tables
 from netscope.report.sharding_tables import sharding_tables
 from netscope.report.table import Table, block_label
@@ -16,7 +16,7 @@ from netscope.report.values import (
     fmt_float,
     fmt_shape,
 )
-from netscope.units import NOT_AVAILABLE, location
+from netscope.units import LAZY_COUNT, NOT_AVAILABLE, location, param_count
 
 
 def summary(snapshot: Snapshot) -> list[tuple[str, str]]:
@@ -35,12 +35,35 @@ def summary(snapshot: Snapshot) -> list[tuple[str, str]]:
         ("Kind", snapshot.kind),
         ("Class", model_class),
         ("Device", ", ".join(snapshot.devices) or snapshot.device),
-        ("Parameters", f"{fmt_count(snapshot.total_params)} (ties counted once)"),
-        ("Trainable", fmt_count(snapshot.trainable_params)),
-        ("Size", fmt_bytes(snapshot.total_bytes)),
+        ("Parameters", _count(snapshot.total_params, snapshot, "ties counted once")),
+        ("Trainable", _trainable(snapshot)),
+        ("Size", _size(snapshot)),
         ("Blocks", fmt_count(len(snapshot.blocks))),
         ("Example forward", ran),
     ]
+
+
+def _count(value: int | None, snapshot: Snapshot, note: str = "") -> str:
+    """Exact, or 'at least' it while lazy parameters (no shape yet) are left out."""
+    lazy = snapshot.uninitialized_params
+    notes = [note] if note else []
+    if value is not None and lazy:
+        notes.append(f"{lazy} lazy parameter(s) not counted: shape set by the first forward")
+    text = param_count(value, lazy, exact=True)
+    return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def _trainable(snapshot: Snapshot) -> str:
+    if snapshot.kind == "checkpoint" and snapshot.trainable_params is None:
+        return f"{NOT_AVAILABLE} (a checkpoint does not record requires_grad)"
+    return _count(snapshot.trainable_params, snapshot)
+
+
+def _size(snapshot: Snapshot) -> str:
+    lazy = any(not t.initialized for t in (*snapshot.parameters, *snapshot.buffers))
+    if snapshot.total_bytes is None and lazy:
+        return f"{NOT_AVAILABLE} ({LAZY_COUNT})"
+    return fmt_bytes(snapshot.total_bytes)
 
 
 def findings_table(snapshot: Snapshot) -> Table:
@@ -80,8 +103,8 @@ def blocks_table(snapshot: Snapshot) -> Table:
                 block_label(block.path),
                 block.type,
                 kind,
-                fmt_count(block.params),
-                fmt_count(block.total_params),
+                param_count(block.params, _own_lazy(snapshot, block), exact=True),
+                param_count(block.total_params, block.uninitialized_params, exact=True),
                 "n/a" if block.calls is None else str(block.calls),
                 _outputs(snapshot, block.path),
                 "; ".join(notes),
@@ -89,6 +112,13 @@ def blocks_table(snapshot: Snapshot) -> Table:
         )
     headers = ["Path", "Type", "Class", "Own params", "Subtree params", "Calls", "Output", "Notes"]
     return Table("Blocks", headers, rows, code={0})
+
+
+def _own_lazy(snapshot: Snapshot, block: BlockInfo) -> int:
+    """The block's own lazy parameters (its count is a lower bound, or None: all lazy)."""
+    if block.params is None:
+        return block.uninitialized_params
+    return sum(not snapshot.tensor_by_name[name].initialized for name in block.parameter_names)
 
 
 def _tensor_notes(info: ParamInfo) -> str:

@@ -75,3 +75,58 @@ async def test_a_library_blocks_source_reads_from_its_package(tmp_path, monkeypa
         text = app.main.query_one(DetailsPanel).plain_text
         assert "transformers/models/gpt2/modeling_gpt2.py:" in text
         assert "site-packages" not in text
+
+
+async def test_real_lazy_model_without_input_shows_unknown_counts(tmp_path):
+    """A LazyLinear's count is n/a before the first forward (not 0); the header says 'at least'."""
+    path = tmp_path / "lazy_head.py"
+    path.write_text(
+        "from torch import nn\n\n"
+        "def build_model():\n"
+        "    return nn.Sequential(nn.Linear(4, 8), nn.LazyLinear(3))\n"
+    )
+    snapshot = api.take_snapshot(LoadOptions(str(path)))
+    app, _ = build_app([wm.SnapshotReady(snapshot), wm.Finished(None)], autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        assert app.main.query_one("ProgressLine").summary == "Sequential · at least 40 params"
+        tree = app.main.query_one(BlockTree)
+        assert "Sequential ≥40" in str(tree.root.label)
+        labels = [str(node.label) for node in tree.root.children]
+        assert any(label.startswith("1 LazyLinear n/a") for label in labels), labels
+
+
+def test_a_module_list_is_never_called_itself(tmp_path):
+    """A ModuleList's calls: 'n/a (container: never called itself)', and not '0 calls'."""
+    from rich.console import Console
+
+    from netscope.app.details_text import block_details
+    from netscope.app.live_state import LiveState
+    from netscope.app.tree_index import TreeIndex
+    from netscope.engine.model import BlockTiming
+
+    path = tmp_path / "stack.py"
+    path.write_text(
+        "import torch\nfrom torch import nn\n\n"
+        "class Stack(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.layers = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])\n\n"
+        "    def forward(self, x):\n"
+        "        for layer in self.layers:\n"
+        "            x = layer(x)\n"
+        "        return x\n\n"
+        "build_model = Stack\n\n"
+        "def example_input():\n"
+        "    return torch.ones(2, 4)\n"
+    )
+    snapshot = api.take_snapshot(LoadOptions(str(path)))
+    layers = snapshot.block_by_path["layers"]
+    assert layers.calls is None and snapshot.block_by_path["layers.0"].calls == 1
+    timing = BlockTiming("layers", "cpu", None, None, 0)
+    live = LiveState(block_timings={"cpu": (timing,)})
+    console = Console(width=200, record=True)
+    console.print(block_details(layers, TreeIndex(snapshot), live))
+    text = console.export_text()
+    assert "n/a (container: never called itself)" in text
+    assert "0 calls" not in text and "calls  n/a\n" not in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from core_helpers import sample, snap, write_model
@@ -137,3 +139,29 @@ def test_large_checkpoint_reads_metadata_only_unless_stats_is_asked(tmp_path, mo
     assert "--stats reads every value" in quick.forward.note
     full = snap(str(path), all_stats=True)
     assert full.parameters[0].stats is not None and full.parameters[0].stats.mean == 1.0
+
+
+def test_checkpoint_alone_counts_batchnorm_statistics_as_buffers(tmp_path) -> None:
+    """A bare state_dict's running stats and integer tensors are buffers; trainable is n/a."""
+    import json
+
+    from netscope.report.write import write_report
+
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 1))
+    path = tmp_path / "bn.pt"
+    torch.save(model.state_dict(), path)
+    snapshot = snap(str(path))
+    assert snapshot.total_params == sum(p.numel() for p in model.parameters())
+    assert {b.name for b in snapshot.buffers} == {n for n, _ in model.named_buffers()}
+    assert all(b.kind == "buffer" for b in snapshot.buffers)
+    assert snapshot.block_by_path["1"].buffer_names == (
+        "1.running_mean", "1.running_var", "1.num_batches_tracked"
+    )  # fmt: skip
+    assert snapshot.trainable_params is None
+    assert "counted as buffers by their names and dtypes" in snapshot.forward.note
+    markdown = Path(write_report(str(tmp_path / "bn.md"), snapshot)).read_text()
+    assert f"| Parameters | {snapshot.total_params:,} (ties counted once) |" in markdown
+    assert "| Trainable | n/a (a checkpoint does not record requires_grad) |" in markdown
+    report = json.loads(Path(write_report(str(tmp_path / "bn.json"), snapshot)).read_text())
+    assert report["model"]["trainable_params"] is None
+    assert len(report["model"]["buffers"]) == 3

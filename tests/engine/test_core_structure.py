@@ -85,6 +85,31 @@ def test_lazy_parameters_before_and_after_the_forward(tmp_path) -> None:
     assert weight.initialized and weight.was_lazy and weight.shape == (8, 5)
 
 
+LAZY_BATCHNORM = """
+    import torch
+    from torch import nn
+
+    def build_model():
+        return nn.Sequential(nn.LazyLinear(8), nn.LazyBatchNorm1d(), nn.Linear(8, 2))
+"""
+
+
+def test_lazy_buffers_are_lazy_like_lazy_parameters(tmp_path) -> None:
+    """A LazyBatchNorm's running stats are UninitializedBuffer: lazy, as its weight is."""
+    from netscope.app.markers import tensor_markers
+
+    path = write_model(tmp_path, "lazy_bn.py", LAZY_BATCHNORM)
+    after = snap(path, input_shape=(4, 5))
+    mean = after.tensor_by_name["1.running_mean"]
+    assert mean.kind == "buffer" and mean.initialized and mean.shape == (8,)
+    assert mean.was_lazy and after.tensor_by_name["1.running_var"].was_lazy
+    assert "lazy" in tensor_markers(mean)
+    assert not after.tensor_by_name["1.num_batches_tracked"].was_lazy  # a plain tensor
+    before = snap(path)
+    (finding,) = [f for f in before.findings if f.code == "uninitialized"]
+    assert "4 lazy parameter(s) and 2 lazy buffer(s)" in finding.message
+
+
 def test_unregistered_tensors_found() -> None:
     snapshot = snap(sample("chimera.py"))
     (found,) = snapshot.unregistered

@@ -79,7 +79,17 @@ def _param(name: str, shape, *, tie: int | None = None, grad: bool = True, lazy=
 
 
 def _block(
-    path, type_, children=(), *, params=0, total=0, calls=1, custom=False, aliases=(), step=None
+    path,
+    type_,
+    children=(),
+    *,
+    params=0,
+    total=0,
+    calls=1,
+    custom=False,
+    aliases=(),
+    step=None,
+    lazy=0,
 ):
     forward_flops, backward_flops, saved_bytes = step or (None, None, None)
     return BlockInfo(
@@ -94,6 +104,7 @@ def _block(
         children=tuple(children),
         params=params,
         total_params=total,
+        uninitialized_params=lazy,
         parameter_names=(),
         buffer_names=(),
         calls=calls,
@@ -111,12 +122,14 @@ def handmade_snapshot() -> Snapshot:
     # add 2,000,000 forward FLOPs, 6,000,000 backward (an attention call) and 96 saved bytes
     root = ["0", "1", "2", "4", "lazy"]
     blocks = (
-        _block("", "SharedNet", root, total=129, custom=True, step=(2_000_640, 6_001_152, 448)),
+        _block(
+            "", "SharedNet", root, total=129, custom=True, step=(2_000_640, 6_001_152, 448), lazy=1
+        ),
         _block("0", "Linear", params=40, total=40, step=(128, 128, 32)),
         _block("1", "ReLU", calls=3, step=(0, 0, 192)),
         _block("2", "Linear", params=72, total=72, calls=2, aliases=("4",), step=(512, 1024, 128)),
         _block("4", "Linear", params=72, total=72, calls=2, aliases=("2",), step=(512, 1024, 128)),
-        _block("lazy", "LazyLinear", calls=0, step=(0, 0, 0)),
+        _block("lazy", "LazyLinear", params=None, total=None, calls=0, step=(0, 0, 0), lazy=1),
     )
     parameters = (
         _param("0.weight", (8, 4)),

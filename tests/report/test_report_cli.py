@@ -66,3 +66,31 @@ def test_a_model_that_segfaults_is_reported_not_suffered(tmp_path: Path) -> None
     assert "segmentation fault" in result.stderr
     assert f"{model}:11" in result.stderr or "segv_model.py:11" in result.stderr
     assert not out.exists()
+
+
+def test_a_plain_pickle_is_not_a_checkpoint(tmp_path: Path) -> None:
+    """pickle.dump's file: one clear error with or without --trust-pickle, no torch warning."""
+    import pickle
+
+    path = tmp_path / "plain_pickle.pt"
+    path.write_bytes(pickle.dumps({"a": 1}))
+    for trust in ((), ("--trust-pickle",)):
+        result = _netscope(str(path), *trust, "-o", str(tmp_path / "x.json"))
+        assert result.returncode == 2
+        assert "not a torch.save checkpoint" in result.stderr and str(path) in result.stderr
+        assert "(a plain pickle with no tensors)" in result.stderr
+        assert "Warning" not in result.stderr and "beyond tensors" not in result.stderr
+
+
+def test_a_plain_pickle_of_tensors_opens_only_when_trusted(tmp_path: Path) -> None:
+    import pickle
+
+    import torch
+
+    path = tmp_path / "tensors.pkl"
+    path.write_bytes(pickle.dumps({"fc.weight": torch.ones(3, 2), "fc.bias": torch.zeros(3)}))
+    refused = _netscope(str(path), "-o", str(tmp_path / "x.json"))
+    assert refused.returncode == 2 and "a plain pickle (pickle.dump" in refused.stderr
+    trusted = _netscope(str(path), "--trust-pickle", "-o", str(tmp_path / "x.json"))
+    assert trusted.returncode == 0, trusted.stderr
+    assert json.loads((tmp_path / "x.json").read_text())["model"]["total_params"] == 9

@@ -33,7 +33,7 @@ MEANINGS = {
     "custom": "user-defined block class",
     "shared": "the same block object used at several places or called more than once",
     "tied": "parameter shared with other names (counted once, gradients add up)",
-    "lazy": "parameter uninitialized at build time (shape inferred by the first forward)",
+    "lazy": "parameter or buffer uninitialized at build time (shape inferred by the first forward)",
     "unregistered": "tensor attribute that is neither parameter nor buffer",
     "unused": "parameter that got no gradient / block never called",
     "nan": "NaN or Inf values",

@@ -22,8 +22,11 @@ LossFn = Callable[[Any, Any], Any]
 
 
 def loss_source(loss_fn: LossFn | None) -> str:
-    """How ``step_loss`` takes the loss: ``FROM_FILE`` or ``FROM_OUTPUTS``."""
-    return FROM_FILE if loss_fn is not None else FROM_OUTPUTS
+    """How ``step_loss`` takes the loss, in the words of the call made: ``FROM_FILE``,
+    ``loss(output)`` for a one-argument loss, or ``FROM_OUTPUTS``."""
+    if loss_fn is None:
+        return FROM_OUTPUTS
+    return str(getattr(loss_fn, "called_as", FROM_FILE))
 
 
 def step_loss(

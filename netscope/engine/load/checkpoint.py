@@ -10,6 +10,7 @@ choice between the two for any path (``reader.read_checkpoint``) live above it.
 from __future__ import annotations
 
 import pickle
+import pickletools
 import re
 import zipfile
 from collections.abc import Mapping
@@ -168,6 +169,61 @@ def _looks_like_torch_save(path: str) -> bool:
     return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
 
 
+# torch.save's legacy (pre-1.6) format opens with this pickled long: PROTO 2, LONG1 of 10 bytes
+LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+
+
+def _is_plain_pickle(path: str) -> bool:
+    """A pickle that is neither torch.save's zip nor its legacy format: ``pickle.dump`` wrote it,
+    and torch.load can only fail on it ('Invalid magic number')."""
+    with open(path, "rb") as handle:
+        head = handle.read(len(LEGACY_TORCH_MAGIC))
+    return head[:1] == b"\x80" and head != LEGACY_TORCH_MAGIC
+
+
+def _names_torch(path: str) -> bool:
+    """Whether the pickle names a torch class or function (a tensor does), read opcode by
+    opcode without unpickling (nothing in the file runs)."""
+    strings: list[str] = []
+    with open(path, "rb") as handle:
+        for opcode, arg, _ in pickletools.genops(handle):
+            if opcode.name == "GLOBAL" and str(arg).split(" ")[0].split(".")[0] == "torch":
+                return True
+            if isinstance(arg, str):
+                strings.append(arg)
+            stacked = opcode.name == "STACK_GLOBAL" and len(strings) >= 2
+            if stacked and strings[-2].split(".")[0] == "torch":
+                return True
+    return False
+
+
+def _read_plain_pickle(path: str, *, trust_pickle: bool) -> Any:
+    """The object of a ``pickle.dump`` file: refused unless it holds torch objects (a plain
+    pickle with no tensors is no checkpoint) and the user trusts it (unpickling runs code)."""
+    shown = display_path(path)
+    try:
+        with_torch = _names_torch(path)
+    except Exception as exc:  # a pickle cut short, or bytes that only start like one
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+    if not with_torch:
+        raise NetscopeError(
+            f"not a torch.save checkpoint: {shown} (a plain pickle with no tensors)", path=path
+        )
+    if not trust_pickle:
+        raise NetscopeError(
+            f"refused to open {shown}: a plain pickle (pickle.dump, not torch.save) holding torch "
+            "objects that only full unpickling can rebuild, and unpickling runs code stored in "
+            "the file",
+            path=path,
+            hint=f"{TRUST_HINT} Better: torch.save(model.state_dict(), path).",
+        )
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except Exception as exc:
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+
+
 def is_torchscript(path: str) -> bool:
     """torch.jit.save archives are zips holding ``constants.pkl`` and compiled ``code/``."""
     try:
@@ -217,6 +273,8 @@ def _read_torch(
         return _read_safetensors(path, header, values=values, max_value_bytes=max_value_bytes)
     if is_torchscript(path):
         return _read_torchscript(path, trust_pickle=trust_pickle)
+    if _is_plain_pickle(path):
+        return _checkpoint_of(path, _read_plain_pickle(path, trust_pickle=trust_pickle))
     try:
         obj = _torch_load(path, weights_only=not trust_pickle)
     except pickle.UnpicklingError as exc:
@@ -232,6 +290,11 @@ def _read_torch(
         ) from exc
     except Exception as exc:
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+    return _checkpoint_of(path, obj)
+
+
+def _checkpoint_of(path: str, obj: Any) -> Checkpoint:
+    """A whole module, or the tensors of a (nested) state_dict."""
     if isinstance(obj, nn.Module):
         return Checkpoint(path, "torch", dict(obj.state_dict()), module=obj, files=(path,))
     tensors, found_under, others = find_state_dict(obj)

@@ -54,6 +54,6 @@ class LoadedTarget:
     state_dict: Mapping[str, torch.Tensor] | None = None  # a checkpoint alone, or --weights
     checkpoint_diff: CheckpointDiff | None = None
     source: str | None = None  # "model.py:LINE" of the factory or class
-    lazy_at_build: frozenset[str] = frozenset()  # parameter names uninitialized when built
+    lazy_at_build: frozenset[str] = frozenset()  # lazy parameter and buffer names
     checkpoint_label: str = ""  # a checkpoint alone: "LORA adapter"; "" for a state_dict
     checkpoint_notes: tuple[str, ...] = ()  # a checkpoint alone: "one shard of 4", "no config"

@@ -141,6 +141,19 @@ def optional_function(module: ModuleType, name: str) -> Callable[..., Any] | Non
     return value if callable(value) and not isinstance(value, nn.Module) else None
 
 
+class OutputOnlyLoss:
+    """A file's ``loss(output)`` called as ``(output, batch)``; ``called_as`` is what reports
+    say ran, so they do not claim the batch was passed."""
+
+    called_as = "loss(output)"
+
+    def __init__(self, user_loss: Callable[[Any], Any]) -> None:
+        self.user_loss = user_loss
+
+    def __call__(self, output: Any, _batch: Any) -> Any:
+        return self.user_loss(output)
+
+
 def loss_function(module: ModuleType, path: str) -> Callable[[Any, Any], Any] | None:
     """The file's ``loss``, always called as ``(output, batch)``: ``loss(output)`` works too.
 
@@ -160,7 +173,7 @@ def loss_function(module: ModuleType, path: str) -> Callable[[Any, Any], Any] | 
             continue
         if arity == 2:
             return user_loss
-        return lambda output, _batch: user_loss(output)
+        return OutputOnlyLoss(user_loss)
     raise NetscopeError(
         f"loss{signature} in {display_path(path)} cannot be called as loss(output, batch) or "
         "loss(output)",

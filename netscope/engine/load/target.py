@@ -39,12 +39,22 @@ def is_model_file(target: str) -> bool:
     return split_target(target)[0].endswith(".py")
 
 
-def lazy_parameter_names(model: nn.Module) -> frozenset[str]:
-    """Names of uninitialized (lazy) parameters; the names are built only when one exists."""
-    held = (p for m in model.modules() for p in m._parameters.values() if p is not None)
-    if not any(is_lazy(p) for p in held):
+def lazy_tensor_names(model: nn.Module) -> frozenset[str]:
+    """Names of uninitialized (lazy) parameters and buffers (a LazyBatchNorm's running stats are
+    ``UninitializedBuffer``); the names are built only when one exists."""
+    held = (
+        t
+        for m in model.modules()
+        for t in (*m._parameters.values(), *m._buffers.values())
+        if t is not None
+    )
+    if not any(is_lazy(t) for t in held):
         return frozenset()
-    return frozenset(n for n, p in model.named_parameters(remove_duplicate=False) if is_lazy(p))
+    named = (
+        *model.named_parameters(remove_duplicate=False),
+        *model.named_buffers(remove_duplicate=False),
+    )
+    return frozenset(n for n, t in named if is_lazy(t))
 
 
 def _place(model: nn.Module, device: torch.device, path: str) -> nn.Module:
@@ -85,7 +95,7 @@ def load_target(options: LoadOptions, progress: Progress = None) -> LoadedTarget
         shard_units_fn=optional_function(module, "shard_units"),
         tp_plan_fn=optional_function(module, "tp_plan"),
         source=source,
-        lazy_at_build=lazy_parameter_names(model),
+        lazy_at_build=lazy_tensor_names(model),
     )
     example_fn = optional_function(module, "example_input")
     if options.input_shape is not None:
@@ -142,7 +152,7 @@ def _load_checkpoint_alone(
             options.target,
             model,
             example_input=None if scripted else _example(options, device),
-            lazy_at_build=lazy_parameter_names(model),
+            lazy_at_build=lazy_tensor_names(model),
             checkpoint_notes=checkpoint.notes,
         )
     label = hf.adapter_label(checkpoint.adapter) if checkpoint.adapter is not None else ""
@@ -181,7 +191,7 @@ def _load_from_config(
         model,
         example_input=_example(options, build_on),
         source=display_path(os.path.join(folder, "config.json")),
-        lazy_at_build=lazy_parameter_names(model),
+        lazy_at_build=lazy_tensor_names(model),
         checkpoint_notes=checkpoint.notes,
     )
     loaded.checkpoint_diff = apply_weights(model, checkpoint, load=with_values)

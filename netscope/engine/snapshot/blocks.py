@@ -18,6 +18,7 @@ from netscope.engine.self_figures import own_figures
 from netscope.engine.snapshot.classes import CONTAINERS, class_source, is_builtin
 from netscope.engine.snapshot.forward import ForwardRecord
 from netscope.engine.snapshot.special import derived_attributes, own_attributes
+from netscope.engine.snapshot.tensors import ParamCounts
 from netscope.engine.snapshot.values import activation_stats
 
 
@@ -86,8 +87,7 @@ def _with_containers(
 
 def build_blocks(
     named: Sequence[tuple[str, nn.Module]],
-    own: dict[str, int],
-    tree: dict[str, int],
+    counts: ParamCounts,
     params: Sequence[ParamInfo],
     buffers: Sequence[ParamInfo],
     record: ForwardRecord | None,
@@ -146,8 +146,9 @@ def build_blocks(
                 depth=path.count(".") + 1 if path else 0,
                 parent=parent if path else None,
                 children=tuple(children.get(path, ())),
-                params=own.get(path, 0),
-                total_params=tree.get(path, 0),
+                params=counts.own.get(path, 0),
+                total_params=counts.tree.get(path, 0),
+                uninitialized_params=counts.uncounted.get(path, 0),
                 parameter_names=tuple(param_names.get(path, ())),
                 buffer_names=tuple(buffer_names.get(path, ())),
                 calls=calls,

@@ -299,13 +299,13 @@ def _assemble(
         )  # fmt: skip
     buffer_stats = tensor_stats(local_tensors([e.tensor for e in buffer_entries]))
     buffers = [
-        param_info(e, s, None, None, False)
+        param_info(e, s, None, None, e.name in loaded.lazy_at_build)
         for e, s in zip(buffer_entries, buffer_stats, strict=False)
     ]
-    own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
+    counts = count_params(params, ties, [p for p, _ in named])
     per_block = counting.blocks(forward_info.ran, record.backward_ran) if counting else None
     blocks = build_blocks(
-        named, own, tree, params, buffers, record if forward_info.ran else None, derived_at,
+        named, counts, params, buffers, record if forward_info.ran else None, derived_at,
         per_block,
     )  # fmt: skip
     blocks = with_sharding(blocks, named)
@@ -322,8 +322,8 @@ def _assemble(
         ties=ties,
         unregistered=unregistered,
         forward=forward_info,
-        total_params=total,
-        trainable_params=trainable,
+        total_params=counts.total,
+        trainable_params=counts.trainable,
         total_bytes=held_bytes(params, buffers),
         checkpoint=loaded.checkpoint_diff,
         source=loaded.source,

@@ -34,12 +34,15 @@ def model_findings(snapshot: Snapshot) -> tuple[Finding, ...]:
             f"({', '.join(param_devices)}): every operation needs its operands on one device",
         ))  # fmt: skip
     lazy = [p.name for p in snapshot.parameters if not p.initialized]
-    if lazy:
+    lazy_buffers = [b.name for b in snapshot.buffers if not b.initialized]
+    if lazy or lazy_buffers:
+        counted = [f"{len(lazy)} lazy parameter(s)"] if lazy else []
+        counted += [f"{len(lazy_buffers)} lazy buffer(s)"] if lazy_buffers else []
         found.append(Finding(
             "info", "uninitialized",
-            f"{len(lazy)} lazy parameter(s) are still uninitialized (shape unknown until the "
+            f"{' and '.join(counted)} are still uninitialized (shape unknown until the "
             "first forward): totals leave them out",
-            subject=lazy[0],
+            subject=(lazy or lazy_buffers)[0],
         ))  # fmt: skip
     for group in snapshot.ties:
         found.append(Finding(

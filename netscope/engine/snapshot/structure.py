@@ -38,9 +38,9 @@ def structure_snapshot(loaded: LoadedTarget) -> Snapshot | None:
     params = [
         param_info(e, None, None, tie_index.get(e.name), e.name in lazy) for e in param_entries
     ]
-    buffers = [param_info(e, None, None, None, False) for e in buffer_entries]
-    own, tree, total, trainable = count_params(params, ties, [p for p, _ in named])
-    blocks = with_sharding(build_blocks(named, own, tree, params, buffers, None, derived_at), named)
+    buffers = [param_info(e, None, None, None, e.name in lazy) for e in buffer_entries]
+    counts = count_params(params, ties, [p for p, _ in named])
+    blocks = with_sharding(build_blocks(named, counts, params, buffers, None, derived_at), named)
     return Snapshot(
         target=display_path(loaded.path),
         kind="model",
@@ -52,8 +52,8 @@ def structure_snapshot(loaded: LoadedTarget) -> Snapshot | None:
         ties=ties,
         unregistered=first_path_unregistered(named, blocks),
         forward=ForwardInfo(ran=False, note=STRUCTURE_NOTE),
-        total_params=total,
-        trainable_params=trainable,
+        total_params=counts.total,
+        trainable_params=counts.trainable,
         total_bytes=held_bytes(params, buffers),
         checkpoint=loaded.checkpoint_diff,
         source=loaded.source,

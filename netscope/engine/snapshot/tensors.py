@@ -141,41 +141,79 @@ def held_bytes(params: Sequence[ParamInfo], buffers: Sequence[ParamInfo]) -> int
     return sum(b or 0 for b in per_unit.values()) + sum(b.bytes or 0 for b in buffers)
 
 
+@dataclass(frozen=True)
+class ParamCounts:
+    """Parameter counts, each tie group once. A lazy parameter has no size yet: a count over
+    lazy parameters only is None (not available), one that also covers sized ones leaves them
+    out and is a lower bound (``uncounted`` says how many parameters it leaves out)."""
+
+    own: dict[str, int | None]  # block -> its direct parameters
+    tree: dict[str, int | None]  # block -> its whole subtree
+    uncounted: dict[str, int]  # block -> lazy parameters under it (subtree), tie groups once
+    total: int | None
+    trainable: int | None
+
+
+def _counted(known: int, sized: int, lazy: int) -> int | None:
+    """The sum of the sized units, or None when every unit counted here is lazy."""
+    return None if lazy and not sized else known
+
+
 def count_params(
     params: Sequence[ParamInfo], ties: Sequence[TieGroup], block_paths: Sequence[str]
-) -> tuple[dict[str, int], dict[str, int], int, int]:
+) -> ParamCounts:
     """Own and subtree counts per block, total and trainable: every tie group counted once."""
-    size: dict[str, int] = {}
+    size: dict[str, int | None] = {}
     trainable_units: set[str] = set()
     own_units: dict[str, set[str]] = {path: set() for path in block_paths}
-    plain: dict[str, int] = {}  # block -> its untied units' size (each unit is one name)
+    # block -> [size, sized units, lazy units] of its untied units (each unit is one name)
+    plain: dict[str, list[int]] = {}
     tied: dict[str, set[str]] = {}  # block or ancestor -> tie groups under it
     for info in params:
         unit = unit_of(info)
         first = unit not in size
-        if info.tie_group is not None:
-            size[unit] = ties[info.tie_group].numel or 0
-        else:
-            size[unit] = info.numel or 0
+        size[unit] = ties[info.tie_group].numel if info.tie_group is not None else info.numel
         if info.requires_grad:
             trainable_units.add(unit)
         own_units.setdefault(info.block, set()).add(unit)
         if info.tie_group is None:
             if first:
-                plain[info.block] = plain.get(info.block, 0) + size[unit]
+                tally = plain.setdefault(info.block, [0, 0, 0])
+                unit_size = size[unit]
+                if unit_size is None:
+                    tally[2] += 1
+                else:
+                    tally[0] += unit_size
+                    tally[1] += 1
             continue
         parts = info.block.split(".") if info.block else []
         for depth in range(len(parts) + 1):
             tied.setdefault(".".join(parts[:depth]), set()).add(unit)
-    own = {path: sum(size[u] for u in units) for path, units in own_units.items()}
-    tree = dict.fromkeys(block_paths, 0)
-    for block, count in plain.items():  # each block's size added to it and every ancestor
+
+    def tally_of(units: set[str]) -> list[int]:
+        sizes = [size[u] for u in units]
+        known = [s for s in sizes if s is not None]
+        return [sum(known), len(known), len(sizes) - len(known)]
+
+    own = {path: _counted(*tally_of(units)) for path, units in own_units.items()}
+    tree_tally = {path: [0, 0, 0] for path in block_paths}
+    for block, tally in plain.items():  # each block's units added to it and every ancestor
         path = block
         while True:
-            tree[path] = tree.get(path, 0) + count
+            into = tree_tally.setdefault(path, [0, 0, 0])
+            for i in range(3):
+                into[i] += tally[i]
             if not path:
                 break
             path = path.rpartition(".")[0]
     for path, units in tied.items():
-        tree[path] = tree.get(path, 0) + sum(size[u] for u in units)
-    return own, tree, sum(size.values()), sum(size[u] for u in trainable_units)
+        into = tree_tally.setdefault(path, [0, 0, 0])
+        for i, value in enumerate(tally_of(units)):
+            into[i] += value
+    return ParamCounts(
+        own=own,
+        tree={path: _counted(*tally) for path, tally in tree_tally.items()},
+        uncounted={path: tally[2] for path, tally in tree_tally.items()},
+        total=_counted(*tally_of(set(size))),
+        trainable=_counted(*tally_of(trainable_units)),
+    )
