@@ -23,22 +23,13 @@ def _unknown(index: TreeIndex) -> str:
     return fmt.NA if index.complete else COMPUTING
 
 
-# Blocks the engine never hooks as called (engine/snapshot/classes.py CONTAINERS, a bare
-# nn.Module): their children are called, they are not, so their calls are n/a, not 0
-CONTAINER_TYPES = frozenset(
-    {"ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Module"}
-)
 NEVER_CALLED = "n/a (container: never called itself)"
-
-
-def is_container(block: BlockInfo) -> bool:
-    return block.type in CONTAINER_TYPES and block.type_module.startswith("torch.nn")
 
 
 def _calls(block: BlockInfo, index: TreeIndex) -> str:
     if block.calls is not None:
         return str(block.calls)
-    if is_container(block) and index.snapshot.forward.ran:
+    if block.container and index.snapshot.forward.ran:
         return NEVER_CALLED
     return _unknown(index)
 
@@ -153,7 +144,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
             (
                 f"time {timing.device}",
                 f"{fmt.ms(timing.inclusive_ms)} incl, {fmt.ms(timing.self_ms)} self, "
-                + (NEVER_CALLED if is_container(block) else f"{timing.calls} calls"),
+                + (NEVER_CALLED if block.container else f"{timing.calls} calls"),
             )
         )
     for copy in live.copies or ():

@@ -268,7 +268,7 @@ class BlockInfo:
     total_params: int | None  # whole subtree
     parameter_names: tuple[str, ...]
     buffer_names: tuple[str, ...]
-    calls: int | None  # None: no forward ran
+    calls: int | None  # None: no forward ran, or a container (never called itself)
     outputs: tuple[OutputInfo, ...] = ()
     activation: ActivationStats | None = None
     aliases: tuple[str, ...] = ()  # other paths of the same module object (block reuse)
@@ -288,6 +288,9 @@ class BlockInfo:
     self_backward_flops: int | None = None
     self_saved_bytes: int | None = None
     uninitialized_params: int = 0  # lazy parameters in the subtree the counts leave out
+    # ModuleList, ModuleDict, a bare nn.Module: never called itself (its children are), so its
+    # calls are not available rather than 0
+    container: bool = False
 
     fsdp: FsdpUnit | None = None  # a block ``fully_shard`` wrapped (an FSDP2 unit)
     parallel_style: str | None = None  # "ColwiseParallel", "RowwiseParallel"...: tensor parallel

@@ -76,7 +76,7 @@ def _outputs(snapshot: Snapshot, path: str) -> str:
     if not snapshot.forward.ran and snapshot.compute is None:
         return "n/a (no forward)"
     if block.calls is None:  # under netscope run: not called in the observed step
-        return "n/a (container)" if snapshot.forward.ran else NOT_AVAILABLE
+        return "n/a (container)" if block.container and snapshot.forward.ran else NOT_AVAILABLE
     return "; ".join(
         (f"{o.label}: " if o.label else "") + f"{fmt_shape(o.shape)} {o.dtype}"
         for o in block.outputs

@@ -146,6 +146,7 @@ def build_blocks(
                 depth=path.count(".") + 1 if path else 0,
                 parent=parent if path else None,
                 children=tuple(children.get(path, ())),
+                container=uncalled,
                 params=counts.own.get(path, 0),
                 total_params=counts.tree.get(path, 0),
                 uninitialized_params=counts.uncounted.get(path, 0),
