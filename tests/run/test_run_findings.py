@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.run.helpers import run_headless
+from tests.run.helpers import line_of, run_headless
 
 
 def test_a_training_script_gets_the_runs_note_once(tmp_path: Path) -> None:
@@ -17,3 +17,17 @@ def test_a_training_script_gets_the_runs_note_once(tmp_path: Path) -> None:
     assert len(missing) == 1, missing
     assert missing[0].startswith("netscope run never calls the model itself")
     assert not any("--input-shape" in f["message"] for f in report["findings"])
+
+
+def test_calls_before_the_first_optimizer_step_are_one_step(tmp_path):
+    """nanoGPT's shape with every step recorded: the estimate_loss() at iteration 0 runs before
+    any optimizer.step(), when each model call still closed a step; once the optimizer steps
+    those calls are the first step's, so its reads are seen on one step, not four, and the
+    sampled steps never outnumber the loop's (an audit saw 63 sampled of 60)."""
+    script = ["eval_then_train.py", "--iters", "12", "--eval-every", "5"]
+    done, report = run_headless(tmp_path, script, every=1)
+    assert done.returncode == 0, done.stderr
+    run = report["run"]
+    assert run["steps"] == 12 and run["sampled_steps"] <= run["steps"]
+    (read,) = [s for s in run["syncs"] if s["location"] == line_of("eval_then_train.py", ".item()")]
+    assert read["seen_steps"] == 3  # iterations 0, 5 and 10

@@ -43,6 +43,19 @@ class LoopTable:
                 seen.add(("c", key))
                 row[5] += 1
 
+    def fold_into_one_step(self) -> None:
+        """The steps sampled so far were one step of the loop: an optimizer stepped for the
+        first time, and every call of the model before it (an ``estimate_loss()`` at iteration
+        0, the micro-batches of the first step) belongs to its first step. Their events stay;
+        they were seen on one step."""
+        if not self.sampled:
+            return
+        self.sampled = 1
+        for row in self.syncs.values():
+            row[2] = min(row[2], 1)
+        for row in self.copies.values():
+            row[5] = min(row[5], 1)
+
     def findings(self, device: str) -> tuple[tuple[LoopSync, ...], tuple[LoopCopy, ...]]:
         m = max(self.sampled, 1)
         measured = not device.startswith("cpu")

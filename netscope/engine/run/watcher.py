@@ -477,6 +477,7 @@ class Watcher:
             self._drop_watch()
             self._flush(force=True)
             self.phases.clocks = [self.clocks[1]]
+            self.table.fold_into_one_step()  # the calls so far were the first step's
             self.sender.send(BoundaryChanged("optimizer.step"))
             self.plan.restart()
             if self.heartbeat is not None:  # the new boundary's steps are planned from their first
