@@ -15,6 +15,10 @@ from netscope.engine.plan.describe import devices_label, layout_label, per_devic
 
 COMPUTING = "computing…"
 UNCOUNTED_SHOWN = 5  # ops without a FLOP formula named at the root, by count
+NO_FORMULA = (
+    "no op with a FLOP formula (matmul, convolution, attention) ran in it; elementwise ops have "
+    "none and are listed as uncounted at the root"
+)
 
 
 def _missing(index: TreeIndex, why: str) -> str:
@@ -39,7 +43,12 @@ def block_rows(block: BlockInfo, index: TreeIndex) -> list[tuple[str, str]]:
         of = f" of the step's {fmt.flops(compute.step_flops)}" if compute is not None else ""
         share = fmt.share(step, compute.step_flops if compute is not None else None)
         only = " (forward only)" if backward is None else ""
-        rows.append(("FLOPs", f"{fmt.flops(step)}{only}, {share}{of}"))
+        if step == 0 and compute is not None and compute.uncounted_ops:
+            # a norm or an activation: its ops (mul, pow, rsqrt...) have no formula, so 0 is
+            # what is counted, not what it computes
+            rows.append(("FLOPs", f"0 counted: {NO_FORMULA}"))
+        else:
+            rows.append(("FLOPs", f"{fmt.flops(step)}{only}, {share}{of}"))
         rows.append(("forward", _with_macs(forward)))
         rows.append(
             ("backward", _with_macs(backward) if backward is not None else _no_backward(index))

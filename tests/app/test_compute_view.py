@@ -153,6 +153,20 @@ async def test_block_details_show_flops_macs_share_and_saved(mlp_train):
         assert f"saved      160 B of activations for backward, {saved} of the step's" in text
 
 
+async def test_a_block_of_elementwise_ops_says_why_it_counts_0(mlp_train):
+    """A ReLU runs ops with no FLOP formula: its 0 is what is counted, said so, not a silent 0
+    FLOP with a 0 % share."""
+    assert mlp_train.block_by_path["1"].forward_flops == 0 and mlp_train.compute.uncounted_ops
+    app, _ = _app(mlp_train)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("j", "j")
+        assert _selected(_tree(app)) == "1"
+        text = " ".join(_details(app).split())
+        assert "FLOPs 0 counted: no op with a FLOP formula (matmul, convolution, attention)" in text
+        assert "0.0%" not in text
+
+
 async def test_root_details_show_step_memory_and_fit(mlp_train):
     memory, fit = mlp_train.memory, mlp_train.fit
     app, _ = _app(mlp_train)
