@@ -5,6 +5,7 @@ report (20,000 tiny blocks: ~25 MiB), and neither changes a figure."""
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from typing import Any
 
@@ -49,7 +50,7 @@ def test_output_and_copies_released(tmp_path: Any, monkeypatch: Any, backward: b
         return real_stats(tensors)
 
     def build_blocks(*args: Any, **kwargs: Any) -> Any:
-        record = args[5]  # build_blocks(named, own, tree, params, buffers, record, ...)
+        record = inspect.signature(real_build_blocks).bind(*args, **kwargs).arguments["record"]
         result = real_build_blocks(*args, **kwargs)
         if record is not None:
             copies_left.append(len(record.activations))
