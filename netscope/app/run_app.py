@@ -16,7 +16,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Input
 
 from netscope.app.screens.export import RUN_FORMATS, ExportScreen
-from netscope.app.screens.help import HelpScreen
+from netscope.app.screens.help import RUN_KEYS, HelpScreen
 from netscope.app.screens.run import RunScreen
 from netscope.app.widgets.details_panel import DetailsPanel
 from netscope.app.widgets.progress_line import ProgressLine
@@ -113,7 +113,7 @@ class RunApp(App[int]):
             state = run_state_text(self.recorder.report())
             severity: SeverityLevel = "error" if self.recorder.state == "crashed" else "information"
             self.notify(f"The script {state}. e exports the run report; q quits.",
-                        severity=severity, timeout=15)  # fmt: skip
+                        severity=severity, timeout=6)  # fmt: skip
 
     def _state_text(self) -> str:
         argv = " ".join(self.session.argv)
@@ -185,7 +185,7 @@ class RunApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(RUN_KEYS))
 
     def action_quit(self) -> None:  # type: ignore[override]
         running = not self.session.ended and self.recorder.state in ("starting", "running")

@@ -69,3 +69,16 @@ async def test_results_reach_the_widgets_through_the_screen_state_alone() -> Non
         app.main.record(TimingUpdate("cpu", (3.0,), 9999, generation=app.generation))
         await pilot.pause(0.1)
         assert details.shown is redrawn  # a step time is not a result: no redraw
+
+
+def test_the_step_line_gives_the_spread_before_what_a_narrow_panel_may_cut() -> None:
+    """At 160 columns the run screen's step panel cut its line after 'p90' (the value lost):
+    the median, p10 and p90 come first, within the half of a 160-column terminal."""
+    from netscope.app.widgets.step_panel import step_text
+    from netscope.engine.model import RunReport, Spread
+
+    spread = Spread(median=22.98, p10=21.04, p90=123.5)
+    report = RunReport(("train.py",), "running", None, 400, "optimizer.step", spread, None)
+    text = step_text(report).plain
+    assert text.index("p90 124 ms") < text.index("400 steps")
+    assert len(text[: text.index("p90 124 ms") + len("p90 124 ms")]) <= 78

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.widgets import Static
 
 from netscope.app.run_app import RunApp
+from netscope.app.screens.help import HelpScreen
 from netscope.app.widgets.compile_panel import NOTHING, CompilePanel
 from netscope.app.widgets.loop_copies_table import LoopCopiesTable
 from netscope.app.widgets.loop_syncs_table import LoopSyncsTable
@@ -65,6 +67,11 @@ async def test_the_run_screen_after_a_real_run(tmp_path, monkeypatch):
             system = _text(app.main.query_one(SystemPanel).render())
             assert NO_SAMPLE_TAKEN in system and "yet" not in system
             assert NOTHING in _text(app.main.query_one(CompilePanel).render())
+            await pilot.press("question_mark")  # run's own keys: the tab bar, no profiling key
+            assert isinstance(app.screen, HelpScreen)
+            shown = _text(app.screen.query_one("#help-keys", Static).content)
+            assert "on the tab bar: Output, Blocks, Syncs" in shown and "profiling" not in shown
+            await pilot.press("escape")
             await pilot.press("q")
             await pilot.pause(0.2)
     finally:

@@ -29,6 +29,18 @@ KEYS = (
     ("q", "quit (stops the worker)"),
     ("Ctrl+C", "quit like q; exit status 130"),
 )
+# netscope run's app: the script's loop, live (no profiling or screenshot keys)
+RUN_KEYS = (
+    ("↑ ↓  j k", "move in the model's tree"),
+    ("→ l / ← h", "expand / collapse (or go to child / parent)"),
+    ("/", "filter the tree by name, class or marker; Escape clears"),
+    ("Tab", "move focus: tree, details, the tab bar"),
+    ("← →", "on the tab bar: Output, Blocks, Syncs, Copies, Compile, Models"),
+    ("e", "export the run report (JSON, Markdown)"),
+    ("?", "this help"),
+    ("q", "stop the script (as Ctrl+C in its terminal); once it ended, quit"),
+    ("Ctrl+C", "stop like q; exit status 130"),
+)
 MEANINGS = {
     "custom": "user-defined block class",
     "shared": "the same block object used at several places or called more than once",
@@ -58,11 +70,15 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "close", "Close"),
     ]
 
+    def __init__(self, keys: tuple[tuple[str, str], ...] = KEYS) -> None:
+        super().__init__()
+        self.keys = keys  # the model app's, or netscope run's (RUN_KEYS)
+
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
-        for key, what in KEYS:
+        for key, what in self.keys:
             keys.add_row(key, Text(what))  # plain text: a [bracket] is not markup
         markers = Table.grid(padding=(0, 2))
         markers.add_column(no_wrap=True)

@@ -18,9 +18,9 @@ def step_text(report: RunReport | None) -> Text:
         return Text("Step time: waiting for the first step", style="dim")
     s = report.step_ms
     ends = "optimizer.step()" if report.step_boundary == "optimizer.step" else "model call"
-    line = (  # the median and the count first: a narrow panel cuts the rest
-        f"Step time: median {fmt.ms(s.median)} · {report.steps:,} steps · p10 {fmt.ms(s.p10)}"
-        f"  p90 {fmt.ms(s.p90)} (a step ends at each {ends})"
+    line = (  # the median and its spread first: a narrow panel cuts the rest
+        f"Step time: median {fmt.ms(s.median)} · p10 {fmt.ms(s.p10)} · p90 {fmt.ms(s.p90)}"
+        f" · {report.steps:,} steps (a step ends at each {ends})"
     )
     return Text(line)
 

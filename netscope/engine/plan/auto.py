@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from netscope.engine.plan.units import repeated_blocks
+from netscope.units import size
 
 Figures = Mapping[str, tuple[int | None, int | None]]  # path: (forward FLOPs, saved bytes)
 
@@ -38,7 +39,12 @@ def auto_checkpoint(
     if peak(0) <= usable:
         return (), "--checkpoint auto: the step fits without checkpointing"
     if peak(len(ordered)) > usable:
-        return tuple(ordered), "--checkpoint auto: does not fit even with every block checkpointed"
+        at = planner.estimate(devices, tuple(ordered)).peak_at
+        return tuple(ordered), (
+            "--checkpoint auto: checkpointing cannot make the step fit: with every block "
+            f"checkpointed it still needs {size(peaks[len(ordered)])} (peak at {at}), so no "
+            "code is offered; shard more, add GPUs or lower the precision"
+        )
     count = fewest_that_fit(peak, usable, len(ordered))
     chosen = tuple(sorted(ordered[:count], key=candidates.index))
     return chosen, f"--checkpoint auto: {len(chosen)} of {len(ordered)} blocks checkpointed"

@@ -185,7 +185,8 @@ def plan_verdict(
         recompute_flops=recompute,
         per_device=share,
         min_devices=least,
-        checkpoint_code=checkpoint_code(chosen) if chosen else "",
+        # code to paste only for a choice that fits (--checkpoint auto that cannot: none)
+        checkpoint_code=checkpoint_code(chosen) if chosen and share.peak_bytes <= usable else "",
     )
 
 

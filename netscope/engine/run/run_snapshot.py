@@ -63,7 +63,9 @@ def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snap
     snapshot = snapshot_model(loaded)
     notes = [
         "netscope run never calls the model itself: the tree is walked, and FLOPs, saved "
-        "activations and memory come from one of the script's own training steps, observed"
+        "activations and memory come from one of the script's own training steps, observed "
+        "(per-block activation statistics, which need outputs netscope would keep, are not "
+        "available)"
     ]
     if wrappers:
         chain = " > ".join(wrappers)

@@ -66,3 +66,13 @@ def test_auto_checkpointing_under_a_budget_holds_in_a_real_step(tmp_path: Path) 
     measured = real_peak(model, module.example_input())
     assert measured <= budget
     assert fit.per_device.peak_bytes == pytest.approx(measured, rel=0.10)
+
+
+def test_auto_offers_no_code_when_checkpointing_cannot_make_it_fit(tmp_path: Path) -> None:
+    """A budget below the step with every block checkpointed: the plan says checkpointing cannot
+    make it fit (with the peak it still needs) and prints no code to paste that would not help."""
+    path = write(tmp_path, WIDE)
+    every = plan(path, memory_budget=2**30, checkpoint="all").per_device.peak_bytes
+    fit = plan(path, memory_budget=every // 2, checkpoint="auto")
+    assert not fit.fits and fit.checkpoint_code == ""
+    assert "checkpointing cannot make the step fit" in fit.note
