@@ -20,7 +20,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.run.helpers import SCRIPTS, run_headless
+from tests.run.helpers import SCRIPTS, line_of, run_headless
 
 pytestmark = pytest.mark.slow
 LOSS = re.compile(r"rank (\d+) (?:step|micro) (\d+) loss ([0-9.]+)")
@@ -120,7 +120,13 @@ def test_fsdp2_is_unchanged_and_counts_the_whole_model_on_the_local_batch(tmp_pa
 
 
 def test_tensor_parallel_is_unchanged_and_counts_the_local_shards(tmp_path):
-    report = _compare(tmp_path, TORCHRUN, ["tp_train.py", "--steps", "3"])
+    report = _compare(tmp_path, TORCHRUN, ["tp_train.py", "--steps", "12"])
+    # the loss printed every step is a sync: its value comes out of the last block's local
+    # shard (RowwiseParallel's to_local()), which would sit on the device (it went unseen)
+    item = line_of("tp_train.py", "loss.item()")
+    for rank in report["run"]["ranks"]:
+        syncs = [(s["op"], s["location"]) for s in rank["syncs"]]
+        assert (".item()", item) in syncs, syncs
     # ColwiseParallel up (16 -> 64: 32 columns here), RowwiseParallel down (32 of 64 rows -> 16)
     forward = _forward(8, (16, 32), (32, 16))
     backward = 2 * forward - _forward(8, (16, 32))

@@ -97,6 +97,12 @@ class Taint:
             ids[key] = weakref.ref(tensor, partial(_forget, ids, key))
         except TypeError:  # an object that cannot be weakly referenced: not tracked
             return
+        if type(tensor) is not _Tensor:
+            # a DTensor's local shard is on the device with it: the ops inside DTensor's own
+            # dispatch (and to_local(), tensor parallel's output) see the shard, not the wrapper
+            local = getattr(tensor, "_local_tensor", None)
+            if isinstance(local, _Tensor):
+                self.add(local)
 
     def discard(self, tensor: object) -> None:
         self.ids.pop(id(tensor), None)
