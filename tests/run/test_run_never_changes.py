@@ -115,6 +115,8 @@ def test_fsdp2_is_unchanged_and_counts_the_whole_model_on_the_local_batch(tmp_pa
         assert memory["peak_bytes"] > 4 * local and memory["activations_bytes"] > 0
         assert rank["flops_per_step"] == forward + backward  # each rank's own step
     assert report["memory"] == run["ranks"][0]["memory"]  # the run's are rank 0's
+    # the gradients the script's backward left, of this rank's shards (no gather): present
+    assert all(p["grad"] and p["grad"]["present"] for p in report["model"]["parameters"])
     errors = list(VALIDATOR.iter_errors(report))
     assert not errors, [e.message for e in errors]
 

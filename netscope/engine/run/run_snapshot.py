@@ -140,15 +140,9 @@ def with_script_state(snapshot: Snapshot, module: nn.Module) -> tuple[Snapshot, 
         if info.name in tensors:
             unique.setdefault(id(tensors[info.name]), tensors[info.name])
     # gradients once the script's backward left any (a parameter without one reads "no
-    # gradient"); a sharded (DTensor) one's statistics would gather it: left as they were
+    # gradient"); a sharded (DTensor) one's of this rank's shard, as its values: no gather
     names = {p.name for p in snapshot.parameters}
-    params = {
-        id(t): t
-        for name, t in tensors.items()
-        if name in names
-        and not hasattr(t, "_local_tensor")
-        and not hasattr(t.grad, "_local_tensor")
-    }
+    params = {id(t): t for name, t in tensors.items() if name in names}
     graded = params if any(t.grad is not None for t in params.values()) else {}
     with torch.no_grad():
         values = dict(zip(unique, tensor_stats(local_tensors(list(unique.values()))), strict=True))
