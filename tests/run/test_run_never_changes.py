@@ -115,6 +115,9 @@ def test_fsdp2_is_unchanged_and_counts_the_whole_model_on_the_local_batch(tmp_pa
         assert memory["peak_bytes"] > 4 * local and memory["activations_bytes"] > 0
         assert rank["flops_per_step"] == forward + backward  # each rank's own step
     assert report["memory"] == run["ranks"][0]["memory"]  # the run's are rank 0's
+    # the classes the script wrote, not fully_shard's generated FSDPNet
+    assert report["model"]["class"] == "Net" and run["models"][0]["class"] == "Net"
+    assert not any(m["type"].startswith("FSDP") for m in report["model"]["modules"])
     # the gradients the script's backward left, of this rank's shards (no gather): present
     assert all(p["grad"] and p["grad"]["present"] for p in report["model"]["parameters"])
     errors = list(VALIDATOR.iter_errors(report))

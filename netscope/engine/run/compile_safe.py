@@ -31,6 +31,7 @@ from torch import nn
 from torch.nn.modules import module as module_hooks
 
 from netscope.engine.dynamo_frames import never_compiled
+from netscope.engine.snapshot.classes import user_class
 
 COMPILED_WRAPPER = "OptimizedModule"
 ORIG = "_orig_mod"
@@ -51,12 +52,13 @@ def outside_graphs(hook: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def original_class(module: nn.Module) -> type:
-    """The class of the module a torch.compile wrapper holds (the module's own otherwise)."""
+    """The class of the module a torch.compile wrapper holds (the module's own otherwise), as
+    the user wrote it (``snapshot.classes.user_class``: not FSDP2's generated subclass)."""
     for _ in range(8):
         if type(module).__name__ != COMPILED_WRAPPER or not hasattr(module, ORIG):
             break
         module = getattr(module, ORIG)
-    return type(module)
+    return user_class(module)
 
 
 def dynamo_compiled_anything() -> bool:

@@ -18,7 +18,7 @@ from torch import nn
 from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
 from netscope.engine.run.step_watch import WatchedFigures
 from netscope.engine.self_figures import with_self_figures
-from netscope.engine.snapshot.classes import model_source
+from netscope.engine.snapshot.classes import model_source, user_class
 
 MAX_WRAPPERS = 8
 # Lightning 1.x's wrapper and Fabric's: the user's module is their ``_forward_module``
@@ -58,7 +58,7 @@ def static_snapshot(script: str, module: nn.Module, wrappers: list[str]) -> Snap
 
     options = LoadOptions(target=script, device=device_of(module), backward=False)
     loaded = LoadedTarget(
-        options=options, path=script, model=module, source=model_source(type(module))
+        options=options, path=script, model=module, source=model_source(user_class(module))
     )
     snapshot = snapshot_model(loaded)
     notes = [

@@ -15,7 +15,7 @@ from netscope.engine.compute.step import BlockCompute
 from netscope.engine.dtypes import dtype_name
 from netscope.engine.model import BlockInfo, DerivedTensor, ParamInfo, UnregisteredTensor
 from netscope.engine.self_figures import own_figures
-from netscope.engine.snapshot.classes import CONTAINERS, class_source, is_builtin
+from netscope.engine.snapshot.classes import CONTAINERS, class_source, is_builtin, user_class
 from netscope.engine.snapshot.forward import ForwardRecord
 from netscope.engine.snapshot.special import derived_attributes, own_attributes
 from netscope.engine.snapshot.tensors import ParamCounts
@@ -128,7 +128,7 @@ def build_blocks(
     derived = derived or {}
     blocks = []
     for path, module in named:
-        cls = type(module)
+        cls = user_class(module)
         custom = not is_builtin(cls)
         key = id(module)
         uncalled = isinstance(module, CONTAINERS) or cls is nn.Module

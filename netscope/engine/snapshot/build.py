@@ -27,6 +27,7 @@ from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import ForwardInfo, ParamInfo, Snapshot
 from netscope.engine.modes import training_flags_kept
 from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
+from netscope.engine.snapshot.classes import user_class
 from netscope.engine.snapshot.findings import META_FORWARD_FAILED, model_findings
 from netscope.engine.snapshot.forward import (
     ForwardRecord,
@@ -314,7 +315,7 @@ def _assemble(
     snapshot = Snapshot(
         target=display_path(loaded.path),
         kind="model",
-        model_class=type(model).__name__,
+        model_class=user_class(model).__name__,
         device=device_label(device),
         blocks=blocks,
         parameters=tuple(params),

@@ -18,6 +18,20 @@ _SOURCE_CACHE: dict[type, str | None] = {}
 CONTAINERS = (nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
 
 
+def user_class(module: object) -> type:
+    """The class the user wrote: FSDP2's ``fully_shard`` swaps a module's class for a generated
+    ``FSDP<Name>`` subclass of it (bases: ``FSDPModule`` and the original), which is torch's
+    bookkeeping, not the model's; everything else is its own class."""
+    cls = type(module)
+    bases = cls.__bases__
+    generated = (
+        len(bases) == 2
+        and bases[0].__name__ == "FSDPModule"
+        and bases[0].__module__.startswith("torch.distributed")
+    )
+    return bases[1] if generated else cls
+
+
 def is_builtin(cls: type) -> bool:
     """torch.nn (and other torch) classes are built-ins; everything else is the user's."""
     return cls.__module__ == "torch" or cls.__module__.startswith("torch.")

@@ -16,6 +16,7 @@ from netscope.engine.load.loaded import LoadedTarget
 from netscope.engine.model import ForwardInfo, Snapshot
 from netscope.engine.snapshot.blocks import build_blocks, first_path_unregistered
 from netscope.engine.snapshot.build import _entries
+from netscope.engine.snapshot.classes import user_class
 from netscope.engine.snapshot.sharding import with_sharding
 from netscope.engine.snapshot.special import derived_tensors, source_notes
 from netscope.engine.snapshot.tensors import count_params, held_bytes, param_info, tie_groups
@@ -44,7 +45,7 @@ def structure_snapshot(loaded: LoadedTarget) -> Snapshot | None:
     return Snapshot(
         target=display_path(loaded.path),
         kind="model",
-        model_class=type(model).__name__,
+        model_class=user_class(model).__name__,
         device=device_label(resolve_device(loaded.options.device)),
         blocks=blocks,
         parameters=tuple(params),

@@ -129,5 +129,5 @@ def test_netscope_report_of_a_file_building_a_sharded_model(tmp_path):
     assert done.returncode == 0, done.stderr
     markdown = (tmp_path / "r.md").read_text()
     assert "| `0.weight` | [128, 64] | [32, 64] | Shard(dim=0) | (4,) cpu |" in markdown
-    assert "| `0` | FSDPLinear | reshard_after_forward=True |  |" in markdown
+    assert "| `0` | Linear | reshard_after_forward=True |  |" in markdown  # not FSDPLinear
     assert "| Parameters | 16,576 (ties counted once) |" in markdown  # global, once
