@@ -10,7 +10,7 @@ import torch
 
 from netscope.engine.diff.baseline import BaselineLimits, baseline_violations, blocks_behind
 from netscope.engine.diff.compare import diff_reports
-from tests.diff.models import cnn_file, gpt2_file, report_of
+from tests.diff.models import cnn_file, gpt2_file, report_of, write
 
 
 def _by_path(diff):
@@ -138,3 +138,34 @@ def test_an_older_schema_1_report_without_the_newer_sections(tmp_path: Path):
     assert {b.status for b in diff.blocks} == {"changed"}  # a figure appeared, none moved
     violations = baseline_violations(diff, BaselineLimits(max_flops_growth=10.0))
     assert len(violations) == 1 and not violations[0].checkable  # cannot say: fails
+
+
+def test_a_run_against_a_model_report_compares_the_steps_peaks(tmp_path: Path):
+    """A run report's loop peak is the process's (RSS); a model report's is its step's. A diff
+    of one against the other compares the two steps' peaks (each report's ``memory``), not the
+    process's peak against a step's (an audit read "74.1 KiB -> 323.3 MiB")."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.run.helpers import SCRIPTS
+
+    source = (
+        "import torch\nfrom torch import nn\n\n"
+        "def build_model():\n"
+        "    return nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 256))\n\n"
+        "def example_input():\n    return torch.randn(1024, 256)\n"
+    )
+    model = report_of(write(tmp_path, "regressor.py", source))
+    out = tmp_path / "run.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "netscope", "run", "-o", str(out), "keeps_losses.py",
+         "--keep", "item", "--steps", "8"],
+        cwd=SCRIPTS, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    run = json.loads(out.read_text())
+    assert run["run"]["memory"]["peak_bytes"] > 10 * run["memory"]["peak_bytes"]  # RSS
+    peak = diff_reports(model, run).total("peak memory")
+    assert peak is not None
+    assert (peak.before, peak.after) == (model["memory"]["peak_bytes"], run["memory"]["peak_bytes"])

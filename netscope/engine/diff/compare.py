@@ -53,11 +53,19 @@ def step_flops_change(a: Side, b: Side) -> Change:
     return Change(forward[0], forward[1])
 
 
-def peak_bytes(side: Side) -> float | None:
-    """The loop's peak for a run (``run.memory``), else the example step's (``memory``)."""
-    if side.run:
+def peak_bytes(side: Side, loop: bool = False) -> float | None:
+    """``loop``: the loop's peak of a run (``run.memory``, the process's); else the step's
+    (``memory``: a model report's example step, a run's counted step)."""
+    if loop and side.run:
         return _number(_dict(side.run.get("memory")).get("peak_bytes"))
     return _number(_dict(side.data.get("memory")).get("peak_bytes"))
+
+
+def peak_change(a: Side, b: Side) -> Change:
+    """Two runs: their loops' peaks; a run against a model report: the steps' peaks on both (the
+    process's peak against a step's would compare two different things)."""
+    loop = bool(a.run and b.run)
+    return Change(peak_bytes(a, loop), peak_bytes(b, loop))
 
 
 def _totals(a: Side, b: Side) -> tuple[NamedChange, ...]:
@@ -74,7 +82,7 @@ def _totals(a: Side, b: Side) -> tuple[NamedChange, ...]:
         NamedChange("backward FLOPs", "flops", both(
             lambda s: _number(_dict(s.data.get("compute")).get("backward_flops")))),
         NamedChange("step FLOPs", "flops", step_flops_change(a, b)),
-        NamedChange("peak memory", "bytes", both(peak_bytes)),
+        NamedChange("peak memory", "bytes", peak_change(a, b)),
     ]  # fmt: skip
     rows += [
         NamedChange(name, "bytes", Change(_number(a_mem.get(key)), _number(b_mem.get(key))))
