@@ -76,12 +76,17 @@ def _forward(batch: int, *layers: tuple[int, int]) -> int:
 
 
 def test_ddp_with_gradient_accumulation_and_no_sync_is_unchanged(tmp_path):
-    report = _compare(tmp_path, TORCHRUN, ["ddp_accumulate.py", "--steps", "5"])
+    report = _compare(tmp_path, TORCHRUN, ["ddp_accumulate.py", "--steps", "40"])
     run = report["run"]
-    # the tree is the module inside DistributedDataParallel, paths without "module."
+    # the tree is the module inside DistributedDataParallel, paths without "module.", and so
+    # are the block times; the root is called once per call of the model, as its blocks are
+    # (DDP's own call of it was counted a second time)
     modules = [m["path"] for m in report["model"]["modules"]]
     assert modules == ["", "0", "1", "2", "3"]
+    timed = {b["path"] for b in run["blocks"]}
+    assert timed and timed <= set(modules), timed
     rows = {m["path"]: m for m in report["model"]["modules"]}  # own figures from the step's
+    assert rows[""]["calls"] == rows["0"]["calls"] == 1
     assert rows[""]["self_forward_flops"] == 0 and rows["0"]["self_forward_flops"] == 2 * 8192
     assert "DistributedDataParallel" in report["forward"]["note"]
     assert report["forward"]["ran"] is False  # netscope ran no forward of its own

@@ -123,7 +123,8 @@ class StepWatch:
 
     def block_enters(self, module: nn.Module) -> None:
         if self.counting is not None and id(module) in self.paths:
-            self._called(module)
+            if module is not self.model:  # a wrapper's call of it: counted at forward_begins
+                self._called(module)
             self.active.append(module)
             self.counter.mark(self.active)
 

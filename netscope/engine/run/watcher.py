@@ -848,7 +848,10 @@ class Watcher:
         root = self.roots.get(self.main) if self.main is not None else None
         module = root.ref() if root is not None else None
         if module is not None and not self.suspended:
-            self.block_clock = BlockClock(module)
+            # the user's module under DDP / Lightning / accelerate: its blocks by the tree's
+            # paths (not "module.0"); a compiled one keeps its wrapper (no hook inside a graph)
+            inner, wrappers = unwrap(module)
+            self.block_clock = BlockClock(module if is_compiled(wrappers) else inner)
             self.block_clock.start()
 
     def _stop_block_clock(self) -> None:
