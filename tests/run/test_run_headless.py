@@ -238,3 +238,48 @@ def test_the_scripts_file_is_absolute_as_python_sets_it(tmp_path):
     assert plain.returncode == 0 and plain.stdout == "True found\n"
     assert watched.returncode == 0, watched.stderr
     assert watched.stdout == plain.stdout
+
+
+def test_an_error_inside_backward_prints_the_traceback_python_prints(tmp_path):
+    """An exception raised inside the script's backward passes through netscope's patched
+    backward() and a recorded step's detector modes: the traceback printed has none of
+    netscope's frames, and the script's frames and the error are the ones plain python prints
+    (torch's own frames may differ: a function mode sends backward() through
+    handle_torch_function)."""
+    script = tmp_path / "bad_backward.py"
+    script.write_text(
+        "import torch\n"
+        "from torch import nn\n\n"
+        "class Fails(torch.autograd.Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x):\n"
+        "        return x * 2\n\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, grad):\n"
+        "        raise ValueError('no gradient here')\n\n"
+        "model = nn.Linear(4, 4)\n"
+        "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for step in range(12):\n"
+        "    loss = Fails.apply(model(torch.randn(2, 4))).sum() if step == 9 else model(\n"
+        "        torch.randn(2, 4)).sum()\n"
+        "    loss.backward()\n"
+        "    optimizer.step()\n"
+        "    optimizer.zero_grad()\n"
+    )
+    plain = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True
+    )
+    out = tmp_path / "run.json"
+    watched = subprocess.run(
+        [sys.executable, "-m", "netscope", "run", "-o", str(out), "--every", "1", str(script)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert plain.returncode == watched.returncode == 1
+    printed = watched.stderr.split("netscope: wrote")[0]
+    assert "ValueError: no gradient here" in printed and "/netscope/" not in printed
+
+    def own(text: str) -> list[str]:
+        lines = text.splitlines()
+        return [line for i, line in enumerate(lines) if "bad_backward.py" in line] + lines[-1:]
+
+    assert own(printed) == own(plain.stderr)

@@ -77,12 +77,32 @@ def _interrupted_text(exc: BaseException) -> str:
     return head + body + "".join(traceback.format_exception_only(type(exc), exc))
 
 
+_NETSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _without_netscope(report: traceback.TracebackException) -> traceback.TracebackException:
+    """The traceback as the script would print it alone: netscope's own frames (a patched
+    ``backward()``, a detector's mode) left out, in every chained exception too."""
+    seen: set[int] = set()
+    pending = [report]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        frames = [f for f in current.stack if not f.filename.startswith(_NETSCOPE_DIR + os.sep)]
+        current.stack = traceback.StackSummary.from_list(frames)
+        pending += [c for c in (current.__cause__, current.__context__) if c is not None]
+    return report
+
+
 def _print_traceback(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         text = _interrupted_text(exc)
     else:
         tb = _script_traceback(exc.__traceback__)
-        text = "".join(traceback.format_exception(type(exc), exc, tb))
+        report = traceback.TracebackException(type(exc), exc, tb)
+        text = "".join(_without_netscope(report).format())
     sys.stderr.write(text)
     sys.stderr.flush()
     return text
