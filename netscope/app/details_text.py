@@ -26,6 +26,10 @@ def _unknown(index: TreeIndex) -> str:
 NEVER_CALLED = "n/a (container: never called itself)"
 
 
+def _calls_phrase(calls: int) -> str:
+    return "1 call" if calls == 1 else f"{calls} calls"
+
+
 def _calls(block: BlockInfo, index: TreeIndex) -> str:
     if block.calls is not None:
         return str(block.calls)
@@ -144,7 +148,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
             (
                 f"time {timing.device}",
                 f"{fmt.ms(timing.inclusive_ms)} incl, {fmt.ms(timing.self_ms)} self, "
-                + (NEVER_CALLED if block.container else f"{timing.calls} calls"),
+                + (NEVER_CALLED if block.container else _calls_phrase(timing.calls)),
             )
         )
     for copy in live.copies or ():

@@ -89,6 +89,7 @@ def test_ddp_with_gradient_accumulation_and_no_sync_is_unchanged(tmp_path):
     assert rows[""]["calls"] == rows["0"]["calls"] == 1
     assert rows[""]["self_forward_flops"] == 0 and rows["0"]["self_forward_flops"] == 2 * 8192
     assert "DistributedDataParallel" in report["forward"]["note"]
+    assert run["models"][0]["class"] == report["model"]["class"] == "Sequential"  # not DDP
     assert report["forward"]["ran"] is False  # netscope ran no forward of its own
     # two micro-batches of 8, Linear(16, 32) and Linear(32, 4): forward, and a backward of 2x
     # forward less the first layer's input gradient

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from netscope.engine.run.compile_safe import original_class
+from netscope.engine.run.run_snapshot import unwrap
 
 
 class Root:
@@ -19,7 +20,8 @@ class Root:
 
     def __init__(self, module: torch.nn.Module) -> None:
         self.ref = weakref.ref(module)
-        self.cls = original_class(module).__name__  # a compiled model by its own class
+        # the user's model by its own class: under torch.compile, DDP, Lightning or accelerate
+        self.cls = original_class(unwrap(module)[0]).__name__
         unique = {id(p): p for p in module.parameters()}
         self.param_ids = frozenset(unique)
         self.params = sum(p.numel() for p in unique.values() if not is_lazy(p))
