@@ -71,6 +71,7 @@ async def test_the_run_screen_after_a_real_run(tmp_path, monkeypatch):
             assert isinstance(app.screen, HelpScreen)
             shown = _text(app.screen.query_one("#help-keys", Static).content)
             assert "on the tab bar: Output, Blocks, Syncs" in shown and "profiling" not in shown
+            assert "top blocks by FLOPs" in shown  # b, as on the model app's main screen
             await pilot.press("escape")
             await pilot.press("q")
             await pilot.pause(0.2)

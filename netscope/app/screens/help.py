@@ -34,6 +34,8 @@ RUN_KEYS = (
     ("↑ ↓  j k", "move in the model's tree"),
     ("→ l / ← h", "expand / collapse (or go to child / parent)"),
     ("/", "filter the tree by name, class or marker; Escape clears"),
+    ("c", "tree figure: params → FLOPs → saved activations"),
+    ("b", "top blocks by FLOPs or saved activations; Enter jumps"),
     ("Tab", "move focus: tree, details, the tab bar"),
     ("← →", "on the tab bar: Output, Blocks, Syncs, Copies, Compile, Models"),
     ("e", "export the run report (JSON, Markdown)"),
