@@ -121,12 +121,15 @@ def device_of(module: nn.Module) -> str:
     return "cpu"
 
 
-def with_script_state(snapshot: Snapshot, module: nn.Module) -> tuple[Snapshot, bool]:
+def with_script_state(
+    snapshot: Snapshot, module: nn.Module, values: bool = True
+) -> tuple[Snapshot, bool]:
     """The snapshot with the values of its parameters and buffers as the script's loop left them,
     gradient statistics from the script's own backward where it left gradients, and the findings
     they change: a run whose weights went NaN shows it. Each tensor is read once (a tied weight
     too), and a sharded one's local shard only: netscope runs no collective. Also says whether
-    any gradient was read."""
+    any gradient was read. ``values`` False: the gradients only (a snapshot just walked has
+    read the values)."""
     from netscope.engine.snapshot.sharding import local_tensors
     from netscope.engine.snapshot.values import grad_stats, tensor_stats
 
@@ -145,7 +148,10 @@ def with_script_state(snapshot: Snapshot, module: nn.Module) -> tuple[Snapshot, 
     params = {id(t): t for name, t in tensors.items() if name in names}
     graded = params if any(t.grad is not None for t in params.values()) else {}
     with torch.no_grad():
-        values = dict(zip(unique, tensor_stats(local_tensors(list(unique.values()))), strict=True))
+        read = {}
+        if values:
+            stats = tensor_stats(local_tensors(list(unique.values())))
+            read = dict(zip(unique, stats, strict=True))
         grads = dict(zip(graded, grad_stats(list(graded.values())), strict=True))
 
     def refreshed(info: ParamInfo) -> ParamInfo:
@@ -153,7 +159,7 @@ def with_script_state(snapshot: Snapshot, module: nn.Module) -> tuple[Snapshot, 
         if tensor is None:
             return info
         key = id(tensor)
-        return replace(info, stats=values[key], grad=grads.get(key, info.grad))
+        return replace(info, stats=read.get(key, info.stats), grad=grads.get(key, info.grad))
 
     after = replace(
         snapshot,

@@ -573,7 +573,7 @@ class Watcher:
                 self.snapshot = self._snapshot(module)
                 if self.watched is not None:
                     self.snapshot = with_watched(self.snapshot, self.watched)
-                grads = self._read_state(module)
+                grads = self._read_state(module, values=False)  # the walk read the values
             self.last_grads = time.perf_counter() if grads else 0.0
             self.sender.send(RunSnapshot(self.snapshot))
             self.sender.send(self._device_peak(module, self.snapshot))
@@ -621,12 +621,12 @@ class Watcher:
             self._pause(spent)
             self.grad_refresh_s = max(GRAD_REFRESH_S, spent / BUDGET)
 
-    def _read_state(self, module: torch.nn.Module) -> bool:
+    def _read_state(self, module: torch.nn.Module, values: bool = True) -> bool:
         """Values, and gradient statistics from the script's own backward; whether it had left
         gradients."""
         if self.snapshot is None:
             return False
-        self.snapshot, grads = with_script_state(self.snapshot, module)
+        self.snapshot, grads = with_script_state(self.snapshot, module, values)
         return grads
 
     def _own_work(self) -> contextlib.AbstractContextManager[None]:
