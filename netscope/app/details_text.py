@@ -90,10 +90,7 @@ def describe(key: NodeKey | None, index: TreeIndex, live: LiveState) -> Renderab
 
 def _params_text(block: BlockInfo, index: TreeIndex) -> str:
     """'325 total, 0 own'; 'at least' where lazy parameters (no shape yet) are left out."""
-    tensors = index.snapshot.tensor_by_name
-    own_lazy = sum(not tensors[name].initialized for name in block.parameter_names)
-    if block.params is None:  # every own parameter is lazy
-        own_lazy = block.uninitialized_params
+    own_lazy = index.snapshot.own_uninitialized(block)
     total = param_count(block.total_params, block.uninitialized_params)
     return f"{total} total, {param_count(block.params, own_lazy)} own"
 

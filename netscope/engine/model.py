@@ -496,6 +496,13 @@ class Snapshot:
         lazy = (p for p in self.parameters if not p.initialized)
         return len({p.name if p.tie_group is None else p.tie_group for p in lazy})
 
+    def own_uninitialized(self, block: BlockInfo) -> int:
+        """A block's own lazy parameters: its own count leaves them out (or is None: all are)."""
+        if block.params is None:
+            return block.uninitialized_params
+        tensors = self.tensor_by_name
+        return sum(not tensors[name].initialized for name in block.parameter_names)
+
     @cached_property
     def tensor_by_name(self) -> dict[str, ParamInfo]:
         return {p.name: p for p in (*self.parameters, *self.buffers)}

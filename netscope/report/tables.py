@@ -5,7 +5,7 @@ Markdown and HTML render the same tables, so both say the same thing in the same
 
 from __future__ import annotations
 
-from netscope.engine.model import BlockInfo, ParamInfo, Snapshot
+from netscope.engine.model import ParamInfo, Snapshot
 from netscope.report.compute_tables import compute_tables
 from netscope.report.sharding_tables import sharding_tables
 from netscope.report.table import Table, block_label
@@ -103,7 +103,7 @@ def blocks_table(snapshot: Snapshot) -> Table:
                 block_label(block.path),
                 block.type,
                 kind,
-                param_count(block.params, _own_lazy(snapshot, block), exact=True),
+                param_count(block.params, snapshot.own_uninitialized(block), exact=True),
                 param_count(block.total_params, block.uninitialized_params, exact=True),
                 "n/a" if block.calls is None else str(block.calls),
                 _outputs(snapshot, block.path),
@@ -112,13 +112,6 @@ def blocks_table(snapshot: Snapshot) -> Table:
         )
     headers = ["Path", "Type", "Class", "Own params", "Subtree params", "Calls", "Output", "Notes"]
     return Table("Blocks", headers, rows, code={0})
-
-
-def _own_lazy(snapshot: Snapshot, block: BlockInfo) -> int:
-    """The block's own lazy parameters (its count is a lower bound, or None: all lazy)."""
-    if block.params is None:
-        return block.uninitialized_params
-    return sum(not snapshot.tensor_by_name[name].initialized for name in block.parameter_names)
 
 
 def _tensor_notes(info: ParamInfo) -> str:
