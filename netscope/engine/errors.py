@@ -69,6 +69,11 @@ def _internal_dirs() -> tuple[str, ...]:
     return _PACKAGE_DIRS
 
 
+def is_netscope_file(filename: str) -> bool:
+    """True for frames in netscope's own package (the first of the internal folders)."""
+    return os.path.abspath(filename).startswith(_internal_dirs()[0])
+
+
 def is_internal_file(filename: str) -> bool:
     """True for frames inside torch, netscope or importlib machinery (and synthetic '<...>')."""
     if filename.startswith("<"):

@@ -19,7 +19,7 @@ import time
 import traceback
 from types import TracebackType
 
-from netscope.engine.errors import display_path, is_internal_file
+from netscope.engine.errors import display_path, is_internal_file, is_netscope_file
 from netscope.engine.model import ScriptError
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.messages import RunNote, RunStarted, ScriptEnded
@@ -77,9 +77,6 @@ def _interrupted_text(exc: BaseException) -> str:
     return head + body + "".join(traceback.format_exception_only(type(exc), exc))
 
 
-_NETSCOPE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
 def _without_netscope(report: traceback.TracebackException) -> traceback.TracebackException:
     """The traceback as the script would print it alone: netscope's own frames (a patched
     ``backward()``, a detector's mode) left out, in every chained exception too."""
@@ -90,7 +87,7 @@ def _without_netscope(report: traceback.TracebackException) -> traceback.Traceba
         if id(current) in seen:
             continue
         seen.add(id(current))
-        frames = [f for f in current.stack if not f.filename.startswith(_NETSCOPE_DIR + os.sep)]
+        frames = [f for f in current.stack if not is_netscope_file(f.filename)]
         current.stack = traceback.StackSummary.from_list(frames)
         pending += [c for c in (current.__cause__, current.__context__) if c is not None]
     return report
