@@ -416,7 +416,7 @@ class Memory:
     # the same step replayed on meta (what --fit rests on) beside a measured peak; None: not
     # replayed, or the peak is the replay (meta)
     replay_peak_bytes: int | None = None
-    replay_differs: str = ""  # why the measured peak and the replay differ by design
+    replay_differs: str = ""  # why the measured peak and the replay differ; "" when equal
 
 
 @dataclass(frozen=True)
