@@ -827,7 +827,7 @@ class CollectiveStat:
     ms_per_step: float  # launch to completion, every call added up
     exposed_ms_per_step: float | None  # the rank blocked waiting for it; None: not told
     bytes_per_step: int  # all-gather: its output; reduce-scatter: its input; all-reduce: tensor
-    exposed_steps: int = 0  # plain steps where some of it was exposed
+    exposed_steps: int | None = 0  # plain steps where some of it was exposed; None: not told
     steps: int = 0  # plain steps it was measured over
 
 
