@@ -16,6 +16,7 @@ from netscope.engine.options import OPTIMIZER_CHOICES, LoadOptions, ProfileOptio
 from netscope.report.write import FORMATS
 
 if TYPE_CHECKING:
+    from netscope.cli_gate import BaselineCheck
     from netscope.engine.model import Profile, Snapshot
 
 
@@ -368,21 +369,23 @@ def _run_check(args: argparse.Namespace) -> int:
         max_syncs=args.max_syncs, max_copies=args.max_copies, max_copy_bytes=args.max_copy_bytes
     )
     violations = [*evaluate(profile, limits), *memory_violations(snapshot, args.max_peak_memory)]
-    print(format_verdict(profile, limits, violations, snapshot, args.max_peak_memory))
-    return max(1 if violations else 0, _check_baseline(args, snapshot, profile))
+    against = _against_baseline(args, snapshot, profile)
+    over = against is not None and against.failed
+    print(format_verdict(profile, limits, violations, snapshot, args.max_peak_memory, over))
+    if against is not None:
+        print(against.text(limits_failed=bool(violations)))
+    return 1 if violations or over else 0
 
 
-def _check_baseline(args: argparse.Namespace, snapshot: Snapshot, profile: Profile | None) -> int:
-    """``--baseline``: this step's report against the baseline's; 1 when a gate failed."""
-    if args.baseline is None:
-        return 0
-    from netscope.cli_gate import baseline_gate
+def _against_baseline(
+    args: argparse.Namespace, snapshot: Snapshot, profile: Profile | None
+) -> BaselineCheck | None:
+    """``--baseline``: this step's report against the baseline's (None without one)."""
+    from netscope.cli_gate import baseline_check
     from netscope.report.serialize import report_dict
 
-    current = report_dict(snapshot, profile)
-    text, failed = baseline_gate(args.baseline, baseline_limits(args), current)
-    print(text)
-    return 1 if failed else 0
+    gates = baseline_limits(args)
+    return baseline_check(args.baseline, gates, lambda: report_dict(snapshot, profile))
 
 
 def _run_check_on_meta(args: argparse.Namespace) -> int:
@@ -400,9 +403,13 @@ def _run_check_on_meta(args: argparse.Namespace) -> int:
         )
     load = checked_load_options(args)
     snapshot, _ = run_in_worker(load, profile_options(args), profile=False)
-    text, failed = meta_verdict(snapshot, load.train, args.max_peak_memory)
+    against = _against_baseline(args, snapshot, None)
+    over = against is not None and against.failed
+    text, failed = meta_verdict(snapshot, load.train, args.max_peak_memory, over)
     print(text)
-    return max(1 if failed else 0, _check_baseline(args, snapshot, None))
+    if against is not None:
+        print(against.text(limits_failed=failed))
+    return 1 if failed or over else 0
 
 
 def _run_app(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -106,5 +107,5 @@ def run_diff(args: argparse.Namespace) -> int:
     elif not args.output:
         from netscope.report.diff_text import render_diff_text
 
-        sys.stdout.write(render_diff_text(diff))
+        sys.stdout.write(render_diff_text(diff, shutil.get_terminal_size().columns))
     return 0

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from netscope.engine.diff.baseline import BaselineLimits
+    from netscope.engine.diff.baseline import BaselineLimits, BaselineViolation
+    from netscope.engine.diff.model import ReportDiff
     from netscope.engine.model import RunReport
     from netscope.engine.run.gate import RunLimits
 
@@ -64,18 +67,38 @@ def baseline_limits(args: argparse.Namespace) -> BaselineLimits:
     return limits
 
 
-def baseline_gate(
-    baseline: str, limits: BaselineLimits, current: dict[str, Any]
-) -> tuple[str, bool]:
-    """(the text, whether it failed) of ``current`` (a report dict) against the baseline file."""
+@dataclass(frozen=True)
+class BaselineCheck:
+    """A report against the baseline file, compared before either verdict is printed: neither
+    the limits' verdict nor the baseline's says OK when the other failed."""
+
+    path: str
+    limits: BaselineLimits
+    diff: ReportDiff
+    violations: list[BaselineViolation]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.violations)
+
+    def text(self, limits_failed: bool) -> str:
+        from netscope.report.baseline_text import baseline_verdict
+
+        return baseline_verdict(self.diff, self.path, self.limits, self.violations, limits_failed)
+
+
+def baseline_check(
+    baseline: str | None, limits: BaselineLimits, current: Callable[[], dict[str, Any]]
+) -> BaselineCheck | None:
+    """``current()`` (a report dict, made only when there is a baseline) against the baseline."""
+    if baseline is None:
+        return None
     from netscope.cli_diff import read_report
     from netscope.engine.diff.baseline import baseline_violations
     from netscope.engine.diff.compare import diff_reports
-    from netscope.report.baseline_text import baseline_verdict
 
-    diff = diff_reports(read_report(baseline), current)
-    violations = baseline_violations(diff, limits)
-    return baseline_verdict(diff, baseline, limits, violations), bool(violations)
+    diff = diff_reports(read_report(baseline), current())
+    return BaselineCheck(baseline, limits, diff, baseline_violations(diff, limits))
 
 
 def run_limits(args: argparse.Namespace) -> RunLimits:
@@ -92,17 +115,17 @@ def gated(report: RunReport, limits: RunLimits, code: int) -> int:
     if not limits.any:
         return code
     from netscope.report.run_gate_text import run_verdict
+    from netscope.report.serialize_run import run_report_dict
 
+    against = baseline_check(limits.baseline_path, limits.baseline, lambda: run_report_dict(report))
+    over = against is not None and against.failed
     failed = False
     if any(v is not None for v in (limits.max_syncs, limits.max_copies, limits.max_peak_memory)):
-        text, failed = run_verdict(report, limits)
+        text, failed = run_verdict(report, limits, baseline_failed=over)
         print(text, file=sys.stderr)
-    if limits.baseline_path is not None:
-        from netscope.report.serialize_run import run_report_dict
-
-        text, over = baseline_gate(limits.baseline_path, limits.baseline, run_report_dict(report))
-        print(text, file=sys.stderr)
-        failed = failed or over
+    if against is not None:
+        print(against.text(limits_failed=failed), file=sys.stderr)
+    failed = failed or over
     if code != 0:
         return code
     return 1 if failed else 0

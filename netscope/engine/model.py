@@ -416,7 +416,7 @@ class Memory:
     # the same step replayed on meta (what --fit rests on) beside a measured peak; None: not
     # replayed, or the peak is the replay (meta)
     replay_peak_bytes: int | None = None
-    replay_differs: str = ""  # why the measured peak and the replay differ by design
+    replay_differs: str = ""  # why the measured peak and the replay differ; "" when equal
 
 
 @dataclass(frozen=True)
@@ -827,7 +827,7 @@ class CollectiveStat:
     ms_per_step: float  # launch to completion, every call added up
     exposed_ms_per_step: float | None  # the rank blocked waiting for it; None: not told
     bytes_per_step: int  # all-gather: its output; reduce-scatter: its input; all-reduce: tensor
-    exposed_steps: int = 0  # plain steps where some of it was exposed
+    exposed_steps: int | None = 0  # plain steps where some of it was exposed; None: not told
     steps: int = 0  # plain steps it was measured over
 
 

@@ -59,12 +59,19 @@ def baseline_lines(diff: ReportDiff, baseline: str, limits: BaselineLimits) -> l
 
 
 def baseline_verdict(
-    diff: ReportDiff, baseline: str, limits: BaselineLimits, violations: list[BaselineViolation]
+    diff: ReportDiff,
+    baseline: str,
+    limits: BaselineLimits,
+    violations: list[BaselineViolation],
+    limits_failed: bool = False,
 ) -> str:
+    """The figures and the baseline's verdict; no OK under limits that failed (printed above)."""
     lines = baseline_lines(diff, baseline, limits)
     if violations:
         lines.append(f"FAILED against the baseline: {len(violations)} violation(s)")
         lines += [f"  {baseline_violation_text(v)}" for v in violations]
+    elif limits_failed:
+        lines.append("within the baseline's limits (FAILED on the limits above)")
     else:
         lines.append("OK: within the baseline's limits")
     return "\n".join(lines)

@@ -159,12 +159,22 @@ def _limit(value: int | None) -> str:
     return "no limit" if value is None else f"limit {value}"
 
 
+def verdict_line(violations: int, found: bool, baseline_failed: bool = False) -> str:
+    """The limits' verdict; OK only when the baseline's gates (printed below) passed too, so a
+    reader never sees OK above a failed baseline."""
+    if violations:
+        return f"FAILED: {violations} violation(s)"
+    within = "within limits" + (", found:" if found else "")
+    return f"FAILED against the baseline (below); {within}" if baseline_failed else f"OK: {within}"
+
+
 def format_verdict(
     profile: Profile,
     limits: Limits,
     violations: Sequence[Violation],
     snapshot: Snapshot | None = None,
     max_peak: int | None = None,
+    baseline_failed: bool = False,
 ) -> str:
     """The text ``netscope check`` prints: totals against limits (with the snapshot: FLOP/s and
     the step's memory too), each violation, then each finding within limits (on a pass, every
@@ -182,13 +192,11 @@ def format_verdict(
     if any(f.stall_ms is None for f in profile.syncs):
         lines.append("  syncs found on the CPU are where the step would wait on CUDA")
     found = [found_text(f) for f in within_limits(profile, limits)]
+    lines.append(verdict_line(len(violations), bool(found), baseline_failed))
     if violations:
-        lines.append(f"FAILED: {len(violations)} violation(s)")
         lines.extend(f"  {violation_text(v, snapshot)}" for v in violations)
         if found:
             lines.append("found within limits:")
-    else:
-        lines.append("OK: within limits" + (", found:" if found else ""))
     lines.extend(f"  {line}" for line in found)
     return "\n".join(lines)
 
@@ -199,7 +207,9 @@ NOT_ON_META = (
 )
 
 
-def meta_verdict(snapshot: Snapshot, train: bool, max_peak: int | None) -> tuple[str, bool]:
+def meta_verdict(
+    snapshot: Snapshot, train: bool, max_peak: int | None, baseline_failed: bool = False
+) -> tuple[str, bool]:
     """``netscope check --device meta``: the text and whether it failed, without a profile."""
     memory = snapshot.memory
     flops_per_step = step_flops(snapshot, train)
@@ -214,9 +224,6 @@ def meta_verdict(snapshot: Snapshot, train: bool, max_peak: int | None) -> tuple
         f"  FLOPs per step: {counted} (FLOP/s and MFU need a measured step)",
         *(f"  {line}" for line in memory_totals(snapshot, max_peak)),
     ]
-    if violations:
-        lines.append(f"FAILED: {len(violations)} violation(s)")
-        lines.extend(f"  {v}" for v in violations)
-    else:
-        lines.append("OK: within limits")
+    lines.append(verdict_line(len(violations), False, baseline_failed))
+    lines.extend(f"  {v}" for v in violations)
     return "\n".join(lines), bool(violations)

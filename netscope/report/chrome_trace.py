@@ -2,8 +2,10 @@
 
 Block times come from the hooked pass as inclusive totals, not timestamps, so the trace lays
 blocks out in tree order: a block starts where its previous sibling ended, children inside their
-parent (scaled down if measurement noise makes them overflow it). Durations are exact; start
-times are a layout. Times are integer nanoseconds internally so nesting is exact.
+parent (scaled down if measurement noise makes them overflow it). Durations are the measured
+inclusive times (but for scaled ones); start times are a layout. Each slice's ``args`` say what
+is drawn: ``inclusive_ms`` its duration, ``self_ms`` that less its children's slices. Times are
+integer nanoseconds internally so nesting and self times are exact.
 """
 
 from __future__ import annotations
@@ -66,10 +68,15 @@ class _DeviceLayout:
             self._natural[path] = max(value, 0)
         return self._natural[path]
 
-    def place(self, path: str, start: int, duration: int) -> None:
+    def place(self, path: str, start: int, duration: int) -> int:
+        """Lays out ``path``'s subtree from ``start`` in ``duration`` ns; returns the ns its
+        topmost slices cover. A slice's ``self_ms`` is its duration less its children's slices,
+        as drawn (scaled ones included), so the figure and the picture are one computation."""
         timing = self.timings.get(path)
         self.starts[path] = start
+        args: dict[str, Any] | None = None
         if timing is not None and timing.inclusive_ms is not None:
+            args = {"path": path, "inclusive_ms": num(duration / 1_000_000), "calls": timing.calls}
             self.events.append(
                 {
                     "name": self.names.get(path) or path,
@@ -79,23 +86,22 @@ class _DeviceLayout:
                     "dur": duration / 1000,
                     "pid": self.pid,
                     "tid": BLOCK_TID,
-                    "args": {
-                        "path": path,
-                        "inclusive_ms": num(timing.inclusive_ms),
-                        "self_ms": num(timing.self_ms),
-                        "calls": timing.calls,
-                    },
+                    "args": args,
                 }
             )
         kids = [kid for kid in self.children[path] if self.natural_ns(kid) > 0]
         total = sum(self.natural_ns(kid) for kid in kids)
-        cursor = start
+        cursor, covered = start, 0
         for kid in kids:
             share = self.natural_ns(kid)
             if total > duration:
                 share = share * duration // total
-            self.place(kid, cursor, share)
+            covered += self.place(kid, cursor, share)
             cursor += share
+        if args is None:
+            return covered
+        args["self_ms"] = num((duration - covered) / 1_000_000)  # the event is already listed
+        return duration
 
 
 def _metadata(pid: int, device: str) -> list[dict[str, Any]]:

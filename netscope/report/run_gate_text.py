@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from netscope.engine.model import RunReport, Violation
 from netscope.engine.run.gate import RunLimits, run_violations
-from netscope.report.check_text import found_text, violation_text
+from netscope.report.check_text import found_text, verdict_line, violation_text
 from netscope.units import size
 
 NOT_SAMPLED = (
@@ -28,7 +28,9 @@ def run_violation_text(violation: Violation, run: RunReport) -> str:
     )
 
 
-def run_verdict(run: RunReport, limits: RunLimits) -> tuple[str, bool]:
+def run_verdict(
+    run: RunReport, limits: RunLimits, baseline_failed: bool = False
+) -> tuple[str, bool]:
     """(the text to print, whether a limit was exceeded); every rank of a job on its own."""
     parts = [(f"rank {r.rank}: ", r.report) for r in run.ranks] or [("", run)]
     violations: list[str] = []
@@ -40,13 +42,11 @@ def run_verdict(run: RunReport, limits: RunLimits) -> tuple[str, bool]:
         found += [prefix + found_text(f) for f in within]
     sampled = f", {run.sampled_steps} sampled for syncs and copies" if not run.ranks else ""
     lines = [f"netscope run: {run.steps} steps{sampled}" + _limits_text(limits)]
+    lines.append(verdict_line(len(violations), bool(found), baseline_failed))
     if violations:
-        lines.append(f"FAILED: {len(violations)} violation(s)")
         lines += [f"  {v}" for v in violations]
         if found:
             lines.append("found within limits:")
-    else:
-        lines.append("OK: within limits" + (", found:" if found else ""))
     lines += [f"  {line}" for line in found]
     return "\n".join(lines), bool(violations)
 

@@ -58,6 +58,10 @@ def run_dict(run: RunReport) -> dict[str, Any]:
             if run.sampled_steps
             else None,
             "sampled_steps": run.sampled_steps,
+            # an empty list in words (the app's and the Markdown's): on how many sampled steps
+            # of how many, and that a rarer one can be missed; null when the list has entries
+            "syncs_none_seen": None if run.syncs else run.none_seen("sync points"),
+            "copies_none_seen": None if run.copies else run.none_seen("host-device copies"),
         },
         "models": [
             {"class": m.model_class, "total_params": m.total_params, "role": m.role}

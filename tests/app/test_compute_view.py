@@ -187,6 +187,21 @@ async def test_root_details_show_step_memory_and_fit(mlp_train):
         assert replay in text and "differs    optimizer.step(): the CPU runs" in text
 
 
+async def test_root_details_give_no_reason_where_the_peaks_are_equal():
+    """SGD without momentum: the measured peak is the replay's, nothing differs to explain."""
+    shot = api.take_snapshot(
+        LoadOptions("sample_models/mlp.py", train=True, optimizer="sgd", fit="24GiB")
+    )
+    memory = shot.memory
+    assert memory is not None and memory.peak_bytes == memory.replay_peak_bytes
+    app, _ = _app(shot)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        text = _details(app)
+        assert f"replay     {fmt.size(memory.replay_peak_bytes)}: the step replayed" in text
+        assert "differs" not in text
+
+
 async def test_top_blocks_rank_own_figures_and_enter_jumps(meta_lm):
     index = TreeIndex(meta_lm)
     expected = index.top_blocks("flops", 20)

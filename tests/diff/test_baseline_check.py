@@ -53,6 +53,35 @@ def test_the_same_model_passes_every_gate(baseline, capsys):
     assert "params: " in out and "(=)" in out
 
 
+def _verdicts(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith(("OK", "FAILED", "within"))]
+
+
+def test_within_its_limits_but_over_the_baseline_no_verdict_reads_ok(baseline, capsys):
+    """The limits pass, the baseline fails: the first verdict a reader meets says FAILED."""
+    folder, base = baseline
+    grown = cnn_file(folder, "wider.py", wider=True)
+    code = main(["check", grown, *TIME, "--max-syncs", "10", "--baseline", base,
+                 "--max-params-growth", "0"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1, out
+    verdicts = _verdicts(out)
+    assert verdicts[0].startswith("FAILED against the baseline"), out
+    assert not any(line.startswith("OK") for line in verdicts), out
+    assert "FAILED against the baseline: 1 violation(s)" in out
+
+
+def test_over_its_limits_but_within_the_baseline_no_verdict_reads_ok(baseline, capsys):
+    folder, base = baseline
+    code = main(["check", str(folder / "a.py"), *TIME, "--max-peak-memory", "1",
+                 "--baseline", base, "--max-params-growth", "0"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1, out
+    verdicts = _verdicts(out)
+    assert verdicts[0] == "FAILED: 1 violation(s)", out
+    assert not any(line.startswith("OK") for line in verdicts), out
+
+
 def test_a_gate_the_baseline_cannot_answer_fails(baseline, capsys):
     folder, _ = baseline
     unprofiled = save_report(str(folder / "a.py"), folder / "unprofiled.json")

@@ -67,3 +67,12 @@ def test_the_same_loop_passes(baseline: Path):
     done = _run(baseline, *gates, "loop.py", "32", "0.005", "no", "80")
     assert done.returncode == 0, done.stderr
     assert "OK: within the baseline's limits" in done.stderr
+
+
+def test_a_loop_within_its_limits_but_over_the_baseline_never_reads_ok(baseline: Path):
+    gates = ("--max-syncs", "10", "--baseline", "base.json", "--max-params-growth", "0")
+    done = _run(baseline, *gates, "loop.py", "64", "0.005", "no", "24")
+    assert done.returncode == 1, done.stderr
+    verdicts = [v for v in done.stderr.splitlines() if v.startswith(("OK", "FAILED", "within"))]
+    assert verdicts[0].startswith("FAILED against the baseline"), done.stderr
+    assert not any(v.startswith("OK") for v in verdicts), done.stderr

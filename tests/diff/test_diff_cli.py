@@ -25,7 +25,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return before, after
 
 
-def test_the_terminal_table_lists_the_changed_blocks_first(reports, capsys):
+def test_the_terminal_table_lists_the_changed_blocks_first(reports, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "240")  # a terminal wide enough for the table's columns
     assert main(["diff", *reports]) == 0
     out = capsys.readouterr().out
     assert out.startswith("netscope diff: A ")

@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from report_handmade import handmade_profile, handmade_snapshot
 
 from netscope.report.chrome_trace import parent_path
@@ -90,3 +91,5 @@ def test_children_overflowing_their_parent_are_scaled_inside(tmp_path: Path) -> 
     assert by_path["a"]["ts"] + by_path["a"]["dur"] <= by_path["c"]["ts"] + EPS
     assert by_path["c"]["ts"] + by_path["c"]["dur"] <= 1000.0 + EPS
     assert by_path["a.b"]["dur"] <= by_path["a"]["dur"] + EPS
+    assert by_path["a"]["args"]["self_ms"] == 0.0  # a.b, scaled, fills it: no self time drawn
+    assert by_path[""]["args"]["self_ms"] == pytest.approx(0.0, abs=1e-5)  # 1 ns of rounding

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.run.helpers import SCRIPTS, line_of
@@ -80,6 +81,20 @@ def test_no_straggler_when_the_ranks_are_even(tmp_path):
     run = report["run"]
     assert run["world_size"] == 2 and len(run["ranks"]) == 2
     assert run["straggler"] is None or run["skew_pct"] >= 5.0
+
+
+def test_ddp_exposure_not_told_reads_null_never_a_zero_count(tmp_path):
+    """DDP waits for its all-reduce in C++: how long and on how many steps the rank was blocked
+    are both not available (null), never 0 steps beside a null time."""
+    done, report = _run(tmp_path, ["ddp_straggler.py", "--steps", "12", "--delay-ms", "0"])
+    assert done.returncode == 0, done.stderr
+    for rank in report["run"]["ranks"]:
+        ddp = [c for c in rank["collectives"] if c["via"] == "ddp"]
+        assert ddp and all(c["steps"] > 0 for c in ddp), rank["collectives"]
+        for stat in ddp:
+            assert stat["exposed_ms_per_step"] is None and stat["exposed_steps"] is None, stat
+    schema = json.loads((SCRIPTS.parents[2] / "docs" / "schema.json").read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(report)) == []
 
 
 def test_a_crashing_rank_is_named_the_others_stop_and_the_record_is_kept(tmp_path):

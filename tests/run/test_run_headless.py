@@ -46,6 +46,8 @@ def test_cnn_training_loop_steps_phases_and_its_one_sync(tmp_path):
     assert sync["seen_steps"] == sync["sampled_steps"] == run["sampled_steps"]
     assert sync["per_step"] == 1.0 and sync["count"] == run["sampled_steps"]
     assert run["copies"] == []
+    assert run["totals"]["syncs_none_seen"] is None  # the list has its entry: nothing to say
+    assert run["totals"]["copies_none_seen"].startswith("No host-device copies in the ")
     assert run["models"] == [{"class": "SmallCNN", "total_params": 2276, "role": "main"}]
     # the model's snapshot, as `netscope model.py` shows it, with the real backward's gradients
     model = report["model"]

@@ -12,34 +12,47 @@ from textual.widgets import Static
 
 from netscope.app.markers import MARKER_STYLES
 
-KEYS = (
-    ("↑ ↓  j k", "move in the tree"),
-    ("→ l / ← h", "expand / collapse (or go to child / parent)"),
+Key = tuple[str, str]  # (the keys as the help shows them, what they do)
+# the tree's keys and the help's, the same in the model app and netscope run's: defined once
+MOVE: Key = ("↑ ↓  j k", "move in the tree")
+EXPAND: Key = ("→ l / ← h", "expand / collapse (or go to child / parent)")
+FILTER: Key = ("/", "filter the tree by name, class or marker; Escape clears")
+COLUMN: Key = ("c", "tree figure: params → FLOPs → saved activations")
+TOP: Key = ("b", "top blocks by FLOPs or saved activations; Enter jumps")
+HELP: Key = ("?", "this help")
+
+KEYS: tuple[Key, ...] = (
+    MOVE,
+    EXPAND,
     ("Enter Space", "toggle the block"),
-    ("/", "filter by name, class or marker; Escape clears"),
+    FILTER,
     ("n / N", "next / previous match"),
     ("t", "next member of the selected parameter's tie group"),
-    ("c", "tree figure: params → FLOPs → saved activations"),
-    ("b", "top blocks by FLOPs or saved activations; Enter jumps"),
+    COLUMN,
+    TOP,
     ("p", "start / pause profiling"),
     ("e", "export a report (JSON, HTML, Markdown, Chrome trace)"),
     ("s", "save an SVG screenshot in the current directory"),
     ("Tab", "move focus: tree, details, live tabs"),
-    ("?", "this help"),
+    HELP,
     ("q", "quit (stops the worker)"),
     ("Ctrl+C", "quit like q; exit status 130"),
 )
-# netscope run's app: the script's loop, live (no profiling or screenshot keys)
-RUN_KEYS = (
-    ("↑ ↓  j k", "move in the model's tree"),
-    ("→ l / ← h", "expand / collapse (or go to child / parent)"),
-    ("/", "filter the tree by name, class or marker; Escape clears"),
-    ("c", "tree figure: params → FLOPs → saved activations"),
-    ("b", "top blocks by FLOPs or saved activations; Enter jumps"),
-    ("Tab", "move focus: tree, details, the tab bar"),
-    ("← →", "on the tab bar: Output, Blocks, Syncs, Copies, Compile, Models"),
+# netscope run's app: the script's loop, live (no profiling or screenshot keys); each key once:
+# the tab bar's arrows are told under Tab, which takes the focus there
+RUN_KEYS: tuple[Key, ...] = (
+    MOVE,
+    EXPAND,
+    FILTER,
+    COLUMN,
+    TOP,
+    (
+        "Tab",
+        "move focus: tree, details, the tab bar (← → on the tab bar: Output, Blocks, "
+        "Syncs, Copies, Compile, Models)",
+    ),
     ("e", "export the run report (JSON, Markdown)"),
-    ("?", "this help"),
+    HELP,
     ("q", "stop the script (as Ctrl+C in its terminal); once it ended, quit"),
     ("Ctrl+C", "stop like q; exit status 130"),
 )
@@ -72,7 +85,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "close", "Close"),
     ]
 
-    def __init__(self, keys: tuple[tuple[str, str], ...] = KEYS) -> None:
+    def __init__(self, keys: tuple[Key, ...] = KEYS) -> None:
         super().__init__()
         self.keys = keys  # the model app's, or netscope run's (RUN_KEYS)
 

@@ -1,6 +1,6 @@
 """One peak per report: when a snapshot has both the measured peak of its step (CPU, CUDA) and the
 meta replay of the same step (what ``--fit`` rests on), ``memory`` carries both, with why they
-differ by design.
+differ by design when they do differ.
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ def replay_difference(model: nn.Module, memory: Memory, train: bool) -> str:
 
 
 def with_replay(memory: Memory, model: nn.Module, replay_peak: int, train: bool) -> Memory:
-    """``memory`` of a measured step with the meta replay's peak of the same step beside it."""
+    """``memory`` of a measured step with the meta replay's peak of the same step beside it;
+    why they differ only where they do (equal peaks have nothing to explain, whatever the
+    causes that could have made them differ)."""
     if memory.how != "measured":
         return memory  # on meta the peak is the replay
-    why = replay_difference(model, memory, train)
+    equal = memory.peak_bytes == replay_peak
+    why = "" if equal else replay_difference(model, memory, train)
     return replace(memory, replay_peak_bytes=replay_peak, replay_differs=why)

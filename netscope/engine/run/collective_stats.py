@@ -49,6 +49,7 @@ def collective_stats(
         times = [step.get(key, (0, 0.0, 0.0, 0)) for step in timed]
         exposed = [r[2] for r in times]
         known = [e for e in exposed if e is not None]
+        told = len(known) == len(exposed)  # one step not told: the exposure is not available
         kind, via, block = key
         out.append(
             CollectiveStat(
@@ -57,9 +58,9 @@ def collective_stats(
                 block=block,
                 calls_per_step=median([float(r[0]) for r in rows]),
                 ms_per_step=median([r[1] for r in times]),
-                exposed_ms_per_step=median(known) if len(known) == len(exposed) else None,
+                exposed_ms_per_step=median(known) if told else None,
                 bytes_per_step=round(median([float(r[3]) for r in rows])),
-                exposed_steps=sum(1 for e in known if e >= EXPOSED_MIN_MS),
+                exposed_steps=sum(1 for e in known if e >= EXPOSED_MIN_MS) if told else None,
                 steps=len(times),
             )
         )

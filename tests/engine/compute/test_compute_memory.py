@@ -278,6 +278,25 @@ def test_a_measured_peak_and_its_meta_replay_are_both_labelled_with_why() -> Non
     assert on_meta.memory is not None and on_meta.memory.replay_peak_bytes is None
 
 
+def test_equal_peaks_are_not_said_to_differ_by_design() -> None:
+    """SGD without momentum on mlp.py: the measured peak is the replay's to the byte, so no
+    report (Markdown, HTML, JSON) gives a reason for a difference there is not."""
+    from netscope.report.compute_tables import memory_table
+    from netscope.report.html import render_html
+    from netscope.report.serialize_compute import memory_dict
+
+    options = LoadOptions(str(SAMPLES / "mlp.py"), train=True, optimizer="sgd", fit="24GiB")
+    shot = take_snapshot(options)
+    memory = shot.memory
+    assert memory is not None and memory.how == "measured"
+    assert memory.peak_bytes == memory.replay_peak_bytes
+    assert memory.replay_differs == ""
+    row = next(r for r in memory_table(memory).rows if r[0] == "Peak, meta replay")
+    assert "differs" not in row[2]
+    assert "differs by design" not in render_html(shot)
+    assert memory_dict(memory)["replay_differs"] == ""  # type: ignore[index]
+
+
 @pytest.mark.parametrize("name", ["llama", "gpt2", "t5", "mixtral"])
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
 def test_on_meta_the_report_has_one_peak_the_fits(name: str, optimizer: str) -> None:
