@@ -1,6 +1,6 @@
 """Where `netscope run`'s overhead on a short-step loop goes, by kind of step (issue 22).
 
-    python benchmarks/bench_step_kinds.py FRAMEWORK [STEPS] [PAIRS]
+    python benchmarks/bench_step_kinds.py FRAMEWORK [STEPS] [PAIRS] [WITHOUT]
 
 Each pair runs benchmarks/scripts/framework_loop.py twice at the same time on one core
 (harness.run_on_one_core): in one arm with netscope's watcher installed in process (its messages
@@ -19,6 +19,10 @@ index: the loop does the same work at the same step in both arms, its logging in
 kinds add up to the whole difference. The lean steps' extra is mostly the pairing's own spread
 (two processes sharing a core do not run alike); the other kinds are what the watcher spends
 once or now and then.
+
+WITHOUT (``function``, ``dispatch`` or ``function,dispatch``) takes the sampled steps' Python
+modes out of the watched arm (the detectors then see nothing: an experiment on what the modes
+themselves cost, not a way to run netscope).
 """
 
 from __future__ import annotations
@@ -53,7 +57,34 @@ def kind_of(agent: Any) -> str:
     return "Q" if quiet is not None and quiet.on else "F"
 
 
-def probe(framework: str, steps: int, watched: bool) -> None:
+class _NoMode:
+    """Stands in for a detector mode taken out: enters and exits, intercepts nothing."""
+
+    def __init__(self, *_args: Any) -> None:
+        pass
+
+    def __enter__(self) -> _NoMode:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        return None
+
+
+def take_out(modes: str) -> None:
+    """The sampled steps' ``function`` and/or ``dispatch`` mode replaced by ``_NoMode``."""
+    import netscope.engine.run.loop_detect as loop_detect
+
+    for mode in filter(None, modes.split(",")):
+        if mode == "function":
+            loop_detect.FunctionLevel = _NoMode  # type: ignore[assignment, misc]
+        elif mode == "dispatch":
+            loop_detect._DispatchLevel = _NoMode  # type: ignore[assignment, misc]
+            loop_detect.skip_dynamo_import = lambda _mode: None  # type: ignore[assignment]
+        else:
+            raise SystemExit(f"unknown mode: {mode}")
+
+
+def probe(framework: str, steps: int, watched: bool, without: str = "") -> None:
     """One arm, in this process: per-step CPU marks (and kinds, when watched) as JSON."""
     import framework_loop
 
@@ -62,6 +93,7 @@ def probe(framework: str, steps: int, watched: bool) -> None:
         from netscope.engine.run.channel import Sender
         from netscope.engine.run.watcher import Watcher
 
+        take_out(without)
         agent = Watcher(Sender(os.open(os.devnull, os.O_WRONLY)), "framework_loop.py")
         agent.install()
     marks: list[float] = []
@@ -85,20 +117,21 @@ def _arm(output: str) -> dict[str, Any]:
 
 def main() -> None:
     if sys.argv[1:2] == ["--probe"]:
-        probe(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "watched")
+        probe(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "watched", *sys.argv[5:6])
         return
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
     framework = sys.argv[1]
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 600
     pairs = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    without = sys.argv[4] if len(sys.argv) > 4 else ""
     env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
     arm = [sys.executable, os.path.abspath(__file__), "--probe", framework, str(steps)]
     extras: dict[str, list[float]] = {kind: [] for kind in KINDS}
     counts: dict[str, int] = {}
     totals = []
     for pair in range(pairs):
-        commands = [[*arm, "watched"], [*arm, "plain"]]
+        commands = [[*arm, "watched", without], [*arm, "plain"]]
         if pair % 2:
             commands.reverse()
         outputs = run_on_one_core(commands, env)
@@ -122,7 +155,8 @@ def main() -> None:
             flush=True,
         )
     whole = statistics.median(totals)
-    print(f"\n{framework}, {steps} steps, {pairs} pairs: whole loop {whole:+.2%}", end=" ")
+    taken = f", without the {without} mode(s)" if without else ""
+    print(f"\n{framework}, {steps} steps, {pairs} pairs{taken}: whole loop {whole:+.2%}", end=" ")
     print(f"(pairs {min(totals):+.2%} to {max(totals):+.2%})\n")
     print("| kind | steps | ms over the plain arm's same steps, median of pairs (spread) |")
     print("|---|---|---|")
