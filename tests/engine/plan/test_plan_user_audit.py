@@ -1,0 +1,64 @@
+"""The plan as a new user met it on models nobody here wrote (a small transformers Llama, a CNN):
+the measured peak set beside a planned step that is not the same step, --fit spellings the
+error misnamed, patterns that checkpoint or shard nothing without a word, and --tp degrees the
+model's heads do not divide."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+LLAMA = """
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+
+def build_model():
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=500, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+    )
+    return LlamaForCausalLM(config)
+
+
+def example_input():
+    torch.manual_seed(0)
+    return {"input_ids": torch.randint(0, 500, (2, 16))}
+"""
+
+
+def netscope(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "netscope", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
+
+
+def report(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    model = tmp_path / "llama.py"
+    model.write_text(LLAMA)
+    out = tmp_path / "r.json"
+    run = netscope("report", str(model), "--train", "--optimizer", "adamw", *args, "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def test_a_planned_step_is_not_set_beside_the_measured_peak_as_the_same_step(
+    tmp_path: Path,
+) -> None:
+    """`--fit 2xH100 --shard zero2` is one GPU's share of a sharded step: the memory section had
+    it as "the same step replayed on meta" and blamed the gap on the CPU's optimizer."""
+    planned = report(tmp_path, "--fit", "2xH100", "--shard", "zero2")
+    memory, fit = planned["memory"], planned["fit"]
+    assert fit["per_device"]["grads_bytes"] * 2 == memory["grads_bytes"]  # sharded: another step
+    assert memory["replay_peak_bytes"] is None and memory["replay_differs"] == ""
+    mixed = report(tmp_path, "--fit", "H100", "--precision", "bf16-mixed")
+    assert mixed["memory"]["replay_peak_bytes"] is None
+    same = report(tmp_path, "--fit", "H100")  # one GPU, the measured step: both peaks
+    assert same["memory"]["replay_peak_bytes"] == same["fit"]["needed_bytes"]
