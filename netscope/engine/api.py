@@ -97,7 +97,7 @@ def checked_fit_options(loaded: LoadedTarget) -> None:
     """Raise NetscopeError for a --fit device or layout netscope does not know."""
     options = loaded.options
     if options.fit:
-        capacity(split_devices(options.fit)[1])
+        capacity(split_devices(options.fit)[1], options.fit)
     layout_of(
         options.fit, options.shard, options.tp, options.precision, options.dtype,
         options.checkpoint, options.shard_units,

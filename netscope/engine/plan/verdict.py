@@ -196,7 +196,7 @@ def _capacity(fit: str | None, budget: int | None) -> tuple[str, int, int]:
         assert budget is not None
         return "budget", budget, 0
     name = split_devices(fit)[1]
-    label, total = capacity(name)
+    label, total = capacity(name, fit)
     if is_size(name):
         return label, total, 0  # a size: a budget for the peak, no CUDA-context allowance
     return label, total - CONTEXT_BYTES, CONTEXT_BYTES

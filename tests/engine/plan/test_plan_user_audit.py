@@ -62,3 +62,19 @@ def test_a_planned_step_is_not_set_beside_the_measured_peak_as_the_same_step(
     assert mixed["memory"]["replay_peak_bytes"] is None
     same = report(tmp_path, "--fit", "H100")  # one GPU, the measured step: both peaks
     assert same["memory"]["replay_peak_bytes"] == same["fit"]["needed_bytes"]
+
+
+def test_fit_errors_name_what_was_typed_and_the_sizes_of_a_board(tmp_path: Path) -> None:
+    """`--fit 3xA100` said "--fit A100: not a device netscope knows" (the count dropped, and
+    A100 is a board netscope knows in two sizes); `--fit 0` planned a 0-byte GPU."""
+    model = str(Path(__file__).resolve().parents[3] / "sample_models" / "mlp.py")
+    out = str(tmp_path / "r.json")
+    run = netscope("report", model, "--fit", "3xA100", "-o", out)
+    assert run.returncode == 2
+    assert "--fit 3xA100:" in run.stderr and "3xA100-80GB or 3xA100-40GB" in run.stderr
+    run = netscope("check", model, "--fit", "V100", "--time-budget", "0.2")
+    assert run.returncode == 2 and "V100-16GB or V100-32GB" in run.stderr
+    for zero in ("0", "0GiB", "2x0MiB"):
+        run = netscope("report", model, "--fit", zero, "-o", out)
+        assert run.returncode == 2 and f"--fit {zero}: a size of 0 bytes" in run.stderr
+    assert not Path(out).exists()
