@@ -140,6 +140,11 @@ def plan_verdict(
                 "the config's base_model_tp_plan): every block counted as replicated"
             )
     chosen = tuple(checkpointed(model, layout.checkpoint, list(units)))
+    if layout.checkpoint == "all" and not chosen:
+        notes.append(
+            "--checkpoint all: no FSDP unit or repeated block to checkpoint, nothing is "
+            "(name blocks with --checkpoint PATTERN)"
+        )
     if layout.checkpoint == "auto":
         chosen, note = auto_checkpoint(planner, layout.devices, usable, blocks or {}, units)
         notes.append(note)

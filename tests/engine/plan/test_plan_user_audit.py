@@ -78,3 +78,59 @@ def test_fit_errors_name_what_was_typed_and_the_sizes_of_a_board(tmp_path: Path)
         run = netscope("report", model, "--fit", zero, "-o", out)
         assert run.returncode == 2 and f"--fit {zero}: a size of 0 bytes" in run.stderr
     assert not Path(out).exists()
+
+
+CNN = """
+import torch
+from torch import nn
+
+
+def build_model():
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10),
+    )
+
+
+def example_input():
+    return torch.randn(4, 3, 16, 16)
+"""
+
+
+def test_a_pattern_that_matches_no_block_is_an_error_not_a_silent_no_op(tmp_path: Path) -> None:
+    """`--checkpoint nothing.*` (or one mistyped glob of several, or `--shard-units Nope`)
+    planned the step with nothing checkpointed or sharded, and said nothing."""
+    model = tmp_path / "llama.py"
+    model.write_text(LLAMA)
+    out = tmp_path / "r.json"
+    plan = ("--train", "--fit", "2xH100", "--shard", "fsdp", "-o", str(out))
+    for flag, pattern, missing in [
+        ("--checkpoint", "model.layers.*,LlamaDecoderLayr", "LlamaDecoderLayr"),
+        ("--checkpoint", "layers.*", "layers.*"),
+        ("--shard-units", "Nope", "Nope"),
+    ]:
+        run = netscope("report", str(model), *plan, flag, pattern)
+        assert run.returncode == 2, run.stderr
+        assert f"{flag} {pattern}: {missing} matches no block of LlamaForCausalLM" in run.stderr
+        assert "model.layers.* or LlamaDecoderLayer" in run.stderr
+        assert not out.exists()
+    run = netscope("report", str(model), *plan, "--checkpoint", "LlamaDecoderLayer")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(out.read_text())["fit"]["checkpoint"] == ["model.layers.0", "model.layers.1"]
+
+
+def test_checkpoint_all_with_no_repeated_block_says_nothing_is_checkpointed(
+    tmp_path: Path,
+) -> None:
+    """A CNN with no repeated block: `--checkpoint all` checkpointed nothing, with no note."""
+    model = tmp_path / "cnn.py"
+    model.write_text(CNN)
+    out = tmp_path / "r.json"
+    run = netscope(
+        "report", str(model), "--train", "--fit", "2xH100", "--shard", "fsdp",
+        "--checkpoint", "all", "-o", str(out),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    fit = json.loads(out.read_text())["fit"]
+    assert fit["checkpoint"] == [] and "--checkpoint all: no FSDP unit or repeated" in fit["note"]
