@@ -18,7 +18,7 @@ from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.target import load_target
 from netscope.engine.model import Finding, Snapshot
 from netscope.engine.options import LoadOptions
-from netscope.engine.plan.layout import layout_of, split_devices
+from netscope.engine.plan.layout import layout_of, split_devices, tp_heads_error
 from netscope.engine.plan.units import pattern_hint, unmatched
 from netscope.engine.snapshot.build import snapshot_with_step
 from netscope.engine.snapshot.forward import ForwardRecord, call_in_step
@@ -105,6 +105,12 @@ def checked_fit_options(loaded: LoadedTarget) -> None:
     )  # fmt: skip
     if loaded.model is None:
         return
+    heads = "" if loaded.tp_plan_fn is not None else tp_heads_error(loaded.model, options.tp)
+    if heads:
+        raise NetscopeError(
+            f"--tp {options.tp}: {heads}",
+            hint="each GPU takes whole heads: give a --tp that divides them (and the GPU count)",
+        )
     asked = [("--shard-units", options.shard_units)]
     if options.checkpoint not in ("none", "all", "auto", ""):
         asked.append(("--checkpoint", options.checkpoint))

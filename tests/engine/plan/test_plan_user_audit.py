@@ -134,3 +134,19 @@ def test_checkpoint_all_with_no_repeated_block_says_nothing_is_checkpointed(
     assert run.returncode == 0, run.stderr
     fit = json.loads(out.read_text())["fit"]
     assert fit["checkpoint"] == [] and "--checkpoint all: no FSDP unit or repeated" in fit["note"]
+
+
+def test_a_tp_degree_the_heads_do_not_divide_is_an_error_naming_the_heads(tmp_path: Path) -> None:
+    """`--tp 4` on a Llama with 2 key/value heads: the replay's reshape failed and the finding
+    blamed torch's meta functions ("an op without one, or one stricter than the real kernel")."""
+    model = tmp_path / "llama.py"
+    model.write_text(LLAMA)
+    out = tmp_path / "r.json"
+    for tp, heads in (("3", "4 attention heads and 2 key/value"), ("4", "2 key/value")):
+        run = netscope("report", str(model), "--fit", f"{tp}xH100", "--tp", tp, "-o", str(out))
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert f"--tp {tp}: LlamaForCausalLM's {heads} heads do not divide by {tp}" in run.stderr
+        assert not out.exists()
+    run = netscope("report", str(model), "--fit", "2xH100", "--tp", "2", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert json.loads(out.read_text())["fit"]["tp"] == 2
