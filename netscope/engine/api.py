@@ -18,7 +18,8 @@ from netscope.engine.load.loaded import ExampleInput, LoadedTarget
 from netscope.engine.load.target import load_target
 from netscope.engine.model import Finding, Snapshot
 from netscope.engine.options import LoadOptions
-from netscope.engine.plan.layout import layout_of, split_devices
+from netscope.engine.plan.layout import layout_of, split_devices, tp_heads_error
+from netscope.engine.plan.units import pattern_hint, unmatched
 from netscope.engine.snapshot.build import snapshot_with_step
 from netscope.engine.snapshot.forward import ForwardRecord, call_in_step
 from netscope.engine.step_memory import with_replay_peak, with_step_memory
@@ -97,11 +98,30 @@ def checked_fit_options(loaded: LoadedTarget) -> None:
     """Raise NetscopeError for a --fit device or layout netscope does not know."""
     options = loaded.options
     if options.fit:
-        capacity(split_devices(options.fit)[1])
+        capacity(split_devices(options.fit)[1], options.fit)
     layout_of(
         options.fit, options.shard, options.tp, options.precision, options.dtype,
         options.checkpoint, options.shard_units,
     )  # fmt: skip
+    if loaded.model is None:
+        return
+    heads = "" if loaded.tp_plan_fn is not None else tp_heads_error(loaded.model, options.tp)
+    if heads:
+        raise NetscopeError(
+            f"--tp {options.tp}: {heads}",
+            hint="each GPU takes whole heads: give a --tp that divides them (and the GPU count)",
+        )
+    asked = [("--shard-units", options.shard_units)]
+    if options.checkpoint not in ("none", "all", "auto", ""):
+        asked.append(("--checkpoint", options.checkpoint))
+    for flag, patterns in asked:
+        missing = unmatched(loaded.model, patterns) if patterns else []
+        if missing:
+            raise NetscopeError(
+                f"{flag} {patterns}: {', '.join(missing)} matches no block of "
+                f"{type(loaded.model).__name__}",
+                hint=pattern_hint(loaded.model),
+            )
 
 
 def fit_call(loaded: LoadedTarget) -> ExampleInput | None:

@@ -74,17 +74,31 @@ def is_size(device: str) -> bool:
     return _SIZE.match(device) is not None or device.strip().isdigit()
 
 
-def capacity(device: str) -> tuple[str, int]:
-    """(label, total bytes) of ``--fit DEVICE``: a board of the table or a size (``24GiB``)."""
+def capacity(device: str, asked: str | None = None) -> tuple[str, int]:
+    """(label, total bytes) of ``--fit DEVICE``: a board of the table or a size (``24GiB``);
+    ``asked``: the whole ``--fit`` argument (``3xA100``) the error names."""
+    asked = device if asked is None else asked
     size = parse_size(device) if is_size(device) else None
     if size is not None:
+        if size <= 0:
+            raise NetscopeError(
+                f"--fit {asked.strip()}: a size of 0 bytes holds nothing",
+                hint="give the memory of one GPU, such as 24GiB or 80GB, or a board: H100",
+            )
         return device.strip(), size
     board = _board(device)
     for name, mib in CAPACITY_MIB.items():
         if _board(name) == board:
             return name, mib * MIB
+    sizes = [n for n in CAPACITY_MIB if board and _board(n).startswith(f"{board}-")]
+    if sizes:  # A100, V100: a board sold with two memories
+        spelled = [asked.strip().replace(device.strip(), n) for n in sizes]
+        raise NetscopeError(
+            f"--fit {asked.strip()}: {device.strip()} comes with more than one memory size",
+            hint=f"name one: {' or '.join(spelled)}",
+        )
     raise NetscopeError(
-        f"--fit {device}: not a device netscope knows or a size",
+        f"--fit {asked.strip()}: not a device netscope knows or a size",
         hint=f"give one of {', '.join(CAPACITY_MIB)}, or a size such as 24GiB or 80GB",
     )
 

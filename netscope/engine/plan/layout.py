@@ -70,3 +70,19 @@ def layout_of(
             hint="N GPUs = data-parallel x tensor-parallel: --fit 8xH100 --tp 8, or --tp 2",
         )
     return Layout(devices, shard, tp, precision, checkpoint or "none", shard_units)
+
+
+def tp_heads_error(model: object, tp: int) -> str:
+    """Why transformers' own tensor-parallel plan cannot split ``model`` over ``tp`` GPUs: its
+    attention heads (or key/value heads) do not divide by ``tp`` (each GPU takes whole heads; a
+    split of a head makes the attention's reshape fail); "" when they divide."""
+    config = getattr(model, "config", None)
+    if tp <= 1 or config is None or not getattr(config, "base_model_tp_plan", None):
+        return ""
+    heads = getattr(config, "num_attention_heads", None)
+    kv = getattr(config, "num_key_value_heads", None)
+    counts = [(n, what) for n, what in ((heads, "attention"), (kv, "key/value")) if n]
+    bad = [f"{n} {what} heads" for n, what in counts if isinstance(n, int) and n % tp]
+    if not bad:
+        return ""
+    return f"{type(model).__name__}'s {' and '.join(bad)} do not divide by {tp}"

@@ -47,6 +47,27 @@ def matching(model: nn.Module, patterns: str) -> list[str]:
     return found
 
 
+def unmatched(model: nn.Module, patterns: str) -> list[str]:
+    """The comma-separated globs that match no block's path or class (a typo would otherwise
+    checkpoint or shard nothing, silently)."""
+    named = [(path, type(m).__name__) for path, m in model.named_modules() if path]
+    globs = [p.strip() for p in patterns.split(",") if p.strip()]
+    return [g for g in globs if not any(fnmatchcase(p, g) or fnmatchcase(c, g) for p, c in named)]
+
+
+def pattern_hint(model: nn.Module) -> str:
+    """What a pattern can name in this model: its repeated blocks' paths and class."""
+    repeated = repeated_blocks(model)
+    if not repeated:
+        return "a pattern names blocks by path (encoder.layers.*) or class (a glob)"
+    kinds = {type(model.get_submodule(p)).__name__ for p in repeated}
+    example = f"{repeated[0].rsplit('.', 1)[0]}.*" if "." in repeated[0] else repeated[0]
+    return (
+        "a pattern names blocks by path or class (globs); this model repeats "
+        f"{', '.join(sorted(kinds))}: {example} or {sorted(kinds)[0]}"
+    )
+
+
 def shard_units(
     model: nn.Module, pattern: str | None, from_file: Callable[[nn.Module], Any] | None
 ) -> list[str]:

@@ -140,6 +140,11 @@ def plan_verdict(
                 "the config's base_model_tp_plan): every block counted as replicated"
             )
     chosen = tuple(checkpointed(model, layout.checkpoint, list(units)))
+    if layout.checkpoint == "all" and not chosen:
+        notes.append(
+            "--checkpoint all: no FSDP unit or repeated block to checkpoint, nothing is "
+            "(name blocks with --checkpoint PATTERN)"
+        )
     if layout.checkpoint == "auto":
         chosen, note = auto_checkpoint(planner, layout.devices, usable, blocks or {}, units)
         notes.append(note)
@@ -196,7 +201,7 @@ def _capacity(fit: str | None, budget: int | None) -> tuple[str, int, int]:
         assert budget is not None
         return "budget", budget, 0
     name = split_devices(fit)[1]
-    label, total = capacity(name)
+    label, total = capacity(name, fit)
     if is_size(name):
         return label, total, 0  # a size: a budget for the peak, no CUDA-context allowance
     return label, total - CONTEXT_BYTES, CONTEXT_BYTES
