@@ -42,6 +42,8 @@ def snapshot_loaded(loaded: LoadedTarget, progress: Progress = None) -> Snapshot
     forward runs eagerly (netscope's hooks break dynamo's tracing); the note says so.
     """
     loaded, compiled = eager_target(loaded)
+    if loaded.options.fit or loaded.options.memory_budget:
+        checked_fit_options(loaded)  # a mistyped device or layout costs no snapshot first
     with eager(), gc_paused():
         snapshot, step = snapshot_with_step(loaded, progress)  # the model left as it was
         if step is not None:
@@ -70,7 +72,6 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
         if progress is not None:
             progress(f"will it fit ({asked})")
         blocks = {b.path: (b.forward_flops, b.saved_bytes) for b in snapshot.blocks}
-        checked_fit_options(loaded)  # a mistyped device or layout is an error, not a finding
         try:
             fit = fit_verdict(loaded, fit_call(loaded), blocks)
         except Exception as error:  # the report keeps everything else, and says why
@@ -95,7 +96,8 @@ def with_fit(loaded: LoadedTarget, snapshot: Snapshot, progress: Progress = None
 
 
 def checked_fit_options(loaded: LoadedTarget) -> None:
-    """Raise NetscopeError for a --fit device or layout netscope does not know."""
+    """Raise NetscopeError for a --fit device or layout netscope does not know (before the
+    snapshot: an error, not a finding, and not after a whole example step)."""
     options = loaded.options
     if options.fit:
         capacity(split_devices(options.fit)[1], options.fit)

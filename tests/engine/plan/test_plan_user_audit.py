@@ -150,3 +150,47 @@ def test_a_tp_degree_the_heads_do_not_divide_is_an_error_naming_the_heads(tmp_pa
     run = netscope("report", str(model), "--fit", "2xH100", "--tp", "2", "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert json.loads(out.read_text())["fit"]["tp"] == 2
+
+
+RAISES = """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        raise RuntimeError("the user's forward fails here")
+
+
+def build_model():
+    return Net()
+
+
+def example_input():
+    return torch.randn(2, 4)
+"""
+
+
+def test_a_mistyped_fit_is_refused_before_the_example_step_runs(tmp_path: Path) -> None:
+    """The layout was checked after the whole snapshot: a typo cost one example step first, and
+    a model whose step fails showed that failure instead of the typo."""
+    model = tmp_path / "raises.py"
+    model.write_text(RAISES)
+    run = netscope("report", str(model), "--fit", "3xA100", "-o", str(tmp_path / "r.json"))
+    assert run.returncode == 2, run.stderr
+    assert "--fit 3xA100:" in run.stderr and "the user's forward fails" not in run.stderr
+    run = netscope(
+        "report",
+        str(model),
+        "--fit",
+        "H100",
+        "--checkpoint",
+        "Nope",
+        "-o",
+        str(tmp_path / "r.json"),
+    )
+    assert run.returncode == 2 and "--checkpoint Nope: Nope matches no block" in run.stderr
