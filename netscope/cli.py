@@ -218,7 +218,8 @@ def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser
         "--max-peak-memory",
         type=_size,
         metavar="BYTES",
-        help="most bytes the step may hold at its peak (a number, or a size such as 20GiB)",
+        help="most bytes the step may hold at its peak, on one device as measured (a number, "
+        "or a size such as 20GiB; a planned layout's per-GPU need is gated by --fit Nx<size>)",
     )
     add_baseline_options(check.add_argument_group("against a baseline report"))
     check.set_defaults(handler=_run_check)

@@ -99,6 +99,13 @@ def checked_fit_options(loaded: LoadedTarget) -> None:
     """Raise NetscopeError for a --fit device or layout netscope does not know (before the
     snapshot: an error, not a finding, and not after a whole example step)."""
     options = loaded.options
+    if options.fit and options.memory_budget is not None:  # two capacities: one was ignored
+        count = split_devices(options.fit)[0]
+        raise NetscopeError(
+            f"--memory-budget with --fit {options.fit}: give the GPUs' capacity once",
+            hint=f"a budget per GPU on {count} GPUs is --fit {count}x60GiB (a size, no "
+            "CUDA-context allowance); --memory-budget alone plans one device",
+        )
     if options.fit:
         capacity(split_devices(options.fit)[1], options.fit)
     layout_of(

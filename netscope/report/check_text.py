@@ -12,6 +12,7 @@ from netscope.engine.model import CopyFinding, Profile, Snapshot, SyncFinding, V
 from netscope.engine.plan.describe import devices_label, layout_label, per_device_parts
 from netscope.engine.profiler.check import Limits, within_limits
 from netscope.engine.self_figures import self_saved_bytes, top_blocks
+from netscope.engine.step_memory import same_step_as_measured
 from netscope.units import flop_rate, flops, fraction, size
 
 TOP_BLOCKS = 3
@@ -56,6 +57,7 @@ def violation_text(violation: Violation, snapshot: Snapshot | None = None) -> st
         return (
             f"step peak memory {size(violation.total)} > --max-peak-memory "
             f"{size(violation.limit)} (at {at}); biggest: {contributors(snapshot)}"
+            f"{_one_device_note(snapshot)}"
         )
     fit = snapshot.fit if snapshot is not None else None
     if violation.total is None and snapshot is not None:
@@ -67,6 +69,19 @@ def violation_text(violation: Violation, snapshot: Snapshot | None = None) -> st
         f"{fit.step} does not fit {devices_label(fit)}: needs {size(fit.needed_bytes)}, usable "
         f"{size(fit.capacity_bytes)}, short by {size(-fit.margin_bytes)}; biggest: "
         f"{_fit_contributors(snapshot)}"
+    )
+
+
+def _one_device_note(snapshot: Snapshot | None) -> str:
+    """--max-peak-memory gates the step as measured, on one device; a planned layout's step is
+    another (sharded, split, checkpointed or mixed): say which figure the limit was held to."""
+    fit = snapshot.fit if snapshot is not None else None
+    if fit is None or same_step_as_measured(fit):
+        return ""
+    return (
+        f". This is the step on one device, as measured; the plan ({layout_label(fit)}) needs "
+        f"{size(fit.needed_bytes)} per GPU, which the fit verdict gates (a budget per GPU: "
+        f"--fit {fit.devices}x<size>)"
     )
 
 
