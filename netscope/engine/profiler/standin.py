@@ -35,6 +35,7 @@ from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 from netscope.engine.dynamo_frames import never_compiled
 from netscope.engine.errors import NetscopeError
 from netscope.engine.nested import map_tensors
+from netscope.engine.profiler.rnn_cells import GPU_ONLY_CELLS
 
 BACKEND = "gpu"  # what the stand-in device is called: tensors report device "gpu:0"
 _HOST = torch.device("cpu")
@@ -204,7 +205,10 @@ def _histc_of_integers(values: torch.Tensor, *args: Any, **kwargs: Any) -> torch
 
 
 # aten ops whose GPU kernels accept what the CPU kernels refuse: run an equivalent on the host
-_HOST_KERNEL_GAPS: dict[Any, Any] = {torch.ops.aten.histc.default: _histc_of_integers}
+_HOST_KERNEL_GAPS: dict[Any, Any] = {
+    torch.ops.aten.histc.default: _histc_of_integers,
+    **GPU_ONLY_CELLS,  # nn.LSTM / nn.GRU on a GPU: fused cells with no CPU kernel
+}
 
 
 def _host_index(index: Any) -> Any:
