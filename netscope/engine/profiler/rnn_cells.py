@@ -42,7 +42,7 @@ def lstm_cell_backward(
     workspace: Tensor,
     has_bias: bool,
 ) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
-    """(grad of the gates, grad of cx, grad of the bias): ``_thnn_fused_lstm_cell_backward_impl``."""
+    """(grads of the gates, cx and the bias): ``_thnn_fused_lstm_cell_backward_impl``."""
     if grad_hy is None and grad_cy is None:
         return None, None, None
     i, f, g, o = workspace.chunk(4, 1)
