@@ -202,9 +202,10 @@ class NetscopeApp(App[int]):
             return
         self.status = "failed"
         self.main.query_one(ProgressLine).stage = ""
-        self._show_status(error.message)
+        headline = error_headline(error)
+        self._show_status(headline)
         where = f" at {error.location}" if error.location else ""
-        self.notify(f"Profiling failed: {error.message}{where}", severity="error", timeout=10)
+        self.notify(f"Profiling failed: {headline}{where}", severity="error", timeout=10)
 
     def _after_error(self, choice: str | None) -> None:
         if choice == "retry":
@@ -329,6 +330,20 @@ class NetscopeApp(App[int]):
     def on_unmount(self) -> None:
         self.stop_session()
         self._gc_pause.resume()  # never leave the process without its collector
+
+
+HEADLINE_CHARS = 200
+
+
+def error_headline(error: wm.WorkerError) -> str:
+    """An error in one line for the status and a notification: its first line, cut. torch's
+    dispatcher errors run to 60 lines listing every backend, which filled the screen; and
+    "finding copies and syncs on cpu failed: ..." reads "in finding copies ...: ..." after the
+    status's own "failed"."""
+    line = next((part.strip() for part in error.message.splitlines() if part.strip()), "")
+    if error.stage and line.startswith(f"{error.stage} failed: "):
+        line = f"in {error.stage}: {line[len(error.stage) + len(' failed: ') :]}"
+    return line if len(line) <= HEADLINE_CHARS else line[: HEADLINE_CHARS - 1] + "…"
 
 
 def _same(source: DataSource, _profile: bool) -> DataSource:

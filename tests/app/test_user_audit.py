@@ -57,3 +57,78 @@ async def test_a_blocks_saved_share_names_the_steps_total(gpt2_snapshot):
         total = gpt2_snapshot.memory.activations_bytes
         line = next(line for line in text.splitlines() if line.lstrip().startswith("saved"))
         assert line.rstrip().endswith(f"of the step's {size(total)}"), line
+
+
+LSTM_FILE = """
+import torch
+from torch import nn
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 8)
+        self.lstm = nn.LSTM(8, 16, batch_first=True)
+        self.head = nn.Linear(16, 5)
+
+    def forward(self, x):
+        out, _ = self.lstm(self.emb(x))
+        return self.head(out)
+
+def build_model():
+    torch.manual_seed(0)
+    return Tagger()
+
+def example_input():
+    return torch.randint(0, 20, (2, 5))
+"""
+
+
+def _torch_dispatcher_error() -> wm.WorkerError:
+    """What the worker sent for an LSTM model: torch's own 60-line 'Could not run' error (the
+    fused LSTM cell has no CPU kernel), wrapped as the worker wraps a failed stage."""
+    import torch
+
+    from netscope.engine.errors import wrap_user_error
+
+    stage = "finding copies and syncs on cpu"
+    gates = torch.zeros(2, 64)
+    try:
+        torch.ops.aten._thnn_fused_lstm_cell(gates, gates, torch.zeros(2, 16))
+    except NotImplementedError as exc:
+        error = wrap_user_error(exc, f"{stage} failed")
+    else:  # pragma: no cover - a torch with a CPU kernel for it
+        pytest.skip("this torch runs the fused LSTM cell on the CPU")
+    assert error.message.count("\n") > 20  # what made the notification fill the screen
+    return wm.WorkerError(error.message, stage=stage, location="lstm_file.py:13")
+
+
+async def _failed_lstm_app(tmp_path):
+    path = tmp_path / "lstm_file.py"
+    path.write_text(LSTM_FILE)
+    snapshot = api.take_snapshot(LoadOptions(str(path)))
+    stream = [
+        wm.SnapshotReady(snapshot),
+        wm.Progress("profiling", "finding copies and syncs on cpu"),
+        _torch_dispatcher_error(),
+    ]
+    app, _ = build_app(stream, load=LoadOptions(str(path)))
+    return app
+
+
+async def test_a_profiling_failure_reads_in_one_line(tmp_path):
+    """A real LSTM model whose copy/sync pass failed: the notification held torch's whole
+    dispatcher listing (the screen's height, for 10 s) and the status read 'failed finding
+    copies and syncs on cpu failed: ...' on one line cut from 60."""
+    from netscope.app.widgets.progress_line import ProgressLine
+
+    app = await _failed_lstm_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.status == "failed")
+        notes = [str(n.message) for n in app._notifications]
+        assert notes and all("\n" not in n and len(n) < 300 for n in notes), notes
+        assert "NotImplementedError" in notes[-1] and "_thnn_fused_lstm_cell" in notes[-1]
+        assert notes[-1].endswith(" at lstm_file.py:13")
+        status = app.main.query_one(ProgressLine).profiling
+        assert "\n" not in status and status.count("failed") == 1, status
+        assert status.startswith("failed in finding copies and syncs on cpu: NotImplementedError")
+
