@@ -201,6 +201,7 @@ class NetscopeApp(App[int]):
             self.push_screen(ErrorScreen(error), self._after_error)
             return
         self.status = "failed"
+        self.main.record(error)  # the tables left empty say they never will be filled
         self.main.query_one(ProgressLine).stage = ""
         headline = error_headline(error)
         self._show_status(headline)

@@ -72,6 +72,7 @@ class LiveState:
     gil: GilReport | None = None
     system: SystemSample | None = None
     profile: Profile | None = None  # the final one, from Finished
+    failed: str | None = None  # the stage profiling failed in: what is missing stays missing
     # successive states share it (``replace`` keeps it): a key press on a 10,000-block model
     # must not re-index every block's timings because a step time arrived
     _index: _TimingsIndex = field(default_factory=lambda: _TimingsIndex(), repr=False)
@@ -102,6 +103,8 @@ class LiveState:
             return replace(self, syncs=event.rows)
         if isinstance(event, wm.GilMeasured):
             return replace(self, gil=event.report)
+        if isinstance(event, wm.WorkerError):
+            return replace(self, failed=event.stage or "profiling")
         if isinstance(event, wm.Finished) and event.profile is not None:
             profile = event.profile
             return replace(

@@ -132,3 +132,16 @@ async def test_a_profiling_failure_reads_in_one_line(tmp_path):
         assert "\n" not in status and status.count("failed") == 1, status
         assert status.startswith("failed in finding copies and syncs on cpu: NotImplementedError")
 
+
+async def test_tables_a_failed_profile_never_fills_say_so(tmp_path):
+    """After that failure Copies and Syncs said 'not measured yet', as if still coming."""
+    from netscope.app.widgets.copies_table import CopiesTable
+    from netscope.app.widgets.syncs_table import SyncsTable
+
+    app = await _failed_lstm_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.status == "failed")
+        await pilot.pause()
+        for table in (CopiesTable, SyncsTable):
+            rows = app.main.query_one(table).data_rows
+            assert rows[0][0] == "not measured: profiling failed (finding copies and syncs on cpu)"
