@@ -19,7 +19,7 @@ from textual.widgets import Input
 from netscope.app.details_step import fit_summary
 from netscope.app.gc_pause import GcPause
 from netscope.app.live_hold import LiveHold
-from netscope.app.live_state import LiveState, SessionStarted
+from netscope.app.live_state import LiveState, NotMeasurable, SessionStarted
 from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
 from netscope.app.replay import ReplaySource
 from netscope.app.screens.error import ErrorScreen
@@ -33,6 +33,8 @@ from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler import messages as wm
 from netscope.units import params_phrase
+
+CHECKPOINT_ALONE = "a checkpoint alone: no model to run"
 
 
 class NetscopeApp(App[int]):
@@ -185,6 +187,10 @@ class NetscopeApp(App[int]):
         if first:  # over the structure if it came first: cursor and expanded rows stay
             self.main.show_snapshot(snapshot)
         self._show_summary(snapshot)
+        if snapshot.kind == "checkpoint":  # tensors alone: no model to run, so none is timed
+            self.status = "checkpoint"
+            self._show_status()
+            self.main.record(NotMeasurable(CHECKPOINT_ALONE))
         self.main.query_one(ProgressLine).stage = "profiling" if self.status == "running" else ""
 
     def _show_summary(self, snapshot: Snapshot) -> None:
@@ -196,6 +202,9 @@ class NetscopeApp(App[int]):
         progress.summary = summary
 
     def _worker_failed(self, error: wm.WorkerError) -> None:
+        if self.snapshot is not None and self.snapshot.kind == "checkpoint":
+            self.main.query_one(ProgressLine).stage = ""  # the worker's try is over
+            return  # nothing to profile, as the status says: not a failure of the user's
         if self.snapshot is None:
             self.status = "failed"
             self.push_screen(ErrorScreen(error), self._after_error)
@@ -254,6 +263,7 @@ class NetscopeApp(App[int]):
             "running": "running (p pauses)",
             "paused": "paused (p)",
             "meta": "not profiled (meta)",
+            "checkpoint": f"not profiled ({CHECKPOINT_ALONE})",
         }
         text = words.get(self.status, self.status)
         self.main.query_one(ProgressLine).profiling = f"{text} {detail}".strip()
@@ -265,6 +275,12 @@ class NetscopeApp(App[int]):
             self.notify(
                 "A model on meta has no values to time: open it with --device cpu (or cuda) "
                 "to profile it",
+                severity="warning",
+            )
+        elif self.snapshot is not None and self.snapshot.kind == "checkpoint":
+            self.notify(
+                f"{CHECKPOINT_ALONE}: open the model file with --weights CHECKPOINT to profile "
+                "it with these weights",
                 severity="warning",
             )
         elif self.source is None or self.snapshot is None:

@@ -145,3 +145,41 @@ async def test_tables_a_failed_profile_never_fills_say_so(tmp_path):
         for table in (CopiesTable, SyncsTable):
             rows = app.main.query_one(table).data_rows
             assert rows[0][0] == "not measured: profiling failed (finding copies and syncs on cpu)"
+
+
+async def test_a_checkpoint_alone_is_not_a_failed_profile(tmp_path, gpt2_file):
+    """`netscope ckpt.pt`: the status read 'profiling: failed ... is a checkpoint alone', a red
+    notification said 'Profiling failed', and `p` started the same failure again."""
+    import importlib.util
+
+    import torch
+
+    from netscope.app.widgets.copies_table import CopiesTable
+    from netscope.app.widgets.progress_line import ProgressLine
+
+    spec = importlib.util.spec_from_file_location("gpt2_file", gpt2_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    ckpt = tmp_path / "gpt2.pt"
+    torch.save(module.build_model().state_dict(), ckpt)
+    load = LoadOptions(str(ckpt))
+    snapshot = api.take_snapshot(load)
+    assert snapshot.kind == "checkpoint"
+    # what the worker sends after the snapshot when asked to profile a checkpoint alone
+    refused = wm.WorkerError(
+        f"{ckpt} is a checkpoint alone: there is no model to profile", stage="profiling"
+    )
+    tried = wm.Progress("profiling", "timing the step on cpu")
+    app, _ = build_app([wm.SnapshotReady(snapshot), tried, refused], load=load)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.pause(0.2)
+        status = app.main.query_one(ProgressLine).profiling
+        assert status == "not profiled (a checkpoint alone: no model to run)", status
+        assert app.main.query_one(ProgressLine).stage == ""
+        assert not any(n.severity == "error" for n in app._notifications)
+        rows = app.main.query_one(CopiesTable).data_rows
+        assert rows[0][0] == "not measured: a checkpoint alone: no model to run"
+        await pilot.press("p")
+        assert app.status == "checkpoint"
+        assert "--weights" in str(list(app._notifications)[-1].message)

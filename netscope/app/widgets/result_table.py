@@ -17,7 +17,7 @@ NOT_MEASURED = "not measured yet"
 
 def not_measured(live: LiveState) -> str:
     """What a table with no result says: not yet, or never (profiling failed, and where)."""
-    return f"not measured: profiling failed ({live.failed})" if live.failed else NOT_MEASURED
+    return f"not measured: {live.failed}" if live.failed else NOT_MEASURED
 
 
 class ResultTable(DataTable):
