@@ -19,7 +19,7 @@ from textual.widgets import Input
 from netscope.app.details_step import fit_summary
 from netscope.app.gc_pause import GcPause
 from netscope.app.live_hold import LiveHold
-from netscope.app.live_state import LiveState, SessionStarted
+from netscope.app.live_state import LiveState, NotMeasurable, SessionStarted
 from netscope.app.messages import SystemUpdate, TimingUpdate, WorkerEvent
 from netscope.app.replay import ReplaySource
 from netscope.app.screens.error import ErrorScreen
@@ -33,6 +33,8 @@ from netscope.engine.model import Snapshot
 from netscope.engine.options import LoadOptions, ProfileOptions
 from netscope.engine.profiler import messages as wm
 from netscope.units import params_phrase
+
+CHECKPOINT_ALONE = "a checkpoint alone: no model to run"
 
 
 class NetscopeApp(App[int]):
@@ -185,6 +187,10 @@ class NetscopeApp(App[int]):
         if first:  # over the structure if it came first: cursor and expanded rows stay
             self.main.show_snapshot(snapshot)
         self._show_summary(snapshot)
+        if snapshot.kind == "checkpoint":  # tensors alone: no model to run, so none is timed
+            self.status = "checkpoint"
+            self._show_status()
+            self.main.record(NotMeasurable(CHECKPOINT_ALONE))
         self.main.query_one(ProgressLine).stage = "profiling" if self.status == "running" else ""
 
     def _show_summary(self, snapshot: Snapshot) -> None:
@@ -196,15 +202,20 @@ class NetscopeApp(App[int]):
         progress.summary = summary
 
     def _worker_failed(self, error: wm.WorkerError) -> None:
+        if self.snapshot is not None and self.snapshot.kind == "checkpoint":
+            self.main.query_one(ProgressLine).stage = ""  # the worker's try is over
+            return  # nothing to profile, as the status says: not a failure of the user's
         if self.snapshot is None:
             self.status = "failed"
             self.push_screen(ErrorScreen(error), self._after_error)
             return
         self.status = "failed"
+        self.main.record(error)  # the tables left empty say they never will be filled
         self.main.query_one(ProgressLine).stage = ""
-        self._show_status(error.message)
+        headline = error_headline(error)
+        self._show_status(headline)
         where = f" at {error.location}" if error.location else ""
-        self.notify(f"Profiling failed: {error.message}{where}", severity="error", timeout=10)
+        self.notify(f"Profiling failed: {headline}{where}", severity="error", timeout=10)
 
     def _after_error(self, choice: str | None) -> None:
         if choice == "retry":
@@ -252,6 +263,7 @@ class NetscopeApp(App[int]):
             "running": "running (p pauses)",
             "paused": "paused (p)",
             "meta": "not profiled (meta)",
+            "checkpoint": f"not profiled ({CHECKPOINT_ALONE})",
         }
         text = words.get(self.status, self.status)
         self.main.query_one(ProgressLine).profiling = f"{text} {detail}".strip()
@@ -263,6 +275,12 @@ class NetscopeApp(App[int]):
             self.notify(
                 "A model on meta has no values to time: open it with --device cpu (or cuda) "
                 "to profile it",
+                severity="warning",
+            )
+        elif self.snapshot is not None and self.snapshot.kind == "checkpoint":
+            self.notify(
+                f"{CHECKPOINT_ALONE}: open the model file with --weights CHECKPOINT to profile "
+                "it with these weights",
                 severity="warning",
             )
         elif self.source is None or self.snapshot is None:
@@ -329,6 +347,20 @@ class NetscopeApp(App[int]):
     def on_unmount(self) -> None:
         self.stop_session()
         self._gc_pause.resume()  # never leave the process without its collector
+
+
+HEADLINE_CHARS = 200
+
+
+def error_headline(error: wm.WorkerError) -> str:
+    """An error in one line for the status and a notification: its first line, cut. torch's
+    dispatcher errors run to 60 lines listing every backend, which filled the screen; and
+    "finding copies and syncs on cpu failed: ..." reads "in finding copies ...: ..." after the
+    status's own "failed"."""
+    line = next((part.strip() for part in error.message.splitlines() if part.strip()), "")
+    if error.stage and line.startswith(f"{error.stage} failed: "):
+        line = f"in {error.stage}: {line[len(error.stage) + len(' failed: ') :]}"
+    return line if len(line) <= HEADLINE_CHARS else line[: HEADLINE_CHARS - 1] + "…"
 
 
 def _same(source: DataSource, _profile: bool) -> DataSource:

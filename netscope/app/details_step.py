@@ -58,7 +58,7 @@ def block_rows(block: BlockInfo, index: TreeIndex) -> list[tuple[str, str]]:
         rows.append(("saved", _missing(index, _why_not_saved(index))))
     else:
         total = memory.activations_bytes if memory is not None else None
-        share = f", {fmt.share(saved, total)} of the step's" if total else ""
+        share = f", {fmt.share(saved, total)} of the step's {fmt.size(total)}" if total else ""
         rows.append(("saved", f"{fmt.size(saved)} of activations for backward{share}"))
     return rows
 

@@ -32,7 +32,14 @@ class SessionStarted:
     """A new profiling session: what the previous one measured is gone."""
 
 
-LiveEvent = wm.WorkerMessage | TimingUpdate | SystemUpdate | SessionStarted
+@dataclass(frozen=True)
+class NotMeasurable:
+    """Nothing more will be measured, and why (``a checkpoint alone: no model to run``)."""
+
+    reason: str
+
+
+LiveEvent = wm.WorkerMessage | TimingUpdate | SystemUpdate | SessionStarted | NotMeasurable
 
 
 def _mapping() -> Mapping[str, Any]:
@@ -72,6 +79,7 @@ class LiveState:
     gil: GilReport | None = None
     system: SystemSample | None = None
     profile: Profile | None = None  # the final one, from Finished
+    failed: str | None = None  # why what is missing stays missing ("profiling failed (stage)")
     # successive states share it (``replace`` keeps it): a key press on a 10,000-block model
     # must not re-index every block's timings because a step time arrived
     _index: _TimingsIndex = field(default_factory=lambda: _TimingsIndex(), repr=False)
@@ -102,6 +110,11 @@ class LiveState:
             return replace(self, syncs=event.rows)
         if isinstance(event, wm.GilMeasured):
             return replace(self, gil=event.report)
+        if isinstance(event, wm.WorkerError):
+            stage = f" ({event.stage})" if event.stage else ""
+            return replace(self, failed=f"profiling failed{stage}")
+        if isinstance(event, NotMeasurable):
+            return replace(self, failed=event.reason)
         if isinstance(event, wm.Finished) and event.profile is not None:
             profile = event.profile
             return replace(

@@ -9,7 +9,7 @@ from textual.reactive import var
 
 from netscope.app import format as fmt
 from netscope.app.live_state import LiveState
-from netscope.app.widgets.result_table import ResultTable
+from netscope.app.widgets.result_table import ResultTable, not_measured
 from netscope.engine.model import BlockTiming
 
 TOP = 50
@@ -24,6 +24,7 @@ class BlocksTable(ResultTable):
         self._ranked_from: list[tuple[BlockTiming, ...]] | None = None  # the tuples ranked last
 
     def watch_live(self, live: LiveState) -> None:
+        self.say_empty(not_measured(live))
         self.show(live.block_timings)
 
     def show(self, timings: Mapping[str, tuple[BlockTiming, ...]]) -> None:

@@ -10,13 +10,22 @@ from collections.abc import Sequence
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
+from netscope.app.live_state import LiveState
+
+NOT_MEASURED = "not measured yet"
+
+
+def not_measured(live: LiveState) -> str:
+    """What a table with no result says: not yet, or never (profiling failed, and where)."""
+    return f"not measured: {live.failed}" if live.failed else NOT_MEASURED
+
 
 class ResultTable(DataTable):
     DEFAULT_CSS = """
     ResultTable { height: 1fr; }
     """
     COLUMNS: tuple[str, ...] = ()
-    EMPTY = "not measured yet"
+    EMPTY = NOT_MEASURED
     NONE = "none found"
 
     shown_rows: reactive[tuple[tuple[str, ...], ...] | None] = reactive(None)
@@ -46,6 +55,13 @@ class ResultTable(DataTable):
             self.NONE = text
             if self.shown_rows == ():
                 self.watch_shown_rows(())
+
+    def say_empty(self, text: str) -> None:
+        """What the table says while it has no result: redrawn when it changes then."""
+        if text != self.EMPTY:
+            self.EMPTY = text
+            if self.shown_rows is None:
+                self.watch_shown_rows(None)
 
     @property
     def data_rows(self) -> list[tuple[str, ...]]:

@@ -6,7 +6,7 @@ from textual.reactive import var
 
 from netscope.app import format as fmt
 from netscope.app.live_state import LiveState
-from netscope.app.widgets.result_table import ResultTable
+from netscope.app.widgets.result_table import ResultTable, not_measured
 from netscope.engine.model import SyncFinding
 
 
@@ -16,6 +16,7 @@ class SyncsTable(ResultTable):
     live: var[LiveState] = var(LiveState, always_update=True)  # bound by LivePanels
 
     def watch_live(self, old: LiveState, new: LiveState) -> None:
+        self.say_empty(not_measured(new))
         if old is new or new.syncs is not old.syncs:
             self.show(new.syncs)
 
