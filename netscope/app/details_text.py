@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -11,7 +13,7 @@ from netscope.app.facts import Facts
 from netscope.app.live_state import LiveState
 from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
-from netscope.engine.model import BlockInfo, ParamInfo
+from netscope.engine.model import BlockInfo, CheckpointDiff, ParamInfo
 from netscope.units import param_count
 
 __all__ = ["COMPUTING", "block_details", "describe", "tensor_details"]
@@ -137,9 +139,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
         rows.append(("also at", ", ".join(block.aliases)))
     diff = index.snapshot.checkpoint
     if not block.path and diff is not None:  # the root: how the checkpoint's keys lined up
-        verdict = "matches the model" if diff.clean else "differs from the model"
-        rows.append(("checkpoint", f"{diff.path}: {diff.loaded} loaded, {verdict}"))
-        rows += [("", note) for note in diff.notes]  # a stripped prefix first: what to do
+        rows += checkpoint_rows(diff)
     for timing in live.block_rows(block.path):
         rows.append(
             (
@@ -163,7 +163,7 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
                 ("sync", f"{sync.op} {sync.count}× {sync.reason} at {sync.location or fmt.NA}")
             )
     parts: list[RenderableType] = [
-        _heading(block.path or index.snapshot.model_class, block.type, block_markers(block)),
+        _heading(block.path or "(root)", block.type, block_markers(block)),
         _facts(rows),
     ]
     for tensor in index.unregistered.get(block.path, ()):
@@ -173,6 +173,32 @@ def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> Render
     if not block.path:  # the root: the whole step's compute, memory and fit
         parts += step_parts(index)
     return Group(*parts)
+
+
+SHOWN_KEYS = 5  # names per kind of difference on the root (every one: the Markdown report)
+
+
+def _keys(keys: Sequence[str], what: str) -> str:
+    more = f", +{len(keys) - SHOWN_KEYS} more" if len(keys) > SHOWN_KEYS else ""
+    return f"{fmt.count(len(keys))} ({what}): {', '.join(keys[:SHOWN_KEYS])}{more}"
+
+
+def checkpoint_rows(diff: CheckpointDiff) -> list[tuple[str, str]]:
+    """The root's lines on the checkpoint: the verdict, then which keys differ and how."""
+    verdict = "matches the model" if diff.clean else "differs from the model"
+    rows = [("checkpoint", f"{diff.path}: {diff.loaded} loaded, {verdict}")]
+    rows += [("", note) for note in diff.notes]  # a stripped prefix first: what to do
+    if diff.missing:
+        rows.append(("missing", _keys(diff.missing, "the model's, not in the checkpoint")))
+    if diff.unexpected:
+        rows.append(("unexpected", _keys(diff.unexpected, "in the checkpoint, not the model")))
+    shapes = [m.key for m in diff.mismatched if m.kind == "shape"]
+    if shapes:
+        rows.append(("other shape", _keys(shapes, "not loaded")))
+    casts = [m.key for m in diff.mismatched if m.kind == "dtype"]
+    if casts:
+        rows.append(("other dtype", _keys(casts, "loaded with a cast")))
+    return rows
 
 
 def sharding_rows(info: ParamInfo) -> list[tuple[str, str]]:
@@ -208,6 +234,9 @@ def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
     ]
     if info.was_lazy:
         rows.append(("lazy", "shape inferred by the example forward"))
+    checkpoint = index.snapshot.checkpoint.about(info.name) if index.snapshot.checkpoint else ""
+    if checkpoint:
+        rows.append(("checkpoint", checkpoint))
     rows += sharding_rows(info)
     if info.quantization is not None:
         rows.append(("quantization", info.quantization.summary))

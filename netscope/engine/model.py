@@ -353,6 +353,23 @@ class CheckpointDiff:
     def clean(self) -> bool:
         return not (self.missing or self.unexpected or self.mismatched)
 
+    def about(self, name: str) -> str:
+        """What the checkpoint did to the model's tensor ``name``; "" when it loaded it as is."""
+        if name in self.missing:
+            return "not in the checkpoint: the model's own initial values"
+        stored = next((by for key, by in self.covered_by_tie if key == name), None)
+        if stored is not None:
+            return f"loaded through its tie: the checkpoint stores it once, as {stored}"
+        for m in self.mismatched:
+            if m.key == name and m.kind == "shape":
+                return (
+                    f"NOT loaded: shape {list(m.checkpoint_shape or ())} in the checkpoint, "
+                    f"{list(m.model_shape or ())} in the model (its own initial values kept)"
+                )
+            if m.key == name:
+                return f"loaded with a cast: {m.checkpoint_dtype} in the checkpoint"
+        return ""
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -183,3 +183,40 @@ async def test_a_checkpoint_alone_is_not_a_failed_profile(tmp_path, gpt2_file):
         await pilot.press("p")
         assert app.status == "checkpoint"
         assert "--weights" in str(list(app._notifications)[-1].message)
+
+
+async def test_a_checkpoints_differences_are_named_on_the_root_and_its_tensors(
+    tmp_path, gpt2_file
+):
+    """With --weights on a checkpoint that lacks a key, holds an extra one and stores one tensor
+    in another shape, the root said only "28 loaded, differs from the model": no key was named,
+    and the tensors it left at their initial values said nothing. The root's heading repeated
+    the class ("GPT2LMHeadModel GPT2LMHeadModel")."""
+    import torch
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        model = api.load_target(LoadOptions(gpt2_file)).model
+        state = model.state_dict()
+        del state["transformer.h.0.mlp.c_fc.bias"]
+        state["extra.weight"] = torch.zeros(2)
+        state["transformer.ln_f.weight"] = torch.ones(8)
+        ckpt = tmp_path / "changed.pt"
+        torch.save(state, ckpt)
+        snapshot = api.take_snapshot(LoadOptions(gpt2_file, weights=str(ckpt)))
+    app, _ = build_app([wm.SnapshotReady(snapshot), wm.Finished(None)], autostart=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        app.main.jump(NodeKey("block", "", ""))
+        await pilot.pause()
+        root = _details(app)
+        assert "GPT2LMHeadModel GPT2LMHeadModel" not in root
+        assert "transformer.h.0.mlp.c_fc.bias" in root and "extra.weight" in root
+        assert "transformer.ln_f.weight" in root
+        app.main.jump(NodeKey("parameter", "transformer.ln_f.weight", "transformer.ln_f"))
+        await pilot.pause()
+        assert "NOT loaded: shape [8] in the checkpoint, [16] in the model" in _details(app)
+        bias = "transformer.h.0.mlp.c_fc.bias"
+        app.main.jump(NodeKey("parameter", bias, "transformer.h.0.mlp.c_fc"))
+        await pilot.pause()
+        assert "not in the checkpoint: the model's own initial values" in _details(app)
