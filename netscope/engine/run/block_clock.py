@@ -10,6 +10,7 @@ asynchronously, and synchronizing per block would change the step being measured
 
 from __future__ import annotations
 
+import statistics
 import time
 from typing import Any
 
@@ -60,32 +61,34 @@ class BlockClock:
 
 
 class BlockTable:
-    """Block times summed over every timed step; rows are per-step means."""
+    """Block times of every timed step; rows are per-step medians, block by block (a step that
+    another process or a first call slowed would pull a mean of the few timed steps far above
+    the step's own median time)."""
 
     def __init__(self) -> None:
-        self.sums: dict[str, list[float]] = {}
+        self.per_step: dict[str, list[tuple[float, float, int]]] = {}
         self.steps = 0
 
     def add_step(self, totals: dict[str, list[float]]) -> None:
         self.steps += 1
         for path, (inclusive, own, calls) in totals.items():
-            row = self.sums.setdefault(path, [0.0, 0.0, 0])
-            row[0] += inclusive
-            row[1] += own
-            row[2] += calls
+            self.per_step.setdefault(path, []).append((inclusive, own, int(calls)))
 
     def rows(self, device: str) -> tuple[BlockTiming, ...]:
-        """Milliseconds per step, largest self time first."""
-        steps = max(self.steps, 1)
-        rows = [
-            BlockTiming(
-                path=path,
-                device=device,
-                inclusive_ms=inclusive * 1000.0 / steps,
-                self_ms=own * 1000.0 / steps,
-                calls=round(calls / steps),
+        """Milliseconds per step, largest self time first; a step that did not call a block
+        counts 0 for it (a block called every other step reads half its time)."""
+        rows = []
+        for path, seen in self.per_step.items():
+            absent = [(0.0, 0.0, 0)] * max(self.steps - len(seen), 0)
+            inclusive, own, calls = zip(*(seen + absent), strict=True)
+            rows.append(
+                BlockTiming(
+                    path=path,
+                    device=device,
+                    inclusive_ms=statistics.median(inclusive) * 1000.0,
+                    self_ms=statistics.median(own) * 1000.0,
+                    calls=round(statistics.median(calls)),
+                )
             )
-            for path, (inclusive, own, calls) in self.sums.items()
-        ]
         rows.sort(key=lambda r: -(r.self_ms or 0.0))
         return tuple(rows)
