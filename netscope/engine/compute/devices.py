@@ -108,3 +108,23 @@ def peak_flops(device_name: str, dtype: str) -> float | None:
     board = board_of(device_name)
     figure = PEAK_TFLOPS.get(board or "", {}).get(dtype)
     return None if figure is None else figure * 1e12
+
+
+def usable_capacity(
+    device: str | None, asked: str | None = None, budget: int | None = None
+) -> tuple[str, int, int]:
+    """(label, usable bytes, CUDA-context allowance) of one GPU: a board less its context; a
+    size (``--fit 24GiB``) or ``--memory-budget`` (``device`` None) as given."""
+    if device is None:
+        assert budget is not None
+        return "budget", budget, 0
+    label, total = capacity(device, asked)
+    if is_size(device):
+        return label, total, 0
+    return label, total - CONTEXT_BYTES, CONTEXT_BYTES
+
+
+def size_note(label: str) -> str:
+    """What a size given to --fit means, said once for one GPU and for a plan."""
+    return f"{label} is a size: a budget for the step's peak, no CUDA-context allowance"
+

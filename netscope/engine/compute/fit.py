@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
+from netscope.engine.compute.devices import size_note, usable_capacity
 from netscope.engine.compute.fit_search import largest_batch, meta_copy
 from netscope.engine.compute.meta_step import batch_size, step_peak
 from netscope.engine.load.loaded import ExampleInput, LoadedTarget
@@ -34,9 +34,7 @@ def fit_verdict(
         return plan_verdict(loaded, call, blocks)
     if options.fit is None or loaded.model is None or call is None:
         return None
-    label, total = capacity(options.fit)
-    context = 0 if is_size(options.fit) else CONTEXT_BYTES  # a size is a budget
-    usable = total - context
+    label, usable, context = usable_capacity(options.fit)
     step = f"train ({options.optimizer if loaded.optimizer_fn is None else 'optimizer()'})"
     step = step if options.train else "inference"
     model = meta_copy(loaded)
@@ -47,9 +45,7 @@ def fit_verdict(
         batch, needed, lambda new: step_peak(loaded, model, call, b, new), usable
     )
     if context == 0:
-        note = "; ".join(
-            n for n in (note, f"{label} is a size: a budget, no context allowance") if n
-        )
+        note = "; ".join(n for n in (note, size_note(label)) if n)
     return FitVerdict(
         device=label,
         capacity_bytes=usable,

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from netscope.engine.compute.devices import CONTEXT_BYTES, capacity, is_size
+from netscope.engine.compute.devices import size_note, usable_capacity
 from netscope.engine.compute.fit_search import largest_batch, meta_copy
 from netscope.engine.compute.loss import step_loss
 from netscope.engine.compute.meta_step import batch_size, scaled_together
@@ -168,7 +168,7 @@ def plan_verdict(
     max_batch, batch_note = _max_batch(planner, layout, chosen, usable, share)
     notes += [batch_note] if batch_note else []
     if options.fit and context == 0:
-        notes.append(f"{label} is a size: a budget for the step's peak, no CUDA-context allowance")
+        notes.append(size_note(label))
     step = f"train ({options.optimizer if loaded.optimizer_fn is None else 'optimizer()'})"
     return FitVerdict(
         device=label,
@@ -196,15 +196,8 @@ def plan_verdict(
 
 
 def _capacity(fit: str | None, budget: int | None) -> tuple[str, int, int]:
-    """(label, usable bytes, context allowance): a board less 1 GiB; a size or a budget as is."""
-    if fit is None:
-        assert budget is not None
-        return "budget", budget, 0
-    name = split_devices(fit)[1]
-    label, total = capacity(name, fit)
-    if is_size(name):
-        return label, total, 0  # a size: a budget for the peak, no CUDA-context allowance
-    return label, total - CONTEXT_BYTES, CONTEXT_BYTES
+    """(label, usable bytes, context allowance) of each of --fit's GPUs, or --memory-budget."""
+    return usable_capacity(None if fit is None else split_devices(fit)[1], fit, budget)
 
 
 def _min_devices(
