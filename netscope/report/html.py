@@ -50,6 +50,7 @@ th{background:#f3f5f8}code{font-family:ui-monospace,monospace;font-size:.95em}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef3fb}
 td.sev-error{color:#b00020;font-weight:600}td.sev-warning{color:#a15c00;font-weight:600}
+.wide{overflow-x:auto;max-width:100%}.wide table{margin-bottom:.5em}
 """
 NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(e[-+]?\d+)?( ?([KMGT]?i?B|[kMGTPE]?FLOP))?%?$")
 
@@ -66,6 +67,12 @@ def _cell_class(text: str, is_severity: bool) -> str:
     return ' class="num"' if NUMBER.match(text) else ""
 
 
+def scroll(table: str) -> str:
+    """A table in a box that scrolls sideways: a table wider than the page (long block paths,
+    many columns) scrolls on its own instead of widening the whole page past the window."""
+    return f'<div class="wide">{table}</div>'
+
+
 def table_html(table: Table) -> str:
     parts = [f"<section><h2>{escape(table.title)}</h2>"]
     if table.note:
@@ -75,7 +82,7 @@ def table_html(table: Table) -> str:
         return "".join(parts)
     if len(table.rows) > LAZY_ROWS:
         return _lazy_table(table, parts)
-    parts.append("<table><thead><tr>")
+    parts.append('<div class="wide"><table><thead><tr>')
     parts += [f"<th>{escape(h)}</th>" for h in table.headers]
     parts.append("</tr></thead><tbody>")
     severity = table.headers.index("Severity") if "Severity" in table.headers else None
@@ -85,7 +92,7 @@ def table_html(table: Table) -> str:
             for i, text in enumerate(row)
         )
         parts.append(f"<tr>{cells}</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     if table.snippet:
         parts.append(f"<pre><code>{escape(table.snippet)}</code></pre>")
     parts.append("</section>")
@@ -111,7 +118,8 @@ def _lazy_table(table: Table, parts: list[str]) -> str:
     header = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
     return "".join(parts) + (
         f'<details data-table="{key}"><summary>{len(rows):,} rows (shown when opened)</summary>'
-        f"<table><thead><tr>{header}</tr></thead><tbody></tbody></table></details>"
+        f'<div class="wide"><table><thead><tr>{header}</tr></thead><tbody></tbody></table>'
+        "</div></details>"
         f'<script type="application/json" id="{key}">{_script_json(rows)}</script></section>'
     )
 
@@ -228,7 +236,7 @@ def render_html(snapshot: Snapshot, profile: Profile | None = None) -> str:
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1><table>{rows}</table>",
+        f"<h1>{escape(title)}</h1>{scroll(f'<table>{rows}</table>')}",
     ]
     parts += snapshot_html(snapshot)
     if profile is not None:
