@@ -52,7 +52,11 @@ tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef3fb}
 td.sev-error{color:#b00020;font-weight:600}td.sev-warning{color:#a15c00;font-weight:600}
 .wide{overflow-x:auto;max-width:100%}.wide table{margin-bottom:.5em}
 """
-NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(e[-+]?\d+)?( ?([KMGT]?i?B|[kMGTPE]?FLOP))?%?$")
+# A figure alone in its cell: a count, a size, FLOPs or MACs, a rate, a time, a share ("<0.1%")
+NUMBER = re.compile(
+    r"^[<>]?-?[\d,]+(\.\d+)?(e[-+]?\d+)?"
+    r"( ?([KMGTP]?i?B|[kMGTPE]?(FLOP|MAC)|[kMGTPE]?(FLOP|B)/s|ms|µs|s))?%?$"
+)
 
 
 def _cell(text: str, code: bool) -> str:

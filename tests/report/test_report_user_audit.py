@@ -3,6 +3,7 @@ hand-written CNN): each test is a defect a user met, on the real engine and the 
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import pytest
 
 from netscope.engine.api import take_snapshot
 from netscope.engine.model import Snapshot
-from netscope.engine.options import LoadOptions
+from netscope.engine.options import LoadOptions, ProfileOptions
+from netscope.engine.worker.session import run_profile
 from netscope.report.write import write_report
+
+REPO = Path(__file__).resolve().parents[2]
 
 BERT = """
 import torch
@@ -70,3 +74,28 @@ def test_wide_tables_scroll_in_their_own_box(bert: Snapshot, tmp_path: Path) -> 
     assert len(parser.tables) >= 8
     assert all(classes and classes[-1] == "wide" for classes in parser.tables), parser.tables
     assert ".wide{overflow-x:auto" in text
+
+
+def _cells(text: str, section: str) -> list[str]:
+    """The <td> elements (tag and text) of the table under the <h2> ``section``."""
+    start = text.index(f"<h2>{section}</h2>")
+    body = text[start : text.index("</table>", start)]
+    return re.findall(r"<td[^>]*>[^<]*", body)
+
+
+@pytest.mark.slow
+def test_times_and_rates_line_up_as_numbers(tmp_path: Path) -> None:
+    """A profiled step's times ("14.90 ms", "622.8 µs") and rates ("569 MFLOP/s") were not
+    recognised as figures: left-aligned, and wrapped in two ("14.90 / ms") in the step-time
+    table, while the sizes and FLOPs beside them were right-aligned on one line."""
+    load = LoadOptions(target=str(REPO / "sample_models" / "mlp.py"))
+    snapshot, profile = run_profile(load, ProfileOptions(min_runs=3, max_seconds=0.3))
+    text = Path(write_report(str(tmp_path / "r.html"), snapshot, profile, None)).read_text()
+    step = _cells(text, "Step time per device")
+    times = [cell for cell in step if re.search(r">[\d.,]+ (ms|µs)$", cell)]
+    assert len(times) == 5, step  # median, p10, p90, min, max
+    assert all(cell.startswith('<td class="num">') for cell in times), times
+    rate = [cell for cell in step if cell.endswith("FLOP/s")]
+    assert rate and rate[0].startswith('<td class="num">'), step
+    blocks = [c for c in _cells(text, "Time per block") if re.search(r" (ms|µs)$", c)]
+    assert blocks and all(cell.startswith('<td class="num">') for cell in blocks), blocks
