@@ -4,6 +4,8 @@ hand-written CNN): each test is a defect a user met, on the real engine and the 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -99,3 +101,45 @@ def test_times_and_rates_line_up_as_numbers(tmp_path: Path) -> None:
     assert rate and rate[0].startswith('<td class="num">'), step
     blocks = [c for c in _cells(text, "Time per block") if re.search(r" (ms|µs)$", c)]
     assert blocks and all(cell.startswith('<td class="num">') for cell in blocks), blocks
+
+
+TRAIN_LOOP = """
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.BatchNorm1d(64), nn.Linear(64, 4))
+opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+for step in range(30):
+    x, y = torch.randn(16, 32), torch.randint(0, 4, (16,))
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+
+
+@pytest.mark.slow
+def test_a_run_reports_model_part_names_the_step_it_measured(tmp_path: Path) -> None:
+    """`netscope run -o run.md` of a training loop: the model part said "FLOPs of the example
+    step" and "What the example step holds", when under `run` no example step runs (its own
+    summary says so): the figures are one of the script's steps. The memory note's second
+    sentence also began in lower case ("... counted once. the script's own step")."""
+    script = tmp_path / "train_loop.py"
+    script.write_text(TRAIN_LOOP)
+    out = tmp_path / "run.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "netscope", "run", "-o", str(out), str(script)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert "| Example forward | did not run." in text
+    assert "example step" not in text
+    assert "FLOPs of one of the script's own steps, counted from the ops that ran" in text
+    memory = next(line for line in text.splitlines() if line.startswith("What one of the"))
+    sentences = [s for s in re.split(r"\. ", memory) if s]
+    assert all(s[0].isupper() or s.startswith("What") for s in sentences[1:]), memory
