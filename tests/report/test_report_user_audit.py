@@ -143,3 +143,40 @@ def test_a_run_reports_model_part_names_the_step_it_measured(tmp_path: Path) -> 
     memory = next(line for line in text.splitlines() if line.startswith("What one of the"))
     sentences = [s for s in re.split(r"\. ", memory) if s]
     assert all(s[0].isupper() or s.startswith("What") for s in sentences[1:]), memory
+
+
+GPT2 = """
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+def build_model():
+    torch.manual_seed(0)
+    config = GPT2Config(n_layer=2, n_head=2, n_embd=64, vocab_size=500, n_positions=64)
+    return GPT2LMHeadModel(config)
+
+def example_input():
+    torch.manual_seed(0)
+    return {"input_ids": torch.randint(0, 500, (2, 16))}
+"""
+
+
+def test_blocks_table_says_which_rows_hold_a_tied_weight(tmp_path: Path) -> None:
+    """GPT-2's `transformer.wte` and `lm_head` rows each read 32,000 parameters, the root
+    136,192: a reader adding the rows up got 32,000 too many and nothing in the Blocks table
+    (Markdown or HTML) said why. Each row holding a tied tensor now says so."""
+    pytest.importorskip("transformers")
+    path = tmp_path / "gpt2_model.py"
+    path.write_text(GPT2)
+    snapshot = take_snapshot(LoadOptions(str(path)))
+    rows = {block.path: block for block in snapshot.blocks}
+    assert rows["lm_head"].params == rows["transformer.wte"].params == 32_000
+    assert snapshot.total_params == rows[""].total_params == 136_192
+    note = "tied, counted once: weight (tie group 0)"
+    markdown = Path(write_report(str(tmp_path / "r.md"), snapshot)).read_text()
+    blocks = markdown[markdown.index("## Blocks") : markdown.index("## Parameters")]
+    for label in ("transformer.wte", "lm_head"):
+        line = next(ln for ln in blocks.splitlines() if ln.startswith(f"| `{label}` |"))
+        assert line.endswith(f"| {note} |"), line
+    assert markdown.count(note) == 2  # only the two rows holding it
+    html = Path(write_report(str(tmp_path / "r.html"), snapshot)).read_text()
+    assert html.count(f"<td>{note}</td>") == 2
