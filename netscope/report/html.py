@@ -200,7 +200,8 @@ def charts_html(profile: Profile) -> str:
             if b.device == device and b.path in top and b.self_ms is not None
         ]
         bars.sort(key=lambda bar: -bar.value)
-        parts.append(_figure(f"Top blocks by self time on {device}", bar_chart(device, bars)))
+        caption = f"Top blocks by self time on {device}"
+        parts.append(_figure(caption, bar_chart(caption, bars)))
     copies = sorted(profile.copies, key=lambda c: -c.bytes)[:12]
     copy_bars = [
         Bar(
@@ -210,12 +211,13 @@ def charts_html(profile: Profile) -> str:
         )
         for c in copies
     ]
-    parts.append(_figure("Bytes copied between devices per step", bar_chart("copies", copy_bars)))
+    caption = "Bytes copied between devices per step"
+    parts.append(_figure(caption, bar_chart(caption, copy_bars)))
     syncs = sorted(profile.syncs, key=lambda s: -s.count)[:12]
     sync_bars = [
         Bar(f"{s.op} {s.location or block_label(s.block)}", s.count, f"{s.count}x") for s in syncs
     ]
-    parts.append(_figure("Sync points per step", bar_chart("syncs", sync_bars)))
+    parts.append(_figure("Sync points per step", bar_chart("Sync points per step", sync_bars)))
     return "<section><h2>Charts</h2>" + "".join(parts) + "</section>"
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -180,3 +181,20 @@ def test_blocks_table_says_which_rows_hold_a_tied_weight(tmp_path: Path) -> None
     assert markdown.count(note) == 2  # only the two rows holding it
     html = Path(write_report(str(tmp_path / "r.html"), snapshot)).read_text()
     assert html.count(f"<td>{note}</td>") == 2
+
+
+@pytest.mark.slow
+def test_charts_are_svg_documents_that_render_on_their_own(tmp_path: Path) -> None:
+    """A chart copied out of the HTML report into docs (a `.svg` file) had no SVG namespace:
+    a browser showed it as a bare XML tree, not a picture. A bar chart's accessible title was
+    the bare device name ("cpu")."""
+    load = LoadOptions(target=str(REPO / "sample_models" / "mlp.py"))
+    snapshot, profile = run_profile(load, ProfileOptions(min_runs=3, max_seconds=0.3))
+    text = Path(write_report(str(tmp_path / "r.html"), snapshot, profile, None)).read_text()
+    charts = re.findall(r"<svg.*?</svg>", text, re.S)
+    assert len(charts) >= 2  # the step's timing and the top blocks
+    for chart in charts:
+        root = ElementTree.fromstring(chart)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg", chart[:120]
+        title = root.find("{http://www.w3.org/2000/svg}title")
+        assert title is not None and title.text and len(title.text) > len("cpu"), chart[:200]
