@@ -41,8 +41,12 @@ def _share(part: int, whole: int | None) -> str:
     return "<0.1%" if 0 < percent < 0.05 else f"{percent:.1f}%"
 
 
-def compute_table(compute: Compute | None) -> Table:
-    note = "FLOPs of the example step, counted from the ops that ran; a multiply-add is 2 FLOPs."
+EXAMPLE_STEP = "the example step"
+OBSERVED_STEP = "one of the script's own steps"  # netscope run: no example step ran
+
+
+def compute_table(compute: Compute | None, step: str = EXAMPLE_STEP) -> Table:
+    note = f"FLOPs of {step}, counted from the ops that ran; a multiply-add is 2 FLOPs."
     if compute is None:
         return Table(
             "Compute", ["Figure", "Value"], [], empty=f"{NO_FORWARD} no FLOPs were counted."
@@ -94,15 +98,15 @@ def top_flops_table(snapshot: Snapshot, compute: Compute) -> Table:
     )
 
 
-def memory_table(memory: Memory | None) -> Table:
+def memory_table(memory: Memory | None, step: str = EXAMPLE_STEP) -> Table:
     headers = ["Part", "Size", "Note"]
     if memory is None:
         empty = f"{NO_FORWARD} the step's memory was not measured."
         return Table("Memory", headers, [], empty=empty)
     how = "measured" if memory.how == "measured" else "estimated"
-    note = f"What the example step holds on {memory.device}, {how}; tied storage counted once."
+    note = f"What {step} holds on {memory.device}, {how}; tied storage counted once."
     if memory.note:
-        note += f" {memory.note.rstrip('.')}."
+        note += f" {memory.note[:1].upper()}{memory.note[1:].rstrip('.')}."
     optimizer = memory.optimizer or ""
     if memory.peak_bytes is None:
         peak_note = ""
@@ -223,10 +227,12 @@ def compute_tables(snapshot: Snapshot) -> list[Table]:
     if snapshot.kind != "model":
         return []
     compute, memory = snapshot.compute, snapshot.memory
-    tables = [compute_table(compute)]
+    # under netscope run the figures are of one of the script's steps: no example step ran
+    step = EXAMPLE_STEP if snapshot.forward.ran or compute is None else OBSERVED_STEP
+    tables = [compute_table(compute, step)]
     if compute is not None:
         tables.append(top_flops_table(snapshot, compute))
-    tables.append(memory_table(memory))
+    tables.append(memory_table(memory, step))
     if memory is not None and memory.activations_bytes is not None:
         tables.append(top_saved_table(snapshot, memory))
     if snapshot.fit is not None:

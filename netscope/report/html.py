@@ -50,8 +50,13 @@ th{background:#f3f5f8}code{font-family:ui-monospace,monospace;font-size:.95em}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef3fb}
 td.sev-error{color:#b00020;font-weight:600}td.sev-warning{color:#a15c00;font-weight:600}
+.wide{overflow-x:auto;max-width:100%}.wide table{margin-bottom:.5em}
 """
-NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(e[-+]?\d+)?( ?([KMGT]?i?B|[kMGTPE]?FLOP))?%?$")
+# A figure alone in its cell: a count, a size, FLOPs or MACs, a rate, a time, a share ("<0.1%")
+NUMBER = re.compile(
+    r"^[<>]?-?[\d,]+(\.\d+)?(e[-+]?\d+)?"
+    r"( ?([KMGTP]?i?B|[kMGTPE]?(FLOP|MAC)|[kMGTPE]?(FLOP|B)/s|ms|µs|s))?%?$"
+)
 
 
 def _cell(text: str, code: bool) -> str:
@@ -66,6 +71,12 @@ def _cell_class(text: str, is_severity: bool) -> str:
     return ' class="num"' if NUMBER.match(text) else ""
 
 
+def scroll(table: str) -> str:
+    """A table in a box that scrolls sideways: a table wider than the page (long block paths,
+    many columns) scrolls on its own instead of widening the whole page past the window."""
+    return f'<div class="wide">{table}</div>'
+
+
 def table_html(table: Table) -> str:
     parts = [f"<section><h2>{escape(table.title)}</h2>"]
     if table.note:
@@ -75,7 +86,7 @@ def table_html(table: Table) -> str:
         return "".join(parts)
     if len(table.rows) > LAZY_ROWS:
         return _lazy_table(table, parts)
-    parts.append("<table><thead><tr>")
+    parts.append('<div class="wide"><table><thead><tr>')
     parts += [f"<th>{escape(h)}</th>" for h in table.headers]
     parts.append("</tr></thead><tbody>")
     severity = table.headers.index("Severity") if "Severity" in table.headers else None
@@ -85,7 +96,7 @@ def table_html(table: Table) -> str:
             for i, text in enumerate(row)
         )
         parts.append(f"<tr>{cells}</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     if table.snippet:
         parts.append(f"<pre><code>{escape(table.snippet)}</code></pre>")
     parts.append("</section>")
@@ -111,7 +122,8 @@ def _lazy_table(table: Table, parts: list[str]) -> str:
     header = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
     return "".join(parts) + (
         f'<details data-table="{key}"><summary>{len(rows):,} rows (shown when opened)</summary>'
-        f"<table><thead><tr>{header}</tr></thead><tbody></tbody></table></details>"
+        f'<div class="wide"><table><thead><tr>{header}</tr></thead><tbody></tbody></table>'
+        "</div></details>"
         f'<script type="application/json" id="{key}">{_script_json(rows)}</script></section>'
     )
 
@@ -188,7 +200,8 @@ def charts_html(profile: Profile) -> str:
             if b.device == device and b.path in top and b.self_ms is not None
         ]
         bars.sort(key=lambda bar: -bar.value)
-        parts.append(_figure(f"Top blocks by self time on {device}", bar_chart(device, bars)))
+        caption = f"Top blocks by self time on {device}"
+        parts.append(_figure(caption, bar_chart(caption, bars)))
     copies = sorted(profile.copies, key=lambda c: -c.bytes)[:12]
     copy_bars = [
         Bar(
@@ -198,12 +211,13 @@ def charts_html(profile: Profile) -> str:
         )
         for c in copies
     ]
-    parts.append(_figure("Bytes copied between devices per step", bar_chart("copies", copy_bars)))
+    caption = "Bytes copied between devices per step"
+    parts.append(_figure(caption, bar_chart(caption, copy_bars)))
     syncs = sorted(profile.syncs, key=lambda s: -s.count)[:12]
     sync_bars = [
         Bar(f"{s.op} {s.location or block_label(s.block)}", s.count, f"{s.count}x") for s in syncs
     ]
-    parts.append(_figure("Sync points per step", bar_chart("syncs", sync_bars)))
+    parts.append(_figure("Sync points per step", bar_chart("Sync points per step", sync_bars)))
     return "<section><h2>Charts</h2>" + "".join(parts) + "</section>"
 
 
@@ -228,7 +242,7 @@ def render_html(snapshot: Snapshot, profile: Profile | None = None) -> str:
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1><table>{rows}</table>",
+        f"<h1>{escape(title)}</h1>{scroll(f'<table>{rows}</table>')}",
     ]
     parts += snapshot_html(snapshot)
     if profile is not None:

@@ -41,7 +41,7 @@ def render_run_markdown(run: RunReport) -> str:
 
 
 def render_run_html(run: RunReport) -> str:
-    from netscope.report.html import CSS, snapshot_html, table_html
+    from netscope.report.html import CSS, scroll, snapshot_html, table_html
     from netscope.report.run_tables import run_summary, run_tables, run_title
     from netscope.report.tables import summary
 
@@ -52,7 +52,7 @@ def render_run_html(run: RunReport) -> str:
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1><table>{rows}</table>",
+        f"<h1>{escape(title)}</h1>{scroll(f'<table>{rows}</table>')}",
     ]
     if run.error is not None and run.error.traceback:
         parts.append(
@@ -64,7 +64,8 @@ def render_run_html(run: RunReport) -> str:
         facts = "".join(
             f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in summary(snap)
         )
-        parts.append(f"<h1>Model: {escape(snap.model_class)}</h1><table>{facts}</table>")
+        table = scroll(f"<table>{facts}</table>")
+        parts.append(f"<h1>Model: {escape(snap.model_class)}</h1>{table}")
         parts += snapshot_html(snap)
     parts.append(f'<p class="note">netscope report schema {SCHEMA_VERSION}</p></body></html>\n')
     return "\n".join(parts)

@@ -24,7 +24,7 @@ class Bar:
 
 def _svg(height: int, body: list[str], title: str) -> str:
     head = (
-        f'<svg role="img" width="{WIDTH}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">'
         f"<title>{escape(title)}</title>"
     )

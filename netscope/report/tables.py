@@ -83,8 +83,21 @@ def _outputs(snapshot: Snapshot, path: str) -> str:
     )
 
 
+def _tied_by_block(snapshot: Snapshot) -> dict[str, str]:
+    """Per block, its own tied tensors: 'tied, counted once: weight (tie group 0)'. Each member of
+    a group shows the full count in its row (4 x 32,000 for T5's shared embedding); the totals
+    above them count the tensor once. A block reused under several paths says "also at" instead.
+    """
+    tied: dict[str, list[str]] = {}
+    for info in (*snapshot.parameters, *snapshot.buffers):
+        if info.tie_group is not None:
+            tied.setdefault(info.block, []).append(f"{info.attribute} (tie group {info.tie_group})")
+    return {block: "tied, counted once: " + ", ".join(names) for block, names in tied.items()}
+
+
 def blocks_table(snapshot: Snapshot) -> Table:
     rows = []
+    tied = _tied_by_block(snapshot)
     for block in snapshot.blocks:
         kind = f"custom ({location(block.source)})" if block.custom and block.source else ""
         kind = kind or ("custom" if block.custom else "torch.nn" if block.type_module else "")
@@ -98,6 +111,8 @@ def blocks_table(snapshot: Snapshot) -> Table:
         elif block.weights_used_by is not None:
             notes.append(f"never called; weights used by {block.weights_used_by or '(root)'}")
         notes += [f"{d.how} ({d.kind})" for d in block.derived]
+        if block.path in tied and not block.aliases:
+            notes.append(tied[block.path])
         rows.append(
             [
                 block_label(block.path),
