@@ -165,3 +165,26 @@ def test_checkpoint_alone_counts_batchnorm_statistics_as_buffers(tmp_path) -> No
     report = json.loads(Path(write_report(str(tmp_path / "bn.json"), snapshot)).read_text())
     assert report["model"]["trainable_params"] is None
     assert len(report["model"]["buffers"]) == 3
+
+
+def test_tied_keys_with_different_values_say_which_one_the_model_holds(tmp_path) -> None:
+    """A checkpoint storing both names of a tie with different values: the model holds one
+    tensor, so one silently overwrote the other (the stats of both read the winner's)."""
+    model = _tied_lm()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    state["embed_tokens.weight"] = torch.full_like(state["embed_tokens.weight"], 0.5)
+    state["lm_head.weight"] = torch.full_like(state["lm_head.weight"], -2.0)
+    path = tmp_path / "both.pt"
+    torch.save(state, path)
+    snapshot = snap(sample("tied_embedding.py"), weights=str(path))
+    order = [
+        name for name in model.state_dict() if name in ("embed_tokens.weight", "lm_head.weight")
+    ]
+    note = next(n for n in snapshot.checkpoint.notes if "different values" in n)
+    assert f"different values for {', '.join(order)}" in note and f"those of {order[-1]}" in note
+    held = snapshot.tensor_by_name["embed_tokens.weight"].stats.mean
+    assert held == pytest.approx(state[order[-1]].mean().item())
+    same = {k: v.clone() for k, v in model.state_dict().items()}  # equal values: nothing to say
+    torch.save(same, path)
+    quiet = snap(sample("tied_embedding.py"), weights=str(path))
+    assert not any("different values" in n for n in quiet.checkpoint.notes)

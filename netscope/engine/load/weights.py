@@ -86,6 +86,7 @@ def apply_weights(model: nn.Module, checkpoint: Checkpoint, *, load: bool = True
             mismatched.append(_mismatch(key, tensor, stored, "dtype", model_shape))
         to_load[key] = stored
     unexpected = [k for k in ckpt if k not in model_sd]
+    disagree = _tied_values_differ(partners, to_load) if load else []
     if load and to_load:
         try:
             with torch.no_grad():
@@ -104,8 +105,35 @@ def apply_weights(model: nn.Module, checkpoint: Checkpoint, *, load: bool = True
         covered_by_tie=tuple(covered),
         loaded=len(to_load) if load else 0,
         stripped_prefix=prefix,
-        notes=(*((prefix_note(prefix),) if prefix else ()), *checkpoint.notes),
+        notes=(*((prefix_note(prefix),) if prefix else ()), *checkpoint.notes, *disagree),
     )
+
+
+def _tied_values_differ(
+    partners: dict[str, tuple[str, ...]], to_load: dict[str, torch.Tensor]
+) -> list[str]:
+    """A note per tie group the checkpoint stores under two or more keys with different values:
+    the model holds one tensor, so the key loaded last (the model's state_dict order) wins."""
+    notes = []
+    for names in dict.fromkeys(partners.values()):
+        stored = [name for name in names if name in to_load]
+        if len(stored) < 2 or any(to_load[name].is_meta for name in stored):
+            continue
+        first = to_load[stored[0]]
+        if all(_same_values(first, to_load[name]) for name in stored[1:]):
+            continue
+        notes.append(
+            f"the checkpoint holds different values for {', '.join(stored)}, which the model "
+            f"ties (one tensor): it now holds those of {stored[-1]}, loaded last"
+        )
+    return notes
+
+
+def _same_values(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    same_storage = a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+    return (same_storage and a.stride() == b.stride()) or bool(torch.equal(a, b))
 
 
 def _mismatch(
