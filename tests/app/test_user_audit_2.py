@@ -8,6 +8,8 @@ import asyncio
 import time
 from pathlib import Path
 
+from conftest import wait_for
+
 SCRIPTS = Path(__file__).parent / "run_scripts"
 
 
@@ -54,3 +56,38 @@ async def test_the_step_time_line_fits_at_160_and_at_80_columns(monkeypatch):
             await pilot.pause(0.2)
     finally:
         session.close()
+
+
+BROKEN_FILE = (
+    "import torch\nfrom torch import nn\n\n\ndef build_model(:\n    return nn.Linear(2, 2)\n"
+)
+
+
+async def test_a_syntax_errors_traceback_shows_the_users_file_not_netscopes(tmp_path):
+    """A model file with a syntax error, loaded by the real worker: the error screen's traceback
+    began at netscope/engine/load/modelfile.py:47 (netscope's import of the file) and went
+    through importlib's frozen frames before reaching the user's file and line."""
+    from multiprocessing import resource_tracker
+
+    from textual.widgets import Static
+
+    from netscope.app.app import make_app
+    from netscope.app.screens.error import ErrorScreen
+    from netscope.engine.options import LoadOptions, ProfileOptions
+
+    resource_tracker.ensure_running()  # as run_app does: the app's stderr cannot spawn it
+    path = tmp_path / "broken_model.py"
+    path.write_text(BROKEN_FILE)
+    app = make_app(LoadOptions(str(path)), ProfileOptions())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen), timeout=60)
+        await pilot.pause()
+        error = app.screen.error
+        assert "modelfile.py" in error.traceback_tail  # what the worker sent: netscope's frame
+        shown = str(app.screen.query_one("#error-traceback", Static).content)
+        assert "netscope" not in shown and "importlib" not in shown, shown
+        assert f'File "{path}", line 5' in shown, shown
+        assert "def build_model(:" in shown and shown.endswith("SyntaxError: invalid syntax")
+        where = str(app.screen.query_one("#error-location", Static).content)
+        assert where.endswith("broken_model.py:5"), where
+        await pilot.press("q")
