@@ -8,9 +8,15 @@ import asyncio
 import time
 from pathlib import Path
 
-from conftest import wait_for
+import pytest
+from conftest import build_app, wait_for
+
+from netscope.engine import api  # a broken engine fails these tests, never skips them
+from netscope.engine.options import LoadOptions
+from netscope.engine.profiler import messages as wm
 
 SCRIPTS = Path(__file__).parent / "run_scripts"
+MLP = str(Path(__file__).parents[2] / "sample_models" / "mlp.py")
 
 
 def _shown(widget) -> list[str]:
@@ -91,3 +97,46 @@ async def test_a_syntax_errors_traceback_shows_the_users_file_not_netscopes(tmp_
         where = str(app.screen.query_one("#error-location", Static).content)
         assert where.endswith("broken_model.py:5"), where
         await pilot.press("q")
+
+
+@pytest.fixture(scope="module")
+def mlp_snapshot():
+    return api.take_snapshot(LoadOptions(MLP))
+
+
+async def test_an_export_that_failed_keeps_the_path_the_user_typed(mlp_snapshot, tmp_path):
+    """Exporting the sample MLP to a path that cannot be written: a notification said so and the
+    dialog was gone; `e` opened it at the default path, the typed one to be typed again. The
+    dialog comes back at once with the path as typed, the format kept and the error in it."""
+    from textual.widgets import Input, Label
+
+    from netscope.app.screens.export import ExportScreen
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file, not a folder")
+    typed = str(blocker / "mlp_report.md")
+    app, _ = build_app([wm.SnapshotReady(mlp_snapshot), wm.Finished(None)], load=LoadOptions(MLP))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("e")
+        assert isinstance(app.screen, ExportScreen)
+        app.screen.query_one("#export-path", Input).value = str(blocker / "mlp_report.html")
+        await pilot.press("shift+tab", "right", "right")  # HTML → JSON → Markdown
+        assert app.screen.fmt == "markdown"
+        await pilot.press("tab", "enter")
+        await pilot.pause(0.2)
+        assert app.last_export is None and not (blocker / "mlp_report.md").exists()
+        assert any(n.severity == "error" for n in app._notifications)
+        assert isinstance(app.screen, ExportScreen), "the dialog closed: the path is lost"
+        assert app.screen.query_one("#export-path", Input).value == typed
+        assert app.screen.fmt == "markdown"
+        assert "Not written" in str(app.screen.query_one("#export-error", Label).content)
+        await pilot.press("escape")  # given up for now: `e` still offers what was typed
+        assert not isinstance(app.screen, ExportScreen)
+        await pilot.press("e")
+        assert app.screen.query_one("#export-path", Input).value == typed
+        fixed = tmp_path / "mlp_report.md"
+        app.screen.query_one("#export-path", Input).value = str(fixed)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.last_export == str(fixed) and "Sequential" in fixed.read_text()
