@@ -140,3 +140,50 @@ async def test_an_export_that_failed_keeps_the_path_the_user_typed(mlp_snapshot,
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.last_export == str(fixed) and "Sequential" in fixed.read_text()
+
+
+GPT2_FILE = """
+import torch
+import transformers
+
+def build_model():
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(n_layer=2, n_embd=16, n_head=2, vocab_size=50, n_positions=16)
+    return transformers.GPT2LMHeadModel(config)
+
+def example_input():
+    return {"input_ids": torch.zeros(1, 4, dtype=torch.long)}
+"""
+
+
+@pytest.fixture(scope="module")
+def gpt2_snapshot(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gpt2") / "gpt2_file.py"
+    path.write_text(GPT2_FILE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        return api.take_snapshot(LoadOptions(str(path)))
+
+
+async def test_j_and_k_move_in_the_top_blocks_dialog_as_in_the_tree(gpt2_snapshot):
+    """In the top-blocks dialog of a real GPT-2, `j` `j` Enter jumped to the first row's block:
+    j and k did nothing there, though they move the tree's cursor."""
+    from textual.widgets import DataTable
+
+    from netscope.app.screens.top_blocks import TopBlocksScreen
+    from netscope.app.widgets.block_tree import BlockTree
+
+    app, _ = build_app([wm.SnapshotReady(gpt2_snapshot), wm.Finished(None)], autostart=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("b")
+        assert isinstance(app.screen, TopBlocksScreen)
+        rows = app.screen.rows
+        assert len(rows) > 3
+        await pilot.press("j", "j", "j", "k")
+        assert app.screen.query_one(DataTable).cursor_row == 2
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, TopBlocksScreen)
+        node = app.main.query_one(BlockTree).cursor_node
+        assert node is not None and node.data.kind == "block" and node.data.name == rows[2].path

@@ -1,5 +1,6 @@
 """The ``b`` screen: the blocks that do the most of the step, by FLOPs or by the activations they
-save for backward; Enter jumps to the block in the tree, ``c`` switches the figure."""
+save for backward; j k (or the arrows) move, Enter jumps to the block in the tree, ``c`` switches
+the figure."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class TopBlocksScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape,q,b", "close", "Close"),
         Binding("c", "switch", "FLOPs / memory"),
+        Binding("j", "move(1)", "Down", show=False),  # as in the tree
+        Binding("k", "move(-1)", "Up", show=False),
     ]
 
     def __init__(self, index: TreeIndex, measure: str = "flops") -> None:
@@ -55,7 +58,9 @@ class TopBlocksScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_subtitle = "Enter jumps to the block · c FLOPs / memory · Escape closes"
+            box.border_subtitle = (
+                "j k move · Enter jumps to the block · c FLOPs / memory · Escape closes"
+            )
             yield Static(id="top-how")
             yield DataTable(id="top-table", cursor_type="row", zebra_stripes=True)
 
@@ -114,6 +119,13 @@ class TopBlocksScreen(ModalScreen[str | None]):
         at = TOP_MEASURES.index(self.measure)
         self.measure = TOP_MEASURES[(at + 1) % len(TOP_MEASURES)]
         self._fill()
+
+    def action_move(self, rows: int) -> None:
+        table = self.query_one(DataTable)
+        if rows > 0:
+            table.action_cursor_down()
+        else:
+            table.action_cursor_up()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
