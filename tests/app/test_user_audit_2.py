@@ -187,3 +187,40 @@ async def test_j_and_k_move_in_the_top_blocks_dialog_as_in_the_tree(gpt2_snapsho
         assert not isinstance(app.screen, TopBlocksScreen)
         node = app.main.query_one(BlockTree).cursor_node
         assert node is not None and node.data.kind == "block" and node.data.name == rows[2].path
+
+
+async def test_at_80_columns_the_status_and_the_top_blocks_figures_are_whole(gpt2_snapshot):
+    """A real GPT-2 at 80x24: the status line read "GPT2LMHeadModel · 7,648 params  profiling:
+    running (p pauses) · measurements" (the class, which heads the tree, crowding out the
+    state), and the top-blocks table's inclusive column was cut to "24.6" (its long paths
+    pushed it off the dialog)."""
+    from textual.widgets import DataTable
+
+    from netscope.app import format as fmt
+    from netscope.app.screens.top_blocks import TopBlocksScreen
+    from netscope.app.widgets.progress_line import ProgressLine
+
+    app, _ = build_app([wm.SnapshotReady(gpt2_snapshot), wm.Finished(None)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot, lambda: "measurements complete" in app.main.query_one(ProgressLine).profiling
+        )
+        await pilot.pause()
+        status = _shown(app.main.query_one(ProgressLine))[0]
+        assert "profiling: running (p pauses) · measurements complete" in status, status
+        assert "7,648 params" in status, status
+        await pilot.press("b")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, TopBlocksScreen) and len(screen.rows) > 5
+        table = screen.query_one(DataTable)
+        lines = _shown(table)
+        assert "inclusive" in lines[0], lines[0]
+        for row, line in zip(screen.rows, lines[1:], strict=False):
+            assert line.endswith(fmt.flops(row.inclusive)), (line, row)
+            assert row.path.rsplit(".", 1)[-1] in line  # the path's end tells rows apart
+        assert table.virtual_size.width <= table.size.width  # nothing to scroll sideways to
+        await pilot.press("j", "j", "enter")  # the full path is still what Enter jumps to
+        await pilot.pause()
+        node = app.main.query_one("BlockTree").cursor_node
+        assert node.data.name == screen.rows[2].path
