@@ -224,3 +224,33 @@ async def test_at_80_columns_the_status_and_the_top_blocks_figures_are_whole(gpt
         await pilot.pause()
         node = app.main.query_one("BlockTree").cursor_node
         assert node.data.name == screen.rows[2].path
+
+
+async def test_a_checkpoint_alone_claims_no_class_module_or_source(tmp_path):
+    """`netscope ckpt.pt` on a torch.save of the sample MLP's state_dict: the root's details
+    read "module" (empty) and "source built-in", as if a built-in module had been found; a
+    checkpoint alone holds tensors by name, no module at all. Its groups said the same."""
+    import torch
+
+    from netscope.app.tree_index import NodeKey
+    from netscope.app.widgets.details_panel import DetailsPanel
+
+    ckpt = tmp_path / "mlp.pt"
+    torch.save(api.load_target(LoadOptions(MLP)).model.state_dict(), ckpt)
+    load = LoadOptions(str(ckpt))
+    snapshot = api.take_snapshot(load)
+    assert snapshot.kind == "checkpoint"
+    app, _ = build_app([wm.SnapshotReady(snapshot)], load=load)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        group = next(b.path for b in snapshot.blocks if b.path)
+        for path in ("", group):
+            app.main.jump(NodeKey("block", path, ""))
+            await pilot.pause()
+            panel = app.main.query_one(DetailsPanel)
+            rows = {line.split()[0] for line in panel.plain_text.splitlines() if line.strip()}
+            assert "source" not in rows and "module" not in rows, panel.plain_text
+            assert "built-in" not in panel.plain_text
+            shown = panel.plain_text.splitlines()
+            kind = next(line for line in shown if line.lstrip().startswith("class"))
+            assert "none: a checkpoint alone holds tensors" in kind, shown
