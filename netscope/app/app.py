@@ -73,6 +73,7 @@ class NetscopeApp(App[int]):
         self.status = "off"  # off | running | paused | done | failed | loading | meta
         self.exit_code = 0
         self.last_export: str | None = None
+        self.export_choice: tuple[str, str] | None = None  # (format, path) of the last export
         self.last_screenshot: str | None = None
         self.main = MainScreen()
         # step times and system samples that arrive while keys come in wait (live_hold.py)
@@ -299,12 +300,13 @@ class NetscopeApp(App[int]):
         if self.snapshot is None:
             self.notify("Nothing to export until the model has loaded", severity="warning")
             return
-        self.push_screen(ExportScreen(self.load.target), self._write_export)
+        fmt, path = self.export_choice or ("html", None)
+        self.push_screen(ExportScreen(self.load.target, fmt, path=path), self._write_export)
 
     def _write_export(self, choice: tuple[str, str] | None) -> None:
         if choice is None or self.snapshot is None:
             return
-        fmt, path = choice
+        fmt, path = self.export_choice = choice  # what was typed: offered again next time
         label = next(label for name, label, _ in FORMATS if name == fmt)
         try:
             from netscope.report.write import write_report
@@ -312,6 +314,9 @@ class NetscopeApp(App[int]):
             written = write_report(path, self.snapshot, self.live.as_profile(), fmt)
         except (NetscopeError, OSError, ValueError) as exc:
             self.notify(f"Export failed: {exc}", severity="error", timeout=10)
+            # the dialog again, with the path as typed: fix it there, not type it all anew
+            screen = ExportScreen(self.load.target, fmt, path=path, error=str(exc))
+            self.push_screen(screen, self._write_export)
             return
         self.last_export = written
         self.notify(f"Wrote {label} report to {written}", title="Exported", timeout=8)

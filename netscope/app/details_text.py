@@ -97,14 +97,20 @@ def _params_text(block: BlockInfo, index: TreeIndex) -> str:
     return f"{total} total, {param_count(block.params, own_lazy)} own"
 
 
+CHECKPOINT_CLASS = "none: a checkpoint alone holds tensors, grouped here by their dotted names"
+
+
 def block_details(block: BlockInfo, index: TreeIndex, live: LiveState) -> RenderableType:
-    rows = [
-        ("path", block.path or "(root)"),
-        ("class", block.type),
-        ("module", block.type_module),
-        ("source", _source(block)),
-        ("params", _params_text(block, index)),
-    ]
+    rows = [("path", block.path or "(root)")]
+    if index.snapshot.kind == "checkpoint":  # tensors by name: no module, so no class or source
+        rows.append(("class", CHECKPOINT_CLASS))
+    else:
+        rows += [
+            ("class", block.type),
+            ("module", block.type_module),
+            ("source", _source(block)),
+        ]
+    rows.append(("params", _params_text(block, index)))
     if block.path in index.uncounted:
         rows[-1] = ("params", f"{COMPUTING} (lazy parameters get their shape in the forward)")
     rows += [

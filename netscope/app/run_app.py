@@ -79,6 +79,7 @@ class RunApp(App[int]):
         self._stop = threading.Event()
         self.stopped_by_user = False  # q or Ctrl+C stopped the script while it ran
         self.last_export: str | None = None
+        self.export_choice: tuple[str, str] | None = None  # (format, path) of the last export
 
     def get_default_screen(self) -> RunScreen:
         return self.main
@@ -158,19 +159,25 @@ class RunApp(App[int]):
         self.action_quit()
 
     def action_export(self) -> None:
+        fmt, path = self.export_choice or ("html", None)
+        self.push_screen(self._export_screen(fmt, path), self._write_export)
+
+    def _export_screen(self, fmt: str, path: str | None, error: str = "") -> ExportScreen:
         target = self.session.target
-        self.push_screen(ExportScreen(target, formats=RUN_FORMATS), self._write_export)
+        return ExportScreen(target, fmt, formats=RUN_FORMATS, path=path, error=error)
 
     def _write_export(self, choice: tuple[str, str] | None) -> None:
         if choice is None:
             return
-        fmt, path = choice
+        fmt, path = self.export_choice = choice  # what was typed: offered again next time
         try:
             from netscope.report.run_report import write_run_report
 
             written = write_run_report(path, self.recorder.report(), fmt)
         except (NetscopeError, OSError, ValueError) as exc:
             self.notify(f"Export failed: {exc}", severity="error", timeout=10)
+            # the dialog again, with the path as typed: fix it there, not type it all anew
+            self.push_screen(self._export_screen(fmt, path, str(exc)), self._write_export)
             return
         self.last_export = written
         self.notify(f"Wrote {fmt} run report to {written}", title="Exported", timeout=8)

@@ -69,16 +69,25 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
     ExportScreen FormatChoice { layout: horizontal; width: 100%; }
     ExportScreen Label { margin-top: 1; color: $text-muted; }
     ExportScreen #export-path { margin-bottom: 1; }
+    ExportScreen #export-error { width: 100%; margin: 0 0 1 0; color: $error; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, target: str, fmt: str = "html", formats: tuple[tuple[str, str, str], ...] = FORMATS
+        self,
+        target: str,
+        fmt: str = "html",
+        formats: tuple[tuple[str, str, str], ...] = FORMATS,
+        path: str | None = None,
+        error: str = "",
     ) -> None:
+        """``path``: the file the user typed last (kept when writing it failed: ``error``)."""
         super().__init__()
         self.target = target
         self.fmt = fmt
         self.formats = formats
+        self.path = path or default_path(target, fmt)
+        self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -89,7 +98,9 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
                 for name, label, _ in self.formats:
                     yield RadioButton(label, value=name == self.fmt, name=name)
             yield Label("File (the extension follows the format):")
-            yield Input(default_path(self.target, self.fmt), id="export-path")
+            yield Input(self.path, id="export-path")
+            if self.error:
+                yield Label(f"Not written: {self.error}", id="export-error")
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

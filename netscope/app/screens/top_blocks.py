@@ -1,5 +1,6 @@
 """The ``b`` screen: the blocks that do the most of the step, by FLOPs or by the activations they
-save for backward; Enter jumps to the block in the tree, ``c`` switches the figure."""
+save for backward; j k (or the arrows) move, Enter jumps to the block in the tree, ``c`` switches
+the figure."""
 
 from __future__ import annotations
 
@@ -30,6 +31,36 @@ NOT_COUNTED = {
 }
 
 
+COLUMNS = ("#", "block", "type", "self", "share", "inclusive")
+BLOCK = COLUMNS.index("block")
+MIN_BLOCK = 12  # below this the path is cut no further (the table scrolls instead)
+
+
+def elide_path(path: str, width: int) -> str:
+    """The path's end within ``width`` ("…h.0.attn.c_attn"): its last parts tell it apart; the
+    cut falls after a dot where one is in the part kept."""
+    if len(path) <= width:
+        return path
+    tail = path[len(path) - (width - 1) :]
+    dot = tail.find(".")
+    if 0 <= dot < len(tail) - 1:
+        tail = tail[dot + 1 :]
+    return "…" + tail
+
+
+def fit_block_column(rows: list[list[str]], width: int, padding: int = 1) -> list[list[str]]:
+    """The rows with each block path cut to what ``width`` leaves it after the other columns
+    (each as wide as its widest cell or heading, ``padding`` cells either side): the figures
+    on the right, the inclusive one last, stay whole in a narrow terminal."""
+    others = sum(
+        max([len(COLUMNS[c]), *(len(row[c]) for row in rows)]) + 2 * padding
+        for c in range(len(COLUMNS))
+        if c != BLOCK
+    )
+    room = max(MIN_BLOCK, width - others - 2 * padding)
+    return [[*row[:BLOCK], elide_path(row[BLOCK], room), *row[BLOCK + 1 :]] for row in rows]
+
+
 class TopBlocksScreen(ModalScreen[str | None]):
     """Dismissed with the chosen block's path (Enter), or None (Escape)."""
 
@@ -45,6 +76,8 @@ class TopBlocksScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape,q,b", "close", "Close"),
         Binding("c", "switch", "FLOPs / memory"),
+        Binding("j", "move(1)", "Down", show=False),  # as in the tree
+        Binding("k", "move(-1)", "Up", show=False),
     ]
 
     def __init__(self, index: TreeIndex, measure: str = "flops") -> None:
@@ -55,19 +88,26 @@ class TopBlocksScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_subtitle = "Enter jumps to the block · c FLOPs / memory · Escape closes"
+            box.border_subtitle = (
+                "j k move · Enter jumps to the block · c FLOPs / memory · Escape closes"
+            )
             yield Static(id="top-how")
             yield DataTable(id="top-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "block", "type", "self", "share", "inclusive")
         self._fill()
         table.focus()
+        self.call_after_refresh(self._fill)  # the table's width is known once laid out
 
-    def _fill(self) -> None:
+    def on_resize(self) -> None:
+        self._fill()
+
+    def _fill(self, keep_cursor: bool = True) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        cursor = table.cursor_row
+        table.clear(columns=True)  # the columns too: each sized anew to what it holds
+        table.add_columns(*COLUMNS)
         measure = self.measure
         total = self.index.step_total(measure)
         self.rows = self._once_per_module(self.index.top_blocks(measure, 2 * TOP))[:TOP]
@@ -81,16 +121,24 @@ class TopBlocksScreen(ModalScreen[str | None]):
             how = NOT_COUNTED[measure] if total is None else f"{HOW[measure]}: none above 0."
         self.query_one("#top-how", Static).update(how)
         figure = fmt.flops if measure == "flops" else fmt.size
-        for rank, row in enumerate(self.rows, 1):
-            table.add_row(
+        cells = [
+            [
                 str(rank),
                 row.path or "(root)",
                 row.type,
                 figure(row.own),
                 fmt.share(row.share, 1.0),
                 figure(row.inclusive),
-                key=row.path,
-            )
+            ]
+            for rank, row in enumerate(self.rows, 1)
+        ]
+        if table.size.width > 0:  # laid out: paths cut to leave the figures whole
+            width = table.size.width - table.styles.scrollbar_size_vertical  # one may come
+            cells = fit_block_column(cells, width, table.cell_padding)
+        for row, texts in zip(self.rows, cells, strict=True):
+            table.add_row(*texts, key=row.path)
+        if keep_cursor:  # refilled at a new width: the same row stays selected
+            table.move_cursor(row=min(cursor, max(table.row_count - 1, 0)))
 
     def _once_per_module(self, rows: list[TopBlock]) -> list[TopBlock]:
         """A block reused under several paths is one module: listed once (its first path)."""
@@ -113,7 +161,14 @@ class TopBlocksScreen(ModalScreen[str | None]):
     def action_switch(self) -> None:
         at = TOP_MEASURES.index(self.measure)
         self.measure = TOP_MEASURES[(at + 1) % len(TOP_MEASURES)]
-        self._fill()
+        self._fill(keep_cursor=False)
+
+    def action_move(self, rows: int) -> None:
+        table = self.query_one(DataTable)
+        if rows > 0:
+            table.action_cursor_down()
+        else:
+            table.action_cursor_up()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -1,5 +1,6 @@
 """One line under the header: the model, the profiling state, and what the worker is doing now
-(in that order: a narrow terminal cuts the passing stage, with an ellipsis, not the state)."""
+(in that order: a narrow terminal cuts the passing stage, with an ellipsis, not the state; where
+the model's class and count would crowd out the state, the class, which heads the tree, goes)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,14 @@ class ProgressLine(Static):
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
+        summary = self.summary
+        state = f"profiling: {self.profiling}" if self.profiling else ""
+        width = self.content_size.width
+        if width and " · " in summary and len(summary) + 2 + len(state) > width:
+            summary = summary.split(" · ", 1)[1]  # "Class · 7,946 params": the count stays
         parts = [
-            (self.summary, "bold"),
-            (f"profiling: {self.profiling}" if self.profiling else "", "cyan"),
+            (summary, "bold"),
+            (state, "cyan"),
             ("⋯ " + self.stage if self.stage else "", "italic yellow"),
         ]
         for part, style in parts:

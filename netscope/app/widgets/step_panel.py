@@ -6,40 +6,33 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Static
 
-from netscope.app import format as fmt
 from netscope.app.widgets.step_sparkline import StepSparkline
+from netscope.app.widgets.step_text import WAITING, StepText, step_lines
 from netscope.engine.model import RunReport
 
 
 def step_text(report: RunReport | None) -> Text:
+    """The whole line, as a wide panel shows it on one line."""
     if report is None or report.step_ms is None:
-        return Text("Step time: waiting for the first step", style="dim")
-    s = report.step_ms
-    ends = "optimizer.step()" if report.step_boundary == "optimizer.step" else "model call"
-    line = (  # the median and its spread first: a narrow panel cuts the rest
-        f"Step time: median {fmt.ms(s.median)} · p10 {fmt.ms(s.p10)} · p90 {fmt.ms(s.p90)}"
-        f" · {report.steps:,} steps (a step ends at each {ends})"
-    )
-    return Text(line)
+        return Text(WAITING, style="dim")
+    return Text(" · ".join(step_lines(report, 10_000)))
 
 
 class StepPanel(Vertical):
     DEFAULT_CSS = """
     StepPanel { height: auto; }
-    StepPanel > Static { height: 1; }
     """
 
     report: reactive[RunReport | None] = reactive(None)
 
     def compose(self) -> ComposeResult:
-        yield Static(step_text(None), id="step-text")
+        yield StepText(id="step-text")
         yield StepSparkline()
 
     def watch_report(self, report: RunReport | None) -> None:
         if not self.is_mounted:
             return
-        self.query_one("#step-text", Static).update(step_text(report))
+        self.query_one(StepText).report = report
         if report is not None:
             self.query_one(StepSparkline).data = report.recent_step_ms
