@@ -13,7 +13,7 @@ from netscope.app.facts import Facts
 from netscope.app.live_state import LiveState
 from netscope.app.markers import MARKER_STYLES, block_markers, tensor_markers
 from netscope.app.tree_index import NodeKey, TreeIndex
-from netscope.engine.model import BlockInfo, CheckpointDiff, ParamInfo
+from netscope.engine.model import BlockInfo, CheckpointDiff, ParamInfo, tie_label
 from netscope.units import param_count
 
 __all__ = ["COMPUTING", "block_details", "describe", "tensor_details"]
@@ -286,7 +286,7 @@ def tensor_details(info: ParamInfo, index: TreeIndex) -> RenderableType:
     ]
     if info.tie_group is not None:
         group = index.snapshot.ties[info.tie_group]
-        parts.append(Text(f"tie group {info.tie_group + 1} ({group.how}): {group.note}", "yellow"))
+        parts.append(Text(f"{tie_label(info.tie_group)} ({group.how}): {group.note}", "yellow"))
     return Group(*parts)
 
 

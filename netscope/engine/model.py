@@ -326,6 +326,12 @@ class TieGroup:
         )
 
 
+def tie_label(group: int) -> str:
+    """A tie group's name on screen and in reports: its index in ``Snapshot.ties`` (the JSON's
+    ``tie_group``), so every view and the JSON name a group alike."""
+    return f"tie group {group}"
+
+
 @dataclass(frozen=True)
 class Mismatch:
     key: str

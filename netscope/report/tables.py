@@ -5,7 +5,7 @@ Markdown and HTML render the same tables, so both say the same thing in the same
 
 from __future__ import annotations
 
-from netscope.engine.model import ParamInfo, Snapshot
+from netscope.engine.model import ParamInfo, Snapshot, tie_label
 from netscope.report.compute_tables import compute_tables
 from netscope.report.sharding_tables import sharding_tables
 from netscope.report.table import Table, block_label
@@ -91,7 +91,8 @@ def _tied_by_block(snapshot: Snapshot) -> dict[str, str]:
     tied: dict[str, list[str]] = {}
     for info in (*snapshot.parameters, *snapshot.buffers):
         if info.tie_group is not None:
-            tied.setdefault(info.block, []).append(f"{info.attribute} (tie group {info.tie_group})")
+            named = f"{info.attribute} ({tie_label(info.tie_group)})"
+            tied.setdefault(info.block, []).append(named)
     return {block: "tied, counted once: " + ", ".join(names) for block, names in tied.items()}
 
 
@@ -132,7 +133,7 @@ def blocks_table(snapshot: Snapshot) -> Table:
 def _tensor_notes(info: ParamInfo) -> str:
     notes = []
     if info.tie_group is not None:
-        notes.append(f"tie group {info.tie_group}")
+        notes.append(tie_label(info.tie_group))
     if not info.initialized:
         notes.append("uninitialized (lazy)")
     elif info.was_lazy:

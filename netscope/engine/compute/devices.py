@@ -127,4 +127,3 @@ def usable_capacity(
 def size_note(label: str) -> str:
     """What a size given to --fit means, said once for one GPU and for a plan."""
     return f"{label} is a size: a budget for the step's peak, no CUDA-context allowance"
-
