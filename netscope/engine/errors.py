@@ -148,9 +148,41 @@ def display_path(filename: str) -> str:
     return absolute if relative.startswith("..") else relative
 
 
-def traceback_tail(exc: BaseException, lines: int = 12) -> str:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+def traceback_tail(exc: BaseException, lines: int = 12, users_only: bool = False) -> str:
+    """The traceback's last ``lines`` lines; ``users_only``: without netscope's frames and
+    importlib's (the machinery that ran the user's code), so the tail keeps the user's and the
+    libraries' frames. A traceback with nothing else stays whole: netscope's own failure."""
+    shown = traceback.TracebackException.from_exception(exc)
+    if users_only:
+        _drop_machinery(shown)
+    text = "".join(shown.format())
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _drop_machinery(shown: traceback.TracebackException) -> None:
+    """In place, down the chain of causes: only the frames netscope and importlib did not run.
+    Where that leaves nothing of the user's to point at (no frame, no syntax error's own line),
+    the traceback stays whole: it is netscope's own failure."""
+    chain: list[traceback.TracebackException] = []
+    pending = [shown]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in chain):
+            continue
+        chain.append(current)
+        pending += [c for c in (current.__cause__, current.__context__) if c is not None]
+    kept = [[f for f in te.stack if not _machinery(f.filename)] for te in chain]
+    located = any(te.exc_type is not None and issubclass(te.exc_type, SyntaxError) for te in chain)
+    if not located and not any(kept):
+        return
+    for te, frames in zip(chain, kept, strict=True):
+        te.stack = traceback.StackSummary.from_list(frames)
+
+
+def _machinery(filename: str) -> bool:
+    return filename.startswith("<frozen importlib") or (
+        not filename.startswith("<") and is_netscope_file(filename)
+    )
 
 
 def wrap_user_error(exc: BaseException, what: str, path: str | None = None) -> NetscopeError:
@@ -163,6 +195,6 @@ def wrap_user_error(exc: BaseException, what: str, path: str | None = None) -> N
         f"{what}: {type(exc).__name__}: {exc}",
         path=path,
         location=location,
-        traceback_tail=traceback_tail(exc),
+        traceback_tail=traceback_tail(exc, users_only=True),
         library_location=library,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,7 +9,6 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from netscope.engine.errors import is_netscope_file
 from netscope.engine.profiler.messages import WorkerError
 
 # Worker stages after the snapshot (netscope/engine/profiler/runner.py names them)
@@ -23,36 +20,6 @@ def error_title(error: WorkerError) -> str:
     profiling = error.stage.startswith(PROFILING_STAGES)
     what = "Profiling failed" if profiling else "Loading the model failed"
     return what + (f" ({error.stage})" if error.stage else "")
-
-
-_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+')
-
-
-def _not_the_users(filename: str) -> bool:
-    """netscope's own frames and importlib's (``<frozen importlib._bootstrap>``): the machinery
-    that ran the user's file, never where it went wrong."""
-    return filename.startswith("<frozen importlib") or (
-        not filename.startswith("<") and is_netscope_file(filename)
-    )
-
-
-def users_traceback(tail: str) -> str:
-    """The traceback without netscope's and importlib's frames (each frame's source lines go
-    with it): a syntax error reads the user's file and line, not modelfile.py's import. One with
-    no other frame is netscope's own failure: shown whole."""
-    kept: list[str] = []
-    dropping = False
-    frames = 0
-    for line in tail.splitlines():
-        frame = _FRAME.match(line)
-        if frame is not None:
-            dropping = _not_the_users(frame.group("file"))
-            frames += not dropping
-        elif dropping and not line.startswith("    "):  # past the frame's source lines
-            dropping = False
-        if not dropping:
-            kept.append(line)
-    return "\n".join(kept) if frames else tail
 
 
 class ErrorScreen(Screen[str]):
@@ -83,9 +50,8 @@ class ErrorScreen(Screen[str]):
                 yield Static(Text.assemble(("hint: ", "bold"), error.hint), id="error-hint-text")
             if error.exit_code is not None:
                 yield Static(f"worker exit code {error.exit_code}", id="error-exit")
-            shown = users_traceback(error.traceback_tail)
-            if shown:
-                yield Static(Text(shown, style="dim"), id="error-traceback")
+            if error.traceback_tail:  # the user's frames: the engine leaves netscope's out
+                yield Static(Text(error.traceback_tail, style="dim"), id="error-traceback")
             yield Static(
                 Text("Edit the file, then press r to load it again, or q to quit.", "italic"),
                 id="error-hint",

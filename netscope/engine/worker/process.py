@@ -78,7 +78,7 @@ def worker_main(request: WorkerRequest, queue: Any, paused: Any, log_path: str) 
                 stage=stage[0],
                 location=error.location,
                 library_location=error.library_location,
-                traceback_tail=error.traceback_tail or traceback_tail(error),
+                traceback_tail=error.traceback_tail or traceback_tail(error, users_only=True),
                 hint=error.hint,
                 path=error.path,
             )
