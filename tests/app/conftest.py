@@ -7,6 +7,7 @@ source feeds the real app through its real pump, exactly as a WorkerSession woul
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -151,6 +152,16 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -
             raise AssertionError("timed out waiting for the app")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+async def until_the_script_exits(app, pilot, timeout: float = 120.0) -> int | None:
+    """Let a RunApp's script run to its end (a real subprocess; its messages are what is read);
+    the script's exit code, None when it outlasted ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while app.recorder.exit_code is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+    await pilot.pause(0.6)
+    return app.recorder.exit_code
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ shows them, the system panel's words once the job ended without a sample, and th
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
+from conftest import until_the_script_exits
 from rich.console import Console
 from textual.widgets import Static
 
@@ -43,11 +42,7 @@ async def test_the_run_screen_after_a_real_run(tmp_path, monkeypatch):
     app = RunApp(session)
     try:
         async with app.run_test(size=(200, 50)) as pilot:
-            began = time.monotonic()
-            while app.recorder.exit_code is None and time.monotonic() - began < 120:
-                await asyncio.sleep(0.3)
-            await pilot.pause(0.6)
-            assert app.recorder.exit_code == 0
+            assert await until_the_script_exits(app, pilot) == 0
             report = app.recorder.report()
             assert report.syncs, report.notes
             syncs = app.main.query_one(LoopSyncsTable).data_rows
@@ -87,11 +82,7 @@ async def test_the_compile_tab_tells_the_scripts_own_compile_story(monkeypatch):
     app = RunApp(session)
     try:
         async with app.run_test(size=(200, 50)) as pilot:
-            began = time.monotonic()
-            while app.recorder.exit_code is None and time.monotonic() - began < 180:
-                await asyncio.sleep(0.3)
-            await pilot.pause(0.6)
-            assert app.recorder.exit_code == 0
+            assert await until_the_script_exits(app, pilot, timeout=180) == 0
             shown = _text(app.main.query_one(CompilePanel).render())
             assert "frame(s) compiled" in shown
             forward = line_of("compiled_loop.py", "def forward(self, x: torch.Tensor, scale")

@@ -185,9 +185,7 @@ async def test_a_checkpoint_alone_is_not_a_failed_profile(tmp_path, gpt2_file):
         assert "--weights" in str(list(app._notifications)[-1].message)
 
 
-async def test_a_checkpoints_differences_are_named_on_the_root_and_its_tensors(
-    tmp_path, gpt2_file
-):
+async def test_a_checkpoints_differences_are_named_on_the_root_and_its_tensors(tmp_path, gpt2_file):
     """With --weights on a checkpoint that lacks a key, holds an extra one and stores one tensor
     in another shape, the root said only "28 loaded, differs from the model": no key was named,
     and the tensors it left at their initial values said nothing. The root's heading repeated

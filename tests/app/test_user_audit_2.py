@@ -4,12 +4,10 @@ runs the real app under Pilot and reads what the terminal shows."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 import pytest
-from conftest import build_app, wait_for
+from conftest import build_app, until_the_script_exits, wait_for
 
 from netscope.engine import api  # a broken engine fails these tests, never skips them
 from netscope.engine.options import LoadOptions
@@ -36,11 +34,7 @@ async def test_the_step_time_line_fits_at_160_and_at_80_columns(monkeypatch):
     app = RunApp(session)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
-            began = time.monotonic()
-            while app.recorder.exit_code is None and time.monotonic() - began < 120:
-                await asyncio.sleep(0.3)
-            await pilot.pause(0.6)
-            assert app.recorder.exit_code == 0
+            assert await until_the_script_exits(app, pilot) == 0
             report = app.recorder.report()
             assert report.steps == 200 and report.step_ms is not None
             step = app.main.query_one("#step-text")
