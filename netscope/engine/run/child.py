@@ -11,6 +11,7 @@ last message says how it ended; then the interpreter shuts down normally, so the
 
 from __future__ import annotations
 
+import functools
 import os
 import runpy
 import signal
@@ -39,6 +40,7 @@ def _script_traceback(tb: TracebackType | None) -> TracebackType | None:
     return tb
 
 
+@functools.cache
 def _stdlib_dirs() -> tuple[str, ...]:
     import sysconfig
 
@@ -56,22 +58,28 @@ def _script_location(exc: BaseException, script: str | None) -> str | None:
     for frame, line in reversed(frames):
         if wanted and os.path.abspath(frame.f_code.co_filename) == wanted:
             return f"{display_path(frame.f_code.co_filename)}:{line}"
-    skip = _stdlib_dirs()
     for frame, line in reversed(frames):
         name = frame.f_code.co_filename
-        absolute = os.path.abspath(name)
-        if _own_frame(name) or "site-packages" in absolute or absolute.startswith(skip):
-            continue
-        return f"{display_path(name)}:{line}"
+        if _users_file(name):
+            return f"{display_path(name)}:{line}"
     return None
+
+
+def _users_file(filename: str) -> bool:
+    """A file the user wrote: not torch's, netscope's, the standard library's or a package's."""
+    absolute = os.path.abspath(filename)
+    return not (
+        _own_frame(filename) or "site-packages" in absolute or absolute.startswith(_stdlib_dirs())
+    )
 
 
 def _interrupted_text(exc: BaseException) -> str:
     """A Ctrl+C's traceback in the user's frames only: where the script was, not the netscope
     or torch frames it happened to be in (a hook of the watcher's, an optimizer step)."""
     frames = traceback.extract_tb(_script_traceback(exc.__traceback__))
-    while frames and _own_frame(frames[-1].filename):
-        frames.pop()
+    if any(_users_file(frame.filename) for frame in frames):
+        while not _users_file(frames[-1].filename):  # a hook, torch, threading: not where it was
+            frames.pop()
     head = "Traceback (most recent call last):\n" if frames else ""
     body = "".join(traceback.format_list(frames))
     return head + body + "".join(traceback.format_exception_only(type(exc), exc))
