@@ -154,12 +154,12 @@ def traceback_tail(exc: BaseException, lines: int = 12, users_only: bool = False
     libraries' frames. A traceback with nothing else stays whole: netscope's own failure."""
     shown = traceback.TracebackException.from_exception(exc)
     if users_only:
-        _drop_machinery(shown)
+        without_machinery(shown)
     text = "".join(shown.format())
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def _drop_machinery(shown: traceback.TracebackException) -> None:
+def without_machinery(shown: traceback.TracebackException) -> traceback.TracebackException:
     """In place, down the chain of causes: only the frames netscope and importlib did not run.
     Where that leaves nothing of the user's to point at (no frame, no syntax error's own line),
     the traceback stays whole: it is netscope's own failure."""
@@ -174,9 +174,10 @@ def _drop_machinery(shown: traceback.TracebackException) -> None:
     kept = [[f for f in te.stack if not _machinery(f.filename)] for te in chain]
     located = any(te.exc_type is not None and issubclass(te.exc_type, SyntaxError) for te in chain)
     if not located and not any(kept):
-        return
+        return shown
     for te, frames in zip(chain, kept, strict=True):
         te.stack = traceback.StackSummary.from_list(frames)
+    return shown
 
 
 def _machinery(filename: str) -> bool:

@@ -50,9 +50,8 @@ def matching(model: nn.Module, patterns: str) -> list[str]:
 def unmatched(model: nn.Module, patterns: str) -> list[str]:
     """The comma-separated globs that match no block's path or class (a typo would otherwise
     checkpoint or shard nothing, silently)."""
-    named = [(path, type(m).__name__) for path, m in model.named_modules() if path]
     globs = [p.strip() for p in patterns.split(",") if p.strip()]
-    return [g for g in globs if not any(fnmatchcase(p, g) or fnmatchcase(c, g) for p, c in named)]
+    return [glob for glob in globs if not matching(model, glob)]
 
 
 def pattern_hint(model: nn.Module) -> str:

@@ -20,7 +20,7 @@ import time
 import traceback
 from types import TracebackType
 
-from netscope.engine.errors import display_path, is_internal_file, is_netscope_file
+from netscope.engine.errors import display_path, is_internal_file, without_machinery
 from netscope.engine.model import ScriptError
 from netscope.engine.run.channel import Sender
 from netscope.engine.run.messages import RunNote, RunStarted, ScriptEnded
@@ -85,29 +85,13 @@ def _interrupted_text(exc: BaseException) -> str:
     return head + body + "".join(traceback.format_exception_only(type(exc), exc))
 
 
-def _without_netscope(report: traceback.TracebackException) -> traceback.TracebackException:
-    """The traceback as the script would print it alone: netscope's own frames (a patched
-    ``backward()``, a detector's mode) left out, in every chained exception too."""
-    seen: set[int] = set()
-    pending = [report]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        frames = [f for f in current.stack if not is_netscope_file(f.filename)]
-        current.stack = traceback.StackSummary.from_list(frames)
-        pending += [c for c in (current.__cause__, current.__context__) if c is not None]
-    return report
-
-
 def _print_traceback(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         text = _interrupted_text(exc)
     else:
         tb = _script_traceback(exc.__traceback__)
         report = traceback.TracebackException(type(exc), exc, tb)
-        text = "".join(_without_netscope(report).format())
+        text = "".join(without_machinery(report).format())
     sys.stderr.write(text)
     sys.stderr.flush()
     return text
