@@ -267,7 +267,9 @@ class NetscopeApp(App[int]):
             "checkpoint": f"not profiled ({CHECKPOINT_ALONE})",
         }
         text = words.get(self.status, self.status)
-        self.main.query_one(ProgressLine).profiling = f"{text} {detail}".strip()
+        progress = self.main.query_one(ProgressLine)
+        progress.profiling = f"{text} {detail}".strip()
+        progress.paused = self.status == "paused"
 
     # --- keys -------------------------------------------------------------------------------
 

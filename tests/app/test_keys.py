@@ -17,6 +17,7 @@ from netscope.app.widgets.block_tree import BlockTree
 from netscope.app.widgets.blocks_table import BlocksTable
 from netscope.app.widgets.copies_table import CopiesTable
 from netscope.app.widgets.device_timing import DeviceTiming
+from netscope.app.widgets.progress_line import ProgressLine
 from netscope.app.widgets.step_sparkline import StepSparkline
 from netscope.app.widgets.syncs_table import SyncsTable
 from netscope.app.widgets.system_panel import SystemPanel
@@ -92,14 +93,20 @@ async def test_live_panels_fill_from_the_stream(toy_app):
 
 async def test_profiling_pause_resume_and_start():
     stream = [m for m in toy_messages() if not isinstance(m, wm.Finished)]  # keeps streaming
+    stream.append(wm.Progress("live"))  # the worker goes on timing the step
     app, source = build_app(stream)
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None)
-        assert app.status == "running"
+        progress = app.main.query_one(ProgressLine)
+        await wait_for(pilot, lambda: progress.stage == "live")
+        assert app.status == "running" and "⋯ live" in str(progress.render())
         await pilot.press("p")
         assert app.status == "paused" and source.paused
+        line = str(progress.render())  # paused: the worker is not timing anything now
+        assert "paused (p)" in line and "⋯" not in line
         await pilot.press("p")
         assert app.status == "running" and not source.paused
+        assert "⋯ live" in str(progress.render())
     app, source = build_app(autostart=False)
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None)

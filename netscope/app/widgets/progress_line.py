@@ -17,6 +17,8 @@ class ProgressLine(Static):
     stage: reactive[str] = reactive("starting worker")
     summary: reactive[str] = reactive("")
     profiling: reactive[str] = reactive("")
+    # profiling paused: the worker's last stage ("live", "profiling") is not what it does now
+    paused: reactive[bool] = reactive(False)
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -28,7 +30,7 @@ class ProgressLine(Static):
         parts = [
             (summary, "bold"),
             (state, "cyan"),
-            ("⋯ " + self.stage if self.stage else "", "italic yellow"),
+            ("⋯ " + self.stage if self.stage and not self.paused else "", "italic yellow"),
         ]
         for part, style in parts:
             if part:
