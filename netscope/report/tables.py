@@ -77,6 +77,8 @@ def _outputs(snapshot: Snapshot, path: str) -> str:
         return "n/a (no forward)"
     if block.calls is None:  # under netscope run: not called in the observed step
         return "n/a (container)" if block.container and snapshot.forward.ran else NOT_AVAILABLE
+    if not block.outputs:  # an empty cell read as a value left out
+        return "n/a (not called)" if block.calls == 0 else "no tensor"
     return "; ".join(
         (f"{o.label}: " if o.label else "") + f"{fmt_shape(o.shape)} {o.dtype}"
         for o in block.outputs

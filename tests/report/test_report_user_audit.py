@@ -198,3 +198,48 @@ def test_charts_are_svg_documents_that_render_on_their_own(tmp_path: Path) -> No
         assert root.tag == "{http://www.w3.org/2000/svg}svg", chart[:120]
         title = root.find("{http://www.w3.org/2000/svg}title")
         assert title is not None and title.text and len(title.text) > len("cpu"), chart[:200]
+
+
+SPARE = """
+import torch
+from torch import nn
+
+class Counter(nn.Module):
+    def forward(self, x):
+        return int(x.shape[0])  # not a tensor
+
+class WithSpare(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used = nn.Linear(4, 4)
+        self.spare = nn.Linear(4, 4)  # never called
+        self.count = Counter()
+    def forward(self, x):
+        self.count(x)
+        return self.used(x)
+
+def build_model():
+    return WithSpare()
+
+def example_input():
+    return torch.randn(2, 4)
+"""
+
+
+def test_blocks_output_cell_says_why_it_holds_no_shape(tmp_path: Path) -> None:
+    """A block the forward never called, or one that returned no tensor, had an empty Output
+    cell: a reader could not tell a value left out from one that does not exist."""
+    path = tmp_path / "spare.py"
+    path.write_text(SPARE)
+    snapshot = take_snapshot(LoadOptions(str(path)))
+    markdown = Path(write_report(str(tmp_path / "r.md"), snapshot)).read_text()
+    rows = {
+        line.split(" | ")[0]: line.split(" | ")[6]
+        for line in markdown[
+            markdown.index("## Blocks") : markdown.index("## Parameters")
+        ].splitlines()
+        if line.startswith("| `")
+    }
+    assert rows["| `used`"] == "[2, 4] float32"
+    assert rows["| `spare`"] == "n/a (not called)"
+    assert rows["| `count`"] == "no tensor"
