@@ -38,6 +38,16 @@ sys.path.insert(0, str(ROOT / "benchmarks" / "scripts"))
 # callgrind's slowdown of these loops (a Lightning step: ~5 ms native, ~4 s under callgrind): the
 # watcher's clock runs this much slower, so it sees steps of about their native length
 SLOWDOWN = float(os.environ.get("NETSCOPE_BENCH_SLOWDOWN", "800"))
+KINDS = {  # bench_step_kinds.kind_of's letters, as the table names them
+    "first": "first (model found, snapshot with value statistics)",
+    "W": "W (the counted step: FLOPs, memory)",
+    "H": "H (heartbeat windows)",
+    "S": "S (the burst's warm-up and recorded steps)",
+    "B": "B (block clock)",
+    "F": "F (every module hooked)",
+    "Q": "Q (root hooks, phases read)",
+    "L": "L (lean)",
+}
 TOGGLE_C = """
 #include <valgrind/callgrind.h>
 void collect_on(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_TOGGLE_COLLECT; }
@@ -165,7 +175,8 @@ def report(
         middle = sorted(values)[len(values) // 2]
         share = sum(values) / whole
         print(
-            f"| {kind} | {len(values)} | {sum(values) / 1e6:+,.1f} | {share:+.2%} | "
+            f"| {KINDS.get(kind, kind)} | {len(values)} | {sum(values) / 1e6:+,.1f} | "
+            f"{share:+.2%} | "
             f"{middle / 1e6:+.2f} M ({middle / (whole / len(indexes)):+.1%} of a step) |"
         )
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(began))
