@@ -13,6 +13,8 @@ both; the difference is what PART costs the steady state. Parts:
 - ``memory``: no memory read;  ``phased``: no quiet step with its phases read;
 - ``flush``: no batch of steps sent;  ``grads``: no gradient refresh;
 - ``patches``: the DataLoader's ``__next__`` and ``backward()`` unpatched;
+- ``periodic``: no more sampled, block-timed, heartbeat, global-hook (find) or phased steps: every
+  step from here is lean (what the steady state's windows cost, their switches included);
 - ``all``: the watcher uninstalled.
 """
 
@@ -59,6 +61,11 @@ def take_away(agent: Any, parts: str) -> None:
             watcher_module.FLUSH_S = 1e9
         elif part == "grads":
             agent.grad_refresh_s = 1e9
+        elif part == "periodic":
+            plan = agent.plan
+            plan.next_sampled = plan.next_block = plan.next_heartbeat = 10**9
+            watcher_module.FIND_EVERY = 10**9
+            agent.quiet.next_phased = 10**9
         elif part == "patches":
             for restore in reversed(agent._restore):
                 restore()

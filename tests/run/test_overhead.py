@@ -158,8 +158,9 @@ def test_quiet_steps_find_a_model_first_called_late_and_leave_no_hook(watcher: W
 
 def test_the_early_burst_is_paid_for_before_the_next_sample() -> None:
     """A recorded step 55% slower than a plain one (the Lightning MLP of the benchmark): the 10
-    steps in a row and their warm-up are counted in the 1% budget, so a 600-step loop is not
-    sampled again, and a long loop spends about the budget in all, the burst included."""
+    steps in a row and their warm-up are counted in the budget (half a percent), so a 600-step
+    loop is not sampled again, and a long loop spends about the budget in all, the burst
+    included."""
 
     def recorded_steps(steps: int, extra: float) -> tuple[list[int], float]:
         plan, recorded, index = SamplingPlan(), [], 1
@@ -176,10 +177,11 @@ def test_the_early_burst_is_paid_for_before_the_next_sample() -> None:
 
     short, _ = recorded_steps(40, 0.55)
     assert short == list(range(5, 5 + EARLY_RECORDED))  # a short run: the whole burst
-    # 1 in 110 from the burst's end on recorded 5 more (15); the burst paid for first: 1 at most
+    # 1 in 220 from the burst's end on recorded 2 more; the burst paid for first: 1 at most
     assert len(recorded_steps(600, 0.55)[0]) <= EARLY_RECORDED + 1
     recorded, spent = recorded_steps(20_000, 0.55)
-    assert len(recorded) > 100 and spent / 20_000 <= BUDGET * 1.1
+    # about the budget in all: near it, not over it (88 recorded steps at half a percent)
+    assert len(recorded) > 50 and BUDGET * 0.8 <= spent / 20_000 <= BUDGET * 1.1
 
 
 def test_a_burst_with_no_plain_steps_to_compare_assumes_the_recorded_cost() -> None:
@@ -193,7 +195,7 @@ def test_a_burst_with_no_plain_steps_to_compare_assumes_the_recorded_cost() -> N
     plan.sampled(15, 9.3, [7.9, 8.1, 7.6])  # the early steps: as slow as the recorded one
     assert not plan.extras
     assert plan.spent == EARLY_RECORDED * ASSUMED_EXTRA
-    # the burst and one more sample paid for at 1%: about step 650, jittered by half either way
+    # the burst and one more sample paid for at 0.5%: about step 1200, jittered by half either way
     paid_at = (plan.spent + 2 * ASSUMED_EXTRA) / BUDGET
     assert plan.next_sampled >= 15 + (paid_at - 15) // 2
     plan.sampled(plan.next_sampled + 1, 7.5, [5.0] * MIN_REFERENCE)

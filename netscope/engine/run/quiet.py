@@ -48,7 +48,7 @@ from netscope.engine.run.compile_safe import (
 from netscope.engine.run.sampling import jittered
 
 QUIET_FROM = 20  # steps before this one always run with the global hooks (after the burst)
-FIND_EVERY = 100  # 1 step in this many runs with the global hooks: new models are found there
+FIND_EVERY = 300  # 1 step in this many runs with the global hooks: new models are found there
 # 1 quiet step in this many (on average) has its phases and calls read: each costs a short
 # loop about 4 % of a step with the boundaries that switch its root hooks on and off (at 32, a
 # Lightning loop of 4.5 ms steps ran 0.45 % slower than with none)
