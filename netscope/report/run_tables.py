@@ -46,9 +46,11 @@ def run_summary(run: RunReport) -> list[tuple[str, str]]:
                      f"p90 {fmt_ms(s.p90)}"))  # fmt: skip
     rows += compute_rows(run)
     rows += ranks_summary(run)
-    sampled = f"{run.sampled_steps}"
+    # of how many steps, and the interval in force: a 60-step run recorded in its early burst
+    # read "10 (1 in 200)", as if 10 of 2,000 steps had been recorded
+    sampled = f"{run.sampled_steps} of {run.steps} steps"
     if run.sample_every:
-        sampled += f" (1 in {run.sample_every})"
+        sampled += f" (latest interval: 1 in {run.sample_every})"
     rows.append(("Sampled steps", sampled))
     if run.gil is not None and run.gil.p50_ms is not None:
         rows.append(("GIL lateness", f"p50 {fmt_ms(run.gil.p50_ms)}, p99 {fmt_ms(run.gil.p99_ms)}, "

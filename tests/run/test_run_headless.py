@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -179,6 +180,11 @@ def test_module_form_and_markdown(tmp_path):
     text = out.read_text()
     assert "# netscope run: -m host_reads" in text
     assert "Sync points of the loop" in text and "host_reads.py:18" in text
+    # how many of how many steps were recorded: a short run's "10 (1 in 200)" read as if 10 of
+    # 2,000 steps had been
+    sampled = re.search(r"\| Sampled steps \| (\d+) of (\d+) steps", text)
+    assert sampled is not None, text
+    assert 0 < int(sampled.group(1)) <= int(sampled.group(2))
 
 
 def test_ctrl_c_stops_the_script_and_keeps_what_was_recorded(tmp_path):
