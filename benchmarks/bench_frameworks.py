@@ -42,7 +42,9 @@ from harness import ROOT, run_on_one_core
 
 SCRIPT = ROOT / "benchmarks" / "scripts" / "framework_loop.py"
 FRAMEWORKS = ("lightning", "accelerate", "trainer")
-STEPS = int(os.environ.get("NETSCOPE_BENCH_STEPS", "600"))
+# issue 22's target is judged on 3000 steps (12-28 s here); NETSCOPE_BENCH_STEPS=600 is the short
+# loop, where what netscope spends once weighs about two points (docs/benchmarks.md)
+STEPS = int(os.environ.get("NETSCOPE_BENCH_STEPS", "3000"))
 REPEATS = int(os.environ.get("NETSCOPE_BENCH_REPEATS", "4"))
 TARGET = 0.03
 
